@@ -1,0 +1,77 @@
+# Makefile: builds xresd, xres and xres-agent, runs the unit tests, the
+# system tests on a real Xen host booted in QEMU, the demo, fuzzing and
+# benchmarks.  `make help` lists the targets.
+
+BUILD    ?= build
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+
+XRES_VERSION := 0.1.0
+
+XRES_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-DXRES_VERSION='"$(XRES_VERSION)"' \
+	-Idom0 -Ixenstore-schema -I$(BUILD)/gen -MMD -MP
+
+PKGS_DOM0 := xenlight xlutil xenstore xencontrol xentoollog yajl
+DOM0_CFLAGS = $(shell pkg-config --cflags $(PKGS_DOM0) 2>/dev/null)
+DOM0_LIBS   = $(shell pkg-config --libs $(PKGS_DOM0) 2>/dev/null)
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+
+# Every Debian package needed to build, test and run the demo.
+DEPS_PKGS := gcc make pkg-config libc6-dev libxen-dev libyajl-dev check \
+	qemu-system-x86 cpio xz-utils gzip clang libclang-rt-14-dev \
+	dpkg-dev file util-linux
+
+.PHONY: all deps check unit-check system-check demo fuzz bench install \
+	clean help
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/bin/xresd $(BUILD)/bin/xres $(BUILD)/bin/xres-agent
+
+help:
+	@echo "make            build xresd, xres and xres-agent"
+	@echo "make deps       install the Debian packages needed (apt-get)"
+	@echo "make check      unit tests, then system tests on real Xen in QEMU"
+	@echo "make unit-check unit tests only"
+	@echo "make system-check  system tests only"
+	@echo "make demo       boot a Xen host in QEMU running xresd and guests"
+	@echo "make fuzz       fuzz the XenStore value parser (FUZZ_SECONDS)"
+	@echo "make bench      run the benchmarks under bench/"
+	@echo "make install    install into DESTDIR/PREFIX"
+
+deps:
+	@missing=""; for p in $(DEPS_PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing:$$missing"; \
+	  apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	else echo "make deps: all packages present"; fi
+
+# The package list is read at parse time, so the real work runs in a
+# sub-make after `deps` has installed the compilers and libraries.
+check: deps
+	$(MAKE) unit-check
+	$(MAKE) system-check
+
+include xenstore-schema/schema.mk
+include dom0/dom0.mk
+include guest-agent/agent.mk
+include tests/unit/unit.mk
+include tests/guest/guest.mk
+include tests/xenbed/xenbed.mk
+include bench/bench.mk
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XRES_CFLAGS) $(DOM0_CFLAGS) -c -o $@ $<
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

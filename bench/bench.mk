@@ -1,0 +1,3 @@
+# bench/bench.mk: benchmarks; each prints its figures.
+bench: all
+	@echo "no benchmarks yet"

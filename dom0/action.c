@@ -1,0 +1,126 @@
+/*
+ * dom0/action.c: the action list that policy functions return (action.h),
+ * and its one-line text form.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action.h"
+
+void xres_actions_init(xres_actions *a)
+{
+    memset(a, 0, sizeof(*a));
+}
+
+void xres_actions_dispose(xres_actions *a)
+{
+    free(a->v);
+    memset(a, 0, sizeof(*a));
+}
+
+void xres_actions_clear(xres_actions *a)
+{
+    a->n = 0;
+}
+
+int xres_actions_push(xres_actions *a, const xres_action *act)
+{
+    if (a->n == a->cap) {
+        size_t ncap = a->cap ? a->cap * 2 : 16;
+        xres_action *v = realloc(a->v, ncap * sizeof(*v));
+        if (!v) return -ENOMEM;
+        a->v = v;
+        a->cap = ncap;
+    }
+    a->v[a->n++] = *act;
+    return 0;
+}
+
+static int push_mem(xres_actions *a, xres_action_kind kind, uint32_t domid,
+                    uint64_t kb, const char *why)
+{
+    xres_action act;
+
+    memset(&act, 0, sizeof(act));
+    act.kind = kind;
+    act.domid = domid;
+    act.u.mem.kb = kb;
+    if (why) snprintf(act.why, sizeof(act.why), "%s", why);
+    return xres_actions_push(a, &act);
+}
+
+int xres_act_set_target(xres_actions *a, uint32_t domid, uint64_t kb,
+                        const char *why)
+{
+    return push_mem(a, XRES_ACT_SET_TARGET, domid, kb, why);
+}
+
+int xres_act_wait_target(xres_actions *a, uint32_t domid, uint64_t kb,
+                         const char *why)
+{
+    return push_mem(a, XRES_ACT_WAIT_TARGET, domid, kb, why);
+}
+
+int xres_act_set_maxmem(xres_actions *a, uint32_t domid, uint64_t kb,
+                        const char *why)
+{
+    return push_mem(a, XRES_ACT_SET_MAXMEM, domid, kb, why);
+}
+
+int xres_act_set_sched(xres_actions *a, uint32_t domid, int weight, int cap,
+                       const char *why)
+{
+    xres_action act;
+
+    memset(&act, 0, sizeof(act));
+    act.kind = XRES_ACT_SET_SCHED;
+    act.domid = domid;
+    act.u.sched.weight = weight;
+    act.u.sched.cap = cap;
+    if (why) snprintf(act.why, sizeof(act.why), "%s", why);
+    return xres_actions_push(a, &act);
+}
+
+void xres_action_format(const xres_action *act, char *buf, size_t len)
+{
+    const char *why = act->why[0] ? act->why : "";
+    const char *sep = act->why[0] ? " # " : "";
+
+    switch (act->kind) {
+    case XRES_ACT_SET_TARGET:
+        snprintf(buf, len, "set-target dom%" PRIu32 " %" PRIu64 "KiB%s%s",
+                 act->domid, act->u.mem.kb, sep, why);
+        break;
+    case XRES_ACT_SET_MAXMEM:
+        snprintf(buf, len, "set-maxmem dom%" PRIu32 " %" PRIu64 "KiB%s%s",
+                 act->domid, act->u.mem.kb, sep, why);
+        break;
+    case XRES_ACT_WAIT_TARGET:
+        snprintf(buf, len, "wait-target dom%" PRIu32 " %" PRIu64 "KiB%s%s",
+                 act->domid, act->u.mem.kb, sep, why);
+        break;
+    case XRES_ACT_SET_SCHED:
+        snprintf(buf, len, "set-sched dom%" PRIu32 " weight=%d cap=%d%s%s",
+                 act->domid, act->u.sched.weight, act->u.sched.cap, sep, why);
+        break;
+    case XRES_ACT_AGENT_REQUEST:
+        snprintf(buf, len, "agent-request dom%" PRIu32 " %s %s%s%s",
+                 act->domid, act->u.req.op, act->u.req.arg, sep, why);
+        break;
+    case XRES_ACT_DESTROY:
+        snprintf(buf, len, "destroy dom%" PRIu32 "%s%s", act->domid, sep, why);
+        break;
+    case XRES_ACT_PAUSE:
+        snprintf(buf, len, "pause dom%" PRIu32 "%s%s", act->domid, sep, why);
+        break;
+    case XRES_ACT_MARK:
+        snprintf(buf, len, "mark dom%" PRIu32 " state=%d%s%s", act->domid,
+                 act->u.mark.state, sep, why);
+        break;
+    default:
+        snprintf(buf, len, "unknown-action dom%" PRIu32, act->domid);
+        break;
+    }
+}

@@ -1,0 +1,67 @@
+/*
+ * dom0/action.h: the list of actions that policy functions return.
+ *
+ * A policy is a pure function from a host snapshot (model.h) to an
+ * xres_actions list.  The daemon then carries the actions out through a
+ * backend, in order.  An action never carries a pointer into the snapshot.
+ */
+#ifndef XRES_ACTION_H
+#define XRES_ACTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum {
+    XRES_ACT_SET_TARGET = 1,    /* set balloon target: u.mem.kb */
+    XRES_ACT_SET_MAXMEM,        /* set Xen maximum memory: u.mem.kb */
+    XRES_ACT_WAIT_TARGET,       /* wait until cur memory reaches u.mem.kb */
+    XRES_ACT_SET_SCHED,         /* u.sched.weight / u.sched.cap (-1 = keep) */
+    XRES_ACT_AGENT_REQUEST,     /* u.req: send a request to the guest agent */
+    XRES_ACT_DESTROY,           /* fence: destroy the domain */
+    XRES_ACT_PAUSE,             /* fence: pause the domain */
+    XRES_ACT_MARK,              /* u.mark: record a state change (no Xen call) */
+} xres_action_kind;
+
+#define XRES_ACT_ARG_MAX 64
+
+typedef struct {
+    xres_action_kind kind;
+    uint32_t domid;
+    union {
+        struct { uint64_t kb; } mem;
+        struct { int weight; int cap; } sched;
+        struct {
+            char op[16];                    /* release, engage, start, stop */
+            char arg[XRES_ACT_ARG_MAX];     /* application name or size */
+        } req;
+        struct { int state; } mark;
+    } u;
+    char why[96];                            /* for the log */
+} xres_action;
+
+typedef struct {
+    size_t n, cap;
+    xres_action *v;
+} xres_actions;
+
+void xres_actions_init(xres_actions *a);
+void xres_actions_dispose(xres_actions *a);
+void xres_actions_clear(xres_actions *a);
+/* Appends a copy; returns 0 or -ENOMEM. */
+int xres_actions_push(xres_actions *a, const xres_action *act);
+
+/* Convenience constructors; each returns 0 or -ENOMEM. */
+int xres_act_set_target(xres_actions *a, uint32_t domid, uint64_t kb,
+                        const char *why);
+int xres_act_wait_target(xres_actions *a, uint32_t domid, uint64_t kb,
+                         const char *why);
+int xres_act_set_maxmem(xres_actions *a, uint32_t domid, uint64_t kb,
+                        const char *why);
+int xres_act_set_sched(xres_actions *a, uint32_t domid, int weight, int cap,
+                       const char *why);
+
+/* One line, as `xres balance --dry-run` prints it, without a newline. */
+void xres_action_format(const xres_action *act, char *buf, size_t len);
+
+#endif

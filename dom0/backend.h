@@ -1,0 +1,127 @@
+/*
+ * dom0/backend.h: the interface between xresd and a Xen host.
+ *
+ * Two implementations: backend_xen.c, on libxl and libxenstore, and
+ * backend_sim.c, an in-process model of a Xen host for unit tests and for
+ * `xresd --simulate`.  Everything the daemon does to a host goes through
+ * these operations, so the daemon runs unchanged on either.
+ *
+ * Error convention: operations return 0 or a negative errno value.
+ */
+#ifndef XRES_BACKEND_H
+#define XRES_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+typedef struct xres_backend xres_backend;
+
+/* Events a backend reports through xres_backend_ops.next_event. */
+typedef enum {
+    XRES_EV_NONE = 0,
+    XRES_EV_WATCH,          /* a watched XenStore path changed: path, token */
+    XRES_EV_DOMAIN_DEATH,   /* domain destroyed: domid */
+    XRES_EV_DOMAIN_SHUTDOWN,/* shutdown or crash: domid, reason */
+} xres_event_kind;
+
+typedef struct {
+    xres_event_kind kind;
+    uint32_t domid;
+    int reason;             /* libxl shutdown reason for DOMAIN_SHUTDOWN */
+    char path[256];
+    char token[64];
+} xres_event;
+
+/* XenStore permissions, as in xs_permissions. */
+typedef enum {
+    XRES_PERM_NONE = 0,
+    XRES_PERM_READ = 1,
+    XRES_PERM_WRITE = 2,
+    XRES_PERM_BOTH = 3,
+} xres_perm;
+
+typedef struct {
+    uint32_t domid;
+    xres_perm perm;
+} xres_perm_entry;
+
+typedef struct {
+    const char *name;   /* "xen" or "sim" */
+
+    /* Fill h (already initialised, emptied first) with a snapshot of the
+     * host: physinfo, scheduler, every domain's memory, scheduler and
+     * state.  Agent reports and policies are left zeroed. */
+    int (*snapshot)(xres_backend *b, xres_host *h);
+
+    int (*set_target)(xres_backend *b, uint32_t domid, uint64_t kb);
+    int (*set_maxmem)(xres_backend *b, uint32_t domid, uint64_t kb);
+    /* weight or cap < 0: leave that one as it is. */
+    int (*set_sched)(xres_backend *b, uint32_t domid, int weight, int cap);
+    int (*destroy)(xres_backend *b, uint32_t domid);
+    int (*pause)(xres_backend *b, uint32_t domid);
+
+    /* XenStore.  read returns a malloc'd, NUL-terminated value in *val and
+     * its length in *len (may be NULL); -ENOENT if absent. */
+    int (*xs_read)(xres_backend *b, const char *path, char **val,
+                   size_t *len);
+    int (*xs_write)(xres_backend *b, const char *path, const char *val,
+                    size_t len);
+    int (*xs_rm)(xres_backend *b, const char *path);
+    int (*xs_mkdir)(xres_backend *b, const char *path);
+    /* Returns a malloc'd array of malloc'd names in *names. */
+    int (*xs_directory)(xres_backend *b, const char *path, char ***names,
+                        unsigned *n);
+    int (*xs_set_perms)(xres_backend *b, const char *path,
+                        const xres_perm_entry *perms, unsigned n);
+    int (*xs_watch)(xres_backend *b, const char *path, const char *token);
+    int (*xs_unwatch)(xres_backend *b, const char *path, const char *token);
+
+    /* Ask for death and shutdown events of every domain. */
+    int (*watch_domains)(xres_backend *b);
+
+    /* File descriptors for poll(); the simulator returns none. */
+    int (*poll_fds)(xres_backend *b, int *fds, unsigned max, unsigned *n);
+    /* Take the next pending event without blocking: 0 and ev->kind set,
+     * or ev->kind == XRES_EV_NONE when there is none. */
+    int (*next_event)(xres_backend *b, xres_event *ev);
+
+    /* Monotonic milliseconds; the simulator keeps its own clock. */
+    uint64_t (*now_ms)(xres_backend *b);
+
+    void (*dispose)(xres_backend *b);
+} xres_backend_ops;
+
+struct xres_backend {
+    const xres_backend_ops *ops;
+    void *priv;
+};
+
+/* Real backend: returns 0 or a negative errno; logs why on failure. */
+int xres_backend_xen_open(xres_backend *b);
+
+/* Simulated host (backend_sim.c). */
+int xres_backend_sim_open(xres_backend *b, uint64_t total_kb,
+                          unsigned nr_cpus);
+/* Simulator controls, for tests and --simulate. */
+int xres_sim_add_domain(xres_backend *b, const char *name, uint64_t mem_kb,
+                        uint64_t static_max_kb, uint32_t *domid_out);
+/* KiB a balloon moves per simulated second toward its target. */
+void xres_sim_set_balloon_rate(xres_backend *b, uint32_t domid,
+                               uint64_t kb_per_s);
+/* A domain that refuses to balloon never moves toward its target. */
+void xres_sim_set_balloon_refuses(xres_backend *b, uint32_t domid,
+                                  bool refuses);
+/* Advance the simulated clock, moving balloons and firing watches. */
+void xres_sim_advance(xres_backend *b, uint64_t ms);
+void xres_sim_crash_domain(xres_backend *b, uint32_t domid);
+void xres_sim_set_cpu_time(xres_backend *b, uint32_t domid, uint64_t ns);
+
+static inline void xres_backend_dispose(xres_backend *b)
+{
+    if (b && b->ops) b->ops->dispose(b);
+}
+
+#endif

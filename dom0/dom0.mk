@@ -1,0 +1,17 @@
+# dom0/dom0.mk: xresd (the daemon), xres (the command) and libxres.a, the
+# code they share with the unit tests.
+DOM0_MAINS := dom0/xresd_main.c dom0/xres_main.c
+DOM0_SRCS  := $(filter-out $(DOM0_MAINS),$(wildcard dom0/*.c))
+DOM0_OBJS  := $(DOM0_SRCS:%.c=$(BUILD)/%.o)
+
+$(BUILD)/libxres.a: $(DOM0_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/xresd: $(BUILD)/dom0/xresd_main.o $(BUILD)/libxres.a $(BUILD)/libxrescommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(DOM0_LIBS) -lm
+
+$(BUILD)/bin/xres: $(BUILD)/dom0/xres_main.o $(BUILD)/libxres.a $(BUILD)/libxrescommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(DOM0_LIBS) -lm

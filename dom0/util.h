@@ -1,0 +1,18 @@
+/*
+ * dom0/util.h: small helpers shared by xresd and xres: sizes with K/M/G
+ * suffixes as xl takes them, and monotonic time.
+ */
+#ifndef XRES_UTIL_H
+#define XRES_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parses "512", "512k", "64M", "2G" (no suffix: default_unit, 'k' or 'm',
+ * as xl does for mem-set).  Stores KiB.  Returns 0 or -EINVAL/-ERANGE. */
+int xres_parse_size_kb(const char *s, char default_unit, uint64_t *kb);
+/* "64M", "1.5G", "512K": the shortest exact form where there is one. */
+void xres_format_size_kb(uint64_t kb, char *buf, size_t len);
+uint64_t xres_monotonic_ms(void);
+
+#endif

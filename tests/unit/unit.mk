@@ -1,0 +1,22 @@
+# tests/unit/unit.mk: the Check unit tests.  Every file here that defines
+# `Suite *NAME_suite(void)` is found and run by main.c.
+UNIT_SRCS := $(filter-out tests/unit/main.c,$(wildcard tests/unit/*.c))
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/main.o
+
+$(BUILD)/gen/unit_suites.h: $(UNIT_SRCS) tests/unit/unit.mk
+	@mkdir -p $(dir $@)
+	{ grep -ho '^Suite \*[a-z0-9_]*_suite(void)' $(UNIT_SRCS) /dev/null | \
+	  sed 's/^Suite \*\([a-z0-9_]*\)(void)/XRES_SUITE(\1)/'; } > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/tests/unit/main.o: $(BUILD)/gen/unit_suites.h
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XRES_CFLAGS) $(DOM0_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libxres.a $(BUILD)/libxrescommon.a
+	$(CC) $(CFLAGS) -o $@ $^ $(DOM0_LIBS) $(CHECK_LIBS) -lm
+
+unit-check: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
