@@ -769,7 +769,8 @@ void xres_sim_set_balloon_refuses(xres_backend *b, uint32_t domid,
     if (d) d->refuses = refuses;
 }
 
-void xres_sim_advance(xres_backend *b, uint64_t ms)
+/* One step of the simulation: every balloon moves for ms. */
+static void advance_step(xres_backend *b, uint64_t ms)
 {
     sim *s = S(b);
 
@@ -799,6 +800,17 @@ void xres_sim_advance(xres_backend *b, uint64_t ms)
             if (step > room) step = room;
             d->cur_kb += step;
         }
+    }
+}
+
+void xres_sim_advance(xres_backend *b, uint64_t ms)
+{
+    /* Steps of at most 100 ms, so that balloons moving at the same time
+     * interleave (one shrinking makes room for another growing). */
+    while (ms) {
+        uint64_t step = ms > 100 ? 100 : ms;
+        advance_step(b, step);
+        ms -= step;
     }
 }
 

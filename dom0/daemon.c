@@ -743,6 +743,11 @@ int xres_daemon_init(xres_daemon *d, xres_backend *be,
         XLOG_ERR("another xresd is already running on %s", d->socket_path);
         goto out;
     }
+    if (rc == -EEXIST) {
+        XLOG_ERR("cannot listen on %s: a file that is not a socket is in "
+                 "the way; remove it", d->socket_path);
+        goto out;
+    }
     if (rc) {
         XLOG_ERR("cannot listen on %s: %s", d->socket_path, strerror(-rc));
         goto out;
@@ -951,6 +956,9 @@ int xres_daemon_run_once(xres_daemon *d, int timeout_ms)
     }
     (void)i_be;
     drain_events(d);
+    /* New or vanished domains: pick them up (and watch their reports)
+     * now rather than at the next tick. */
+    xres_daemon_refresh_if_stale(d);
     conns_expire(d, now);
     if (now >= d->next_tick_ms) {
         xres_daemon_tick(d);
