@@ -157,7 +157,8 @@ static void evq_push(xen *x, const xres_event *ev)
 
 /*----- snapshot -----*/
 
-static void fill_domain(xen *x, const libxl_dominfo *di, xres_domain *d)
+static void fill_domain(xen *x, const libxl_dominfo *di, uint64_t total_kb,
+                        xres_domain *d)
 {
     libxl_domain_sched_params sp;
     char *name;
@@ -177,8 +178,11 @@ static void fill_domain(xen *x, const libxl_dominfo *di, xres_domain *d)
     d->dying = di->dying;
 
     d->target_kb = xs_read_u64(x, di->domid, "memory/target", &v) ? 0 : v;
+    /* Domain-0 may have no static-max: use Xen's maximum, which for an
+     * unlimited dom0 is huge, so never above the host. */
     d->static_max_kb = xs_read_u64(x, di->domid, "memory/static-max", &v)
         ? di->max_memkb : v;
+    if (d->static_max_kb > total_kb) d->static_max_kb = total_kb;
     d->feature_balloon =
         !xs_read_u64(x, di->domid, "control/feature-balloon", &v) && v == 1;
     if (di->domid == 0 && !d->target_kb) d->target_kb = di->current_memkb;
@@ -229,7 +233,7 @@ static int xen_snapshot(xres_backend *b, xres_host *h)
     for (int i = 0; i < nr; i++) {
         xres_domain *d = xres_host_add_domain(h, doms[i].domid);
         if (!d) { rc = -ENOMEM; goto out; }
-        fill_domain(x, &doms[i], d);
+        fill_domain(x, &doms[i], h->total_kb, d);
     }
     rc = 0;
 out:
