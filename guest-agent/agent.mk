@@ -68,3 +68,6 @@ $(AGENT_DEB): $(BUILD)/bin/xres-agent guest-agent/xres-agent.service \
 	dpkg-deb --root-owner-group --build $(BUILD)/agent-deb $@
 
 .PHONY: agent-deb
+
+# The agent's unit tests include agent.h.
+$(BUILD)/tests/unit/test_agent%: XRES_CFLAGS += -Iguest-agent

@@ -465,6 +465,8 @@ static bool looks_like_xs_path(const char *s)
         "/local/", "data/", "xres/", "memory/", "control/", "device/",
         "console/", "domid/", "name/",
     };
+    /* XenStore paths hold no spaces: messages and help texts do. */
+    if (strpbrk(s, " \t")) return false;
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
         if (!strncmp(s, prefixes[i], strlen(prefixes[i]))) return true;
     return strstr(s, "data/xres") || strstr(s, "/xres/request");
@@ -522,7 +524,8 @@ START_TEST(test_scan_catches)
         "char c = '\"'; // \"data/xres/also-fine\"\n"
         "xs_write(h, 0, \"data/xres/bogus\", v, n);\n"
         "snprintf(p, n, \"/local/domain/%u/data/xres/seq\", d);\n"
-        "log(\"/run/xres/xresd.sock\");\n";
+        "log(\"/run/xres/xresd.sock\");\n"
+        "puts(\"reports under data/xres/ in XenStore\");\n";
 
     ck_assert_int_eq(scan_source("t.c", src, report, sizeof(report)), 2);
     ck_assert_str_eq(report, " t.c:4: \"data/xres/bogus\" t.c:5: "
