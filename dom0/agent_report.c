@@ -1,23 +1,41 @@
 /*
- * dom0/agent_report.c: reading a guest agent's report from XenStore into
- * the daemon's per-domain state.
- *
- * This is the one place where the daemon turns /local/domain/<id>/data/xres
- * into an xres_agent_report.  The values are parsed and bounded only
- * through xenstore-schema/.  Until that parser is plugged in here, every
- * report is marked invalid ("no agent"), which the rest of xresd handles
- * as a domain it must not ask to balloon.
+ * dom0/agent_report.c: minimal versions of the agent functions the daemon
+ * core calls (agent_report.h): every report is "no agent", and the request
+ * directory is created with the right owner and permissions.  The agent
+ * area replaces this file with the full parser.
  */
+#include <errno.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "agent_report.h"
 
-int xres_daemon_read_agent_report(xres_daemon *d, uint32_t domid)
+int xres_daemon_read_agent_report(xres_backend *b, uint32_t domid,
+                                  xres_agent_report *rep, uint64_t now_ms)
 {
-    xres_domstate *ds = xres_daemon_domstate(d, domid);
+    (void)b; (void)domid; (void)now_ms;
+    memset(rep, 0, sizeof(*rep));
+    rep->valid = false;
+    return -ENOENT;
+}
 
-    if (!ds) return 0;
-    memset(&ds->agent, 0, sizeof(ds->agent));
-    ds->agent.valid = false;
-    return 0;
+bool xres_agent_report_expire(xres_agent_report *rep, uint32_t domid,
+                              uint64_t now_ms)
+{
+    (void)rep; (void)domid; (void)now_ms;
+    return false;
+}
+
+int xres_agent_request_setup(xres_backend *b, uint32_t domid)
+{
+    xres_perm_entry perms[2] = {
+        { 0, XRES_PERM_NONE }, { domid, XRES_PERM_READ },
+    };
+    char path[XRES_SCHEMA_PATH_MAX];
+    int rc;
+
+    if (domid == 0) return -EINVAL;
+    rc = xres_schema_path(path, sizeof(path), XS_REQ_ROOT, domid, NULL);
+    if (!rc) rc = b->ops->xs_mkdir(b, path);
+    if (!rc) rc = b->ops->xs_set_perms(b, path, perms, 2);
+    return rc;
 }

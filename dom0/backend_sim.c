@@ -17,6 +17,7 @@
 
 #include "backend_sim.h"
 #include "util.h"
+#include "xs_schema.h"
 
 #define SIM_PATH_MAX 3072           /* XENSTORE_ABS_PATH_MAX */
 #define SHUTDOWN_REASON_CRASH 3     /* LIBXL_SHUTDOWN_REASON_CRASH */
@@ -339,22 +340,40 @@ static int xs_write_str(sim *s, const char *path, const char *val)
     return sim_write_as(s, 0, path, val, strlen(val));
 }
 
-static int xs_write_u64(sim *s, const char *fmt, uint32_t domid, uint64_t v)
+/* Paths of the toolstack's layout come from the schema (XS_*); the
+ * directories above them, which libxl creates and xres never names, are
+ * their parents. */
+static int schema_path(char *buf, size_t len, xres_schema_id id,
+                       uint32_t domid, int up)
 {
-    char path[128], val[32];
+    int rc = xres_schema_path(buf, len, id, domid, NULL);
 
-    snprintf(path, sizeof(path), fmt, domid);
+    for (; !rc && up > 0; up--) {
+        char *slash = strrchr(buf, '/');
+        if (!slash || slash == buf) return -EINVAL;
+        *slash = 0;
+    }
+    return rc;
+}
+
+static int xs_write_u64(sim *s, xres_schema_id id, uint32_t domid,
+                        uint64_t v)
+{
+    char path[XRES_SCHEMA_PATH_MAX], val[32];
+    int rc = schema_path(path, sizeof(path), id, domid, 0);
+
+    if (rc) return rc;
     snprintf(val, sizeof(val), "%" PRIu64, v);
     return xs_write_str(s, path, val);
 }
 
-static uint64_t xs_read_u64(sim *s, const char *fmt, uint32_t domid,
+static uint64_t xs_read_u64(sim *s, xres_schema_id id, uint32_t domid,
                             uint64_t def)
 {
-    char path[128], *val = NULL, *end;
+    char path[XRES_SCHEMA_PATH_MAX], *val = NULL, *end;
     uint64_t v = def;
 
-    snprintf(path, sizeof(path), fmt, domid);
+    if (schema_path(path, sizeof(path), id, domid, 0)) return def;
     if (sim_read_as(s, 0, path, &val, NULL)) return def;
     errno = 0;
     unsigned long long x = strtoull(val, &end, 10);
@@ -382,14 +401,11 @@ static int sim_snapshot(xres_backend *b, xres_host *h)
         if (!d) return -ENOMEM;
         snprintf(d->name, sizeof(d->name), "%s", sd->name);
         d->cur_kb = sd->cur_kb;
-        d->target_kb = xs_read_u64(s, "/local/domain/%u/memory/target",
-                                   sd->domid, 0);
-        d->static_max_kb = xs_read_u64(s,
-                                       "/local/domain/%u/memory/static-max",
-                                       sd->domid, 0);
-        d->feature_balloon = xs_read_u64(s,
-                                 "/local/domain/%u/control/feature-balloon",
-                                 sd->domid, 0) == 1;
+        d->target_kb = xs_read_u64(s, XS_XEN_MEM_TARGET, sd->domid, 0);
+        d->static_max_kb = xs_read_u64(s, XS_XEN_MEM_STATIC_MAX, sd->domid,
+                                       0);
+        d->feature_balloon = xs_read_u64(s, XS_XEN_FEATURE_BALLOON,
+                                         sd->domid, 0) == 1;
         d->xen_max_kb = sd->xen_max_kb;
         d->cpu_time_ns = sd->cpu_time_ns;
         d->vcpus_online = d->vcpus_max = sd->vcpus;
@@ -413,7 +429,7 @@ static int sim_set_target(xres_backend *b, uint32_t domid, uint64_t kb)
     d->target_kb = kb;
     /* libxl with enforce=1: Xen's maximum follows the target. */
     d->xen_max_kb = kb + XRES_SIM_MAXMEM_SLACK_KB;
-    return xs_write_u64(s, "/local/domain/%u/memory/target", domid, kb);
+    return xs_write_u64(s, XS_XEN_MEM_TARGET, domid, kb);
 }
 
 static int sim_set_maxmem(xres_backend *b, uint32_t domid, uint64_t kb)
@@ -443,7 +459,7 @@ static int sim_set_sched(xres_backend *b, uint32_t domid, int weight,
 
 static int destroy_dom(sim *s, uint32_t domid)
 {
-    char path[64];
+    char path[XRES_SCHEMA_PATH_MAX];
     xres_event ev;
     size_t i;
 
@@ -453,8 +469,8 @@ static int destroy_dom(sim *s, uint32_t domid)
     memmove(&s->doms[i], &s->doms[i + 1],
             (s->nr_doms - i - 1) * sizeof(s->doms[0]));
     s->nr_doms--;
-    snprintf(path, sizeof(path), "/local/domain/%u", domid);
-    sim_rm_as(s, 0, path);
+    if (!schema_path(path, sizeof(path), XS_XEN_NAME, domid, 1))
+        sim_rm_as(s, 0, path);
     if (s->watch_domains) {
         memset(&ev, 0, sizeof(ev));
         ev.kind = XRES_EV_DOMAIN_DEATH;
@@ -690,9 +706,12 @@ int xres_backend_sim_open(xres_backend *b, uint64_t total_kb,
     s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     b->ops = &sim_ops;
     b->priv = s;
-    /* The root and /local/domain belong to dom0, nobody else may read. */
+    /* The root and the parent of every domain's directory belong to dom0,
+     * nobody else may read them. */
+    char path[XRES_SCHEMA_PATH_MAX];
     rc = create_node(s, 0, "/", &root);
-    if (!rc) rc = create_node(s, 0, "/local/domain", &root);
+    if (!rc) rc = schema_path(path, sizeof(path), XS_XEN_NAME, 0, 2);
+    if (!rc) rc = create_node(s, 0, path, &root);
     if (rc) { sim_dispose(b); return rc; }
     return 0;
 }
@@ -704,7 +723,7 @@ int xres_sim_add_domain(xres_backend *b, const char *name, uint64_t mem_kb,
 {
     sim *s = S(b);
     sim_dom *d, *nv;
-    char path[96];
+    char path[XRES_SCHEMA_PATH_MAX];
     uint32_t domid;
 
     if (!name || !*name || strlen(name) >= XRES_NAME_MAX || !mem_kb)
@@ -733,21 +752,20 @@ int xres_sim_add_domain(xres_backend *b, const char *name, uint64_t mem_kb,
     xres_perm_entry ro[2] = { { 0, XRES_PERM_NONE },
                               { domid, XRES_PERM_READ } };
     xres_perm_entry own[1] = { { domid, XRES_PERM_NONE } };
-    snprintf(path, sizeof(path), "/local/domain/%u", domid);
+    schema_path(path, sizeof(path), XS_XEN_NAME, domid, 1);
     sim_xs_mkdir(b, path);
     if (domid) set_perms(s, path, ro, 2);
-    snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+    schema_path(path, sizeof(path), XS_XEN_NAME, domid, 0);
     xs_write_str(s, path, name);
-    xs_write_u64(s, "/local/domain/%u/memory/target", domid, mem_kb);
-    xs_write_u64(s, "/local/domain/%u/memory/static-max", domid,
-                 static_max_kb);
-    snprintf(path, sizeof(path), "/local/domain/%u/data", domid);
+    xs_write_u64(s, XS_XEN_MEM_TARGET, domid, mem_kb);
+    xs_write_u64(s, XS_XEN_MEM_STATIC_MAX, domid, static_max_kb);
+    schema_path(path, sizeof(path), XS_REPORT_DIR, domid, 1);
     sim_xs_mkdir(b, path);
     if (domid) set_perms(s, path, own, 1);
-    snprintf(path, sizeof(path), "/local/domain/%u/control", domid);
+    schema_path(path, sizeof(path), XS_XEN_FEATURE_BALLOON, domid, 1);
     sim_xs_mkdir(b, path);
     if (domid) set_perms(s, path, own, 1);
-    xs_write_u64(s, "/local/domain/%u/control/feature-balloon", domid, 1);
+    xs_write_u64(s, XS_XEN_FEATURE_BALLOON, domid, 1);
     fire(s, "@introduceDomain", false);
     if (domid_out) *domid_out = domid;
     return 0;
@@ -876,8 +894,7 @@ void xres_sim_unpause(xres_backend *b, uint32_t domid)
 
 void xres_sim_set_feature_balloon(xres_backend *b, uint32_t domid, bool on)
 {
-    xs_write_u64(S(b), "/local/domain/%u/control/feature-balloon", domid,
-                 on ? 1 : 0);
+    xs_write_u64(S(b), XS_XEN_FEATURE_BALLOON, domid, on ? 1 : 0);
 }
 
 int xres_sim_xs_write_as(xres_backend *b, uint32_t as, const char *path,

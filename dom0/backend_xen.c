@@ -35,6 +35,7 @@
 #include "backend.h"
 #include "log.h"
 #include "util.h"
+#include "xs_schema.h"
 
 #define TOKEN_INTRODUCE "xen-backend:introduce"
 #define LIBXL_FDS_MAX 64
@@ -127,14 +128,16 @@ static int lx_err(int rc)
     }
 }
 
-static int xs_read_u64(xen *x, uint32_t domid, const char *leaf,
+/* A toolstack value (XS_XEN_*): decimal, as libxl writes it. */
+static int xs_read_u64(xen *x, uint32_t domid, xres_schema_id id,
                        uint64_t *out)
 {
-    char path[96], *val, *end;
+    char path[XRES_SCHEMA_PATH_MAX], *val, *end;
     unsigned int len;
     int rc;
 
-    snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, leaf);
+    rc = xres_schema_path(path, sizeof(path), id, domid, NULL);
+    if (rc) return rc;
     val = xs_read(x->xsh, XBT_NULL, path, &len);
     if (!val) return -errno;
     errno = 0;
@@ -177,14 +180,14 @@ static void fill_domain(xen *x, const libxl_dominfo *di, uint64_t total_kb,
     d->shutdown = di->shutdown;
     d->dying = di->dying;
 
-    d->target_kb = xs_read_u64(x, di->domid, "memory/target", &v) ? 0 : v;
+    d->target_kb = xs_read_u64(x, di->domid, XS_XEN_MEM_TARGET, &v) ? 0 : v;
     /* Domain-0 may have no static-max: use Xen's maximum, which for an
      * unlimited dom0 is huge, so never above the host. */
-    d->static_max_kb = xs_read_u64(x, di->domid, "memory/static-max", &v)
+    d->static_max_kb = xs_read_u64(x, di->domid, XS_XEN_MEM_STATIC_MAX, &v)
         ? di->max_memkb : v;
     if (d->static_max_kb > total_kb) d->static_max_kb = total_kb;
     d->feature_balloon =
-        !xs_read_u64(x, di->domid, "control/feature-balloon", &v) && v == 1;
+        !xs_read_u64(x, di->domid, XS_XEN_FEATURE_BALLOON, &v) && v == 1;
     if (di->domid == 0 && !d->target_kb) d->target_kb = di->current_memkb;
 
     d->weight = -1;
