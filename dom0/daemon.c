@@ -392,7 +392,11 @@ static void dispatch(xres_daemon *d, const char *cmd, yajl_val req,
     xres_ipc_reply_error(*gp, "unknown command `%.64s'", cmd);
 }
 
-static void conn_handle_request(xres_daemon *d, xres_conn *c)
+/* Parses and answers the request in c->buf.  Before the client has
+ * finished sending (!eof), a request that is valid so far but incomplete
+ * (a JSON object spread over several lines) is left to grow: returns
+ * false. */
+static bool conn_handle_request(xres_daemon *d, xres_conn *c, bool eof)
 {
     char errbuf[256];
     yajl_val req;
@@ -402,26 +406,30 @@ static void conn_handle_request(xres_daemon *d, xres_conn *c)
     c->buf[c->len] = 0;
     req = yajl_tree_parse(c->buf, errbuf, sizeof(errbuf));
     if (!req) {
+        if (!eof && strstr(errbuf, "premature EOF") &&
+            strlen(c->buf) == c->len)
+            return false;
         char *nl = strchr(errbuf, '\n');
         if (nl) *nl = 0;
         conn_reply_error(c, "malformed request: %s", errbuf);
-        return;
+        return true;
     }
     cmd = xres_json_get_str(req, "cmd");
     if (!YAJL_IS_OBJECT(req) || !cmd) {
         yajl_tree_free(req);
         conn_reply_error(c, "malformed request: %s",
                          "not an object with a \"cmd\" string");
-        return;
+        return true;
     }
     g = yajl_gen_alloc(NULL);
     if (g) {
         dispatch(d, cmd, req, &g);
     }
     yajl_tree_free(req);
-    if (!g) { conn_close(c); return; }
+    if (!g) { conn_close(c); return true; }
     conn_reply(c, g);
     yajl_gen_free(g);
+    return true;
 }
 
 static void conn_read(xres_daemon *d, xres_conn *c)
@@ -451,16 +459,12 @@ static void conn_read(xres_daemon *d, xres_conn *c)
         }
         if (r == 0) {
             if (c->len == 0) { conn_close(c); return; }
-            conn_handle_request(d, c);
+            conn_handle_request(d, c, true);
             return;
         }
-        char *nl = memchr(c->buf + c->len, '\n', r);
+        bool nl = memchr(c->buf + c->len, '\n', r) != NULL;
         c->len += r;
-        if (nl) {
-            c->len = nl - c->buf;
-            conn_handle_request(d, c);
-            return;
-        }
+        if (nl && conn_handle_request(d, c, false)) return;
     }
 }
 
