@@ -60,6 +60,11 @@ typedef struct {
 
     size_t nr_nodes, cap_nodes;
     sim_node *nodes;
+    /* Index of nodes by path: open addressing, slot = node index + 1,
+     * 0 = empty.  Rebuilt after removals. */
+    size_t *hslot;
+    size_t hcap;
+    bool hstale;
 
     size_t nr_watches;
     sim_watch *watches;
@@ -156,10 +161,51 @@ static void fire(sim *s, const char *path, bool removal)
 
 /*----- XenStore tree -----*/
 
+static size_t hash_path(const char *p)
+{
+    size_t h = 14695981039346656037ULL;
+
+    for (; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h;
+}
+
+static void index_put(sim *s, size_t i)
+{
+    size_t m = s->hcap - 1, h = hash_path(s->nodes[i].path) & m;
+
+    while (s->hslot[h]) h = (h + 1) & m;
+    s->hslot[h] = i + 1;
+}
+
+/* Rebuilds the index for at least want nodes; false on ENOMEM (the
+ * index is then dropped and lookups scan). */
+static bool index_rebuild(sim *s, size_t want)
+{
+    size_t cap = 64;
+
+    while (cap < want * 2) cap *= 2;
+    free(s->hslot);
+    s->hslot = calloc(cap, sizeof(*s->hslot));
+    s->hcap = s->hslot ? cap : 0;
+    s->hstale = false;
+    if (!s->hslot) return false;
+    for (size_t i = 0; i < s->nr_nodes; i++) index_put(s, i);
+    return true;
+}
+
 static sim_node *find_node(sim *s, const char *path)
 {
-    for (size_t i = 0; i < s->nr_nodes; i++)
-        if (!strcmp(s->nodes[i].path, path)) return &s->nodes[i];
+    if (s->hstale || !s->hslot) index_rebuild(s, s->nr_nodes + 1);
+    if (!s->hslot) {
+        for (size_t i = 0; i < s->nr_nodes; i++)
+            if (!strcmp(s->nodes[i].path, path)) return &s->nodes[i];
+        return NULL;
+    }
+    size_t m = s->hcap - 1, h = hash_path(path) & m;
+    for (; s->hslot[h]; h = (h + 1) & m) {
+        sim_node *n = &s->nodes[s->hslot[h] - 1];
+        if (!strcmp(n->path, path)) return n;
+    }
     return NULL;
 }
 
@@ -253,6 +299,10 @@ static int create_node(sim *s, uint32_t as, const char *path,
         if (p) memcpy(n->perms, p->perms, n->nperms * sizeof(*n->perms));
         if (as) n->perms[0].domid = as;
         s->nr_nodes++;
+        if (s->hstale || !s->hslot || s->nr_nodes * 2 > s->hcap)
+            s->hstale = true;
+        else
+            index_put(s, s->nr_nodes - 1);
     }
     *out = find_node(s, path);
     return 0;
@@ -309,6 +359,7 @@ static int sim_rm_as(sim *s, uint32_t as, const char *path)
             free(s->nodes[i].val);
             free(s->nodes[i].perms);
             s->nodes[i] = s->nodes[--s->nr_nodes];
+            s->hstale = true;
         } else {
             i++;
         }
@@ -660,6 +711,7 @@ static void sim_dispose(xres_backend *b)
         free(s->watches[i].token);
     }
     free(s->nodes);
+    free(s->hslot);
     free(s->watches);
     free(s->doms);
     free(s->ev);
