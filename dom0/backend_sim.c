@@ -418,17 +418,24 @@ static int xs_write_u64(sim *s, xres_schema_id id, uint32_t domid,
     return xs_write_str(s, path, val);
 }
 
+/* Reads a value the way the real backend does: through the schema
+ * (u64 rows as numbers, enum rows as the index of their word). */
 static uint64_t xs_read_u64(sim *s, xres_schema_id id, uint32_t domid,
                             uint64_t def)
 {
-    char path[XRES_SCHEMA_PATH_MAX], *val = NULL, *end;
+    char path[XRES_SCHEMA_PATH_MAX], *val = NULL;
+    const xres_schema_row *row = xres_schema_row_get(id);
     uint64_t v = def;
+    unsigned e;
+    size_t len;
 
     if (schema_path(path, sizeof(path), id, domid, 0)) return def;
-    if (sim_read_as(s, 0, path, &val, NULL)) return def;
-    errno = 0;
-    unsigned long long x = strtoull(val, &end, 10);
-    if (!errno && end != val && !*end) v = x;
+    if (sim_read_as(s, 0, path, &val, &len)) return def;
+    if (row && row->type == XS_T_ENUM) {
+        if (!xres_schema_parse_enum(id, val, len, &e, NULL, 0)) v = e;
+    } else if (xres_schema_parse_u64(id, val, len, &v, NULL, 0)) {
+        v = def;
+    }
     free(val);
     return v;
 }

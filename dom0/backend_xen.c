@@ -128,22 +128,37 @@ static int lx_err(int rc)
     }
 }
 
-/* A toolstack value (XS_XEN_*): decimal, as libxl writes it. */
+/* A number from XenStore (XS_XEN_*), parsed by the schema: the guest
+ * kernel writes some of them (control/feature-balloon). */
 static int xs_read_u64(xen *x, uint32_t domid, xres_schema_id id,
                        uint64_t *out)
 {
-    char path[XRES_SCHEMA_PATH_MAX], *val, *end;
+    char path[XRES_SCHEMA_PATH_MAX], *val;
     unsigned int len;
     int rc;
 
     rc = xres_schema_path(path, sizeof(path), id, domid, NULL);
     if (rc) return rc;
     val = xs_read(x->xsh, XBT_NULL, path, &len);
-    if (!val) return -errno;
-    errno = 0;
-    unsigned long long v = strtoull(val, &end, 10);
-    rc = (errno || end == val || *end) ? -EINVAL : 0;
-    if (!rc) *out = v;
+    if (!val) return errno ? -errno : -EIO;
+    rc = xres_schema_parse_u64(id, val, len, out, NULL, 0);
+    free(val);
+    return rc;
+}
+
+/* An enum from XenStore: the index of its word. */
+static int xs_read_enum(xen *x, uint32_t domid, xres_schema_id id,
+                        unsigned *out)
+{
+    char path[XRES_SCHEMA_PATH_MAX], *val;
+    unsigned int len;
+    int rc;
+
+    rc = xres_schema_path(path, sizeof(path), id, domid, NULL);
+    if (rc) return rc;
+    val = xs_read(x->xsh, XBT_NULL, path, &len);
+    if (!val) return errno ? -errno : -EIO;
+    rc = xres_schema_parse_enum(id, val, len, out, NULL, 0);
     free(val);
     return rc;
 }
@@ -186,8 +201,9 @@ static void fill_domain(xen *x, const libxl_dominfo *di, uint64_t total_kb,
     d->static_max_kb = xs_read_u64(x, di->domid, XS_XEN_MEM_STATIC_MAX, &v)
         ? di->max_memkb : v;
     if (d->static_max_kb > total_kb) d->static_max_kb = total_kb;
+    unsigned fb;    /* the schema's words are 0|1: index 1 is "1" */
     d->feature_balloon =
-        !xs_read_u64(x, di->domid, XS_XEN_FEATURE_BALLOON, &v) && v == 1;
+        !xs_read_enum(x, di->domid, XS_XEN_FEATURE_BALLOON, &fb) && fb == 1;
     if (di->domid == 0 && !d->target_kb) d->target_kb = di->current_memkb;
 
     d->weight = -1;
