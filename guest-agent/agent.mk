@@ -15,10 +15,14 @@ $(BUILD)/libxresagent.a: $(AGENT_LIB_OBJS) $(SCHEMA_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# Small and static: the agent's RSS counts every page of the binary it
+# maps, so unused sections are dropped.
 $(BUILD)/bin/xres-agent: $(AGENT_MAIN_SRCS:%.c=$(BUILD)/%.o) \
 		$(BUILD)/libxresagent.a $(BUILD)/libxrescommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -static -o $@ $^ $(AGENT_LIBS)
+	$(CC) $(CFLAGS) -static -Wl,--gc-sections -o $@ $^ $(AGENT_LIBS)
+
+$(AGENT_OBJS) $(SCHEMA_OBJS): CFLAGS += -ffunction-sections -fdata-sections
 
 $(BUILD)/unit-tests: $(BUILD)/libxresagent.a
 
