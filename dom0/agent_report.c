@@ -292,7 +292,12 @@ int xres_daemon_read_agent_app(xres_backend *b, uint32_t domid,
     app->hot_standby = hs == 1;
     return 0;
 bad:
-    reject_log(domid, now_ms, "agent application status rejected", why);
+    {
+        char what[XRES_APP_NAME_MAX + 48];
+        snprintf(what, sizeof(what), "agent status of application %s "
+                 "rejected", name);
+        reject_log(domid, now_ms, what, why);
+    }
     memset(app, 0, sizeof(*app));
     return -EINVAL;
 }

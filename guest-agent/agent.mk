@@ -36,7 +36,7 @@ $(AGENT_DEB): $(BUILD)/bin/xres-agent guest-agent/xres-agent.service \
 		guest-agent/xres-agent.init guest-agent/agent.conf.example \
 		docs/xres-agent.8.md guest-agent/agent.mk
 	rm -rf $(BUILD)/agent-deb && mkdir -p $(BUILD)/agent-deb/DEBIAN
-	install -D -m 0755 $(BUILD)/bin/xres-agent $(BUILD)/agent-deb/usr/sbin/xres-agent
+	install -D -s -m 0755 $(BUILD)/bin/xres-agent $(BUILD)/agent-deb/usr/sbin/xres-agent
 	install -D -m 0644 guest-agent/xres-agent.service \
 		$(BUILD)/agent-deb/lib/systemd/system/xres-agent.service
 	install -D -m 0755 guest-agent/xres-agent.init $(BUILD)/agent-deb/etc/init.d/xres-agent

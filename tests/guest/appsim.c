@@ -11,9 +11,16 @@
  *   --mem          allocate and touch MIB MiB, and hold it
  *   --fail-start   exit 1 at once, as an application that cannot start
  *   --exit-after   exit 3 after SECONDS, as an application that crashes
+ *
+ * usage: appsim --xs-flood N
+ *   a misbehaving guest program: N writes to its own data/xres keys as
+ *   fast as it can (seq = the count, mem-total = garbage, alternately),
+ *   through /dev/xen/xenbus and XenStore's wire protocol, so that it
+ *   needs no Xen library.  Prints how many writes XenStore took.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +28,57 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <xen/io/xs_wire.h>
+
 static const char *pidfile;
+
+/* One XS_WRITE on the xenbus device; 0, or -1 if XenStore refused. */
+static int xs_raw_write(int fd, uint32_t id, const char *path,
+                        const char *val)
+{
+    char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
+    struct xsd_sockmsg m = { .type = XS_WRITE, .req_id = id, .tx_id = 0 };
+    size_t pl = strlen(path) + 1, vl = strlen(val);
+
+    if (pl + vl > XENSTORE_PAYLOAD_MAX) return -1;
+    m.len = (uint32_t)(pl + vl);
+    memcpy(buf, &m, sizeof(m));
+    memcpy(buf + sizeof(m), path, pl);
+    memcpy(buf + sizeof(m) + pl, val, vl);
+    if (write(fd, buf, sizeof(m) + m.len) != (ssize_t)(sizeof(m) + m.len))
+        return -1;
+    struct xsd_sockmsg r;
+    if (read(fd, &r, sizeof(r)) != (ssize_t)sizeof(r)) return -1;
+    if (r.len > XENSTORE_PAYLOAD_MAX) return -1;
+    if (r.len && read(fd, buf, r.len) != (ssize_t)r.len) return -1;
+    return r.type == XS_ERROR ? -1 : 0;
+}
+
+static int xs_flood(unsigned long n)
+{
+    int fd = open("/dev/xen/xenbus", O_RDWR);
+    unsigned long ok = 0;
+    char val[32];
+
+    if (fd < 0) {
+        perror("appsim: /dev/xen/xenbus");
+        return 1;
+    }
+    for (unsigned long i = 0; i < n; i++) {
+        int rc;
+        if (i % 2) {
+            snprintf(val, sizeof(val), "x%lu", i);
+            rc = xs_raw_write(fd, (uint32_t)i, "data/xres/mem-total", val);
+        } else {
+            snprintf(val, sizeof(val), "%lu", i + 1);
+            rc = xs_raw_write(fd, (uint32_t)i, "data/xres/seq", val);
+        }
+        if (rc == 0) ok++;
+    }
+    close(fd);
+    printf("appsim: %lu of %lu writes taken\n", ok, n);
+    return ok == n ? 0 : 1;
+}
 
 static void on_term(int sig)
 {
@@ -41,7 +98,8 @@ static int num(const char *s, unsigned long *v)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: appsim [--daemon] [--pidfile FILE] [--mem MIB] "
-            "[--fail-start] [--exit-after SECONDS]\n");
+            "[--fail-start] [--exit-after SECONDS]\n"
+            "       appsim --xs-flood N\n");
 }
 
 int main(int argc, char **argv)
@@ -59,6 +117,10 @@ int main(int argc, char **argv)
             if (num(argv[++i], &mib)) { usage(stderr); return 2; }
         } else if (!strcmp(argv[i], "--exit-after") && i + 1 < argc) {
             if (num(argv[++i], &exit_after)) { usage(stderr); return 2; }
+        } else if (!strcmp(argv[i], "--xs-flood") && i + 1 < argc) {
+            unsigned long n;
+            if (num(argv[++i], &n)) { usage(stderr); return 2; }
+            return xs_flood(n);
         } else if (!strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;
