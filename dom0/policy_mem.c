@@ -250,26 +250,67 @@ static int emit(bal *b, size_t s, size_t r, uint64_t kb, const char *why)
         if (t.dst_to + b->p->maxmem_slack_kb > d->xen_max_kb)
             t.dst_maxmem = t.dst_to + b->p->maxmem_slack_kb;
     }
-    snprintf(t.why, sizeof(t.why), "%s", why);
+    size_t wl = strlen(why);
+    if (wl >= sizeof(t.why)) wl = sizeof(t.why) - 1;
+    memcpy(t.why, why, wl);
     return xres_mem_plan_push(b->plan, &t);
 }
 
-/* qsort has no context argument in C11: the keys are copied beside the
- * index instead. */
+/* Sorting: every order is a 64-bit key, smaller first, sorted by a
+ * stable LSD radix sort, so equal keys keep domid order (the snapshot is
+ * sorted by domid).  O(n), and no comparison calls. */
 typedef struct {
-    double k1, k2, k3;
-    uint32_t domid;
+    uint64_t k;
     size_t i;
 } skey;
 
-static int skey_cmp(const void *pa, const void *pb)
+static int radix_sort(skey *v, size_t n)
 {
-    const skey *a = pa, *b = pb;
+    skey *tmp, *src = v, *dst;
+    size_t cnt[256];
 
-    if (a->k1 != b->k1) return a->k1 < b->k1 ? -1 : 1;
-    if (a->k2 != b->k2) return a->k2 < b->k2 ? -1 : 1;
-    if (a->k3 != b->k3) return a->k3 < b->k3 ? -1 : 1;
-    return a->domid < b->domid ? -1 : a->domid > b->domid;
+    if (n < 2) return 0;
+    tmp = malloc(n * sizeof(*tmp));
+    if (!tmp) return -ENOMEM;
+    dst = tmp;
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t sum = 0;
+        memset(cnt, 0, sizeof(cnt));
+        for (size_t j = 0; j < n; j++) cnt[(src[j].k >> shift) & 0xff]++;
+        if (cnt[(src[0].k >> shift) & 0xff] == n) continue;  /* one bucket */
+        for (unsigned b = 0; b < 256; b++) {
+            size_t c = cnt[b];
+            cnt[b] = sum;
+            sum += c;
+        }
+        for (size_t j = 0; j < n; j++)
+            dst[cnt[(src[j].k >> shift) & 0xff]++] = src[j];
+        skey *t = src; src = dst; dst = t;
+    }
+    if (src != v) memcpy(v, src, n * sizeof(*v));
+    free(tmp);
+    return 0;
+}
+
+/* Order-preserving bits of a non-negative double. */
+static uint64_t dbits(double x)
+{
+    uint64_t u;
+
+    if (!(x > 0)) return 0;
+    memcpy(&u, &x, sizeof(u));
+    return u;
+}
+
+/* Order-preserving 32 bits of a non-negative ratio (float precision). */
+static uint32_t fbits(double x)
+{
+    float f = x > 3e38 ? 3e38f : (float)x;
+    uint32_t u;
+
+    if (!(f > 0)) return 0;
+    memcpy(&u, &f, sizeof(u));
+    return u;
 }
 
 /* Shares for short mode: min first, then the rest in proportion to
@@ -301,23 +342,25 @@ static int compute_shares(bal *b, uint64_t pool)
         mdom *x = &b->m[i];
         base += (double)x->lo;
         if (x->want > x->lo) {
-            k[nk].k1 = (double)(x->want - x->lo) / x->wd;
-            k[nk].k2 = k[nk].k3 = 0;
-            k[nk].domid = b->h->domains[x->idx].domid;
+            k[nk].k = dbits((double)(x->want - x->lo) / x->wd);
             k[nk].i = i;
             nk++;
             slope += x->wd;
         }
     }
-    qsort(k, nk, sizeof(*k), skey_cmp);
+    if (radix_sort(k, nk)) {
+        free(k);
+        return -ENOMEM;
+    }
     double lambda = 0;
     for (size_t j = 0; j < nk; j++) {
         lambda = slope > 0 ? (M - base) / slope : 0;
-        if (lambda <= k[j].k1) break;
         mdom *x = &b->m[k[j].i];
+        double bp = (double)(x->want - x->lo) / x->wd;
+        if (lambda <= bp) break;
         base += (double)(x->want - x->lo);
         slope -= x->wd;
-        lambda = k[j].k1;
+        lambda = bp;
     }
     for (size_t i = 0; i < b->n; i++) {
         mdom *x = &b->m[i];
@@ -352,24 +395,23 @@ int xres_mem_balance(const xres_host *h, const xres_mem_params *p,
         x->idx = i;
         classify(x, d, p);
         if (x->receiver) {
-            rk[nr].k1 = x->guarantee ? 0 : 1;
-            rk[nr].k2 = -(double)x->prio;
-            rk[nr].k3 = -x->u;
-            rk[nr].domid = d->domid;
+            /* guarantee first, then priority, then u, all descending */
+            unsigned pr = x->prio > 0x7fff ? 0x7fff : x->prio;
+            rk[nr].k = ((uint64_t)(x->guarantee ? 0 : 1) << 63) |
+                ((uint64_t)(0x7fff - pr) << 48) |
+                ((uint64_t)(UINT32_MAX - fbits(x->u)) << 16);
             rk[nr].i = b.n;
             nr++;
         } else if (x->give) {
-            dk[nd].k1 = x->forced ? 0 : 1;
-            dk[nd].k2 = x->u;
-            dk[nd].k3 = 0;
-            dk[nd].domid = d->domid;
+            /* above max first, then the most underused */
+            dk[nd].k = ((uint64_t)(x->forced ? 0 : 1) << 63) |
+                ((uint64_t)fbits(x->u) << 16);
             dk[nd].i = b.n;
             nd++;
         }
         b.n++;
     }
-    qsort(rk, nr, sizeof(*rk), skey_cmp);
-    qsort(dk, nd, sizeof(*dk), skey_cmp);
+    if ((rc = radix_sort(rk, nr)) || (rc = radix_sort(dk, nd))) goto out;
 
     xres_mem_account_of(h, p, &acc);
     pool = acc.spare_kb > 0 ? (uint64_t)acc.spare_kb : 0;
@@ -426,13 +468,11 @@ int xres_mem_balance(const xres_host *h, const xres_mem_params *p,
         x->give = (x->a - floor_) / B * B;
         if (!x->give) continue;
         x->need = 0;            /* above its share: it gives, even if short */
-        dk[nd].k1 = x->u;
-        dk[nd].k2 = dk[nd].k3 = 0;
-        dk[nd].domid = h->domains[x->idx].domid;
+        dk[nd].k = (uint64_t)fbits(x->u) << 16;
         dk[nd].i = i;
         nd++;
     }
-    qsort(dk, nd, sizeof(*dk), skey_cmp);
+    if ((rc = radix_sort(dk, nd))) goto out;
     dj = 0;
     for (size_t ri = 0; ri < nr && dj < nd; ri++) {
         mdom *r = &b.m[rk[ri].i];
