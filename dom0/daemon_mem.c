@@ -49,7 +49,9 @@ typedef struct {
     nr_mark *nr;
     size_t nr_n;
     bool busy;                  /* inside a cycle: no re-entry */
+    bool balance_pending;       /* a report came while balancing was due */
     uint64_t last_refresh_ms;
+    uint64_t last_balance_ms;
 } mem_priv;
 
 static mem_priv *P(xres_daemon *d)
@@ -343,7 +345,7 @@ static void schedule_check(xres_daemon *d)
 {
     mem_priv *mp = P(d);
 
-    if (!mp->mv.n) return;
+    if (!mp->mv.n && !mp->balance_pending) return;
     uint64_t at = xres_monotonic_ms() + mp->p.check_ms;
     if (at < d->next_tick_ms) d->next_tick_ms = at;
 }
@@ -368,6 +370,8 @@ static void cycle(xres_daemon *d, bool balance)
     }
     nr_update(d, now);
     if (balance) {
+        mp->balance_pending = false;
+        mp->last_balance_ms = now;
         xres_host view;
         xres_mem_plan plan;
         xres_host_init(&view);
@@ -478,7 +482,13 @@ static void mem_on_report(xres_daemon *d, uint32_t domid)
         xres_daemon_refresh(d);
         mp->last_refresh_ms = now;
     }
-    cycle(d, true);
+    /* Balance on the report, but at most once per check interval: with
+     * many guests reporting, the reports in between are taken together
+     * by the check that follows. */
+    bool due = !mp->last_balance_ms ||
+        now - mp->last_balance_ms >= mp->p.check_ms;
+    if (!due) mp->balance_pending = true;
+    cycle(d, due);
 }
 
 static void mem_on_event(xres_daemon *d, const xres_event *ev)

@@ -164,6 +164,22 @@ START_TEST(test_tick_balances_three_vms)
 }
 END_TEST
 
+START_TEST(test_report_triggers_balance)
+{
+    set_three();
+    xres_daemon_refresh(D);
+    /* an agent report, no timer tick: the donor is lowered at once */
+    xres_subsys_mem.on_report(D, V1);
+    ck_assert_uint_eq(dom(V2)->target_kb, 768 * MiB);
+    /* a flood of reports runs at most one balancing per check interval
+     * and never starts a second move for the same memory */
+    for (int i = 0; i < 1000; i++) xres_subsys_mem.on_report(D, V1);
+    ck_assert_uint_eq(dom(V2)->target_kb, 768 * MiB);
+    ck_assert_uint_eq(dom(V3)->target_kb, 1024 * MiB);
+    ck_assert_uint_eq(dom(V1)->target_kb, 1024 * MiB);
+}
+END_TEST
+
 START_TEST(test_cmd_mem_move)
 {
     yajl_val r;
@@ -334,6 +350,7 @@ Suite *daemon_mem_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_tick_balances_three_vms);
+    tcase_add_test(tc, test_report_triggers_balance);
     tcase_add_test(tc, test_cmd_mem_move);
     tcase_add_test(tc, test_cmd_mem_set_and_dry_run);
     tcase_add_test(tc, test_policy_survives_restart);
