@@ -58,10 +58,8 @@ static void stop_daemon(void)
     D = NULL;
 }
 
-static void setup(void)
+static void setup_files(void)
 {
-    uint32_t id;
-
     FILE *f;
 
     snprintf(sock, sizeof(sock), "/tmp/xres-test-mem-%d.sock", (int)getpid());
@@ -70,6 +68,18 @@ static void setup(void)
     ck_assert_ptr_nonnull(f);
     fputs("mem_block = \"256M\"\n", f);
     fclose(f);
+}
+
+static void teardown_files(void)
+{
+    unlink(conf);
+}
+
+static void setup(void)
+{
+    uint32_t id;
+
+    setup_files();
     /* dom0 512 + 3 x 1024 + the 64 MiB reserve */
     ck_assert_int_eq(xres_backend_sim_open(&B, (512 + 3072 + 64) * MiB, 2),
                      0);
@@ -343,6 +353,116 @@ START_TEST(test_kill_mid_move)
 }
 END_TEST
 
+/* Randomized: loads change, some balloons refuse, and xresd is killed and
+ * restarted at random instants.  After every check nothing is promised
+ * that is not free (spare >= 0), no target crosses its domain's min or
+ * max; at the end no move is left and every cooperative domain sits at
+ * its target. */
+START_TEST(test_random_kills)
+{
+    for (unsigned seed = 1; seed <= 25; seed++) {
+        uint32_t ids[8], id;
+        uint64_t mins[8];
+        bool refuses[8];
+        unsigned n = 3 + seed % 4;
+        uint64_t sum = 512;
+        xres_mem_params p;
+
+        srand(seed);
+        xres_mem_params_default(&p);
+        p.block_kb = 256 * MiB;         /* as in the test config */
+        uint64_t mem[8];
+        for (unsigned i = 0; i < n; i++) {
+            mem[i] = 256 + (uint64_t)(rand() % 12) * 64;
+            sum += mem[i];
+        }
+        ck_assert_int_eq(xres_backend_sim_open(&B, (sum + 64 + (uint64_t)(
+                             rand() % 4) * 64) * MiB, 2), 0);
+        ck_assert_int_eq(xres_sim_add_domain(&B, "Domain-0", 512 * MiB,
+                                             512 * MiB, &id), 0);
+        for (unsigned i = 0; i < n; i++) {
+            char name[16];
+            snprintf(name, sizeof(name), "r%u", i);
+            ck_assert_int_eq(xres_sim_add_domain(&B, name, mem[i] * MiB,
+                                                 2048 * MiB, &ids[i]), 0);
+            xres_sim_set_balloon_rate(&B, ids[i],
+                                      (uint64_t)(16 + rand() % 112) * MiB);
+            refuses[i] = rand() % 8 == 0;
+            xres_sim_set_balloon_refuses(&B, ids[i], refuses[i]);
+            mins[i] = rand() % 3 == 0 ? 256 * MiB : 0;
+        }
+        start_daemon();
+        for (unsigned i = 0; i < n; i++) {
+            char req[160];
+            snprintf(req, sizeof(req), "{\"cmd\":\"mem-policy\",\"dom\":"
+                     "\"r%u\",\"min_kb\":%llu}", i,
+                     (unsigned long long)mins[i]);
+            yajl_val r = call(req);
+            ck_assert(ok(r));
+            yajl_tree_free(r);
+        }
+        uint64_t load[8];
+        for (int step = 0; step < 600; step++) {
+            if (step % 40 == 0 && step < 400)
+                for (unsigned i = 0; i < n; i++)
+                    load[i] = (uint64_t)(rand() % 115);
+            for (unsigned i = 0; i < n; i++) {
+                const xres_domain *d = dom(ids[i]);
+                used(ids[i], (step < 400 ? load[i] : 60) * d->target_kb /
+                     100 / MiB);
+            }
+            if (rand() % 50 == 0) {
+                /* kill -9 and restart */
+                close(D->listen_fd);
+                unlink(sock);
+                D = NULL;
+                start_daemon();
+                continue;
+            }
+            xres_sim_advance(&B, 100);
+            xres_daemon_tick(D);
+            xres_daemon_refresh(D);
+            xres_mem_account a;
+            xres_mem_account_of(&D->host, &p, &a);
+            ck_assert_msg(a.spare_kb >= 0, "seed %u step %d: spare %lld",
+                          seed, step, (long long)a.spare_kb);
+            for (unsigned i = 0; i < n; i++) {
+                const xres_domain *d = xres_host_find(&D->host, ids[i]);
+                ck_assert_uint_le(d->target_kb, d->static_max_kb);
+                ck_assert_msg(d->target_kb >= mins[i] ||
+                              d->target_kb == mem[i] * MiB,
+                              "seed %u: r%u below its min", seed, i);
+            }
+        }
+        yajl_val r = call("{\"cmd\":\"mem-moves\"}"), ms;
+        ms = xres_json_get(r, "moves");
+        ck_assert(YAJL_IS_ARRAY(ms));
+        for (size_t k = 0; k < ms->u.array.len; k++) {
+            const char *st = xres_json_get_str(ms->u.array.values[k],
+                                               "state");
+            ck_assert_msg(!strcmp(st, "done") || !strcmp(st, "failed"),
+                          "seed %u: a move is still %s", seed, st);
+        }
+        yajl_tree_free(r);
+        char **names = NULL;
+        unsigned nn = 0;
+        int rc = B.ops->xs_directory(&B, XRES_XS_MEM_MOVES, &names, &nn);
+        ck_assert(rc == -ENOENT || (rc == 0 && nn == 0));
+        free(names);
+        for (unsigned i = 0; i < n; i++) {
+            const xres_domain *d = dom(ids[i]);
+            if (!refuses[i])
+                ck_assert_msg(d->cur_kb == d->target_kb, "seed %u: r%u at "
+                              "%llu, target %llu", seed, i,
+                              (unsigned long long)d->cur_kb,
+                              (unsigned long long)d->target_kb);
+        }
+        stop_daemon();
+        xres_backend_dispose(&B);
+    }
+}
+END_TEST
+
 Suite *daemon_mem_suite(void)
 {
     Suite *s = suite_create("daemon_mem");
@@ -358,5 +478,11 @@ Suite *daemon_mem_suite(void)
     tcase_add_test(tc, test_kill_mid_move);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
+
+    TCase *tr = tcase_create("random");
+    tcase_add_checked_fixture(tr, setup_files, teardown_files);
+    tcase_add_test(tr, test_random_kills);
+    tcase_set_timeout(tr, 300);
+    suite_add_tcase(s, tr);
     return s;
 }
