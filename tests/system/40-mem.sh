@@ -17,10 +17,10 @@
 xb_destroy_all_guests
 
 # Thresholds the small test guests can reach: a 256 MiB PV guest shows
-# about 230 MiB of MemTotal, so "deficient" is 80 % here.
+# less MemTotal than its target, so "deficient" is 70 % here.
 conf=$XB_TMP/xres-mem.conf
 cat >"$conf" <<'EOF'
-mem_high = 80
+mem_high = 70
 mem_low = 40
 mem_block = "32M"
 mem_timeout_ms = 5000
@@ -150,7 +150,7 @@ sum0=$(host_sum)
 b3=$(xl_mem g3)
 # g2 must not receive while it is full: cap it where it is.
 assert_ok "mem-policy g2 max=$(target_of g2)M" xres mem-policy g2 "max=$(target_of g2)M"
-hog_to g2 fill 8 >/dev/null      # g2's memory is all in use
+hog_to g2 fill 12 >/dev/null      # g2's memory is all in use
 rc=0
 out=$(xres mem-move g2 g3 128M 2>&1) || rc=$?
 assert_ne 0 "$rc" "mem-move from a blocked balloon fails"
