@@ -867,6 +867,23 @@ out:
     return rc;
 }
 
+int xres_cpu_parse_run_time(const char *s, size_t len, uint64_t *t_ms)
+{
+    static const char pre[] = "time-ms=";
+    const size_t np = sizeof(pre) - 1;
+    uint64_t v = 0;
+
+    if (!s || len <= np || len > np + 9 || memcmp(s, pre, np)) return -EINVAL;
+    if (s[np] == '0') return -EINVAL;
+    for (size_t i = np; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return -EINVAL;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (v < 1 || v > XRES_RUN_TIME_MS_MAX) return -EINVAL;
+    *t_ms = v;
+    return 0;
+}
+
 void xres_cpu_name_key(const char *name, char *buf, size_t len)
 {
     static const char hex[] = "0123456789abcdef";

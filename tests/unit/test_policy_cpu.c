@@ -679,6 +679,23 @@ START_TEST(test_policy_text)
     ck_assert_int_eq(xres_cpu_policy_parse(longs, &p, err, sizeof(err)),
                      -EINVAL);
 
+    uint64_t t = 0;
+    ck_assert_int_eq(xres_cpu_parse_run_time("time-ms=60000", 13, &t), 0);
+    ck_assert_uint_eq(t, 60000);
+    ck_assert_int_eq(xres_cpu_parse_run_time("time-ms=604800001", 17, &t),
+                     -EINVAL);
+    ck_assert_int_eq(xres_cpu_parse_run_time("time-ms=0", 9, &t), -EINVAL);
+    ck_assert_int_eq(xres_cpu_parse_run_time("time-ms=012", 11, &t),
+                     -EINVAL);
+    ck_assert_int_eq(xres_cpu_parse_run_time("time-ms=12x", 11, &t),
+                     -EINVAL);
+    ck_assert_int_eq(xres_cpu_parse_run_time("time-ms=", 8, &t), -EINVAL);
+    ck_assert_int_eq(xres_cpu_parse_run_time("time-ms=99999999999999999999",
+                                             28, &t), -EINVAL);
+    /* Only len bytes count: no NUL needed. */
+    ck_assert_int_eq(xres_cpu_parse_run_time("time-ms=42garbage", 10, &t), 0);
+    ck_assert_uint_eq(t, 42);
+
     xres_cpu_name_key("web.example_1", buf, sizeof(buf));
     ck_assert_str_eq(buf, "web_2eexample_5f1");
 }
