@@ -684,9 +684,13 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
             for (size_t j = 0; j < nsh; j++) {
                 xres_cpu_decision *d = &r->dec[idx[j]];
                 want(d, &h->domains[idx[j]], w[j], -1);
-                snprintf(d->note, sizeof(d->note), "shares: priority %u -> "
-                         "weight %d%s", prio[j], w[j],
-                         guar[j] ? " (guarantee)" : "");
+                if (guar[j])
+                    snprintf(d->note, sizeof(d->note), "shares: priority %u "
+                             "-> weight %d, guarantee %u%%", prio[j], w[j],
+                             guar[j]);
+                else
+                    snprintf(d->note, sizeof(d->note), "shares: priority %u "
+                             "-> weight %d", prio[j], w[j]);
             }
         }
     }
@@ -704,6 +708,7 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
         switch (p->kind) {
         case XRES_CPU_POLICY_FIXED: {
             int cap = p->cap;
+            size_t o;
             if (cap > 0 && dom->vcpus_max &&
                 cap > 100 * (int)dom->vcpus_max) {
                 snprintf(d->note, sizeof(d->note), "fixed: cap %d is above "
@@ -714,12 +719,15 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
                 snprintf(d->note, sizeof(d->note), "fixed");
             }
             want(d, dom, p->weight, cap);
-            if (d->weight >= 0 || d->cap >= 0)
-                snprintf(d->note, sizeof(d->note), "fixed: weight %d cap %d "
-                         "changed outside xres, put back to %d/%d",
-                         dom->weight, dom->cap,
-                         p->weight >= 0 ? p->weight : dom->weight,
-                         cap >= 0 ? cap : dom->cap);
+            if (d->weight < 0 && d->cap < 0) break;
+            o = (size_t)snprintf(d->note, sizeof(d->note), "fixed:");
+            if (d->weight >= 0 && o < sizeof(d->note))
+                o += (size_t)snprintf(d->note + o, sizeof(d->note) - o,
+                                      " weight %d (was %d)", d->weight,
+                                      dom->weight);
+            if (d->cap >= 0 && o < sizeof(d->note))
+                snprintf(d->note + o, sizeof(d->note) - o,
+                         " cap %d (was %d)", d->cap, dom->cap);
             break;
         }
         case XRES_CPU_POLICY_DEMAND: {
@@ -742,6 +750,11 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
             long cap, floor_cap, vlimit;
             unsigned step = s->cap_step ? s->cap_step : 1;
             if (nman > 1) break;
+            if (!m || !m->hn) {
+                snprintf(d->note, sizeof(d->note), "manage: waiting for a "
+                         "CPU measurement");
+                break;
+            }
             /* Its own use is its to keep: count it as available. */
             own = own_load(m, s, dom->domid);
             avail = r->available + own;
@@ -755,7 +768,12 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
             vlimit = 100L * (dom->vcpus_online ? dom->vcpus_online : 1);
             cap = lround(a);
             if (cap < floor_cap) cap = floor_cap;
-            if (cap > vlimit) cap = vlimit;
+            if (cap > vlimit) {
+                size_t o = strlen(d->note);
+                cap = vlimit;
+                snprintf(d->note + o, sizeof(d->note) - o, "; cap held to "
+                         "100 x %u vCPUs", dom->vcpus_online);
+            }
             /* Small moves are noise: keep the cap unless it is off by half
              * a step or more, or there is none. */
             if (dom->cap > 0 && labs(cap - dom->cap) * 2 < (long)step)

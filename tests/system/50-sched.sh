@@ -129,19 +129,24 @@ assert_eq "g1: demand min=10 max=80 step=10 (run-time)" "$out" "sched-policy sho
 # Kept in XenStore for a restarted daemon.
 assert_match 'demand min=10 max=80 step=10' \
     "$(xenstore-read /local/domain/0/xres/sched/policy/g1/spec)" "g1's policy kept in XenStore"
+# shellcheck disable=SC2016 # expanded by the inner shell, each poll
 if wait_for 120 sh -c '[ "$(xl sched-credit -d g1 | awk "NR == 2 { print \$4 }")" -gt 20 ]'; then
     xb_pass "pegged g1's cap rose above 20 (now $(xl_cap g1))"
 else
     xb_fail "pegged g1's cap did not rise above 20 (still $(xl_cap g1))"
 fi
+# shellcheck disable=SC2016 # expanded by the inner shell, each poll
 if wait_for 120 sh -c '[ "$(xl sched-credit -d g2 | awk "NR == 2 { print \$4 }")" -lt 60 ]'; then
     xb_pass "idle g2's cap fell below 60 (now $(xl_cap g2))"
 else
     xb_fail "idle g2's cap did not fall below 60 (still $(xl_cap g2))"
 fi
 c1=$(xl_cap g1); c2=$(xl_cap g2)
-[ "$c1" -le 80 ] && [ "$c2" -ge 10 ] && xb_pass "caps stay within 10..80 ($c1, $c2)" ||
+if [ "$c1" -le 80 ] && [ "$c2" -ge 10 ]; then
+    xb_pass "caps stay within 10..80 ($c1, $c2)"
+else
     xb_fail "caps left 10..80: g1 $c1, g2 $c2"
+fi
 xres sched-list >"$XB_TMP/sched-list.txt"
 xb_say "XB-OUT $(grep -E '^ +g[12]:' "$XB_TMP/sched-list.txt" | tr '\n' ';')"
 
@@ -153,7 +158,7 @@ xl sched-credit | awk 'NF == 4 && $2 ~ /^[0-9]+$/ { print $1, $2, $3, $4 }' | so
 xres sched-list | awk 'NR > 2 && NF >= 7 && $2 ~ /^[0-9]+$/ { print $1, $2, $3, $4 }' | sort >"$XB_TMP/xres.sched"
 n=$(wc -l <"$XB_TMP/xl.sched")
 [ "$n" -ge 3 ] || xb_fail "xl sched-credit listed $n domains"
-assert_eq "$(cat "$XB_TMP/xl.sched" | tr '\n' ';')" "$(cat "$XB_TMP/xres.sched" | tr '\n' ';')" \
+assert_eq "$(tr '\n' ';' <"$XB_TMP/xl.sched")" "$(tr '\n' ';' <"$XB_TMP/xres.sched")" \
     "xres sched-list agrees with xl sched-credit (Name ID Weight Cap)"
 xres sched-list --json >"$XB_TMP/sched.json"
 assert_eq credit "$(json_get "$XB_TMP/sched.json" scheduler)" "sched-list --json scheduler"
