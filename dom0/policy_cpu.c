@@ -901,25 +901,3 @@ int xres_cpu_parse_run_time(const char *s, size_t len, uint64_t *t_ms)
     *t_ms = v;
     return 0;
 }
-
-void xres_cpu_name_key(const char *name, char *buf, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-
-    if (!len) return;
-    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
-        bool keep = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                    (*c >= '0' && *c <= '9') || *c == '-';
-        if (keep) {
-            if (o + 1 >= len) break;
-            buf[o++] = (char)*c;
-        } else {
-            if (o + 3 >= len) break;
-            buf[o++] = '_';
-            buf[o++] = hex[*c >> 4];
-            buf[o++] = hex[*c & 15];
-        }
-    }
-    buf[o] = '\0';
-}

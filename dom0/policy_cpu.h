@@ -212,7 +212,4 @@ int xres_cpu_policy_check(const xres_host *h, const xres_cpu_policy *pols,
 #define XRES_RUN_TIME_MS_MAX 604800000ULL
 int xres_cpu_parse_run_time(const char *s, size_t len, uint64_t *t_ms);
 
-/* XenStore-safe key for a domain name: [A-Za-z0-9-] kept, others _hh. */
-void xres_cpu_name_key(const char *name, char *buf, size_t len);
-
 #endif

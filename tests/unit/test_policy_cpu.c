@@ -696,8 +696,6 @@ START_TEST(test_policy_text)
     ck_assert_int_eq(xres_cpu_parse_run_time("time-ms=42garbage", 10, &t), 0);
     ck_assert_uint_eq(t, 42);
 
-    xres_cpu_name_key("web.example_1", buf, sizeof(buf));
-    ck_assert_str_eq(buf, "web_2eexample_5f1");
 }
 END_TEST
 
