@@ -57,7 +57,6 @@ typedef struct {
 
     xres_cpu_result res;        /* the latest pass */
     xres_cpu_policy *pols;      /* parallel to res.dec */
-    uint8_t *src;               /* 0 none, 1 config, 2 run time */
 
     /* The managing domain. */
     char mg_name[XRES_NAME_MAX];
@@ -536,29 +535,23 @@ static const xres_cpu_policy *policy_for(cpu_state *st, const char *name,
     return NULL;
 }
 
-/* Policies parallel to d->host.domains, into st->pols / st->src. */
+/* Policies parallel to d->host.domains, into st->pols. */
 static int build_policies(xres_daemon *d)
 {
     cpu_state *st = ST(d);
     size_t n = d->host.nr_domains;
     xres_cpu_policy *p = calloc(n ? n : 1, sizeof(*p));
-    uint8_t *src = calloc(n ? n : 1, 1);
+    uint8_t src;
 
-    if (!p || !src) {
-        free(p);
-        free(src);
-        return -ENOMEM;
-    }
+    if (!p) return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
         const xres_cpu_policy *q = policy_for(st, d->host.domains[i].name,
-                                              &src[i]);
+                                              &src);
         if (q) p[i] = *q;
         else xres_cpu_policy_init(&p[i]);
     }
     free(st->pols);
-    free(st->src);
     st->pols = p;
-    st->src = src;
     return 0;
 }
 
@@ -753,7 +746,6 @@ static void cpu_dispose(xres_daemon *d)
     free(st->cfg);
     free(st->rt);
     free(st->pols);
-    free(st->src);
     free(st);
     d->priv.cpu = NULL;
 }
@@ -803,12 +795,12 @@ static void cpu_fill_domain_json(xres_daemon *d, const xres_domain *dom,
     cpu_state *st = ST(d);
     const xres_cpu_point *p =
         xres_cpu_hist_latest(xres_cpu_meter_find(&st->meter, dom->domid));
-    size_t k = dec_index(st, dom->domid);
+    uint8_t src;
+    const xres_cpu_policy *pol = policy_for(st, dom->name, &src);
     char spec[XRES_CPU_SPEC_MAX] = "none";
 
     json_num1(g, "cpu_use_pct", p ? p->use_pct : -1);
-    if (k != SIZE_MAX && st->pols) xres_cpu_policy_format(&st->pols[k], spec,
-                                                          sizeof(spec));
+    if (pol) xres_cpu_policy_format(pol, spec, sizeof(spec));
     xres_json_kv_str(g, "cpu_policy", spec);
 }
 
@@ -826,15 +818,6 @@ static void sched_list(xres_daemon *d, yajl_val req, yajl_gen g)
             xres_ipc_reply_error(g, "sched-list: no domain %.64s", only);
             return;
         }
-    }
-    if (build_policies(d) == 0 && st->res.n != d->host.nr_domains) {
-        /* The host changed since the last pass: decide nothing, but
-         * describe what is there. */
-        xres_actions none;
-        xres_actions_init(&none);
-        xres_cpu_policy_run(&d->host, &st->set, st->pols, &st->meter,
-                            &st->last, &st->res, &none);
-        xres_actions_dispose(&none);
     }
     xres_ipc_reply_ok_begin(g);
     xres_json_kv_str(g, "scheduler", xres_sched_kind_name(d->host.sched));
@@ -876,11 +859,12 @@ static void sched_list(xres_daemon *d, yajl_val req, yajl_gen g)
         const xres_cpu_point *lp = xres_cpu_hist_latest(h);
         xres_cpu_point pts[XRES_CPU_HIST_MAX];
         size_t np, k = dec_index(st, dom->domid);
+        uint8_t src;
+        const xres_cpu_policy *pol = policy_for(st, dom->name, &src);
         char spec[XRES_CPU_SPEC_MAX] = "none";
 
         if (odom && odom->domid != dom->domid) continue;
-        if (k != SIZE_MAX && st->pols && k < d->host.nr_domains)
-            xres_cpu_policy_format(&st->pols[k], spec, sizeof(spec));
+        if (pol) xres_cpu_policy_format(pol, spec, sizeof(spec));
         yajl_gen_map_open(g);
         xres_json_kv_u64(g, "domid", dom->domid);
         xres_json_kv_str(g, "name", dom->name);
@@ -890,9 +874,7 @@ static void sched_list(xres_daemon *d, yajl_val req, yajl_gen g)
         json_num1(g, "use_pct", lp ? lp->use_pct : -1);
         json_num1(g, "agent_pct", lp ? lp->agent_pct : -1);
         xres_json_kv_str(g, "policy", spec);
-        xres_json_kv_str(g, "source",
-                         k != SIZE_MAX && st->src ? src_name(st->src[k])
-                                                  : "-");
+        xres_json_kv_str(g, "source", src_name(src));
         xres_json_kv_str(g, "note", k != SIZE_MAX ? st->res.dec[k].note : "");
         xres_json_str(g, "history");
         yajl_gen_array_open(g);
