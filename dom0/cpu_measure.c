@@ -103,9 +103,19 @@ static void load_push(xres_cpu_meter *m, uint64_t t_ms, double load)
     if (m->hn < m->len) m->hn++;
 }
 
+/* v is in the order of the snapshot it was built from: sorted by domid
+ * (model.h).  Binary search, with a linear pass if that ever fails. */
 static const xres_cpu_dom_hist *find_in(const xres_cpu_dom_hist *v, size_t n,
                                         uint32_t domid)
 {
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].domid == domid) return &v[mid];
+        if (v[mid].domid < domid) lo = mid + 1;
+        else hi = mid;
+    }
     for (size_t i = 0; i < n; i++)
         if (v[i].domid == domid) return &v[i];
     return NULL;
