@@ -1,7 +1,7 @@
 /*
  * dom0/pair_store.c: hot-standby pairs in XenStore (pair_store.h): the
  * text forms of a pair's config and state, their storage under
- * /local/domain/0/xres/pairs/<name>/, agent requests, and the loop that
+ * /local/domain/0/xres/pairs/<name>/, and the loop that
  * executes a failover one stored step at a time.
  */
 #include <errno.h>
@@ -48,7 +48,7 @@ static void out_text(outbuf *o, const char *s)
     size_t i;
 
     for (i = 0; s[i] && i < sizeof(t) - 1; i++)
-        t[i] = (s[i] < 0x20 || s[i] == 0x7f) ? ' ' : s[i];
+        t[i] = (s[i] < 0x20 || s[i] > 0x7e) ? ' ' : s[i] == ';' ? ',' : s[i];
     t[i] = 0;
     out(o, "%s", t);
 }
@@ -64,13 +64,13 @@ int xres_pair_format_config(const xres_pair *p, char *buf, size_t len)
 
     if (!len) return -ENOSPC;
     buf[0] = 0;
-    out(&o, "xres-pair-config 1\n");
-    out(&o, "name %s\n", p->name);
+    out(&o, "xres-pair-config 1;");
+    out(&o, "name %s;", p->name);
     for (size_t i = 0; i < p->napps; i++)
-        out(&o, "app %s %" PRIu64 " %s\n", p->apps[i].name,
+        out(&o, "app %s %" PRIu64 " %s;", p->apps[i].name,
             p->apps[i].size_kb, p->apps[i].hot ? "hot" : "cold");
     out(&o, "cfg %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %"
-        PRIu64 " %d\n", p->cfg.max_restarts, p->cfg.heartbeat_timeout_ms,
+        PRIu64 " %d;", p->cfg.max_restarts, p->cfg.heartbeat_timeout_ms,
         p->cfg.release_timeout_ms, p->cfg.ack_timeout_ms, p->cfg.tol_kb,
         p->cfg.base_min_kb, p->cfg.preserve ? 1 : 0);
     return o.overflow ? -ENOSPC : 0;
@@ -83,19 +83,19 @@ int xres_pair_format_state(const xres_pair *p, char *buf, size_t len)
 
     if (!len) return -ENOSPC;
     buf[0] = 0;
-    out(&o, "xres-pair-state 1\n");
-    out(&o, "roles %" PRIu32 " %" PRIu32 " %s\n", p->active, p->standby,
+    out(&o, "xres-pair-state 1;");
+    out(&o, "roles %" PRIu32 " %" PRIu32 " %s;", p->active, p->standby,
         xres_pair_state_name(p->state));
     out(&o, "active-name ");
     out_text(&o, p->active_name);
-    out(&o, "\nstandby-name ");
+    out(&o, ";standby-name ");
     out_text(&o, p->standby_name);
-    out(&o, "\nseq %" PRIu64 "\n", p->next_seq);
-    out(&o, "debt %" PRIu64 " %" PRIu32 " %" PRIu64 "\n", p->debt_kb,
+    out(&o, ";seq %" PRIu64 ";", p->next_seq);
+    out(&o, "debt %" PRIu64 " %" PRIu32 " %" PRIu64 ";", p->debt_kb,
         p->debt_domid, p->debt_until_kb);
     for (size_t i = 0; i < p->nareas; i++) {
         const xres_pair_area *a = &p->areas[i];
-        out(&o, "area %s %" PRIu64 " %s %s %s %d %d %u %" PRIu64 "\n",
+        out(&o, "area %s %" PRIu64 " %s %s %s %d %d %u %" PRIu64 ";",
             a->name, a->size_kb, xres_pair_owner_name(a->owner),
             xres_pair_dest_name(a->dest), xres_pair_area_kind_name(a->kind),
             a->running ? 1 : 0, a->moving ? 1 : 0, a->restarts,
@@ -117,9 +117,9 @@ int xres_pair_format_state(const xres_pair *p, char *buf, size_t len)
             fo->failed_mask);
         for (unsigned i = 0; i < fo->nsteps && i < XRES_FO_SEQ_MAX; i++)
             out(&o, "%s%s", i ? "," : "", xres_fo_step_name(fo->steps[i]));
-        out(&o, "\nfo-why ");
+        out(&o, ";fo-why ");
         out_text(&o, fo->why);
-        out(&o, "\n");
+        out(&o, ";");
     }
     for (size_t i = 0; i < p->nlog; i++) {
         const xres_pair_logent *e = &p->log[i];
@@ -128,7 +128,7 @@ int xres_pair_format_state(const xres_pair *p, char *buf, size_t len)
             xres_fo_kind_name(e->kind), or_dash(e->app), e->bound_kb,
             e->return_kb, e->reserve_kb, e->failed_mask);
         out_text(&o, e->why);
-        out(&o, "\n");
+        out(&o, ";");
     }
     return o.overflow ? -ENOSPC : 0;
 }
@@ -215,8 +215,8 @@ int xres_pair_parse_config(xres_pair *p, const char *text)
 
     if (!t) return -EINVAL;
     p->napps = 0;
-    for (line = strtok_r(t, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
+    for (line = strtok_r(t, ";\n", &save); line;
+         line = strtok_r(NULL, ";\n", &save)) {
         char *w[9];
         unsigned n = split(line, w, 9, false);
 
@@ -272,8 +272,8 @@ int xres_pair_parse_state(xres_pair *p, const char *text)
     p->nlog = 0;
     memset(&p->fo, 0, sizeof(p->fo));
     p->active_name[0] = p->standby_name[0] = 0;
-    for (line = strtok_r(t, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
+    for (line = strtok_r(t, ";\n", &save); line;
+         line = strtok_r(NULL, ";\n", &save)) {
         char *w[32];
         unsigned n;
 
@@ -509,19 +509,6 @@ int xres_pair_store_delete(xres_backend *b, const char *name)
 
 /* ---- executing ---- */
 
-int xres_pair_send_request(xres_backend *b, const xres_action *act)
-{
-    char path[128], val[XRES_ACT_ARG_MAX + 24];
-    int n;
-
-    n = snprintf(path, sizeof(path), "/local/domain/%" PRIu32
-                 "/xres/request/%" PRIu64, act->domid, act->u.req.seq);
-    if (n < 0 || (size_t)n >= sizeof(path)) return -ENAMETOOLONG;
-    n = snprintf(val, sizeof(val), "%s %s", act->u.req.op, act->u.req.arg);
-    if (n < 0 || (size_t)n >= sizeof(val)) return -E2BIG;
-    return b->ops->xs_write(b, path, val, (size_t)n);
-}
-
 int xres_pair_exec(xres_backend *b, const xres_action *act)
 {
     int rc;
@@ -541,7 +528,7 @@ int xres_pair_exec(xres_backend *b, const xres_action *act)
         rc = b->ops->pause(b, act->domid);
         return rc == -ENOENT || rc == -ESRCH ? 0 : rc;
     case XRES_ACT_AGENT_REQUEST:
-        return xres_pair_send_request(b, act);
+        return -ENOTSUP;
     case XRES_ACT_MARK:
     case XRES_ACT_WAIT_TARGET:
         return 0;
@@ -551,7 +538,8 @@ int xres_pair_exec(xres_backend *b, const xres_action *act)
 }
 
 int xres_pair_drive(xres_backend *b, xres_pair *p, const xres_host *snap,
-                    const xres_pair_obs *obs, unsigned *nacts,
+                    const xres_pair_obs *obs, xres_pair_exec_fn exec,
+                    void *exec_ctx, unsigned *nacts,
                     xres_pair_crash_fn crash, void *opaque)
 {
     xres_actions acts;
@@ -572,7 +560,7 @@ int xres_pair_drive(xres_backend *b, xres_pair *p, const xres_host *snap,
         if (rc == XRES_FO_IDLE || rc == XRES_FO_WAIT) break;
         if (rc == XRES_FO_ACT) {
             xres_action_format(&acts.v[0], line, sizeof(line));
-            int erc = xres_pair_exec(b, &acts.v[0]);
+            int erc = exec(exec_ctx, &acts.v[0]);
             if (erc) {
                 XLOG_ERR("pair %s: %s failover, step %s: %s failed: %s",
                          p->name, xres_fo_kind_name(kind),

@@ -7,8 +7,9 @@
  *   state    roles, resource table, failover progress and failover log
  *            (text, rewritten as one value after every step, so a reader
  *            sees either the old or the new state, never half of it)
- * The text forms are produced and parsed by pure functions below; the
- * parser rejects anything malformed.
+ * Both are one line of printable ASCII, records separated by ';' (the
+ * parser also takes newlines).  The text forms are produced and parsed by
+ * pure functions below; the parser rejects anything malformed.
  */
 #ifndef XRES_PAIR_STORE_H
 #define XRES_PAIR_STORE_H
@@ -37,17 +38,14 @@ int xres_pair_store_list(xres_backend *b, char ***names, unsigned *n);
 int xres_pair_store_delete(xres_backend *b, const char *name);
 void xres_pair_store_free_names(char **names, unsigned n);
 
-/*
- * Sends one agent request: writes
- *   /local/domain/<domid>/xres/request/<seq> = "<op> <arg>"
- * (dom0 owns it, the guest may read it).  Rewriting the same seq is
- * harmless, which makes a repeated failover step harmless.
- */
-int xres_pair_send_request(xres_backend *b, const xres_action *act);
-
-/* Executes one action through the backend.  Fencing a domain that is
- * already gone counts as done. */
+/* Executes one host action through the backend (target, maxmem,
+ * scheduler, fence).  Fencing a domain that is already gone counts as
+ * done.  Agent requests are not for this function: -ENOTSUP. */
 int xres_pair_exec(xres_backend *b, const xres_action *act);
+
+/* How xres_pair_drive carries out an action; agent requests must be
+ * written so that sending the same sequence number twice is harmless. */
+typedef int (*xres_pair_exec_fn)(void *ctx, const xres_action *act);
 
 /* Hook for tests: called after each executed action (stored false) and
  * after each stored progress (stored true); returning false stops the
@@ -57,13 +55,15 @@ typedef bool (*xres_pair_crash_fn)(void *opaque, bool stored);
 /*
  * Runs the failover machine of p until it waits or ends: each action is
  * executed, then the new progress is stored, then the machine is asked
- * again.  obs: what the agents answered (may be NULL).  On an action
+ * again.  obs: what the agents answered (may be NULL).  exec carries out
+ * each action (the backend b stores the progress).  On an action
  * error, p is put back to the stored progress and the error returned; the
  * next call retries.  Returns the last machine result or a negative errno.
  * *nacts (may be NULL) counts the actions executed.
  */
 int xres_pair_drive(xres_backend *b, xres_pair *p, const xres_host *snap,
-                    const xres_pair_obs *obs, unsigned *nacts,
+                    const xres_pair_obs *obs, xres_pair_exec_fn exec,
+                    void *exec_ctx, unsigned *nacts,
                     xres_pair_crash_fn crash, void *opaque);
 
 #endif

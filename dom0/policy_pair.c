@@ -16,8 +16,9 @@
 /* Request sequence numbers of one failover, relative to fo.seq0. */
 #define SEQ_STOP 0
 #define SEQ_RELEASE 1
-#define SEQ_START(i) (2 + (i))
-#define SEQ_SPAN (2 + XRES_PAIR_AREAS_MAX)
+#define SEQ_ENGAGE 2
+#define SEQ_START(i) (3 + (i))
+#define SEQ_SPAN XRES_PAIR_SEQ_SPAN
 
 void xres_pair_cfg_default(xres_pair_cfg *c)
 {
@@ -776,8 +777,10 @@ static bool step_action(const xres_pair *p, const xres_host *snap,
                        fo->act_target0 - fo->bound_kb, w);
             return true;
         case 1: {
+            /* "release KB": the agent lets the balloon go down to KB. */
             char arg[XRES_ACT_ARG_MAX];
-            snprintf(arg, sizeof(arg), "%s %" PRIu64, fo->app, fo->bound_kb);
+            snprintf(arg, sizeof(arg), "%" PRIu64,
+                     fo->act_target0 - fo->bound_kb);
             req_action(act, fo->act_domid, "release", arg,
                        fo->seq0 + SEQ_RELEASE, w);
             return true;
@@ -805,6 +808,14 @@ static bool step_action(const xres_pair *p, const xres_host *snap,
             mem_action(act, XRES_ACT_SET_TARGET, fo->sb_domid,
                        fo->sb_target0 + fo->bound_kb, w);
             return true;
+        case 2: {
+            /* "engage KB": the standby's agent onlines what was added. */
+            char arg[XRES_ACT_ARG_MAX];
+            snprintf(arg, sizeof(arg), "%" PRIu64, fo->bound_kb);
+            req_action(act, fo->sb_domid, "engage", arg,
+                       fo->seq0 + SEQ_ENGAGE, w);
+            return true;
+        }
         default:
             return false;
         }

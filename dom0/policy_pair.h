@@ -112,6 +112,9 @@ typedef enum {
 } xres_fo_step;
 
 #define XRES_FO_SEQ_MAX 8
+/* Agent request sequence numbers one failover uses: seq0 .. seq0+SPAN-1
+ * (stop, release, engage, then one start per area). */
+#define XRES_PAIR_SEQ_SPAN (3 + XRES_PAIR_AREAS_MAX)
 
 /* Failover progress: everything needed to resume after a daemon restart.
  * Values the steps use are captured here once (plan) and never re-read

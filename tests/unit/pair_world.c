@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pair_store.h"
 #include "pair_world.h"
 
 static world *W(xres_backend *b) { return b->priv; }
@@ -430,4 +431,17 @@ unsigned world_count_req(world *w, uint32_t domid, const char *op,
         n++;
     }
     return n;
+}
+
+int world_exec(void *ctx, const xres_action *act)
+{
+    world *w = ctx;
+    char path[128], val[XRES_ACT_ARG_MAX + 24];
+
+    if (act->kind != XRES_ACT_AGENT_REQUEST)
+        return xres_pair_exec(&w->b, act);
+    snprintf(path, sizeof(path), "/local/domain/%" PRIu32
+             "/xres/request/%" PRIu64, act->domid, act->u.req.seq);
+    snprintf(val, sizeof(val), "%s %s", act->u.req.op, act->u.req.arg);
+    return w->b.ops->xs_write(&w->b, path, val, strlen(val));
 }

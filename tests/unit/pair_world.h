@@ -73,6 +73,10 @@ void world_obs(world *w, const xres_pair *p, xres_pair_obs *obs);
 void world_app_start(world *w, uint32_t domid, const char *app);
 bool world_app_running(world *w, uint32_t domid, const char *app);
 void world_fault(world *w, uint32_t domid, const char *app, unsigned lvl);
+/* The executor the tests give xres_pair_drive: host actions through the
+ * backend, agent requests written to /local/domain/<domid>/xres/request/
+ * <seq> as "op arg".  ctx is the world. */
+int world_exec(void *ctx, const xres_action *act);
 /* How many distinct requests "op app..." the agent of domid received. */
 unsigned world_count_req(world *w, uint32_t domid, const char *op,
                          const char *app);

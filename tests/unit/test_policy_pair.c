@@ -71,7 +71,7 @@ static void scen_dispose(scen *s)
 static void exec_all(scen *s, xres_actions *acts)
 {
     for (size_t i = 0; i < acts->n; i++)
-        ck_assert_int_eq(xres_pair_exec(&s->w.b, &acts->v[i]), 0);
+        ck_assert_int_eq(world_exec(&s->w, &acts->v[i]), 0);
 }
 
 /* The agent reports app started on the active; the table follows. */
@@ -116,7 +116,8 @@ static void run_to_end(scen *s)
     for (int round = 0; round < 200; round++) {
         world_snapshot(&s->w, &s->h);
         world_obs(&s->w, &s->p, &obs);
-        rc = xres_pair_drive(&s->w.b, &s->p, &s->h, &obs, NULL, NULL, NULL);
+        rc = xres_pair_drive(&s->w.b, &s->p, &s->h, &obs, world_exec, &s->w,
+                             NULL, NULL, NULL);
         ck_assert_int_ge(rc, 0);
         if (rc == XRES_FO_FINISHED || rc == XRES_FO_IDLE) return;
         world_settle(&s->w, 100);
@@ -365,6 +366,8 @@ START_TEST(test_app_failover_level3)
     ck_assert(world_app_running(&s.w, s.sb, "A"));
     ck_assert_uint_eq(world_count_req(&s.w, s.act, "stop", "A"), 1);
     ck_assert_uint_eq(world_count_req(&s.w, s.sb, "start", "A"), 1);
+    ck_assert_uint_eq(world_count_req(&s.w, s.act, "release", "98304"), 1);
+    ck_assert_uint_eq(world_count_req(&s.w, s.sb, "engage", "131072"), 1);
     ck_assert_int_eq(area(&s, "A")->owner, XRES_OWNER_STANDBY);
     ck_assert_int_eq(area(&s, "B")->owner, XRES_OWNER_ACTIVE);
     ck_assert_int_eq(area(&s, "base")->owner, XRES_OWNER_ACTIVE);
@@ -534,7 +537,8 @@ START_TEST(test_standby_lost_midway)
     crash_active(&s);
     world_snapshot(&s.w, &s.h);
     world_obs(&s.w, &s.p, &obs);
-    xres_pair_drive(&s.w.b, &s.p, &s.h, &obs, NULL, NULL, NULL);
+    xres_pair_drive(&s.w.b, &s.p, &s.h, &obs, world_exec, &s.w, NULL, NULL,
+                    NULL);
     world_dom(&s.w, s.sb)->exists = false;
     run_to_end(&s);
     ck_assert_int_eq(s.p.state, XRES_PAIR_DEGRADED);
@@ -560,7 +564,8 @@ START_TEST(test_store_roundtrip)
     xres_pair_obs obs;
     world_snapshot(&s.w, &s.h);
     world_obs(&s.w, &s.p, &obs);
-    xres_pair_drive(&s.w.b, &s.p, &s.h, &obs, NULL, NULL, NULL);
+    xres_pair_drive(&s.w.b, &s.p, &s.h, &obs, world_exec, &s.w, NULL, NULL,
+                    NULL);
     ck_assert_int_ne(s.p.fo.kind, XRES_FO_NONE);
     ck_assert_int_eq(xres_pair_store_load(&s.w.b, "web", &q), 0);
     ck_assert_int_eq(xres_pair_format_state(&s.p, a, sizeof(a)), 0);
@@ -664,7 +669,8 @@ static unsigned kill_run(scen *s, killer *k)
         world_snapshot(&s->w, &s->h);
         world_obs(&s->w, &s->p, &obs);
         bool was = k->killed;
-        rc = xres_pair_drive(&s->w.b, &s->p, &s->h, &obs, NULL, kill_hook, k);
+        rc = xres_pair_drive(&s->w.b, &s->p, &s->h, &obs, world_exec, &s->w,
+                             NULL, kill_hook, k);
         if (k->killed && !was) {
             memset(&s->p, 0x5a, sizeof(s->p));
             ck_assert_int_eq(xres_pair_store_load(&s->w.b, "web", &s->p), 0);
@@ -685,8 +691,8 @@ static void final_state(scen *s, char *buf, size_t len)
     size_t off = 0;
 
     ck_assert_int_eq(xres_pair_format_state(&s->p, st, sizeof(st)), 0);
-    for (line = strtok_r(st, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
+    for (line = strtok_r(st, ";", &save); line;
+         line = strtok_r(NULL, ";", &save)) {
         if (!strncmp(line, "log ", 4)) {
             /* keep what moved, not when */
             char *p = strchr(line + 4, ' ');
