@@ -1,0 +1,9 @@
+/*
+ * dom0/cli_mem.c: the xres commands of the mem area.  Empty table until the
+ * area is built; see dom0/cli.h for how a command is written.
+ */
+#include "cli.h"
+
+const xres_cmd xres_cmds_mem[] = {
+    { NULL, NULL, NULL, NULL, NULL },
+};
