@@ -28,14 +28,24 @@
  * true once the snapshot is fresh (a fence, a balloon already there). */
 #define DRIVE_PASSES 4
 
+/* The agent's report sequence number as last read, and when it last
+ * changed: the heartbeat, when the core does not give one. */
+typedef struct {
+    uint32_t domid;
+    uint64_t seq;
+    uint64_t changed_ms;
+} heartbeat;
+
 typedef struct {
     size_t n;
     xres_pair *v[PAIRS_MAX];
     uint64_t reserve_kb;
     xres_pair_cfg defaults;
+    heartbeat hb[2 * PAIRS_MAX];
 } pair_priv;
 
 static pair_priv *PP(xres_daemon *d) { return d->priv.pair; }
+static bool pair_of_domain_const(xres_daemon *d, uint32_t domid);
 
 /*----- configuration -----*/
 
@@ -263,6 +273,38 @@ static void guest_obs(xres_daemon *d, const xres_pair *p, uint32_t domid,
     }
 }
 
+/* dom0 time of the last change of domid's report seq; 0 if never seen. */
+static uint64_t heartbeat_of(xres_daemon *d, uint32_t domid)
+{
+    pair_priv *pp = PP(d);
+    heartbeat *h = NULL, *free_slot = NULL;
+    uint64_t seq;
+
+    for (size_t i = 0; i < 2 * PAIRS_MAX; i++) {
+        if (pp->hb[i].domid == domid && pp->hb[i].changed_ms) h = &pp->hb[i];
+        if (!pp->hb[i].changed_ms && !free_slot) free_slot = &pp->hb[i];
+    }
+    if (xs_get_u64(d, XS_REPORT_SEQ, domid, NULL, &seq))
+        return h ? h->changed_ms : 0;
+    if (!h) {
+        if (!free_slot) {
+            /* Forget slots of domains that are gone. */
+            for (size_t i = 0; i < 2 * PAIRS_MAX; i++)
+                if (!pair_of_domain_const(d, pp->hb[i].domid))
+                    memset(&pp->hb[i], 0, sizeof(pp->hb[i]));
+            return 0;
+        }
+        h = free_slot;
+        h->domid = domid;
+        h->seq = seq;
+        h->changed_ms = d->host.now_ms ? d->host.now_ms : 1;
+    } else if (h->seq != seq) {
+        h->seq = seq;
+        h->changed_ms = d->host.now_ms ? d->host.now_ms : 1;
+    }
+    return h->changed_ms;
+}
+
 static void read_obs(xres_daemon *d, const xres_pair *p, xres_pair_obs *obs)
 {
     uint64_t as[2], ss[XRES_PAIR_SEQ_SPAN];
@@ -275,6 +317,14 @@ static void read_obs(xres_daemon *d, const xres_pair *p, xres_pair_obs *obs)
             ss[ns++] = p->fo.seq0 + k;
     }
     guest_obs(d, p, p->active, as, na, &obs->active);
+    {
+        const xres_domain *a = xres_host_find(&d->host, p->active);
+        uint64_t ival;
+        if (a && !a->agent.heartbeat_ms)
+            obs->active.heartbeat_ms = heartbeat_of(d, p->active);
+        if (!xs_get_u64(d, XS_REPORT_HB_INTERVAL, p->active, NULL, &ival))
+            obs->active.heartbeat_min_timeout_ms = 2 * ival * 1000 + 5000;
+    }
     guest_obs(d, p, p->standby, ss,
               ns < XRES_PAIR_ACKS_MAX ? ns : XRES_PAIR_ACKS_MAX,
               &obs->standby);
@@ -307,6 +357,11 @@ static xres_pair *pair_of_domain(xres_daemon *d, uint32_t domid)
         if (pp->v[i]->active == domid || pp->v[i]->standby == domid)
             return pp->v[i];
     return NULL;
+}
+
+static bool pair_of_domain_const(xres_daemon *d, uint32_t domid)
+{
+    return domid && pair_of_domain(d, domid) != NULL;
 }
 
 /* Requests and acks of a finished failover are read: remove them. */

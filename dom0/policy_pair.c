@@ -24,7 +24,7 @@ void xres_pair_cfg_default(xres_pair_cfg *c)
 {
     memset(c, 0, sizeof(*c));
     c->max_restarts = 3;
-    c->heartbeat_timeout_ms = 10000;
+    c->heartbeat_timeout_ms = 30000;
     c->release_timeout_ms = 5000;
     c->ack_timeout_ms = 30000;
     c->tol_kb = 1024;
@@ -533,16 +533,20 @@ void xres_pair_check(const xres_pair *p, const xres_host *snap,
                      const xres_pair_obs *obs, xres_pair_decision *d)
 {
     const xres_domain *a;
+    uint64_t hb, limit;
 
     memset(d, 0, sizeof(*d));
     if (p->state != XRES_PAIR_NORMAL || p->fo.kind != XRES_FO_NONE) return;
     a = xres_host_find(snap, p->active);
-    if (a && p->cfg.heartbeat_timeout_ms && a->agent.heartbeat_ms &&
-        snap->now_ms > a->agent.heartbeat_ms &&
-        snap->now_ms - a->agent.heartbeat_ms > p->cfg.heartbeat_timeout_ms) {
+    hb = obs && obs->active.heartbeat_ms ? obs->active.heartbeat_ms
+       : a ? a->agent.heartbeat_ms : 0;
+    limit = p->cfg.heartbeat_timeout_ms;
+    if (limit && obs && obs->active.heartbeat_min_timeout_ms > limit)
+        limit = obs->active.heartbeat_min_timeout_ms;
+    if (a && limit && hb && snap->now_ms > hb && snap->now_ms - hb > limit) {
         decide(d, XRES_PAIR_DO_DOMAIN_FAILOVER, NULL, 0,
                "active dom%" PRIu32 ": no agent heartbeat for %" PRIu64
-               " ms", p->active, snap->now_ms - a->agent.heartbeat_ms);
+               " ms", p->active, snap->now_ms - hb);
         return;
     }
     if (!obs) return;

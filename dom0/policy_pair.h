@@ -203,6 +203,12 @@ typedef struct {
 
 /* What the daemon read from one domain's agent (validated). */
 typedef struct {
+    /* When dom0 last saw the agent's report change (monotonic ms, as
+     * snap->now_ms); 0: use the snapshot's agent.heartbeat_ms. */
+    uint64_t heartbeat_ms;
+    /* The agent's own promise (2 * heartbeat-interval + 5 s): the
+     * heartbeat timeout is never shorter.  0: none known. */
+    uint64_t heartbeat_min_timeout_ms;
     size_t nacks;
     xres_pair_ack acks[XRES_PAIR_ACKS_MAX];
     size_t napps;

@@ -336,10 +336,28 @@ START_TEST(test_domain_events)
     world_snapshot(&s.w, &s.h);
     xres_pair_check(&s.p, &s.h, NULL, &d);
     ck_assert_int_eq(d.what, XRES_PAIR_DO_NOTHING);
-    s.h.now_ms = world_dom(&s.w, s.act)->heartbeat_ms + 10001;
+    s.h.now_ms = world_dom(&s.w, s.act)->heartbeat_ms + 30000;
+    xres_pair_check(&s.p, &s.h, NULL, &d);
+    ck_assert_int_eq(d.what, XRES_PAIR_DO_NOTHING);
+    s.h.now_ms++;
     xres_pair_check(&s.p, &s.h, NULL, &d);
     ck_assert_int_eq(d.what, XRES_PAIR_DO_DOMAIN_FAILOVER);
     ck_assert_ptr_nonnull(strstr(d.why, "heartbeat"));
+    /* An agent that promised a heartbeat only every 20 s gets 45 s. */
+    {
+        xres_pair_obs o;
+        memset(&o, 0, sizeof(o));
+        o.active.heartbeat_min_timeout_ms = 45000;
+        xres_pair_check(&s.p, &s.h, &o, &d);
+        ck_assert_int_eq(d.what, XRES_PAIR_DO_NOTHING);
+        s.h.now_ms += 100000;
+        o.active.heartbeat_ms = s.h.now_ms - 45000;
+        xres_pair_check(&s.p, &s.h, &o, &d);
+        ck_assert_int_eq(d.what, XRES_PAIR_DO_NOTHING);
+        o.active.heartbeat_ms--;
+        xres_pair_check(&s.p, &s.h, &o, &d);
+        ck_assert_int_eq(d.what, XRES_PAIR_DO_DOMAIN_FAILOVER);
+    }
     scen_dispose(&s);
 }
 END_TEST
