@@ -46,6 +46,7 @@ typedef struct {
 
 static pair_priv *PP(xres_daemon *d) { return d->priv.pair; }
 static bool pair_of_domain_const(xres_daemon *d, uint32_t domid);
+static void sweep_requests(xres_daemon *d, const xres_pair *p);
 
 /*----- configuration -----*/
 
@@ -626,7 +627,10 @@ static void pair_tick(xres_daemon *d)
 {
     pair_priv *pp = PP(d);
 
-    for (size_t i = 0; pp && i < pp->n; i++) look(d, pp->v[i]);
+    for (size_t i = 0; pp && i < pp->n; i++) {
+        look(d, pp->v[i]);
+        sweep_requests(d, pp->v[i]);
+    }
 }
 
 static void pair_on_report(xres_daemon *d, uint32_t domid)
@@ -636,15 +640,22 @@ static void pair_on_report(xres_daemon *d, uint32_t domid)
     if (p) look(d, p);
 }
 
-static bool under_acks(const char *path, uint32_t domid)
+/* Is path an ack, under domid's data/xres/ack, that the failover of p
+ * waits for?  A guest rewriting other keys there wakes nothing. */
+static bool awaited_ack(const char *path, uint32_t domid, const xres_pair *p)
 {
     char dir[XRES_SCHEMA_PATH_MAX];
+    uint64_t seq;
     size_t n;
 
+    if (!p->fo.seq0) return false;
     if (xres_schema_path(dir, sizeof(dir), XS_REPORT_ACK_DIR, domid, NULL))
         return false;
     n = strlen(dir);
-    return !strncmp(path, dir, n) && (path[n] == 0 || path[n] == '/');
+    if (strncmp(path, dir, n) || path[n] != '/') return false;
+    if (xres_schema_parse_seq(path + n + 1, strlen(path + n + 1), &seq))
+        return false;
+    return seq >= p->fo.seq0 && seq < p->fo.seq0 + XRES_PAIR_SEQ_SPAN;
 }
 
 static void pair_on_event(xres_daemon *d, const xres_event *ev)
@@ -658,8 +669,8 @@ static void pair_on_event(xres_daemon *d, const xres_event *ev)
         for (size_t i = 0; i < pp->n; i++) {
             xres_pair *p = pp->v[i];
             if (p->fo.kind == XRES_FO_NONE) continue;
-            if (under_acks(ev->path, p->active) ||
-                under_acks(ev->path, p->standby))
+            if (awaited_ack(ev->path, p->active, p) ||
+                awaited_ack(ev->path, p->standby, p))
                 drive(d, p);
         }
         return;
@@ -692,6 +703,63 @@ static const xres_domain *req_domain(xres_daemon *d, yajl_val req,
     dom = xres_daemon_find_domain(d, s);
     if (!dom) xres_ipc_reply_error(out, "no domain `%s'", s);
     return dom;
+}
+
+/* The standby keeps its hot-standby apps installed but stopped until a
+ * failover starts them: ask its agent to stop each (no wait). */
+static void hold_standby_apps(xres_daemon *d, xres_pair *p)
+{
+    unsigned nhot = 0;
+
+    for (size_t i = 0; i < p->napps; i++) nhot += p->apps[i].hot;
+    if (!nhot || reserve_seqs(d, p, nhot)) return;
+    for (size_t i = 0; i < p->napps; i++) {
+        xres_action act;
+        if (!p->apps[i].hot) continue;
+        memset(&act, 0, sizeof(act));
+        act.kind = XRES_ACT_AGENT_REQUEST;
+        act.domid = p->standby;
+        snprintf(act.u.req.op, sizeof(act.u.req.op), "stop");
+        snprintf(act.u.req.arg, sizeof(act.u.req.arg), "%s", p->apps[i].name);
+        act.u.req.seq = p->next_seq++;
+        if (send_request(d, &act))
+            XLOG_WARN("pair %s: cannot ask standby dom%" PRIu32 " to hold "
+                      "%s stopped", p->name, p->standby, p->apps[i].name);
+    }
+    save(d, p);
+}
+
+/* Requests outside a running failover (restarts, holds) are removed once
+ * their ack is there; the agent then drops the ack.  Only dom0's own
+ * request directory is listed, never the guest's. */
+static void sweep_requests(xres_daemon *d, const xres_pair *p)
+{
+    uint32_t doms[2] = { p->active, p->standby };
+
+    for (int k = 0; k < 2; k++) {
+        char path[XRES_SCHEMA_PATH_MAX], **names = NULL;
+        unsigned n = 0;
+
+        if (!xres_host_find(&d->host, doms[k])) continue;
+        if (xres_schema_path(path, sizeof(path), XS_REQ_DIR, doms[k], NULL) ||
+            d->be->ops->xs_directory(d->be, path, &names, &n))
+            continue;
+        for (unsigned i = 0; i < n && i < 256; i++) {
+            uint64_t seq;
+            char *v = NULL;
+            if (xres_schema_parse_seq(names[i], strlen(names[i]), &seq))
+                continue;
+            if (p->fo.kind != XRES_FO_NONE && seq >= p->fo.seq0 &&
+                seq < p->fo.seq0 + XRES_PAIR_SEQ_SPAN)
+                continue;
+            if (xs_get(d, XS_REPORT_ACK, doms[k], names[i], &v, NULL))
+                continue;
+            free(v);
+            xs_del(d, XS_REQ_ITEM, doms[k], names[i]);
+        }
+        for (unsigned i = 0; i < n; i++) free(names[i]);
+        free(names);
+    }
 }
 
 static int cmd_create(xres_daemon *d, yajl_val req, yajl_gen out)
@@ -767,6 +835,7 @@ static int cmd_create(xres_daemon *d, yajl_val req, yajl_gen out)
         free(p);
         return 0;
     }
+    hold_standby_apps(d, p);
     XLOG_INFO("pair %s created: active %s (dom%" PRIu32 "), standby %s "
               "(dom%" PRIu32 "), %zu apps", name, a->name, a->domid, s->name,
               s->domid, napps);
@@ -932,6 +1001,7 @@ static int pair_command(xres_daemon *d, const char *cmd, yajl_val req,
         save(d, p);
         watch_acks(d, old_active, false);
         watch_acks(d, ns->domid, true);
+        hold_standby_apps(d, p);
         XLOG_INFO("pair %s: failback: dom%" PRIu32 " is the active, dom%"
                   PRIu32 " the new standby", p->name, old_standby,
                   ns->domid);

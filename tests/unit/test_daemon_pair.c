@@ -27,6 +27,7 @@ static xres_backend be;
 static xres_daemon d;
 static char dir[64], sock[128], conf[128];
 static const xres_subsys *const only_pair[] = { &xres_subsys_pair, NULL };
+static unsigned stops[3], starts[3];     /* requests the agents carried out */
 
 static void daemon_up(void)
 {
@@ -57,6 +58,8 @@ static void start(void)
     fclose(f);
     ck_assert_int_eq(xres_sim_open_scenario(&be, NULL, err, sizeof(err)), 0);
     xres_sim_set_balloon_rate(&be, 2, 1024 * MiB);
+    memset(stops, 0, sizeof(stops));
+    memset(starts, 0, sizeof(starts));
     daemon_up();
 }
 
@@ -90,7 +93,9 @@ static unsigned agents(void)
             }
             snprintf(rq, sizeof(rq), "%s/%s", path, names[i]);
             if (xres_sim_xs_read_as(&be, dom, rq, &v)) continue;
+            if (sscanf(v, "stop %63s", app) == 1) stops[dom]++;
             if (sscanf(v, "start %63s", app) == 1) {
+                starts[dom]++;
                 char st[128];
                 snprintf(st, sizeof(st),
                          "/local/domain/%u/data/xres/app/%s/state", dom, app);
@@ -186,6 +191,9 @@ static void setup_pair(void)
                      "/local/domain/1/data/xres/app/web/level", "0"), 0);
     run(5);
     ck_assert_str_eq(area_owner("web"), "active");
+    /* The standby holds web stopped until a failover. */
+    ck_assert_uint_eq(stops[2], 1);
+    ck_assert_uint_eq(starts[2], 0);
 }
 
 START_TEST(test_refused)
@@ -218,6 +226,7 @@ START_TEST(test_crash)
     ck_assert_uint_eq(cur_kb(2), (512 + 128) * MiB);
     ck_assert_str_eq(area_owner("web"), "standby");
     ck_assert_str_eq(area_owner("base"), "host");
+    ck_assert_uint_eq(starts[2], 1);
     stop();
 }
 END_TEST
