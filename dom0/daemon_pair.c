@@ -23,6 +23,7 @@
 #include "xs_schema.h"
 
 #define PAIRS_MAX 32
+#define LOOSE_MAX 64        /* requests outside failovers awaiting an ack */
 #define PAIR_ACK_TOKEN "pair:ack"
 /* Passes over a failover per call: an action may make the next condition
  * true once the snapshot is fresh (a fence, a balloon already there). */
@@ -42,11 +43,14 @@ typedef struct {
     uint64_t reserve_kb;
     xres_pair_cfg defaults;
     heartbeat hb[2 * PAIRS_MAX];
+    size_t nloose;
+    struct { uint32_t domid; uint64_t seq; } loose[LOOSE_MAX];
 } pair_priv;
 
 static pair_priv *PP(xres_daemon *d) { return d->priv.pair; }
 static bool pair_of_domain_const(xres_daemon *d, uint32_t domid);
-static void sweep_requests(xres_daemon *d, const xres_pair *p);
+static void sweep_requests(xres_daemon *d);
+static void loose_add(xres_daemon *d, uint32_t domid, uint64_t seq);
 
 /*----- configuration -----*/
 
@@ -460,8 +464,11 @@ static void handle(xres_daemon *d, xres_pair *p, const xres_pair_decision *dc)
         xres_actions_init(&acts);
         rc = reserve_seqs(d, p, 1);
         if (!rc) rc = xres_pair_restart(p, dc->app, dc->fault_seq, &acts);
-        for (size_t i = 0; !rc && i < acts.n; i++)
+        for (size_t i = 0; !rc && i < acts.n; i++) {
             rc = pair_exec(d, &acts.v[i]);
+            if (!rc && acts.v[i].kind == XRES_ACT_AGENT_REQUEST)
+                loose_add(d, acts.v[i].domid, acts.v[i].u.req.seq);
+        }
         xres_actions_dispose(&acts);
         XLOG_INFO("pair %s: %s", p->name, dc->why);
         save(d, p);
@@ -627,10 +634,8 @@ static void pair_tick(xres_daemon *d)
 {
     pair_priv *pp = PP(d);
 
-    for (size_t i = 0; pp && i < pp->n; i++) {
-        look(d, pp->v[i]);
-        sweep_requests(d, pp->v[i]);
-    }
+    for (size_t i = 0; pp && i < pp->n; i++) look(d, pp->v[i]);
+    if (pp) sweep_requests(d);
 }
 
 static void pair_on_report(xres_daemon *d, uint32_t domid)
@@ -725,41 +730,48 @@ static void hold_standby_apps(xres_daemon *d, xres_pair *p)
         if (send_request(d, &act))
             XLOG_WARN("pair %s: cannot ask standby dom%" PRIu32 " to hold "
                       "%s stopped", p->name, p->standby, p->apps[i].name);
+        else
+            loose_add(d, act.domid, act.u.req.seq);
     }
     save(d, p);
 }
 
-/* Requests outside a running failover (restarts, holds) are removed once
- * their ack is there; the agent then drops the ack.  Only dom0's own
- * request directory is listed, never the guest's. */
-static void sweep_requests(xres_daemon *d, const xres_pair *p)
+/* Requests sent outside a failover (restarts, holds) are removed once
+ * their ack is there; the agent then drops the ack.  Only the requests
+ * this subsystem sent: other subsystems' are theirs to remove. */
+static void loose_add(xres_daemon *d, uint32_t domid, uint64_t seq)
 {
-    uint32_t doms[2] = { p->active, p->standby };
+    pair_priv *pp = PP(d);
 
-    for (int k = 0; k < 2; k++) {
-        char path[XRES_SCHEMA_PATH_MAX], **names = NULL;
-        unsigned n = 0;
-
-        if (!xres_host_find(&d->host, doms[k])) continue;
-        if (xres_schema_path(path, sizeof(path), XS_REQ_DIR, doms[k], NULL) ||
-            d->be->ops->xs_directory(d->be, path, &names, &n))
-            continue;
-        for (unsigned i = 0; i < n && i < 256; i++) {
-            uint64_t seq;
-            char *v = NULL;
-            if (xres_schema_parse_seq(names[i], strlen(names[i]), &seq))
-                continue;
-            if (p->fo.kind != XRES_FO_NONE && seq >= p->fo.seq0 &&
-                seq < p->fo.seq0 + XRES_PAIR_SEQ_SPAN)
-                continue;
-            if (xs_get(d, XS_REPORT_ACK, doms[k], names[i], &v, NULL))
-                continue;
-            free(v);
-            xs_del(d, XS_REQ_ITEM, doms[k], names[i]);
-        }
-        for (unsigned i = 0; i < n; i++) free(names[i]);
-        free(names);
+    if (pp->nloose == LOOSE_MAX) {
+        memmove(&pp->loose[0], &pp->loose[1],
+                (LOOSE_MAX - 1) * sizeof(pp->loose[0]));
+        pp->nloose--;
     }
+    pp->loose[pp->nloose].domid = domid;
+    pp->loose[pp->nloose].seq = seq;
+    pp->nloose++;
+}
+
+static void sweep_requests(xres_daemon *d)
+{
+    pair_priv *pp = PP(d);
+    size_t k = 0;
+
+    for (size_t i = 0; i < pp->nloose; i++) {
+        char seq[32], *v = NULL;
+        bool gone = !xres_host_find(&d->host, pp->loose[i].domid);
+
+        snprintf(seq, sizeof(seq), "%" PRIu64, pp->loose[i].seq);
+        if (!gone && !xs_get(d, XS_REPORT_ACK, pp->loose[i].domid, seq, &v,
+                             NULL)) {
+            free(v);
+            xs_del(d, XS_REQ_ITEM, pp->loose[i].domid, seq);
+            gone = true;
+        }
+        if (!gone) pp->loose[k++] = pp->loose[i];
+    }
+    pp->nloose = k;
 }
 
 static int cmd_create(xres_daemon *d, yajl_val req, yajl_gen out)

@@ -111,6 +111,18 @@ static unsigned agents(void)
     return answered;
 }
 
+static unsigned pending(uint32_t dom)
+{
+    char path[64], **names = NULL;
+    unsigned n = 0;
+
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request", dom);
+    if (be.ops->xs_directory(&be, path, &names, &n)) return 0;
+    for (unsigned i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return n;
+}
+
 static void run(int rounds)
 {
     for (int i = 0; i < rounds; i++) {
@@ -194,6 +206,8 @@ static void setup_pair(void)
     /* The standby holds web stopped until a failover. */
     ck_assert_uint_eq(stops[2], 1);
     ck_assert_uint_eq(starts[2], 0);
+    /* Once acked, xresd removed that request. */
+    ck_assert_uint_eq(pending(2), 0);
 }
 
 START_TEST(test_refused)
@@ -227,6 +241,7 @@ START_TEST(test_crash)
     ck_assert_str_eq(area_owner("web"), "standby");
     ck_assert_str_eq(area_owner("base"), "host");
     ck_assert_uint_eq(starts[2], 1);
+    ck_assert_uint_eq(pending(2), 0);
     stop();
 }
 END_TEST
