@@ -105,9 +105,11 @@ static int cmd_list(int argc, char **argv)
     yajl_val reply, doms;
     int opt, rc;
 
-    while ((opt = getopt_long(argc, argv, "+j", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
         if (opt == 'j') json = true;
-        else return xres_cli_usage_error(self, "list: bad option");
+        else return xres_cli_usage_error(self, "list: unknown option `%s'",
+                                         argv[optind - 1]);
     }
     rc = xres_cli_call(xres_cli_req_begin("list"), &reply);
     if (rc) return rc;
