@@ -757,7 +757,6 @@ int xres_daemon_init(xres_daemon *d, xres_backend *be,
     d->listen_fd = d->sig_fd = d->stop_fd = -1;
     for (int i = 0; i < XRES_MAX_CONNS; i++) d->conns[i].fd = -1;
     xres_host_init(&d->host);
-    xres_ratelimit_init(&d->rl_guest, 20, 1);
 
     if (!d->cfg.socket) {
         rc = xres_daemon_load_config(d, NULL, true, err, sizeof(err));
