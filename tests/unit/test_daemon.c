@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -384,6 +386,73 @@ START_TEST(test_stale_socket)
 }
 END_TEST
 
+/* g1's min_kb in a `list` over the socket, or -1. */
+static long long list_min_g1(void)
+{
+    char *reply = NULL, eb[128];
+    long long v = -1;
+
+    if (xres_ipc_call(sock, "{\"cmd\":\"list\"}", 14, &reply, NULL,
+                      10000))
+        return -1;
+    yajl_val r = yajl_tree_parse(reply, eb, sizeof(eb));
+    free(reply);
+    yajl_val doms = xres_json_get(r, "domains");
+    if (YAJL_IS_ARRAY(doms) && doms->u.array.len > 1)
+        xres_json_get_int(doms->u.array.values[1], "min_kb", &v);
+    yajl_tree_free(r);
+    return v;
+}
+
+/* The signals, in a forked daemon: SIGHUP reloads, SIGTERM ends it with
+ * status 0, its socket removed. */
+START_TEST(test_signals)
+{
+    char err[256];
+    pid_t pid;
+    int status;
+
+    snprintf(dir, sizeof(dir), "/tmp/xres-daemon-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(sock, sizeof(sock), "%s/xresd.sock", dir);
+    snprintf(conf, sizeof(conf), "%s/xres.conf", dir);
+    write_conf("tick_ms = 60000\n");
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        xres_daemon_opts o = { .socket_path = sock, .use_signals = true };
+        xres_log_set_level(LOG_ERR);
+        memset(&d, 0, sizeof(d));
+        if (xres_sim_open_scenario(&be, NULL, err, sizeof(err)) ||
+            xres_daemon_load_config(&d, conf, false, err, sizeof(err)) ||
+            xres_daemon_init(&d, &be, &o))
+            _exit(3);
+        int rc = xres_daemon_run(&d);
+        xres_daemon_dispose(&d);
+        xres_backend_dispose(&be);
+        _exit(rc ? 1 : 0);
+    }
+    /* Wait (bounded) for it to answer. */
+    for (int i = 0; i < 1000 && list_min_g1() < 0; i++) usleep(10000);
+    ck_assert_int_eq(list_min_g1(), 0);
+    write_conf("tick_ms = 60000\ndomains = [ \"name=g1, min=300M\" ]\n");
+    ck_assert_int_eq(kill(pid, SIGHUP), 0);
+    for (int i = 0; i < 1000 && list_min_g1() != 307200; i++) usleep(10000);
+    ck_assert_int_eq(list_min_g1(), 307200);
+    /* A bad file is refused and the daemon carries on with the old one. */
+    write_conf("tick_ms = [\n");
+    ck_assert_int_eq(kill(pid, SIGHUP), 0);
+    ck_assert_int_eq(list_min_g1(), 307200);
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_int_eq(access(sock, F_OK), -1);
+    unlink(conf);
+    rmdir(dir);
+}
+END_TEST
+
 Suite *daemon_suite(void)
 {
     Suite *s = suite_create("daemon");
@@ -399,6 +468,7 @@ Suite *daemon_suite(void)
     tcase_add_test(tc, test_reload);
     tcase_add_test(tc, test_exit_leaves_domains);
     tcase_add_test(tc, test_stale_socket);
+    tcase_add_test(tc, test_signals);
     suite_add_tcase(s, tc);
     return s;
 }
