@@ -360,8 +360,10 @@ static void dispatch(xres_daemon *d, const char *cmd, yajl_val req,
     int rc;
 
     if (!strcmp(cmd, "list")) {
-        xres_daemon_refresh(d);
-        xres_daemon_list_json(d, *gp);
+        rc = xres_daemon_refresh(d);
+        if (rc) xres_ipc_reply_error(*gp, "cannot read the host's state: %s",
+                                     strerror(-rc));
+        else xres_daemon_list_json(d, *gp);
         return;
     }
     if (!strcmp(cmd, "version")) {
