@@ -32,7 +32,7 @@
 
 #define RT_POLICIES_MAX 1024        /* run-time policies kept */
 #define MANAGE_HIST 16              /* (A, t) pairs kept */
-#define ACK_MAX 128                 /* bytes of an ack we read */
+#define REFUSED_RETRY_MS 600000     /* after an "error" ack, ask again */
 
 typedef struct {
     char name[XRES_NAME_MAX];
@@ -63,6 +63,7 @@ typedef struct {
     uint32_t mg_domid;
     uint64_t mg_seq;            /* pending "alloc" request, 0 = none */
     int mg_alloc;               /* the allocation that request carries */
+    uint64_t mg_refused_ms;     /* when the agent last refused, 0 = never */
     manage_entry hist[MANAGE_HIST];
     size_t hist_n;              /* entries (<= MANAGE_HIST) */
     size_t hist_next;           /* ring position */
@@ -442,6 +443,17 @@ static void manage_record(xres_daemon *d, double alloc, uint64_t t_ms)
     st->last.time_s = (double)t_ms / 1000.0;
 }
 
+/* Remove request seq of domid: answered, or replaced by a newer one.  The
+ * agent then drops its ack. */
+static void manage_drop_request(xres_daemon *d, uint32_t domid, uint64_t seq)
+{
+    char path[XRES_SCHEMA_PATH_MAX], sq[24];
+
+    snprintf(sq, sizeof(sq), "%" PRIu64, seq);
+    if (seq && !xpath(path, XS_REQ_ITEM, domid, sq))
+        d->be->ops->xs_rm(d->be, path);
+}
+
 /* Post "alloc A" to the managing domain: the allocation for its next
  * analysis run, whose time it acknowledges. */
 static void manage_request(xres_daemon *d, const xres_domain *dom, int alloc)
@@ -450,6 +462,8 @@ static void manage_request(xres_daemon *d, const xres_domain *dom, int alloc)
     char path[XRES_SCHEMA_PATH_MAX], val[64], sq[24];
     uint64_t seq = 0;
 
+    if (st->mg_seq && st->mg_domid == dom->domid)
+        manage_drop_request(d, dom->domid, st->mg_seq);
     if (xs_get_u64(d, XS_REQ_LAST_SEQ, dom->domid, NULL, &seq)) seq = 0;
     seq++;
     snprintf(sq, sizeof(sq), "%" PRIu64, seq);
@@ -495,8 +509,10 @@ static void manage_poll_ack(xres_daemon *d)
         if (xres_ratelimit_ok(&st->rl, d->host.now_ms))
             XLOG_WARN("cpu: %s: ack %s rejected: %s", dom->name, sq, why);
     } else if (!ack.ok) {
+        st->mg_refused_ms = d->host.now_ms ? d->host.now_ms : 1;
         if (xres_ratelimit_ok(&st->rl, d->host.now_ms))
-            XLOG_WARN("cpu: %s: request %s (alloc %d) failed: %s",
+            XLOG_WARN("cpu: %s: request %s (alloc %d) refused by its agent: "
+                      "%s; asking again when the allocation changes",
                       dom->name, sq, st->mg_alloc, ack.detail);
     } else if (xres_cpu_parse_run_time(ack.detail, strlen(ack.detail),
                                        &t_ms)) {
@@ -511,6 +527,7 @@ static void manage_poll_ack(xres_daemon *d)
     }
     free(v);
     /* Answered (well or not): the next request carries the next run. */
+    manage_drop_request(d, dom->domid, st->mg_seq);
     st->mg_seq = 0;
     xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
 }
@@ -634,10 +651,14 @@ static void run_pass(xres_daemon *d, bool sample)
             if (st->res.dec[i].domid == st->res.manage_domid)
                 cap = st->res.dec[i].cap >= 0 ? st->res.dec[i].cap
                                               : (dom ? dom->cap : -1);
-        if (dom && cap > 0 &&
-            (!st->mg_seq || st->mg_domid != dom->domid ||
-             cap != st->mg_alloc))
+        bool changed = !dom || st->mg_domid != dom->domid ||
+                       cap != st->mg_alloc;
+        bool refused = st->mg_refused_ms &&
+                       d->host.now_ms - st->mg_refused_ms < REFUSED_RETRY_MS;
+        if (dom && cap > 0 && (changed || (!st->mg_seq && !refused))) {
+            if (changed) st->mg_refused_ms = 0;
             manage_request(d, dom, cap);
+        }
     } else if (st->mg_seq && !st->res.error[0]) {
         /* No managing domain any more: forget the pending request. */
         st->mg_seq = 0;

@@ -290,7 +290,7 @@ static void xs_expect(const char *path, const char *want)
 START_TEST(test_manage)
 {
     yajl_val r, doms, mg;
-    char path[128];
+    char path[128], *v = NULL;
 
     xres_sim_set_cpu_load(&be, g2, 5);      /* 2 vCPUs: 10% of a CPU */
     r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g2\","
@@ -326,6 +326,26 @@ START_TEST(test_manage)
     ck_assert_int_eq(cap_of(g2), 100);
     snprintf(path, sizeof(path), "/local/domain/%u/xres/request/3", g2);
     xs_expect(path, "alloc 100");
+    /* Answered requests are removed (the agent then drops its ack). */
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request/1", g2);
+    ck_assert_int_eq(be.ops->xs_read(&be, path, &v, NULL), -ENOENT);
+
+    /* An agent that refuses is not asked again every tick. */
+    snprintf(path, sizeof(path), "/local/domain/%u/data/xres/ack/3", g2);
+    ck_assert_int_eq(be.ops->xs_write(&be, path, "error unknown request",
+                                      21), 0);
+    ticks(5);
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request/4", g2);
+    ck_assert_int_eq(be.ops->xs_read(&be, path, &v, NULL), -ENOENT);
+    xs_expect("/local/domain/0/xres/sched/manage/seq", "0");
+    /* ...until its allocation changes: target 60 s gives R/T = 200. */
+    r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g2\","
+             "\"policy\":\"manage method=4 target=60\"}");
+    ck_assert(ok(r));
+    yajl_tree_free(r);
+    ticks(1);
+    ck_assert_int_eq(cap_of(g2), 200);
+    xs_expect(path, "alloc 200");
 
     /* A second managing domain is refused. */
     r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g1\","
@@ -345,16 +365,16 @@ START_TEST(test_manage)
     ck_assert_str_eq(xres_json_get_str(mg, "domain"), "g2");
     ck_assert_str_eq(xres_json_get(mg, "allocable_pct")->u.number.r,
                      "220.0");
-    ck_assert_str_eq(xres_json_get(mg, "alloc_pct")->u.number.r, "100.0");
+    ck_assert_str_eq(xres_json_get(mg, "alloc_pct")->u.number.r, "200.0");
     ck_assert_uint_eq(xres_json_get(mg, "runs")->u.array.len, 1);
     doms = xres_json_get(r, "domains");
     ck_assert_uint_eq(doms->u.array.len, 3);
     yajl_val dg1 = doms->u.array.values[1];
     ck_assert_str_eq(xres_json_get_str(dg1, "name"), "g1");
     ck_assert_str_eq(xres_json_get(dg1, "use_pct")->u.number.r, "100.0");
-    ck_assert_uint_eq(xres_json_get(dg1, "history")->u.array.len, 4);
+    ck_assert_uint_eq(xres_json_get(dg1, "history")->u.array.len, 10);
     ck_assert_str_eq(xres_json_get_str(doms->u.array.values[2], "policy"),
-                     "manage method=4 target=120 reserve=20");
+                     "manage method=4 target=60 reserve=20");
     yajl_tree_free(r);
 }
 END_TEST
