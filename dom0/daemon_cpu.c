@@ -660,7 +660,8 @@ static void run_pass(xres_daemon *d, bool sample)
             manage_request(d, dom, cap);
         }
     } else if (st->mg_seq && !st->res.error[0]) {
-        /* No managing domain any more: forget the pending request. */
+        /* No managing domain any more: withdraw the pending request. */
+        manage_drop_request(d, st->mg_domid, st->mg_seq);
         st->mg_seq = 0;
         xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
     }
