@@ -17,6 +17,7 @@
 #include <string.h>
 #include <libxlutil.h>
 
+#include "agent_report.h"
 #include "cpu_measure.h"
 #include "daemon.h"
 #include "ipc.h"
@@ -443,15 +444,11 @@ static void manage_record(xres_daemon *d, double alloc, uint64_t t_ms)
     st->last.time_s = (double)t_ms / 1000.0;
 }
 
-/* Remove request seq of domid: answered, or replaced by a newer one.  The
- * agent then drops its ack. */
+/* Withdraw request seq of domid (replaced by a newer one, or no longer
+ * wanted), and any ack to it. */
 static void manage_drop_request(xres_daemon *d, uint32_t domid, uint64_t seq)
 {
-    char path[XRES_SCHEMA_PATH_MAX], sq[24];
-
-    snprintf(sq, sizeof(sq), "%" PRIu64, seq);
-    if (seq && !xpath(path, XS_REQ_ITEM, domid, sq))
-        d->be->ops->xs_rm(d->be, path);
+    if (seq) (void)xres_agent_request_cancel(d->be, domid, seq);
 }
 
 /* Post "alloc A" to the managing domain: the allocation for its next
@@ -484,30 +481,30 @@ static void manage_request(xres_daemon *d, const xres_domain *dom, int alloc)
               alloc);
 }
 
-/* Look for the managing domain's ack to the pending request.  The ack is
- * guest input: it goes through the schema's parser, then its detail must
- * be exactly "time-ms=N". */
+/* Look for the managing domain's ack to the pending request, through the
+ * shared request mechanism (agent_request.c), which parses it with the
+ * schema and removes the request and the ack.  An "ok" ack's detail must
+ * then be exactly "time-ms=N". */
 static void manage_poll_ack(xres_daemon *d)
 {
     cpu_state *st = ST(d);
     const xres_domain *dom;
-    char path[XRES_SCHEMA_PATH_MAX], sq[24], why[XRES_SCHEMA_WHY_MAX];
-    char *v = NULL;
-    size_t len = 0;
+    char path[XRES_SCHEMA_PATH_MAX], sq[24];
     xres_ack ack;
     uint64_t t_ms;
+    int rc;
 
     if (!st->mg_seq || !st->mg_name[0]) return;
     dom = xres_host_find_name(&d->host, st->mg_name);
     if (!dom) return;
     snprintf(sq, sizeof(sq), "%" PRIu64, st->mg_seq);
-    if (xpath(path, XS_REPORT_ACK, dom->domid, sq) ||
-        d->be->ops->xs_read(d->be, path, &v, &len))
-        return;
-    d->be->ops->xs_unwatch(d->be, path, WATCH_ACK);
-    if (xres_schema_parse_ack(v, len, &ack, why, sizeof(why))) {
-        if (xres_ratelimit_ok(&st->rl, d->host.now_ms))
-            XLOG_WARN("cpu: %s: ack %s rejected: %s", dom->name, sq, why);
+    rc = xres_agent_request_poll(d->be, dom->domid, st->mg_seq, &ack,
+                                 d->host.now_ms);
+    if (rc == -EAGAIN) return;
+    if (!xpath(path, XS_REPORT_ACK, dom->domid, sq))
+        d->be->ops->xs_unwatch(d->be, path, WATCH_ACK);
+    if (rc) {
+        /* Malformed (logged by the poll) or unreadable: nothing recorded. */
     } else if (!ack.ok) {
         st->mg_refused_ms = d->host.now_ms ? d->host.now_ms : 1;
         if (xres_ratelimit_ok(&st->rl, d->host.now_ms))
@@ -525,9 +522,7 @@ static void manage_poll_ack(xres_daemon *d)
         XLOG_INFO("cpu: %s: run under alloc %d took %.1f s", dom->name,
                   st->mg_alloc, (double)t_ms / 1000.0);
     }
-    free(v);
     /* Answered (well or not): the next request carries the next run. */
-    manage_drop_request(d, dom->domid, st->mg_seq);
     st->mg_seq = 0;
     xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
 }
