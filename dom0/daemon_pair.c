@@ -530,8 +530,12 @@ static void sync_apps(xres_daemon *d, xres_pair *p, const xres_pair_obs *obs)
             rc = xres_pair_app_started(p, &d->host, o->name,
                                        PP(d)->reserve_kb, &acts, why,
                                        sizeof(why));
-            if (rc) XLOG_WARN("pair %s: %s", p->name, why);
-            else changed = true;
+            /* Retried on every report (the pool may grow): a guest can
+             * provoke this, so the message is rate-limited. */
+            if (rc && xres_ratelimit_ok(&d->rl_guest, xres_monotonic_ms()))
+                XLOG_WARN("pair %s: %s", p->name, why);
+            else if (!rc)
+                changed = true;
         } else if (!o->running && !o->fault_level && ar &&
                    ar->owner == XRES_OWNER_ACTIVE && ar->running) {
             rc = xres_pair_app_stopped(p, o->name, &acts);
