@@ -17,6 +17,7 @@
 
 #include "backend_sim.h"
 #include "util.h"
+#include "xs_schema.h"
 
 #define SIM_PATH_MAX 3072           /* XENSTORE_ABS_PATH_MAX */
 #define SHUTDOWN_REASON_CRASH 3     /* LIBXL_SHUTDOWN_REASON_CRASH */
@@ -59,6 +60,11 @@ typedef struct {
 
     size_t nr_nodes, cap_nodes;
     sim_node *nodes;
+    /* Index of nodes by path: open addressing, slot = node index + 1,
+     * 0 = empty.  Rebuilt after removals. */
+    size_t *hslot;
+    size_t hcap;
+    bool hstale;
 
     size_t nr_watches;
     sim_watch *watches;
@@ -155,10 +161,51 @@ static void fire(sim *s, const char *path, bool removal)
 
 /*----- XenStore tree -----*/
 
+static size_t hash_path(const char *p)
+{
+    size_t h = 14695981039346656037ULL;
+
+    for (; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h;
+}
+
+static void index_put(sim *s, size_t i)
+{
+    size_t m = s->hcap - 1, h = hash_path(s->nodes[i].path) & m;
+
+    while (s->hslot[h]) h = (h + 1) & m;
+    s->hslot[h] = i + 1;
+}
+
+/* Rebuilds the index for at least want nodes; false on ENOMEM (the
+ * index is then dropped and lookups scan). */
+static bool index_rebuild(sim *s, size_t want)
+{
+    size_t cap = 64;
+
+    while (cap < want * 2) cap *= 2;
+    free(s->hslot);
+    s->hslot = calloc(cap, sizeof(*s->hslot));
+    s->hcap = s->hslot ? cap : 0;
+    s->hstale = false;
+    if (!s->hslot) return false;
+    for (size_t i = 0; i < s->nr_nodes; i++) index_put(s, i);
+    return true;
+}
+
 static sim_node *find_node(sim *s, const char *path)
 {
-    for (size_t i = 0; i < s->nr_nodes; i++)
-        if (!strcmp(s->nodes[i].path, path)) return &s->nodes[i];
+    if (s->hstale || !s->hslot) index_rebuild(s, s->nr_nodes + 1);
+    if (!s->hslot) {
+        for (size_t i = 0; i < s->nr_nodes; i++)
+            if (!strcmp(s->nodes[i].path, path)) return &s->nodes[i];
+        return NULL;
+    }
+    size_t m = s->hcap - 1, h = hash_path(path) & m;
+    for (; s->hslot[h]; h = (h + 1) & m) {
+        sim_node *n = &s->nodes[s->hslot[h] - 1];
+        if (!strcmp(n->path, path)) return n;
+    }
     return NULL;
 }
 
@@ -252,6 +299,10 @@ static int create_node(sim *s, uint32_t as, const char *path,
         if (p) memcpy(n->perms, p->perms, n->nperms * sizeof(*n->perms));
         if (as) n->perms[0].domid = as;
         s->nr_nodes++;
+        if (s->hstale || !s->hslot || s->nr_nodes * 2 > s->hcap)
+            s->hstale = true;
+        else
+            index_put(s, s->nr_nodes - 1);
     }
     *out = find_node(s, path);
     return 0;
@@ -308,6 +359,7 @@ static int sim_rm_as(sim *s, uint32_t as, const char *path)
             free(s->nodes[i].val);
             free(s->nodes[i].perms);
             s->nodes[i] = s->nodes[--s->nr_nodes];
+            s->hstale = true;
         } else {
             i++;
         }
@@ -339,26 +391,51 @@ static int xs_write_str(sim *s, const char *path, const char *val)
     return sim_write_as(s, 0, path, val, strlen(val));
 }
 
-static int xs_write_u64(sim *s, const char *fmt, uint32_t domid, uint64_t v)
+/* Paths of the toolstack's layout come from the schema (XS_*); the
+ * directories above them, which libxl creates and xres never names, are
+ * their parents. */
+static int schema_path(char *buf, size_t len, xres_schema_id id,
+                       uint32_t domid, int up)
 {
-    char path[128], val[32];
+    int rc = xres_schema_path(buf, len, id, domid, NULL);
 
-    snprintf(path, sizeof(path), fmt, domid);
+    for (; !rc && up > 0; up--) {
+        char *slash = strrchr(buf, '/');
+        if (!slash || slash == buf) return -EINVAL;
+        *slash = 0;
+    }
+    return rc;
+}
+
+static int xs_write_u64(sim *s, xres_schema_id id, uint32_t domid,
+                        uint64_t v)
+{
+    char path[XRES_SCHEMA_PATH_MAX], val[32];
+    int rc = schema_path(path, sizeof(path), id, domid, 0);
+
+    if (rc) return rc;
     snprintf(val, sizeof(val), "%" PRIu64, v);
     return xs_write_str(s, path, val);
 }
 
-static uint64_t xs_read_u64(sim *s, const char *fmt, uint32_t domid,
+/* Reads a value the way the real backend does: through the schema
+ * (u64 rows as numbers, enum rows as the index of their word). */
+static uint64_t xs_read_u64(sim *s, xres_schema_id id, uint32_t domid,
                             uint64_t def)
 {
-    char path[128], *val = NULL, *end;
+    char path[XRES_SCHEMA_PATH_MAX], *val = NULL;
+    const xres_schema_row *row = xres_schema_row_get(id);
     uint64_t v = def;
+    unsigned e;
+    size_t len;
 
-    snprintf(path, sizeof(path), fmt, domid);
-    if (sim_read_as(s, 0, path, &val, NULL)) return def;
-    errno = 0;
-    unsigned long long x = strtoull(val, &end, 10);
-    if (!errno && end != val && !*end) v = x;
+    if (schema_path(path, sizeof(path), id, domid, 0)) return def;
+    if (sim_read_as(s, 0, path, &val, &len)) return def;
+    if (row && row->type == XS_T_ENUM) {
+        if (!xres_schema_parse_enum(id, val, len, &e, NULL, 0)) v = e;
+    } else if (xres_schema_parse_u64(id, val, len, &v, NULL, 0)) {
+        v = def;
+    }
     free(val);
     return v;
 }
@@ -382,14 +459,11 @@ static int sim_snapshot(xres_backend *b, xres_host *h)
         if (!d) return -ENOMEM;
         snprintf(d->name, sizeof(d->name), "%s", sd->name);
         d->cur_kb = sd->cur_kb;
-        d->target_kb = xs_read_u64(s, "/local/domain/%u/memory/target",
-                                   sd->domid, 0);
-        d->static_max_kb = xs_read_u64(s,
-                                       "/local/domain/%u/memory/static-max",
-                                       sd->domid, 0);
-        d->feature_balloon = xs_read_u64(s,
-                                 "/local/domain/%u/control/feature-balloon",
-                                 sd->domid, 0) == 1;
+        d->target_kb = xs_read_u64(s, XS_XEN_MEM_TARGET, sd->domid, 0);
+        d->static_max_kb = xs_read_u64(s, XS_XEN_MEM_STATIC_MAX, sd->domid,
+                                       0);
+        d->feature_balloon = xs_read_u64(s, XS_XEN_FEATURE_BALLOON,
+                                         sd->domid, 0) == 1;
         d->xen_max_kb = sd->xen_max_kb;
         d->cpu_time_ns = sd->cpu_time_ns;
         d->vcpus_online = d->vcpus_max = sd->vcpus;
@@ -413,7 +487,7 @@ static int sim_set_target(xres_backend *b, uint32_t domid, uint64_t kb)
     d->target_kb = kb;
     /* libxl with enforce=1: Xen's maximum follows the target. */
     d->xen_max_kb = kb + XRES_SIM_MAXMEM_SLACK_KB;
-    return xs_write_u64(s, "/local/domain/%u/memory/target", domid, kb);
+    return xs_write_u64(s, XS_XEN_MEM_TARGET, domid, kb);
 }
 
 static int sim_set_maxmem(xres_backend *b, uint32_t domid, uint64_t kb)
@@ -443,7 +517,7 @@ static int sim_set_sched(xres_backend *b, uint32_t domid, int weight,
 
 static int destroy_dom(sim *s, uint32_t domid)
 {
-    char path[64];
+    char path[XRES_SCHEMA_PATH_MAX];
     xres_event ev;
     size_t i;
 
@@ -453,8 +527,8 @@ static int destroy_dom(sim *s, uint32_t domid)
     memmove(&s->doms[i], &s->doms[i + 1],
             (s->nr_doms - i - 1) * sizeof(s->doms[0]));
     s->nr_doms--;
-    snprintf(path, sizeof(path), "/local/domain/%u", domid);
-    sim_rm_as(s, 0, path);
+    if (!schema_path(path, sizeof(path), XS_XEN_NAME, domid, 1))
+        sim_rm_as(s, 0, path);
     if (s->watch_domains) {
         memset(&ev, 0, sizeof(ev));
         ev.kind = XRES_EV_DOMAIN_DEATH;
@@ -644,6 +718,7 @@ static void sim_dispose(xres_backend *b)
         free(s->watches[i].token);
     }
     free(s->nodes);
+    free(s->hslot);
     free(s->watches);
     free(s->doms);
     free(s->ev);
@@ -690,9 +765,12 @@ int xres_backend_sim_open(xres_backend *b, uint64_t total_kb,
     s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     b->ops = &sim_ops;
     b->priv = s;
-    /* The root and /local/domain belong to dom0, nobody else may read. */
+    /* The root and the parent of every domain's directory belong to dom0,
+     * nobody else may read them. */
+    char path[XRES_SCHEMA_PATH_MAX];
     rc = create_node(s, 0, "/", &root);
-    if (!rc) rc = create_node(s, 0, "/local/domain", &root);
+    if (!rc) rc = schema_path(path, sizeof(path), XS_XEN_NAME, 0, 2);
+    if (!rc) rc = create_node(s, 0, path, &root);
     if (rc) { sim_dispose(b); return rc; }
     return 0;
 }
@@ -704,7 +782,7 @@ int xres_sim_add_domain(xres_backend *b, const char *name, uint64_t mem_kb,
 {
     sim *s = S(b);
     sim_dom *d, *nv;
-    char path[96];
+    char path[XRES_SCHEMA_PATH_MAX];
     uint32_t domid;
 
     if (!name || !*name || strlen(name) >= XRES_NAME_MAX || !mem_kb)
@@ -733,21 +811,20 @@ int xres_sim_add_domain(xres_backend *b, const char *name, uint64_t mem_kb,
     xres_perm_entry ro[2] = { { 0, XRES_PERM_NONE },
                               { domid, XRES_PERM_READ } };
     xres_perm_entry own[1] = { { domid, XRES_PERM_NONE } };
-    snprintf(path, sizeof(path), "/local/domain/%u", domid);
+    schema_path(path, sizeof(path), XS_XEN_NAME, domid, 1);
     sim_xs_mkdir(b, path);
     if (domid) set_perms(s, path, ro, 2);
-    snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+    schema_path(path, sizeof(path), XS_XEN_NAME, domid, 0);
     xs_write_str(s, path, name);
-    xs_write_u64(s, "/local/domain/%u/memory/target", domid, mem_kb);
-    xs_write_u64(s, "/local/domain/%u/memory/static-max", domid,
-                 static_max_kb);
-    snprintf(path, sizeof(path), "/local/domain/%u/data", domid);
+    xs_write_u64(s, XS_XEN_MEM_TARGET, domid, mem_kb);
+    xs_write_u64(s, XS_XEN_MEM_STATIC_MAX, domid, static_max_kb);
+    schema_path(path, sizeof(path), XS_REPORT_DIR, domid, 1);
     sim_xs_mkdir(b, path);
     if (domid) set_perms(s, path, own, 1);
-    snprintf(path, sizeof(path), "/local/domain/%u/control", domid);
+    schema_path(path, sizeof(path), XS_XEN_FEATURE_BALLOON, domid, 1);
     sim_xs_mkdir(b, path);
     if (domid) set_perms(s, path, own, 1);
-    xs_write_u64(s, "/local/domain/%u/control/feature-balloon", domid, 1);
+    xs_write_u64(s, XS_XEN_FEATURE_BALLOON, domid, 1);
     fire(s, "@introduceDomain", false);
     if (domid_out) *domid_out = domid;
     return 0;
@@ -876,8 +953,7 @@ void xres_sim_unpause(xres_backend *b, uint32_t domid)
 
 void xres_sim_set_feature_balloon(xres_backend *b, uint32_t domid, bool on)
 {
-    xs_write_u64(S(b), "/local/domain/%u/control/feature-balloon", domid,
-                 on ? 1 : 0);
+    xs_write_u64(S(b), XS_XEN_FEATURE_BALLOON, domid, on ? 1 : 0);
 }
 
 int xres_sim_xs_write_as(xres_backend *b, uint32_t as, const char *path,

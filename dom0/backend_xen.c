@@ -35,6 +35,7 @@
 #include "backend.h"
 #include "log.h"
 #include "util.h"
+#include "xs_schema.h"
 
 #define TOKEN_INTRODUCE "xen-backend:introduce"
 #define LIBXL_FDS_MAX 64
@@ -127,20 +128,37 @@ static int lx_err(int rc)
     }
 }
 
-static int xs_read_u64(xen *x, uint32_t domid, const char *leaf,
+/* A number from XenStore (XS_XEN_*), parsed by the schema: the guest
+ * kernel writes some of them (control/feature-balloon). */
+static int xs_read_u64(xen *x, uint32_t domid, xres_schema_id id,
                        uint64_t *out)
 {
-    char path[96], *val, *end;
+    char path[XRES_SCHEMA_PATH_MAX], *val;
     unsigned int len;
     int rc;
 
-    snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, leaf);
+    rc = xres_schema_path(path, sizeof(path), id, domid, NULL);
+    if (rc) return rc;
     val = xs_read(x->xsh, XBT_NULL, path, &len);
-    if (!val) return -errno;
-    errno = 0;
-    unsigned long long v = strtoull(val, &end, 10);
-    rc = (errno || end == val || *end) ? -EINVAL : 0;
-    if (!rc) *out = v;
+    if (!val) return errno ? -errno : -EIO;
+    rc = xres_schema_parse_u64(id, val, len, out, NULL, 0);
+    free(val);
+    return rc;
+}
+
+/* An enum from XenStore: the index of its word. */
+static int xs_read_enum(xen *x, uint32_t domid, xres_schema_id id,
+                        unsigned *out)
+{
+    char path[XRES_SCHEMA_PATH_MAX], *val;
+    unsigned int len;
+    int rc;
+
+    rc = xres_schema_path(path, sizeof(path), id, domid, NULL);
+    if (rc) return rc;
+    val = xs_read(x->xsh, XBT_NULL, path, &len);
+    if (!val) return errno ? -errno : -EIO;
+    rc = xres_schema_parse_enum(id, val, len, out, NULL, 0);
     free(val);
     return rc;
 }
@@ -157,7 +175,8 @@ static void evq_push(xen *x, const xres_event *ev)
 
 /*----- snapshot -----*/
 
-static void fill_domain(xen *x, const libxl_dominfo *di, xres_domain *d)
+static void fill_domain(xen *x, const libxl_dominfo *di, uint64_t total_kb,
+                        xres_domain *d)
 {
     libxl_domain_sched_params sp;
     char *name;
@@ -176,11 +195,15 @@ static void fill_domain(xen *x, const libxl_dominfo *di, xres_domain *d)
     d->shutdown = di->shutdown;
     d->dying = di->dying;
 
-    d->target_kb = xs_read_u64(x, di->domid, "memory/target", &v) ? 0 : v;
-    d->static_max_kb = xs_read_u64(x, di->domid, "memory/static-max", &v)
+    d->target_kb = xs_read_u64(x, di->domid, XS_XEN_MEM_TARGET, &v) ? 0 : v;
+    /* Domain-0 may have no static-max: use Xen's maximum, which for an
+     * unlimited dom0 is huge, so never above the host. */
+    d->static_max_kb = xs_read_u64(x, di->domid, XS_XEN_MEM_STATIC_MAX, &v)
         ? di->max_memkb : v;
+    if (d->static_max_kb > total_kb) d->static_max_kb = total_kb;
+    unsigned fb;    /* the schema's words are 0|1: index 1 is "1" */
     d->feature_balloon =
-        !xs_read_u64(x, di->domid, "control/feature-balloon", &v) && v == 1;
+        !xs_read_enum(x, di->domid, XS_XEN_FEATURE_BALLOON, &fb) && fb == 1;
     if (di->domid == 0 && !d->target_kb) d->target_kb = di->current_memkb;
 
     d->weight = -1;
@@ -229,7 +252,7 @@ static int xen_snapshot(xres_backend *b, xres_host *h)
     for (int i = 0; i < nr; i++) {
         xres_domain *d = xres_host_add_domain(h, doms[i].domid);
         if (!d) { rc = -ENOMEM; goto out; }
-        fill_domain(x, &doms[i], d);
+        fill_domain(x, &doms[i], h->total_kb, d);
     }
     rc = 0;
 out:

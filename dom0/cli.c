@@ -60,6 +60,11 @@ int xres_cli_call(yajl_gen g, yajl_val *reply_out)
                 "%s: %s)\n", path, strerror(-rc));
         return XRES_EXIT_FAIL;
     }
+    if (rc == -EACCES || rc == -EPERM) {
+        fprintf(stderr, "xres: cannot connect to xresd at %s: %s (xres "
+                "must run as root)\n", path, strerror(-rc));
+        return XRES_EXIT_FAIL;
+    }
     if (rc) {
         fprintf(stderr, "xres: talking to xresd at %s: %s\n", path,
                 strerror(-rc));

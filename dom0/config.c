@@ -32,6 +32,13 @@ static const struct {
     { "role", KEY_STRING },         /* role in a pair */
 };
 
+struct xres_config_report {
+    FILE *f;
+    char *buf;
+    size_t len;
+    size_t seen;                /* bytes already turned into messages */
+};
+
 void xres_config_init(xres_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -51,8 +58,11 @@ static void domain_dispose(xres_config_domain *dom)
 void xres_config_dispose(xres_config *cfg)
 {
     if (cfg->xlu) xlu_cfg_destroy(cfg->xlu);
-    if (cfg->report) fclose(cfg->report);
-    free(cfg->report_buf);
+    if (cfg->report) {
+        if (cfg->report->f) fclose(cfg->report->f);
+        free(cfg->report->buf);
+        free(cfg->report);
+    }
     for (size_t i = 0; i < cfg->nr_domains; i++)
         domain_dispose(&cfg->domains[i]);
     free(cfg->domains);
@@ -72,17 +82,17 @@ static void report_tail(xres_config *cfg, char *err, size_t errlen,
 {
     va_list ap;
 
-    if (cfg->report) fflush(cfg->report);
-    if (cfg->report_buf && cfg->report_len) {
-        size_t end = cfg->report_len;
-        while (end && cfg->report_buf[end - 1] == '\n') end--;
+    struct xres_config_report *r = cfg->report;
+
+    if (r && r->f) fflush(r->f);
+    if (r && r->buf && r->len > r->seen) {
+        size_t end = r->len;
+        while (end > r->seen && r->buf[end - 1] == '\n') end--;
         size_t start = end;
-        while (start && cfg->report_buf[start - 1] != '\n') start--;
-        snprintf(err, errlen, "%.*s", (int)(end - start),
-                 cfg->report_buf + start);
-        /* Consume it, so a later error does not repeat it. */
-        cfg->report_len = 0;
-        if (cfg->report) rewind(cfg->report);
+        while (start > r->seen && r->buf[start - 1] != '\n') start--;
+        snprintf(err, errlen, "%.*s", (int)(end - start), r->buf + start);
+        /* Consumed, so a later error does not repeat it. */
+        r->seen = r->len;
         return;
     }
     va_start(ap, fallback);
@@ -361,9 +371,11 @@ int xres_config_load(xres_config *cfg, const char *path, bool missing_ok,
         return rc;
     }
     cfg->path = strdup(path);
-    cfg->report = open_memstream(&cfg->report_buf, &cfg->report_len);
+    cfg->report = calloc(1, sizeof(*cfg->report));
     if (!cfg->path || !cfg->report) { rc = -ENOMEM; goto out; }
-    cfg->xlu = xlu_cfg_init(cfg->report, path);
+    cfg->report->f = open_memstream(&cfg->report->buf, &cfg->report->len);
+    if (!cfg->report->f) { rc = -ENOMEM; goto out; }
+    cfg->xlu = xlu_cfg_init(cfg->report->f, path);
     if (!cfg->xlu) { rc = -ENOMEM; goto out; }
     rc = xlu_cfg_readfile(cfg->xlu, path);
     if (rc) {

@@ -47,10 +47,9 @@ typedef struct xres_config {
     size_t nr_domains;
     xres_config_domain *domains;
 
-    /* Messages libxlutil writes while parsing ("file:line: ..."). */
-    FILE *report;
-    char *report_buf;
-    size_t report_len;
+    /* Messages libxlutil writes while parsing ("file:line: ..."); on the
+     * heap, as the stream keeps pointers into it. */
+    struct xres_config_report *report;
 } xres_config;
 
 void xres_config_init(xres_config *cfg);

@@ -15,10 +15,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "agent_report.h"
 #include "daemon.h"
 #include "ipc.h"
 #include "log.h"
 #include "util.h"
+#include "xs_schema.h"
 
 /* Bounds on the work of one loop iteration, so that no source (a guest
  * flooding XenStore, a busy client) can starve the others. */
@@ -81,42 +83,41 @@ static void domstate_remove(xres_daemon *d, xres_domstate *ds)
     d->nr_dom--;
 }
 
-static void report_path(uint32_t domid, char *buf, size_t len)
+static void report_token(uint32_t domid, char *buf, size_t len)
 {
-    snprintf(buf, len, XRES_XS_REPORT_FMT, domid);
+    snprintf(buf, len, XRES_WATCH_REPORT "%u", domid);
 }
 
 /* A new domain: watch its reports and give it a dom0-owned request
  * directory that it may read. */
 static void domain_appeared(xres_daemon *d, xres_domstate *ds)
 {
-    char path[64];
+    char path[XRES_SCHEMA_PATH_MAX], token[32];
     int rc;
 
     if (ds->domid == 0) return;
-    report_path(ds->domid, path, sizeof(path));
-    rc = d->be->ops->xs_watch(d->be, path, XRES_WATCH_REPORT);
-    if (rc) XLOG_WARN("dom%u: cannot watch %s: %s", ds->domid, path,
+    report_token(ds->domid, token, sizeof(token));
+    rc = xres_schema_path(path, sizeof(path), XS_REPORT_DIR, ds->domid,
+                          NULL);
+    if (!rc) rc = d->be->ops->xs_watch(d->be, path, token);
+    if (rc) XLOG_WARN("dom%u: cannot watch its reports: %s", ds->domid,
                       strerror(-rc));
     else ds->watched = true;
 
-    snprintf(path, sizeof(path), XRES_XS_REQUEST_FMT, ds->domid);
-    xres_perm_entry perms[2] = {
-        { 0, XRES_PERM_NONE }, { ds->domid, XRES_PERM_READ },
-    };
-    rc = d->be->ops->xs_mkdir(d->be, path);
-    if (!rc) rc = d->be->ops->xs_set_perms(d->be, path, perms, 2);
-    if (rc) XLOG_WARN("dom%u: cannot create %s: %s", ds->domid, path,
-                      strerror(-rc));
+    rc = xres_agent_request_setup(d->be, ds->domid);
+    if (rc) XLOG_WARN("dom%u: cannot create its request directory: %s",
+                      ds->domid, strerror(-rc));
 }
 
 static void domain_gone(xres_daemon *d, xres_domstate *ds)
 {
-    char path[64];
+    char path[XRES_SCHEMA_PATH_MAX], token[32];
 
-    if (ds->watched) {
-        report_path(ds->domid, path, sizeof(path));
-        d->be->ops->xs_unwatch(d->be, path, XRES_WATCH_REPORT);
+    if (ds->watched &&
+        !xres_schema_path(path, sizeof(path), XS_REPORT_DIR, ds->domid,
+                          NULL)) {
+        report_token(ds->domid, token, sizeof(token));
+        d->be->ops->xs_unwatch(d->be, path, token);
     }
     domstate_remove(d, ds);
 }
@@ -391,7 +392,11 @@ static void dispatch(xres_daemon *d, const char *cmd, yajl_val req,
     xres_ipc_reply_error(*gp, "unknown command `%.64s'", cmd);
 }
 
-static void conn_handle_request(xres_daemon *d, xres_conn *c)
+/* Parses and answers the request in c->buf.  Before the client has
+ * finished sending (!eof), a request that is valid so far but incomplete
+ * (a JSON object spread over several lines) is left to grow: returns
+ * false. */
+static bool conn_handle_request(xres_daemon *d, xres_conn *c, bool eof)
 {
     char errbuf[256];
     yajl_val req;
@@ -401,26 +406,30 @@ static void conn_handle_request(xres_daemon *d, xres_conn *c)
     c->buf[c->len] = 0;
     req = yajl_tree_parse(c->buf, errbuf, sizeof(errbuf));
     if (!req) {
+        if (!eof && strstr(errbuf, "premature EOF") &&
+            strlen(c->buf) == c->len)
+            return false;
         char *nl = strchr(errbuf, '\n');
         if (nl) *nl = 0;
         conn_reply_error(c, "malformed request: %s", errbuf);
-        return;
+        return true;
     }
     cmd = xres_json_get_str(req, "cmd");
     if (!YAJL_IS_OBJECT(req) || !cmd) {
         yajl_tree_free(req);
         conn_reply_error(c, "malformed request: %s",
                          "not an object with a \"cmd\" string");
-        return;
+        return true;
     }
     g = yajl_gen_alloc(NULL);
     if (g) {
         dispatch(d, cmd, req, &g);
     }
     yajl_tree_free(req);
-    if (!g) { conn_close(c); return; }
+    if (!g) { conn_close(c); return true; }
     conn_reply(c, g);
     yajl_gen_free(g);
+    return true;
 }
 
 static void conn_read(xres_daemon *d, xres_conn *c)
@@ -450,16 +459,12 @@ static void conn_read(xres_daemon *d, xres_conn *c)
         }
         if (r == 0) {
             if (c->len == 0) { conn_close(c); return; }
-            conn_handle_request(d, c);
+            conn_handle_request(d, c, true);
             return;
         }
-        char *nl = memchr(c->buf + c->len, '\n', r);
+        bool nl = memchr(c->buf + c->len, '\n', r) != NULL;
         c->len += r;
-        if (nl) {
-            c->len = nl - c->buf;
-            conn_handle_request(d, c);
-            return;
-        }
+        if (nl && conn_handle_request(d, c, false)) return;
     }
 }
 
@@ -520,15 +525,19 @@ static void conns_expire(xres_daemon *d, uint64_t now)
 
 /*----- events and reports -----*/
 
-static uint32_t report_domid(const char *path)
+/* The domid of a report watch token, or XRES_DOMID_INVALID. */
+static uint32_t report_domid(const char *token)
 {
-    unsigned id;
-    int n = 0;
+    size_t n = strlen(XRES_WATCH_REPORT);
+    unsigned long id;
+    char *end;
 
-    if (sscanf(path, "/local/domain/%u/data/xres%n", &id, &n) != 1 || !n)
-        return XRES_DOMID_INVALID;
-    if (path[n] != 0 && path[n] != '/') return XRES_DOMID_INVALID;
-    return id;
+    if (strncmp(token, XRES_WATCH_REPORT, n)) return XRES_DOMID_INVALID;
+    if (token[n] < '0' || token[n] > '9') return XRES_DOMID_INVALID;
+    errno = 0;
+    id = strtoul(token + n, &end, 10);
+    if (errno || *end || id >= XRES_DOMID_INVALID) return XRES_DOMID_INVALID;
+    return (uint32_t)id;
 }
 
 static void deliver_event(xres_daemon *d, const xres_event *ev)
@@ -550,8 +559,8 @@ static void handle_event(xres_daemon *d, const xres_event *ev)
 {
     switch (ev->kind) {
     case XRES_EV_WATCH:
-        if (!strcmp(ev->token, XRES_WATCH_REPORT)) {
-            uint32_t domid = report_domid(ev->path);
+        if (report_domid(ev->token) != XRES_DOMID_INVALID) {
+            uint32_t domid = report_domid(ev->token);
             xres_domstate *ds = domid == XRES_DOMID_INVALID ? NULL
                 : xres_daemon_domstate(d, domid);
             if (ds) {
@@ -613,10 +622,15 @@ static int process_reports(xres_daemon *d, uint64_t now)
         uint32_t domid = ds->domid;
         ds->report_dirty = false;
         ds->report_last_ms = now;
-        xres_daemon_read_agent_report(d, domid);
-        ds = xres_daemon_domstate(d, domid);
+        int rc = xres_daemon_read_agent_report(d->be, domid, &ds->agent,
+                                               d->be->ops->now_ms(d->be));
+        if (rc == -EAGAIN) {
+            /* Caught the agent mid-report: read it again next time. */
+            ds->report_dirty = true;
+            continue;
+        }
         xres_domain *dom = xres_host_find(&d->host, domid);
-        if (dom && ds) {
+        if (dom) {
             dom->agent = ds->agent;
             dom->balloon = balloon_state(dom, ds);
             FOR_SUBSYS(d, s)
@@ -634,8 +648,26 @@ static int process_reports(xres_daemon *d, uint64_t now)
 void xres_daemon_tick(xres_daemon *d)
 {
     const xres_subsys *s;
+    uint64_t now = d->be->ops->now_ms(d->be);
 
     xres_daemon_refresh(d);
+    /* Agents that stopped reporting: their figures are no longer used. */
+    for (size_t i = 0; i < d->nr_dom; i++) {
+        xres_domstate *ds = &d->dom[i];
+        uint32_t domid = ds->domid;
+        if (!xres_agent_report_expire(&ds->agent, domid, now)) continue;
+        xres_domain *dom = xres_host_find(&d->host, domid);
+        if (dom) {
+            dom->agent = ds->agent;
+            dom->balloon = balloon_state(dom, ds);
+        }
+        FOR_SUBSYS(d, s)
+            if (s->on_report) s->on_report(d, domid);
+        /* on_report may refresh and change d->dom: carry on by domid. */
+        size_t j = 0;
+        while (j < d->nr_dom && d->dom[j].domid <= domid) j++;
+        i = j - 1;
+    }
     FOR_SUBSYS(d, s)
         if (s->tick) s->tick(d);
 }
@@ -769,10 +801,11 @@ int xres_daemon_init(xres_daemon *d, xres_backend *be,
     /* Where the daemon keeps its state: dom0 only. */
     {
         xres_perm_entry p = { 0, XRES_PERM_NONE };
-        rc = be->ops->xs_mkdir(be, XRES_XS_STATE);
-        if (!rc) rc = be->ops->xs_set_perms(be, XRES_XS_STATE, &p, 1);
-        if (rc) XLOG_WARN("cannot create %s: %s", XRES_XS_STATE,
-                          strerror(-rc));
+        char path[XRES_SCHEMA_PATH_MAX];
+        rc = xres_schema_path(path, sizeof(path), XS_DOM0_ROOT, 0, NULL);
+        if (!rc) rc = be->ops->xs_mkdir(be, path);
+        if (!rc) rc = be->ops->xs_set_perms(be, path, &p, 1);
+        if (rc) XLOG_WARN("cannot create %s: %s", path, strerror(-rc));
     }
     rc = be->ops->watch_domains(be);
     if (!rc) rc = be->ops->xs_watch(be, "@introduceDomain",

@@ -19,12 +19,8 @@
 #include "model.h"
 #include "subsys.h"
 
-/* XenStore layout the core uses (the full schema is xenstore-schema/). */
-#define XRES_XS_DOM_FMT "/local/domain/%u"
-#define XRES_XS_REPORT_FMT "/local/domain/%u/data/xres"   /* guest's */
-#define XRES_XS_REQUEST_FMT "/local/domain/%u/xres"       /* dom0's, guest r/o */
-#define XRES_XS_STATE "/local/domain/0/xres"              /* dom0 only */
-#define XRES_WATCH_REPORT "core:report"
+/* Watch tokens of the core.  Paths come from xenstore-schema/ (XS_*). */
+#define XRES_WATCH_REPORT "core:report:"      /* followed by the domid */
 #define XRES_WATCH_INTRODUCE "core:introduce"
 #define XRES_WATCH_RELEASE "core:release"
 
@@ -142,10 +138,7 @@ xres_domain *xres_daemon_find_domain(xres_daemon *d, const char *name_or_id);
 /* The `list` reply, as the IPC command builds it (for tests). */
 void xres_daemon_list_json(xres_daemon *d, yajl_gen g);
 
-/* Agent reports (dom0/agent_report.c): read and validate domid's report
- * from XenStore into its xres_domstate.agent.  Never fails on guest
- * input: a bad report is stored with valid = false.  Returns 0, or a
- * negative errno for a failure of dom0's own (e.g. ENOMEM). */
-int xres_daemon_read_agent_report(xres_daemon *d, uint32_t domid);
+/* Agent reports are read by dom0/agent_report.c (agent_report.h), from
+ * process_reports() in daemon.c: the one place where they plug in. */
 
 #endif

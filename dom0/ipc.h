@@ -1,8 +1,10 @@
 /*
  * dom0/ipc.h: the xres <-> xresd protocol on a UNIX stream socket.
  *
- * One JSON request object per connection, ended by a newline or by the
- * client shutting down its writing side; one JSON response object back,
+ * One JSON request object per connection, followed by a newline or by the
+ * client shutting down its writing side (a request may span lines: the
+ * daemon answers once it holds a complete object); one JSON response
+ * object back,
  * {"ok":true,...} or {"ok":false,"error":"..."}, then the daemon closes.
  * Helpers here are shared by the daemon (server side), the command
  * (client side) and the subsystems (reply building, request fields).

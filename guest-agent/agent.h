@@ -130,10 +130,13 @@ typedef struct {
     unsigned healthy_streak;
     int notified;                   /* level the app set itself, -1 none */
     bool stopped;                   /* stopped on request */
+    bool launched;                  /* past the first check */
 } xres_app_state;
 
 typedef enum {
     XRES_APP_ACT_NONE = 0,
+    XRES_APP_ACT_START,             /* first check, not running: start it;
+                                       not a fault */
     XRES_APP_ACT_RESTART,           /* run stop (if any), then start */
 } xres_app_action;
 

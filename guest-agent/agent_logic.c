@@ -47,14 +47,21 @@ int xres_agent_parse_meminfo(const char *text, xres_agent_sample *s)
 
 int xres_agent_parse_stat(const char *text, xres_cpu_times *t)
 {
-    unsigned long long f[8] = { 0 };
-    int n;
+    uint64_t f[8] = { 0 };
+    const char *p;
+    int n = 0;
 
     memset(t, 0, sizeof(*t));
     if (strncmp(text, "cpu ", 4)) return -EINVAL;
-    /* user nice system idle iowait irq softirq steal */
-    n = sscanf(text + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &f[0],
-               &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7]);
+    /* user nice system idle iowait irq softirq steal (no sscanf: it would
+     * add a lot to the static agent). */
+    for (p = text + 4; n < 8; n++) {
+        char *end;
+        while (*p == ' ') p++;
+        if (*p < '0' || *p > '9') break;
+        f[n] = strtoull(p, &end, 10);
+        p = end;
+    }
     if (n < 4) return -EINVAL;
     t->busy = f[0] + f[1] + f[2] + f[5] + f[6];
     t->idle = f[3] + f[4];
@@ -145,6 +152,15 @@ xres_app_action xres_app_step(xres_app_state *st, bool healthy,
     if (st->notified == XRES_LEVEL_RESTARTING) {
         healthy = false;            /* the application asked for a restart */
         st->notified = -1;
+    }
+    if (!st->launched) {
+        /* The agent has just started: an application that is not running
+         * yet is started, and that is no fault. */
+        st->launched = true;
+        if (!healthy) {
+            st->level = XRES_LEVEL_HEALTHY;
+            return XRES_APP_ACT_START;
+        }
     }
     if (healthy) {
         st->level = XRES_LEVEL_HEALTHY;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -286,11 +287,15 @@ static void app_check(agent *a, size_t i)
     }
     xres_app_action act = xres_app_step(&a->app[i], healthy,
                                         ac->max_restarts);
-    if (act == XRES_APP_ACT_RESTART) {
-        say(LOG_WARNING, "%s is not healthy: restart %u of %u", ac->name,
-            a->app[i].tries, ac->max_restarts);
-        if (ac->stop[0]) (void)xres_agent_run(ac->stop,
-                                              a->cfg.command_timeout_s);
+    if (act == XRES_APP_ACT_START || act == XRES_APP_ACT_RESTART) {
+        if (act == XRES_APP_ACT_START) {
+            say(LOG_INFO, "starting %s", ac->name);
+        } else {
+            say(LOG_WARNING, "%s is not healthy: restart %u of %u", ac->name,
+                a->app[i].tries, ac->max_restarts);
+            if (ac->stop[0]) (void)xres_agent_run(ac->stop,
+                                                  a->cfg.command_timeout_s);
+        }
         int st = xres_agent_run(ac->start, a->cfg.command_timeout_s);
         if (st) say(LOG_WARNING, "%s: start command failed (%d)", ac->name,
                     st);
@@ -736,6 +741,9 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    /* One malloc arena: libxenstore's watch thread needs no arena of its
+     * own (each costs memory). */
+    mallopt(M_ARENA_MAX, 1);
     a.paths = &xres_agent_default_paths;
     a.listen_fd = -1;
     for (size_t i = 0; i < a.cfg.napps; i++) xres_app_state_init(&a.app[i]);
@@ -752,6 +760,7 @@ int main(int argc, char **argv)
     rc = 1;
 
     uint64_t period = a.cfg.interval_ms < 1000 ? a.cfg.interval_ms : 1000;
+    bool trimmed = false;
     uint64_t t = now_ms(), next_report = t, next_check = t;
     /* The CPU share needs a first reading to compare with. */
     (void)xres_agent_sample_read(a.paths, &(xres_agent_sample){ 0 }, &a.cpu);
@@ -762,8 +771,11 @@ int main(int argc, char **argv)
     while (!quit) {
         t = now_ms();
         if (t >= next_check) {
+            unsigned before = a.apps_gen;
             apps_tick(&a);
             next_check = t + a.cfg.check_interval_s * 1000ULL;
+            /* A status change goes out now (the rate limit still holds). */
+            if (a.apps_gen != before) next_report = t;
         }
         if (t >= next_report) {
             report_tick(&a, t);
@@ -773,6 +785,10 @@ int main(int argc, char **argv)
         if (a.once) {
             rc = a.written ? 0 : 1;
             goto out;
+        }
+        if (!trimmed && a.written) {
+            xres_agent_trim();
+            trimmed = true;
         }
         unsigned gen = a.apps_gen;
 

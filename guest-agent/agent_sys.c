@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -180,4 +183,28 @@ int xres_agent_online_memory(const xres_agent_paths *p, unsigned *onlined,
     }
     closedir(d);
     return 0;
+}
+
+/*
+ * The agent is static, and most of its code is glibc's.  The kernel maps
+ * a program's code in 64 KiB runs around each page it touches
+ * (fault-around), so start-up code that runs once -- the configuration
+ * parser, option parsing, XenStore connection set-up -- keeps most of the
+ * 900 KiB of code mapped, and counted in VmRSS, for ever.  Dropping the
+ * mappings of the code (clean, read-only file pages: nothing is lost, the
+ * pages stay in the page cache) once start-up is over leaves mapped only
+ * what the main loop touches again.  Measured on the host: VmRSS 990 KiB
+ * without, about 690 KiB with.
+ */
+extern char __executable_start, etext;
+
+void xres_agent_trim(void)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t s = (uintptr_t)&__executable_start & ~(uintptr_t)(pg - 1);
+    uintptr_t e = ((uintptr_t)&etext + (uintptr_t)pg - 1) &
+                  ~(uintptr_t)(pg - 1);
+
+    malloc_trim(0);
+    if (e > s) (void)madvise((void *)s, e - s, MADV_DONTNEED);
 }

@@ -44,4 +44,9 @@ int xres_agent_drop_caches(const xres_agent_paths *p);
 int xres_agent_online_memory(const xres_agent_paths *p, unsigned *onlined,
                              unsigned *failed);
 
+/* Once start-up is over: returns the heap's free memory to the kernel
+ * and drops the mappings of the program's code pages, so that only what
+ * the main loop touches is mapped again (see agent_sys.c). */
+void xres_agent_trim(void);
+
 #endif

@@ -25,7 +25,7 @@ $(BUILD)/libxrescommon.a: $(SCHEMA_OBJS)
 # unit test fails when it differs from schema.tbl.  This rewrites it.
 $(BUILD)/bin/xres-schema-doc: xenstore-schema/tools/schema_doc.c $(BUILD)/libxrescommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(XRES_CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) $(XRES_CFLAGS) -o $@ $(filter %.c %.a,$^)
 
 schema-doc: $(BUILD)/bin/xres-schema-doc
 	$(BUILD)/bin/xres-schema-doc docs/xenstore-schema.md

@@ -314,6 +314,12 @@ START_TEST(test_fault_cannot_start)
     xres_app_state st;
 
     xres_app_state_init(&st);
+    /* First check after the agent starts: not running is started, no
+     * fault, nothing counted. */
+    ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_START);
+    ck_assert_uint_eq(st.level, 0);
+    ck_assert_uint_eq(st.restarts, 0);
+    ck_assert_int_eq(xres_app_run_state_of(&st), XRES_APP_RUNNING);
     for (unsigned i = 1; i <= 3; i++) {
         ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_RESTART);
         ck_assert_uint_eq(st.level, 1);
@@ -330,6 +336,7 @@ START_TEST(test_fault_cannot_start)
     ck_assert_uint_eq(st.level, 0);
     /* max_restarts 0: straight to level 2. */
     xres_app_state_init(&st);
+    ck_assert_int_eq(xres_app_step(&st, false, 0), XRES_APP_ACT_START);
     ck_assert_int_eq(xres_app_step(&st, false, 0), XRES_APP_ACT_NONE);
     ck_assert_uint_eq(st.level, 2);
 }

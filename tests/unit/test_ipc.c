@@ -236,6 +236,14 @@ START_TEST(test_bad_requests)
     expect_raw_error("{\"cmd\":\"li", 10, true, "malformed request");
     /* Binary rubbish. */
     expect_raw_error("\xff\xfe\x00\x01{{{\n", 8, false, "malformed request");
+    /* A request spread over lines is fine; rubbish after it is not. */
+    const char *multi = "{\n  \"cmd\":\n  \"version\"\n}\n";
+    char *r = raw(multi, strlen(multi), false);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_ptr_nonnull(strstr(r, "\"ok\":true"));
+    free(r);
+    expect_raw_error("{\"cmd\":\"list\"} x\n", 17, false,
+                     "malformed request");
     /* Oversized. */
     size_t big = 100 * 1024;
     char *junk = malloc(big);
