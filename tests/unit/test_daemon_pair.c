@@ -69,6 +69,7 @@ static void stop(void)
     xres_backend_dispose(&be);
     unlink(conf);
     rmdir(dir);
+    xres_log_set_level(LOG_INFO);
 }
 
 /* The guests' agents: answer every request not answered yet; "start APP"
