@@ -71,6 +71,15 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XRES_CFLAGS) $(DOM0_CFLAGS) -c -o $@ $<
 
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/xres
+	install -m 0755 $(BUILD)/bin/xresd $(BUILD)/bin/xres $(DESTDIR)$(PREFIX)/sbin/
+	if [ -f docs/xres.conf.example ] && [ ! -e $(DESTDIR)/etc/xres/xres.conf ]; then \
+	  install -m 0644 docs/xres.conf.example $(DESTDIR)/etc/xres/xres.conf; fi
+	if ls docs/man/*.[0-9] >/dev/null 2>&1; then for m in docs/man/*.[0-9]; do \
+	  s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+	  install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done; fi
+
 clean:
 	rm -rf $(BUILD)
 

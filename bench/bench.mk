@@ -1,3 +1,15 @@
-# bench/bench.mk: benchmarks; each prints its figures.
-bench: all
-	@echo "no benchmarks yet"
+# bench/bench.mk: benchmarks; each prints its figures and asserts nothing.
+# Every bench/bench_*.c is a program linked with libxres.a.
+BENCH_SRCS := $(wildcard bench/bench_*.c)
+BENCH_PROGS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+# The failover benchmark drives the same simulated pair as the unit tests.
+$(BUILD)/bench/bench_failover: $(BUILD)/tests/unit/pair_world.o
+$(BUILD)/bench/bench_failover.o: XRES_CFLAGS += -Itests/unit
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libxres.a $(BUILD)/libxrescommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o %.a,$^) $(DOM0_LIBS) -lm
+
+bench: all $(BENCH_PROGS)
+	@for b in $(BENCH_PROGS); do echo "== $$b"; $$b || exit 1; done

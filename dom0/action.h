@@ -34,6 +34,7 @@ typedef struct {
         struct {
             char op[16];                    /* release, engage, start, stop */
             char arg[XRES_ACT_ARG_MAX];     /* application name or size */
+            uint64_t seq;                   /* request sequence number */
         } req;
         struct { int state; } mark;
     } u;

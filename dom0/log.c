@@ -25,6 +25,11 @@ void xres_log_set_level(int level)
     log_level = level;
 }
 
+int xres_log_get_level(void)
+{
+    return log_level;
+}
+
 void xres_log(int prio, const char *fmt, ...)
 {
     va_list ap;

@@ -13,6 +13,7 @@
 /* ident: "xresd"; to_syslog: open syslog; to_stderr: also print. */
 void xres_log_open(const char *ident, bool to_syslog, bool to_stderr);
 void xres_log_set_level(int level);   /* LOG_ERR .. LOG_DEBUG */
+int xres_log_get_level(void);
 void xres_log(int prio, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

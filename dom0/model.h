@@ -47,6 +47,7 @@ typedef struct {
     uint64_t balloon_cur_kb;
     uint64_t balloon_target_kb;
     unsigned cpu_pct;           /* % of the guest's vCPUs over the interval */
+    unsigned hb_interval_s;     /* the agent reports at least this often */
 } xres_agent_report;
 
 /* Memory policy of one domain (issue: memory by demand). */

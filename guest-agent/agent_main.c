@@ -1,10 +1,832 @@
 /*
- * guest-agent/agent_main.c: entry point of xres-agent.
+ * guest-agent/agent_main.c: xres-agent's entry point and main loop.  It
+ * samples the guest, writes reports under data/xres through libxenstore
+ * (rate-limited by xres_agent_should_write), checks applications, carries
+ * out requests from dom0 (an XenStore watch on xres/request, no polling),
+ * and listens on a local socket for `xres-agent notify APP LEVEL`.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <malloc.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
-int main(void)
+#include <xenstore.h>
+
+#include "agent.h"
+#include "agent_sys.h"
+
+#ifndef XRES_VERSION
+#define XRES_VERSION "0.0.0"
+#endif
+
+#define RELEASES_MAX 8
+#define PENDING_MAX 32
+
+typedef struct {
+    xres_agent_cfg cfg;
+    const xres_agent_paths *paths;
+    struct xs_handle *xs;           /* NULL with --print */
+    uint32_t domid;
+    bool print, once, verbose;
+
+    xres_app_state app[XRES_AGENT_APPS_MAX];
+    xres_app_state app_written[XRES_AGENT_APPS_MAX];
+    bool app_ever_written[XRES_AGENT_APPS_MAX];
+    unsigned apps_gen;
+
+    xres_cpu_times cpu;
+    xres_agent_sample last;         /* last written */
+    char last_val[XS__COUNT][24];   /* last written text per row */
+    uint64_t last_ms, seq, writes;
+    bool written;
+
+    struct {
+        bool active;
+        uint64_t seq, target_kb, deadline_ms;
+    } rel[RELEASES_MAX];
+
+    int listen_fd;
+    char req_dir[XRES_SCHEMA_PATH_MAX];
+} agent;
+
+static volatile sig_atomic_t quit;
+static bool use_syslog;
+
+static void say(int prio, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void say(int prio, const char *fmt, ...)
 {
-    fprintf(stderr, "xres-agent: not built yet\n");
-    return 1;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (use_syslog) {
+        vsyslog(prio, fmt, ap);
+    } else {
+        fputs("xres-agent: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+    }
+    va_end(ap);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    quit = 1;
+}
+
+/* --- XenStore helpers: paths always come from the schema. */
+
+static int path_of(agent *a, char *buf, xres_schema_id id, const char *arg)
+{
+    int rc = xres_schema_path(buf, XRES_SCHEMA_PATH_MAX, id, a->domid, arg);
+    if (rc) say(LOG_ERR, "cannot build path %s (%s): %s",
+                xres_schema_row_get(id)->ident, arg ? arg : "-",
+                strerror(-rc));
+    return rc;
+}
+
+static bool xwrite(agent *a, xs_transaction_t t, xres_schema_id id,
+                   const char *arg, const char *val)
+{
+    char p[XRES_SCHEMA_PATH_MAX];
+
+    if (path_of(a, p, id, arg)) return false;
+    return xs_write(a->xs, t, p, val, strlen(val));
+}
+
+static void xrm(agent *a, xres_schema_id id, const char *arg)
+{
+    char p[XRES_SCHEMA_PATH_MAX];
+
+    if (!path_of(a, p, id, arg)) xs_rm(a->xs, XBT_NULL, p);
+}
+
+/* --- Reports. */
+
+static void fmt_u64(char *buf, xres_schema_id id, uint64_t v)
+{
+    const xres_schema_row *r = xres_schema_row_get(id);
+    if (v > r->max) v = r->max;
+    if (v < r->min) v = r->min;
+    xres_schema_format_u64(id, v, buf, 24);
+}
+
+static void app_values(agent *a, size_t i, char lv[24], char rs[24],
+                       const char **st)
+{
+    static const char *states[] = { "running", "stopped", "failed" };
+
+    fmt_u64(lv, XS_REPORT_APP_LEVEL, a->app[i].level);
+    fmt_u64(rs, XS_REPORT_APP_RESTARTS, a->app[i].restarts);
+    *st = states[xres_app_run_state_of(&a->app[i])];
+}
+
+static bool app_changed(const xres_app_state *x, const xres_app_state *y)
+{
+    return x->level != y->level || x->restarts != y->restarts ||
+           xres_app_run_state_of(x) != xres_app_run_state_of(y);
+}
+
+/* Writes one report in one transaction, seq last.  full: every key, not
+ * only those that changed. */
+static int write_report(agent *a, const xres_agent_sample *s, bool full,
+                        uint64_t t_ms)
+{
+    struct { xres_schema_id id; uint64_t v; } figs[] = {
+        { XS_REPORT_HB_INTERVAL, a->cfg.heartbeat_s },
+        { XS_REPORT_MEM_TOTAL, s->mem_total_kb },
+        { XS_REPORT_MEM_AVAIL, s->mem_avail_kb },
+        { XS_REPORT_MEM_USED, s->mem_used_kb },
+        { XS_REPORT_SWAP_USED, s->swap_used_kb },
+        { XS_REPORT_BALLOON_CUR, s->balloon_cur_kb },
+        { XS_REPORT_BALLOON_TGT, s->balloon_target_kb },
+        { XS_REPORT_CPU_PCT, s->cpu_pct },
+        { XS_REPORT_HEARTBEAT, t_ms },
+    };
+    const size_t nf = sizeof(figs) / sizeof(figs[0]);
+    char val[XS__COUNT][24], seq[24];
+    uint64_t next = a->seq + 1;
+
+    for (size_t i = 0; i < nf; i++) fmt_u64(val[figs[i].id], figs[i].id,
+                                            figs[i].v);
+    fmt_u64(seq, XS_REPORT_SEQ, next);
+
+    if (a->print) {
+        printf("seq=%s", seq);
+        for (size_t i = 0; i < nf; i++)
+            printf(" %s=%s", xres_schema_leaf(figs[i].id), val[figs[i].id]);
+        for (size_t i = 0; i < a->cfg.napps; i++) {
+            char lv[24], rs[24];
+            const char *st;
+            app_values(a, i, lv, rs, &st);
+            printf(" app/%s=%s/%s/%s", a->cfg.apps[i].name, lv, rs, st);
+        }
+        putchar('\n');
+        fflush(stdout);
+        goto done;
+    }
+
+    for (int attempt = 0;; attempt++) {
+        xs_transaction_t t = xs_transaction_start(a->xs);
+        bool ok = t != XBT_NULL;
+
+        if (ok && full) ok = xwrite(a, t, XS_REPORT_VERSION, NULL,
+                                    XRES_VERSION);
+        for (size_t i = 0; ok && i < nf; i++) {
+            xres_schema_id id = figs[i].id;
+            if (full || strcmp(val[id], a->last_val[id]))
+                ok = xwrite(a, t, id, NULL, val[id]);
+        }
+        for (size_t i = 0; ok && i < a->cfg.napps; i++) {
+            const xres_agent_app_cfg *ac = &a->cfg.apps[i];
+            char lv[24], rs[24], mem[24];
+            const char *st;
+            if (!full && a->app_ever_written[i] &&
+                !app_changed(&a->app[i], &a->app_written[i]))
+                continue;
+            app_values(a, i, lv, rs, &st);
+            fmt_u64(mem, XS_REPORT_APP_MEMORY, ac->memory_kb);
+            ok = xwrite(a, t, XS_REPORT_APP_LEVEL, ac->name, lv) &&
+                 xwrite(a, t, XS_REPORT_APP_RESTARTS, ac->name, rs) &&
+                 xwrite(a, t, XS_REPORT_APP_STATE, ac->name, st) &&
+                 xwrite(a, t, XS_REPORT_APP_STANDBY, ac->name,
+                        ac->hot_standby ? "1" : "0") &&
+                 xwrite(a, t, XS_REPORT_APP_MEMORY, ac->name, mem);
+        }
+        if (ok) ok = xwrite(a, t, XS_REPORT_SEQ, NULL, seq);
+        if (t == XBT_NULL) {
+            say(LOG_ERR, "cannot start a XenStore transaction: %s",
+                strerror(errno));
+            return -errno;
+        }
+        if (!ok) {
+            int e = errno;
+            xs_transaction_end(a->xs, t, true);
+            say(LOG_ERR, "cannot write the report: %s", strerror(e));
+            return -e;
+        }
+        if (xs_transaction_end(a->xs, t, false)) break;
+        if (errno != EAGAIN || attempt >= 5) {
+            say(LOG_ERR, "cannot commit the report: %s", strerror(errno));
+            return -errno;
+        }
+    }
+done:
+    for (size_t i = 0; i < nf; i++)
+        memcpy(a->last_val[figs[i].id], val[figs[i].id], 24);
+    for (size_t i = 0; i < a->cfg.napps; i++) {
+        a->app_written[i] = a->app[i];
+        a->app_ever_written[i] = true;
+    }
+    a->seq = next;
+    a->writes++;
+    return 0;
+}
+
+static void report_tick(agent *a, uint64_t t)
+{
+    xres_agent_sample s;
+
+    memset(&s, 0, sizeof(s));
+    if (xres_agent_sample_read(a->paths, &s, &a->cpu)) {
+        say(LOG_ERR, "cannot read %s", a->paths->meminfo);
+        return;
+    }
+    s.apps_gen = a->apps_gen;
+    xres_write_why w = xres_agent_should_write(&a->cfg, a->written, &a->last,
+                                               a->last_ms, &s, t);
+    if (w == XRES_WRITE_NO) return;
+    if (write_report(a, &s, w == XRES_WRITE_FIRST ||
+                     w == XRES_WRITE_HEARTBEAT, t))
+        return;
+    if (a->verbose)
+        say(LOG_DEBUG, "report %" PRIu64 " (%s): used %" PRIu64 " KiB, cpu "
+            "%u%%", a->seq, xres_write_why_name(w), s.mem_used_kb,
+            s.cpu_pct);
+    a->last = s;
+    a->last_ms = t;
+    a->written = true;
+}
+
+/* --- Applications. */
+
+static void app_check(agent *a, size_t i)
+{
+    const xres_agent_app_cfg *ac = &a->cfg.apps[i];
+    xres_app_state before = a->app[i];
+    bool healthy;
+
+    if (a->app[i].stopped) {
+        healthy = true;
+    } else if (ac->pidfile[0]) {
+        healthy = xres_agent_pidfile_alive(ac->pidfile);
+    } else {
+        int st = xres_agent_run(ac->check, a->cfg.command_timeout_s);
+        healthy = st == ac->check_status;
+    }
+    xres_app_action act = xres_app_step(&a->app[i], healthy,
+                                        ac->max_restarts);
+    if (act == XRES_APP_ACT_START || act == XRES_APP_ACT_RESTART) {
+        if (act == XRES_APP_ACT_START) {
+            say(LOG_INFO, "starting %s", ac->name);
+        } else {
+            say(LOG_WARNING, "%s is not healthy: restart %u of %u", ac->name,
+                a->app[i].tries, ac->max_restarts);
+            if (ac->stop[0]) (void)xres_agent_run(ac->stop,
+                                                  a->cfg.command_timeout_s);
+        }
+        int st = xres_agent_run(ac->start, a->cfg.command_timeout_s);
+        if (st) say(LOG_WARNING, "%s: start command failed (%d)", ac->name,
+                    st);
+    } else if (a->app[i].level != before.level) {
+        say(a->app[i].level ? LOG_WARNING : LOG_INFO, "%s: fault level %u "
+            "(was %u)", ac->name, a->app[i].level, before.level);
+    }
+    if (app_changed(&a->app[i], &before)) a->apps_gen++;
+}
+
+static void apps_tick(agent *a)
+{
+    for (size_t i = 0; i < a->cfg.napps; i++) app_check(a, i);
+}
+
+static int app_index(agent *a, const char *name)
+{
+    for (size_t i = 0; i < a->cfg.napps; i++)
+        if (!strcmp(a->cfg.apps[i].name, name)) return (int)i;
+    return -1;
+}
+
+/* --- Requests from dom0. */
+
+static void write_ack(agent *a, uint64_t seq, const char *ack)
+{
+    char s[24];
+
+    snprintf(s, sizeof(s), "%" PRIu64, seq);
+    if (a->verbose) say(LOG_DEBUG, "request %s: %s", s, ack);
+    if (!xwrite(a, XBT_NULL, XS_REPORT_ACK, s, ack))
+        say(LOG_ERR, "cannot write ack %s: %s", s, strerror(errno));
+}
+
+static bool release_active(agent *a, uint64_t seq)
+{
+    for (int i = 0; i < RELEASES_MAX; i++)
+        if (a->rel[i].active && a->rel[i].seq == seq) return true;
+    return false;
+}
+
+static void do_request(agent *a, uint64_t seq, const xres_request *q)
+{
+    char ack[XRES_ACK_DETAIL_MAX + 16], msg[XRES_ACK_DETAIL_MAX + 1];
+    int idx, st;
+
+    switch (q->op) {
+    case XRES_REQ_RELEASE: {
+        uint64_t cur;
+        if (xres_agent_read_u64(a->paths->balloon_cur, &cur)) {
+            xres_schema_format_ack(false, "no balloon driver", ack,
+                                   sizeof(ack));
+            break;
+        }
+        if (q->drop_caches && (st = xres_agent_drop_caches(a->paths)))
+            say(LOG_WARNING, "cannot drop caches: %s", strerror(-st));
+        for (idx = 0; idx < RELEASES_MAX && a->rel[idx].active; idx++) {}
+        if (idx == RELEASES_MAX) {
+            xres_schema_format_ack(false, "busy: too many releases waiting",
+                                   ack, sizeof(ack));
+            break;
+        }
+        a->rel[idx].active = true;
+        a->rel[idx].seq = seq;
+        a->rel[idx].target_kb = q->kb;
+        a->rel[idx].deadline_ms = now_ms() +
+            (uint64_t)a->cfg.release_timeout_s * 1000;
+        return;                     /* acked once the balloon is there */
+    }
+    case XRES_REQ_ENGAGE: {
+        unsigned on, bad;
+        if (xres_agent_online_memory(a->paths, &on, &bad)) {
+            xres_schema_format_ack(true, "no memory hotplug; nothing to "
+                                   "online", ack, sizeof(ack));
+        } else {
+            snprintf(msg, sizeof(msg), "onlined %u memory blocks%s", on,
+                     bad ? ", some failed" : "");
+            xres_schema_format_ack(!bad, msg, ack, sizeof(ack));
+        }
+        break;
+    }
+    case XRES_REQ_START:
+    case XRES_REQ_STOP: {
+        idx = app_index(a, q->app);
+        const xres_agent_app_cfg *ac = &a->cfg.apps[idx];
+        xres_app_state before = a->app[idx];
+        bool start = q->op == XRES_REQ_START;
+        const char *cmd = start ? ac->start : ac->stop;
+        if (!cmd[0]) {
+            snprintf(msg, sizeof(msg), "%s has no stop command", ac->name);
+            xres_schema_format_ack(false, msg, ack, sizeof(ack));
+            break;
+        }
+        st = xres_agent_run(cmd, a->cfg.command_timeout_s);
+        if (start) {
+            xres_app_state_init(&a->app[idx]);
+            a->app[idx].restarts = before.restarts;
+        } else {
+            a->app[idx].stopped = true;
+            a->app[idx].level = XRES_LEVEL_HEALTHY;
+        }
+        if (app_changed(&a->app[idx], &before)) a->apps_gen++;
+        if (st == 0)
+            snprintf(msg, sizeof(msg), "%s %s", start ? "started" : "stopped",
+                     ac->name);
+        else if (st == -ETIMEDOUT)
+            snprintf(msg, sizeof(msg), "%s command of %s timed out",
+                     start ? "start" : "stop", ac->name);
+        else
+            snprintf(msg, sizeof(msg), "%s command of %s exited %d",
+                     start ? "start" : "stop", ac->name, st);
+        xres_schema_format_ack(st == 0, msg, ack, sizeof(ack));
+        break;
+    }
+    default:
+        xres_schema_format_ack(false, "unknown request", ack, sizeof(ack));
+        break;
+    }
+    write_ack(a, seq, ack);
+}
+
+static void releases_tick(agent *a, uint64_t t)
+{
+    char ack[XRES_ACK_DETAIL_MAX + 16], msg[XRES_ACK_DETAIL_MAX + 1];
+
+    for (int i = 0; i < RELEASES_MAX; i++) {
+        uint64_t cur = 0;
+        if (!a->rel[i].active) continue;
+        (void)xres_agent_read_u64(a->paths->balloon_cur, &cur);
+        if (xres_agent_release_done(cur, a->rel[i].target_kb)) {
+            snprintf(msg, sizeof(msg), "balloon at %" PRIu64 " KiB", cur);
+            xres_schema_format_ack(true, msg, ack, sizeof(ack));
+        } else if (t >= a->rel[i].deadline_ms) {
+            snprintf(msg, sizeof(msg), "balloon at %" PRIu64 " KiB, not at "
+                     "%" PRIu64 " KiB after %u s", cur, a->rel[i].target_kb,
+                     a->cfg.release_timeout_s);
+            xres_schema_format_ack(false, msg, ack, sizeof(ack));
+        } else {
+            continue;
+        }
+        a->rel[i].active = false;
+        write_ack(a, a->rel[i].seq, ack);
+    }
+}
+
+static void handle_requests(agent *a)
+{
+    char **names, p[XRES_SCHEMA_PATH_MAX], s[24];
+    unsigned n = 0;
+    uint64_t seqs[PENDING_MAX];
+    size_t ns;
+
+    names = xs_directory(a->xs, XBT_NULL, a->req_dir, &n);
+    ns = names ? xres_agent_pending_seqs(names, n, seqs, PENDING_MAX) : 0;
+    free(names);
+
+    for (size_t i = 0; i < ns; i++) {
+        unsigned len;
+        xres_request q;
+        char ack[XRES_ACK_DETAIL_MAX + 16];
+
+        snprintf(s, sizeof(s), "%" PRIu64, seqs[i]);
+        if (release_active(a, seqs[i])) continue;
+        if (path_of(a, p, XS_REPORT_ACK, s)) continue;
+        char *old = xs_read(a->xs, XBT_NULL, p, &len);
+        if (old) {                  /* done before */
+            free(old);
+            continue;
+        }
+        if (path_of(a, p, XS_REQ_ITEM, s)) continue;
+        char *val = xs_read(a->xs, XBT_NULL, p, &len);
+        if (!val) continue;         /* removed meanwhile */
+        xres_plan plan = xres_agent_plan(&a->cfg, val, len, &q, ack,
+                                         sizeof(ack));
+        free(val);
+        if (plan == XRES_PLAN_ACK) {
+            say(LOG_WARNING, "request %s refused: %s", s, ack);
+            write_ack(a, seqs[i], ack);
+        } else {
+            say(LOG_INFO, "request %s: %s %s", s,
+                xres_request_op_name(q.op), q.app);
+            do_request(a, seqs[i], &q);
+        }
+    }
+
+    /* Acks whose request dom0 has removed are of no more use. */
+    if (path_of(a, p, XS_REPORT_ACK_DIR, NULL)) return;
+    names = xs_directory(a->xs, XBT_NULL, p, &n);
+    for (unsigned i = 0; names && i < n && i < 256; i++) {
+        uint64_t sq;
+        bool pending = false;
+        if (xres_schema_parse_seq(names[i], strlen(names[i]), &sq)) {
+            continue;
+        }
+        for (size_t j = 0; j < ns; j++) pending |= seqs[j] == sq;
+        if (!pending && !release_active(a, sq)) xrm(a, XS_REPORT_ACK,
+                                                    names[i]);
+    }
+    free(names);
+}
+
+static void handle_watch(agent *a)
+{
+    char **ev;
+    bool ours = false;
+
+    while ((ev = xs_check_watch(a->xs))) {
+        ours |= !strcmp(ev[XS_WATCH_TOKEN], "req");
+        free(ev);
+    }
+    if (ours) handle_requests(a);
+}
+
+/* --- xres-agent notify. */
+
+static int open_socket(agent *a)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd;
+
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a->cfg.socket);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return -errno;
+    unlink(sa.sun_path);
+    mode_t old = umask(0077);
+    int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    if (rc || listen(fd, 8)) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    a->listen_fd = fd;
+    return 0;
+}
+
+static void handle_notify(agent *a)
+{
+    int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    char line[128], app[XRES_APP_NAME_MAX + 1];
+    const char *reply = "ok\n";
+    int level;
+
+    if (fd < 0) return;
+    struct timeval tv = { 1, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    ssize_t n = recv(fd, line, sizeof(line) - 1, 0);
+    if (n <= 0) goto out;
+    line[n] = 0;
+    int rc = xres_agent_parse_notify(line, (size_t)n, app, sizeof(app),
+                                     &level);
+    int idx = rc ? -1 : app_index(a, app);
+    if (rc) {
+        reply = "error: usage: notify APP LEVEL (LEVEL 0..4)\n";
+    } else if (idx < 0) {
+        reply = "error: no such application in agent.conf\n";
+    } else {
+        xres_app_state before = a->app[idx];
+        xres_app_notify(&a->app[idx], level);
+        say(LOG_INFO, "%s reports fault level %d", app, level);
+        app_check(a, (size_t)idx);
+        if (app_changed(&a->app[idx], &before)) a->apps_gen++;
+    }
+    (void)!send(fd, reply, strlen(reply), MSG_NOSIGNAL);
+out:
+    close(fd);
+}
+
+static int cmd_notify(const char *sock, const char *app, const char *lvl)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    char line[128], reply[128];
+    int fd, level;
+
+    snprintf(line, sizeof(line), "notify %s %s\n", app, lvl);
+    if (xres_agent_parse_notify(line, strlen(line), reply, sizeof(reply),
+                                &level)) {
+        fprintf(stderr, "xres-agent notify: APP must be [a-z][a-z0-9_]* and "
+                "LEVEL 0..4\n");
+        return 2;
+    }
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+        fprintf(stderr, "xres-agent notify: cannot reach the agent at %s: "
+                "%s\n", sock, strerror(errno));
+        return 1;
+    }
+    if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0) {
+        fprintf(stderr, "xres-agent notify: %s\n", strerror(errno));
+        return 1;
+    }
+    ssize_t n = recv(fd, reply, sizeof(reply) - 1, 0);
+    close(fd);
+    if (n <= 0) {
+        fprintf(stderr, "xres-agent notify: no answer from the agent\n");
+        return 1;
+    }
+    reply[n] = 0;
+    if (strncmp(reply, "ok", 2)) {
+        fprintf(stderr, "xres-agent notify: %s", reply);
+        return 1;
+    }
+    return 0;
+}
+
+/* --- Start-up and the loop. */
+
+static int xs_setup(agent *a)
+{
+    char rel[XRES_SCHEMA_PATH_MAX], why[XRES_SCHEMA_WHY_MAX];
+    unsigned len;
+    uint64_t domid;
+
+    a->xs = xs_open(0);
+    if (!a->xs) {
+        say(LOG_ERR, "cannot open XenStore: %s (is this a Xen guest with "
+            "/dev/xen/xenbus?)", strerror(errno));
+        return -1;
+    }
+    xres_schema_relpath(rel, sizeof(rel), XS_XEN_DOMID, NULL);
+    char *v = xs_read(a->xs, XBT_NULL, rel, &len);
+    if (!v) {
+        say(LOG_ERR, "cannot read my domid: %s", strerror(errno));
+        return -1;
+    }
+    int rc = xres_schema_parse_u64(XS_XEN_DOMID, v, len, &domid, why,
+                                   sizeof(why));
+    free(v);
+    if (rc) {
+        say(LOG_ERR, "bad domid: %s", why);
+        return -1;
+    }
+    a->domid = (uint32_t)domid;
+    /* Applications removed from agent.conf must not linger. */
+    xrm(a, XS_REPORT_APP_DIR, NULL);
+    if (path_of(a, a->req_dir, XS_REQ_DIR, NULL)) return -1;
+    if (!xs_watch(a->xs, a->req_dir, "req")) {
+        say(LOG_ERR, "cannot watch %s: %s", a->req_dir, strerror(errno));
+        return -1;
+    }
+    say(LOG_INFO, "reporting for domain %" PRIu32 ", %zu applications",
+        a->domid, a->cfg.napps);
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: xres-agent [OPTIONS]         run the agent\n"
+"       xres-agent notify APP LEVEL  set an application's fault level\n"
+"\n"
+"Reports this guest's memory, CPU and application health to dom0 through\n"
+"XenStore (data/xres/...) and carries out xres requests.\n"
+"\n"
+"  -c, --config FILE      configuration (default " XRES_AGENT_CONF ")\n"
+"      --interval-ms N    at most one report per N ms (default 1000)\n"
+"      --heartbeat S      a report at least every S seconds (default 10)\n"
+"      --change-kb N      report sooner after a memory change of N KiB\n"
+"      --change-cpu N     ... or a CPU change of N points of %%\n"
+"      --socket PATH      notify socket (default " XRES_AGENT_SOCKET ")\n"
+"      --print            print reports to stdout; no XenStore\n"
+"      --once             write one report and exit\n"
+"      --syslog           log to syslog instead of stderr\n"
+"  -v, --verbose          log every report and request\n"
+"  -h, --help             this text\n"
+"  -V, --version          print the version\n"
+"\n"
+"LEVEL: 0 healthy, 1 restart me, 2 restarting did not help, 3 serious\n"
+"fault, 4 my memory cannot be used.  See xres-agent(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "interval-ms", required_argument, NULL, 1 },
+        { "heartbeat", required_argument, NULL, 2 },
+        { "change-kb", required_argument, NULL, 3 },
+        { "change-cpu", required_argument, NULL, 4 },
+        { "socket", required_argument, NULL, 5 },
+        { "print", no_argument, NULL, 6 },
+        { "once", no_argument, NULL, 7 },
+        { "syslog", no_argument, NULL, 8 },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    static agent a;
+    const char *conf = XRES_AGENT_CONF, *sock = NULL;
+    long long ov[5] = { -1, -1, -1, -1, -1 };
+    char err[300];
+    int c, rc = 1;
+
+    while ((c = getopt_long(argc, argv, "+c:vhV", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'c': conf = optarg; break;
+        case 1: case 2: case 3: case 4:
+            errno = 0;
+            ov[c] = strtoll(optarg, &end, 10);
+            if (errno || *end || ov[c] < 0) {
+                fprintf(stderr, "xres-agent: %s: not a number: %s\n",
+                        opts[c].name, optarg);
+                return 2;
+            }
+            break;
+        case 5: sock = optarg; break;
+        case 6: a.print = true; break;
+        case 7: a.once = true; break;
+        case 8: use_syslog = true; break;
+        case 'v': a.verbose = true; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("xres-agent %s\n", XRES_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (use_syslog) openlog("xres-agent", LOG_PID, LOG_DAEMON);
+    if (xres_agent_cfg_load(&a.cfg, conf, err, sizeof(err))) {
+        say(LOG_ERR, "%s", err);
+        return 1;
+    }
+    if (sock) snprintf(a.cfg.socket, sizeof(a.cfg.socket), "%s", sock);
+
+    if (optind < argc) {
+        if (!strcmp(argv[optind], "notify") && argc - optind == 3)
+            return cmd_notify(a.cfg.socket, argv[optind + 1],
+                              argv[optind + 2]);
+        usage(stderr);
+        return 2;
+    }
+    if (ov[1] >= 0) a.cfg.interval_ms = (unsigned)ov[1];
+    if (ov[2] >= 0) a.cfg.heartbeat_s = (unsigned)ov[2];
+    if (ov[3] >= 0) a.cfg.change_kb = (uint64_t)ov[3];
+    if (ov[4] >= 0) a.cfg.change_cpu = (unsigned)ov[4];
+    if (a.cfg.interval_ms < 100 || a.cfg.heartbeat_s < 1 ||
+        a.cfg.heartbeat_s > 600 || a.cfg.change_cpu < 1 ||
+        a.cfg.heartbeat_s * 1000ULL < a.cfg.interval_ms) {
+        say(LOG_ERR, "bad rate limits: interval-ms >= 100, heartbeat 1..600 "
+            "s and not shorter than the interval, change-cpu >= 1");
+        return 2;
+    }
+
+    /* One malloc arena: libxenstore's watch thread needs no arena of its
+     * own (each costs memory). */
+    mallopt(M_ARENA_MAX, 1);
+    a.paths = &xres_agent_default_paths;
+    a.listen_fd = -1;
+    for (size_t i = 0; i < a.cfg.napps; i++) xres_app_state_init(&a.app[i]);
+
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (!a.print && xs_setup(&a)) goto out;
+    if (!a.once && (rc = open_socket(&a)))
+        say(LOG_WARNING, "no notify socket at %s: %s", a.cfg.socket,
+            strerror(-rc));
+    rc = 1;
+
+    uint64_t period = a.cfg.interval_ms < 1000 ? a.cfg.interval_ms : 1000;
+    bool trimmed = false;
+    uint64_t t = now_ms(), next_report = t, next_check = t;
+    /* The CPU share needs a first reading to compare with. */
+    (void)xres_agent_sample_read(a.paths, &(xres_agent_sample){ 0 }, &a.cpu);
+    if (!a.once) {
+        struct timespec ts = { 0, 200 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    while (!quit) {
+        t = now_ms();
+        if (t >= next_check) {
+            unsigned before = a.apps_gen;
+            apps_tick(&a);
+            next_check = t + a.cfg.check_interval_s * 1000ULL;
+            /* A status change goes out now (the rate limit still holds). */
+            if (a.apps_gen != before) next_report = t;
+        }
+        if (t >= next_report) {
+            report_tick(&a, t);
+            releases_tick(&a, t);
+            next_report = t + period;
+        }
+        if (a.once) {
+            rc = a.written ? 0 : 1;
+            goto out;
+        }
+        if (!trimmed && a.written) {
+            xres_agent_trim();
+            trimmed = true;
+        }
+        unsigned gen = a.apps_gen;
+
+        struct pollfd pf[2];
+        nfds_t nfd = 0;
+        if (a.xs) pf[nfd++] = (struct pollfd){ xs_fileno(a.xs), POLLIN, 0 };
+        if (a.listen_fd >= 0)
+            pf[nfd++] = (struct pollfd){ a.listen_fd, POLLIN, 0 };
+        uint64_t wake = next_report < next_check ? next_report : next_check;
+        t = now_ms();
+        int timeout = wake > t ? (int)(wake - t) : 0;
+        int n = poll(pf, nfd, timeout);
+        if (n < 0 && errno != EINTR) {
+            say(LOG_ERR, "poll: %s", strerror(errno));
+            goto out;
+        }
+        for (nfds_t i = 0; n > 0 && i < nfd; i++) {
+            if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            if (a.xs && pf[i].fd == xs_fileno(a.xs)) handle_watch(&a);
+            else handle_notify(&a);
+        }
+        /* An application's status changed: report it without waiting for
+         * the period (the rate limit still applies). */
+        if (a.apps_gen != gen) next_report = now_ms();
+    }
+    rc = 0;
+out:
+    if (a.listen_fd >= 0) {
+        close(a.listen_fd);
+        unlink(a.cfg.socket);
+    }
+    if (a.xs) {
+        if (quit) {
+            /* Gone: dom0 sees "no agent" at once rather than a stale one. */
+            xrm(&a, XS_REPORT_SEQ, NULL);
+        }
+        xs_close(a.xs);
+    }
+    if (quit) say(LOG_INFO, "stopped");
+    return rc;
 }

@@ -1,0 +1,139 @@
+/*
+ * bench/bench_daemon.c: figures for xresd's core on the simulated host:
+ * how fast one loop iteration takes in a flood of guest report writes,
+ * what a snapshot and a `list` reply cost with many domains, and the
+ * socket round trip of `list`.  Prints figures; asserts nothing about
+ * time.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backend_sim.h"
+#include "daemon.h"
+#include "ipc.h"
+#include "log.h"
+#include "xs_schema.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int start(xres_backend *be, xres_daemon *d, unsigned ndom,
+                 const char *sock)
+{
+    xres_daemon_opts o = { .socket_path = sock };
+    char name[32];
+
+    if (xres_backend_sim_open(be, (uint64_t)ndom * 1024 * 1024 + (4 << 20),
+                              64))
+        return -1;
+    xres_sim_add_domain(be, "Domain-0", 2 << 20, 2 << 20, NULL);
+    for (unsigned i = 1; i < ndom; i++) {
+        snprintf(name, sizeof(name), "g%u", i);
+        if (xres_sim_add_domain(be, name, 512 * 1024, 1024 * 1024, NULL))
+            return -1;
+    }
+    memset(d, 0, sizeof(*d));
+    return xres_daemon_init(d, be, &o);
+}
+
+int main(void)
+{
+    static const unsigned sizes[] = { 10, 100, 1000 };
+    char dir[] = "/tmp/xres-bench-XXXXXX", sock[64];
+
+    xres_log_set_level(LOG_WARNING);
+    if (!mkdtemp(dir)) return 1;
+    snprintf(sock, sizeof(sock), "%s/s", dir);
+
+    printf("%8s %14s %14s %14s %16s\n", "domains", "snapshot_ms",
+           "list_json_ms", "list_ipc_ms", "flood_events/s");
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        unsigned n = sizes[k];
+        xres_backend be;
+        xres_daemon d;
+        double t0, t1;
+        int reps = n >= 1000 ? 20 : 200;
+
+        if (start(&be, &d, n, sock)) {
+            fprintf(stderr, "cannot start with %u domains\n", n);
+            return 1;
+        }
+        xres_daemon_run_once(&d, 0);
+
+        t0 = now_s();
+        for (int i = 0; i < reps; i++) xres_daemon_refresh(&d);
+        t1 = now_s();
+        double snap = (t1 - t0) * 1000 / reps;
+
+        t0 = now_s();
+        for (int i = 0; i < reps; i++) {
+            yajl_gen g = yajl_gen_alloc(NULL);
+            xres_daemon_list_json(&d, g);
+            yajl_gen_free(g);
+        }
+        t1 = now_s();
+        double lj = (t1 - t0) * 1000 / reps;
+
+        /* Flood: one guest writes 50000 times, the loop drains it. */
+        char path[XRES_SCHEMA_PATH_MAX];
+        xres_schema_path(path, sizeof(path), XS_REPORT_SEQ, 1, NULL);
+        int writes = 50000;      /* below the simulator's event queue */
+        for (int i = 0; i < writes; i++)
+            xres_sim_xs_write_as(&be, 1, path, "1");
+        t0 = now_s();
+        int loops = 0;
+        while (xres_daemon_domstate(&d, 1)->report_events <
+               (uint64_t)writes + 1 && loops < 100000) {
+            xres_daemon_run_once(&d, 0);
+            loops++;
+        }
+        t1 = now_s();
+        double ev = writes / (t1 - t0);
+
+        /* The socket round trip: a forked client asks `list` 20 times
+         * while this process runs the loop. */
+        double ipc = -1;
+        int pfd[2];
+        if (pipe(pfd)) return 1;
+        pid_t pid = fork();
+        if (pid == 0) {
+            double a = now_s(), ms;
+            int m = 20;
+            for (int i = 0; i < m; i++) {
+                char *reply;
+                if (xres_ipc_call(sock, "{\"cmd\":\"list\"}", 14, &reply,
+                                  NULL, 60000))
+                    _exit(1);
+                free(reply);
+            }
+            ms = (now_s() - a) * 1000 / m;
+            if (write(pfd[1], &ms, sizeof(ms)) != sizeof(ms)) _exit(1);
+            _exit(0);
+        }
+        close(pfd[1]);
+        int status = 0;
+        double until = now_s() + 120;
+        while (now_s() < until) {
+            xres_daemon_run_once(&d, 10);
+            if (waitpid(pid, &status, WNOHANG) == pid) break;
+        }
+        if (read(pfd[0], &ipc, sizeof(ipc)) != sizeof(ipc)) ipc = -1;
+        close(pfd[0]);
+        printf("%8u %14.3f %14.3f %14.3f %16.0f  (%d loop iterations)\n", n,
+               snap, lj, ipc, ev, loops);
+        xres_daemon_dispose(&d);
+        xres_backend_dispose(&be);
+    }
+    rmdir(dir);
+    return 0;
+}

@@ -1,0 +1,83 @@
+/*
+ * dom0/agent_report.h: the daemon's side of the guest agent: reading and
+ * checking a domain's data/xres report (agent_report.c) and sending
+ * requests and reading their acks (agent_request.c).  Everything goes
+ * through backend XenStore operations, so the sim backend tests it.
+ */
+#ifndef XRES_AGENT_REPORT_H
+#define XRES_AGENT_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "model.h"
+#include "xs_schema.h"
+
+/* A report whose seq has not changed for 2 * heartbeat-interval + this is
+ * stale. */
+#define XRES_AGENT_STALE_GRACE_MS 5000
+
+/*
+ * Reads /local/domain/<domid>/data/xres into *rep.  *rep holds the
+ * previous report on entry (zeroed the first time): its seq and
+ * heartbeat_ms tell a live agent from a stale one.  Every value is parsed
+ * by the schema; any bad or missing value, figures that do not add up, or
+ * a stale report make rep->valid false ("not reporting") and are logged,
+ * rate-limited per domain.  Returns 0 (valid), -ENOENT (no agent),
+ * -EINVAL (rejected), -ETIMEDOUT (stale), -EAGAIN (the report changed
+ * while being read; *rep unchanged, read again later) or another -errno
+ * from the backend.
+ */
+int xres_daemon_read_agent_report(xres_backend *b, uint32_t domid,
+                                  xres_agent_report *rep, uint64_t now_ms);
+
+/* For the daemon's tick: marks a valid report stale once its time is up
+ * (no XenStore read).  Returns true if it has just become invalid. */
+bool xres_agent_report_expire(xres_agent_report *rep, uint32_t domid,
+                              uint64_t now_ms);
+
+/* One application's status as the agent reports it. */
+typedef struct {
+    char name[XRES_APP_NAME_MAX + 1];
+    unsigned level;             /* 0..4, see xres-agent(8) */
+    unsigned restarts;
+    unsigned state;             /* 0 running, 1 stopped, 2 failed */
+    bool hot_standby;
+    uint64_t memory_kb;
+} xres_agent_app;
+
+/* Reads the applications under data/xres/app: at most max, names checked;
+ * a bad entry is skipped and logged.  *n gets the count. */
+int xres_daemon_read_agent_apps(xres_backend *b, uint32_t domid,
+                                xres_agent_app *apps, unsigned max,
+                                unsigned *n, uint64_t now_ms);
+/* One application: 0, -ENOENT, or -EINVAL (logged). */
+int xres_daemon_read_agent_app(xres_backend *b, uint32_t domid,
+                               const char *name, xres_agent_app *app,
+                               uint64_t now_ms);
+
+/*
+ * Requests (agent_request.c).
+ *
+ * setup: creates /local/domain/<domid>/xres and xres/request owned by
+ * dom0 with read-only access for the guest (call when a domain appears).
+ * send: writes the next request, returns its sequence number.
+ * poll: 0 with *ack when the agent answered (the request and the ack are
+ * then removed), -EAGAIN while it has not, -EINVAL for an ack that does
+ * not parse (logged, removed too; treat as failed).
+ * cancel: forget a request (on timeout).
+ */
+int xres_agent_request_setup(xres_backend *b, uint32_t domid);
+int xres_agent_request_send(xres_backend *b, uint32_t domid,
+                            const xres_request *req, uint64_t *seq);
+int xres_agent_request_poll(xres_backend *b, uint32_t domid, uint64_t seq,
+                            xres_ack *ack, uint64_t now_ms);
+int xres_agent_request_cancel(xres_backend *b, uint32_t domid, uint64_t seq);
+
+/* Per-domain limit for log messages a guest can provoke: true if this one
+ * may be logged; *suppressed gets how many were dropped before it. */
+bool xres_agent_log_ok(uint32_t domid, uint64_t now_ms,
+                       uint64_t *suppressed);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * dom0/agent_request.c: the daemon's requests to a guest agent.  dom0
+ * creates /local/domain/<domid>/xres owned by itself with read-only access
+ * for the guest, writes each request as xres/request/<seq>, and reads the
+ * agent's answer from data/xres/ack/<seq>, which is hostile input like all
+ * of data/xres.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_report.h"
+#include "log.h"
+
+static int path_of(char *buf, xres_schema_id id, uint32_t domid,
+                   const char *arg)
+{
+    return xres_schema_path(buf, XRES_SCHEMA_PATH_MAX, id, domid, arg);
+}
+
+static int lock_node(xres_backend *b, const char *path, uint32_t domid)
+{
+    /* First entry: the owner (dom0) and what everybody else may do
+     * (nothing); then the guest, which may read. */
+    const xres_perm_entry perms[] = {
+        { 0, XRES_PERM_NONE },
+        { domid, XRES_PERM_READ },
+    };
+    return b->ops->xs_set_perms(b, path, perms, 2);
+}
+
+int xres_agent_request_setup(xres_backend *b, uint32_t domid)
+{
+    char root[XRES_SCHEMA_PATH_MAX], dir[XRES_SCHEMA_PATH_MAX];
+    char seqp[XRES_SCHEMA_PATH_MAX], buf[24], *val = NULL;
+    uint64_t seq = 0;
+    size_t len;
+    int rc;
+
+    if (domid == 0) return -EINVAL;
+    if ((rc = path_of(root, XS_REQ_ROOT, domid, NULL)) ||
+        (rc = path_of(dir, XS_REQ_DIR, domid, NULL)) ||
+        (rc = path_of(seqp, XS_REQ_LAST_SEQ, domid, NULL)))
+        return rc;
+    /* The guest owns /local/domain/<domid> and may have made xres first.
+     * Lock the top directory, so it can add nothing more, then replace
+     * what is under it. */
+    rc = b->ops->xs_mkdir(b, root);
+    if (rc) goto out;
+    rc = lock_node(b, root, domid);
+    if (rc) goto out;
+    /* Keep counting where a previous xresd stopped, if the number is
+     * sane; it only has to grow. */
+    if (!b->ops->xs_read(b, seqp, &val, &len) && val &&
+        xres_schema_parse_u64(XS_REQ_LAST_SEQ, val, len, &seq, NULL, 0))
+        seq = 0;
+    free(val);
+    rc = b->ops->xs_rm(b, dir);
+    if (rc && rc != -ENOENT) goto out;
+    rc = b->ops->xs_rm(b, seqp);
+    if (rc && rc != -ENOENT) goto out;
+    rc = b->ops->xs_mkdir(b, dir);
+    if (rc) goto out;
+    rc = lock_node(b, dir, domid);
+    if (rc) goto out;
+    xres_schema_format_u64(XS_REQ_LAST_SEQ, seq, buf, sizeof(buf));
+    rc = b->ops->xs_write(b, seqp, buf, strlen(buf));
+    if (rc) goto out;
+    rc = lock_node(b, seqp, domid);
+out:
+    if (rc)
+        XLOG_ERR("dom%" PRIu32 ": cannot set up the agent request directory "
+                 "%s: %s", domid, root, strerror(-rc));
+    return rc;
+}
+
+int xres_agent_request_send(xres_backend *b, uint32_t domid,
+                            const xres_request *req, uint64_t *seq_out)
+{
+    char seqp[XRES_SCHEMA_PATH_MAX], item[XRES_SCHEMA_PATH_MAX];
+    char text[160], num[24], *val = NULL;
+    uint64_t seq = 0;
+    size_t len;
+    int rc;
+
+    rc = xres_schema_format_request(req, text, sizeof(text));
+    if (rc) return rc;
+    if ((rc = path_of(seqp, XS_REQ_LAST_SEQ, domid, NULL))) return rc;
+    rc = b->ops->xs_read(b, seqp, &val, &len);
+    if (rc == 0 && val)
+        rc = xres_schema_parse_u64(XS_REQ_LAST_SEQ, val, len, &seq, NULL, 0);
+    free(val);
+    if (rc) {
+        XLOG_ERR("dom%" PRIu32 ": no request directory (%s); set it up "
+                 "first", domid, strerror(-rc));
+        return rc;
+    }
+    seq++;
+    if ((rc = xres_schema_format_u64(XS_REQ_LAST_SEQ, seq, num, sizeof(num))))
+        return rc;
+    /* The counter first: a request number is never used twice. */
+    rc = b->ops->xs_write(b, seqp, num, strlen(num));
+    if (rc) goto out;
+    if ((rc = path_of(item, XS_REQ_ITEM, domid, num))) goto out;
+    rc = b->ops->xs_write(b, item, text, strlen(text));
+    if (rc) goto out;
+    *seq_out = seq;
+    XLOG_INFO("dom%" PRIu32 ": request %" PRIu64 ": %s", domid, seq, text);
+out:
+    if (rc)
+        XLOG_ERR("dom%" PRIu32 ": cannot send request \"%s\": %s", domid,
+                 text, strerror(-rc));
+    return rc;
+}
+
+int xres_agent_request_cancel(xres_backend *b, uint32_t domid, uint64_t seq)
+{
+    char num[24], p[XRES_SCHEMA_PATH_MAX];
+    int rc, rc2;
+
+    snprintf(num, sizeof(num), "%" PRIu64, seq);
+    if ((rc = path_of(p, XS_REQ_ITEM, domid, num))) return rc;
+    rc = b->ops->xs_rm(b, p);
+    if ((rc2 = path_of(p, XS_REPORT_ACK, domid, num))) return rc2;
+    rc2 = b->ops->xs_rm(b, p);
+    if (rc == -ENOENT) rc = 0;
+    if (rc2 == -ENOENT) rc2 = 0;
+    return rc ? rc : rc2;
+}
+
+int xres_agent_request_poll(xres_backend *b, uint32_t domid, uint64_t seq,
+                            xres_ack *ack, uint64_t now_ms)
+{
+    char num[24], p[XRES_SCHEMA_PATH_MAX], why[XRES_SCHEMA_WHY_MAX + 32];
+    char *val = NULL;
+    size_t len;
+    int rc;
+
+    snprintf(num, sizeof(num), "%" PRIu64, seq);
+    if ((rc = path_of(p, XS_REPORT_ACK, domid, num))) return rc;
+    rc = b->ops->xs_read(b, p, &val, &len);
+    if (rc == -ENOENT) return -EAGAIN;
+    if (rc) return rc;
+    rc = xres_schema_parse_ack(val ? val : "", val ? len : 0, ack, why,
+                               sizeof(why));
+    free(val);
+    if (rc) {
+        uint64_t sup = 0;
+        if (xres_agent_log_ok(domid, now_ms, &sup))
+            XLOG_WARN("dom%" PRIu32 ": request %" PRIu64 ": bad answer from "
+                      "the agent, taken as failed: %s", domid, seq, why);
+        memset(ack, 0, sizeof(*ack));
+        snprintf(ack->detail, sizeof(ack->detail), "malformed ack");
+        rc = -EINVAL;
+    }
+    (void)xres_agent_request_cancel(b, domid, seq);
+    return rc;
+}

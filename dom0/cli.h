@@ -1,0 +1,74 @@
+/*
+ * dom0/cli.h: the xres command's building blocks.
+ *
+ * Each feature area declares a NULL-terminated table of commands in
+ * dom0/cli_<area>.c; dom0/xres_main.c joins the tables, handles
+ * `xres help`, `xres CMD --help` and unknown commands.  A command talks
+ * to xresd with the helpers below, so most commands are a few lines:
+ *
+ *   yajl_gen g = xres_cli_req_begin("mem-move");
+ *   xres_json_kv_str(g, "src", argv[1]);
+ *   ...
+ *   yajl_val reply;
+ *   int rc = xres_cli_call(g, &reply);    (prints any error itself)
+ *   if (rc) return rc;
+ *   ... use reply ...
+ *   yajl_tree_free(reply);
+ *
+ * Exit codes, as xl: 0 success, 1 failure (including "xresd is not
+ * running"), 2 usage error.
+ */
+#ifndef XRES_CLI_H
+#define XRES_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "ipc.h"
+
+#define XRES_EXIT_OK 0
+#define XRES_EXIT_FAIL 1
+#define XRES_EXIT_USAGE 2
+
+typedef struct {
+    const char *name;           /* "list" */
+    /* argv[0] is the command name; getopt may be used (optind is reset
+     * before the call). */
+    int (*fn)(int argc, char **argv);
+    const char *args;           /* "[--json] [DOM...]" */
+    const char *summary;        /* one line for `xres help` */
+    const char *help;           /* the rest of `xres CMD --help`, may be NULL */
+} xres_cmd;
+
+/* The tables; each ends with an entry whose name is NULL. */
+extern const xres_cmd xres_cmds_list[];
+extern const xres_cmd xres_cmds_mem[];
+extern const xres_cmd xres_cmds_sched[];
+extern const xres_cmd xres_cmds_pair[];
+
+/* The socket to use: --socket, else $XRES_SOCKET, else the default. */
+void xres_cli_set_socket(const char *path);
+const char *xres_cli_socket(void);
+
+/* A request map with "cmd" already in it.  Never NULL (exits on ENOMEM). */
+yajl_gen xres_cli_req_begin(const char *cmd);
+/* Closes the map, sends it, frees g and parses the reply.  On
+ * {"ok":true} returns 0 with *reply set (yajl_tree_free it).  Otherwise
+ * prints "xres: ..." to stderr and returns XRES_EXIT_FAIL. */
+int xres_cli_call(yajl_gen g, yajl_val *reply);
+
+/* Prints "usage: xres NAME ARGS" and the help text. */
+void xres_cli_usage(const xres_cmd *c, FILE *f);
+/* For a command's own argument errors: prints the message and the usage
+ * line to stderr, returns XRES_EXIT_USAGE. */
+int xres_cli_usage_error(const xres_cmd *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The entry of a table by name (for usage_error inside a command). */
+const xres_cmd *xres_cli_find(const char *name);
+
+/* Size in MiB for the text columns: floor(kb / 1024). */
+unsigned long long xres_cli_mib(unsigned long long kb);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * dom0/daemon.h: xresd's core: the event loop, the host snapshot, the
+ * per-domain state, the IPC server and the subsystem calls.
+ *
+ * One thread, one poll() loop over: the backend's file descriptors, the
+ * listening socket and its client connections, a signalfd (SIGTERM,
+ * SIGINT: exit; SIGHUP: reload the configuration) and the tick timer.
+ */
+#ifndef XRES_DAEMON_H
+#define XRES_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "action.h"
+#include "backend.h"
+#include "config.h"
+#include "log.h"
+#include "model.h"
+#include "subsys.h"
+
+/* Watch tokens of the core.  Paths come from xenstore-schema/ (XS_*). */
+#define XRES_WATCH_REPORT "core:report:"      /* followed by the domid */
+#define XRES_WATCH_INTRODUCE "core:introduce"
+#define XRES_WATCH_RELEASE "core:release"
+
+/* What the core keeps about one domain between snapshots. */
+typedef struct {
+    uint32_t domid;
+    bool seen;                  /* present in the latest snapshot */
+    bool watched;               /* report watch registered */
+    bool report_dirty;          /* report changed, on_report not yet run */
+    uint64_t report_last_ms;    /* when on_report last ran (monotonic) */
+    uint64_t report_events;     /* watch events seen, for the log */
+    xres_agent_report agent;    /* latest report, as agent_report.c read it */
+    bool balloon_forced;        /* a subsystem set the balloon state */
+    xres_balloon_state balloon;
+} xres_domstate;
+
+#define XRES_MAX_CONNS 16
+
+typedef struct {
+    int fd;                     /* -1: slot free */
+    uint64_t deadline_ms;
+    bool writing;
+    char *buf;                  /* request, then reply */
+    size_t len, cap, off;
+} xres_conn;
+
+typedef struct {
+    const char *socket_path;    /* NULL: the configuration's socket */
+    bool use_signals;           /* signalfd for TERM/INT/HUP; false in tests */
+    bool sim_realtime;          /* advance a sim backend with the clock */
+    const xres_subsys *const *subsystems;   /* NULL: the default three */
+} xres_daemon_opts;
+
+struct xres_daemon {
+    xres_backend *be;           /* not owned */
+    xres_config cfg;            /* owned; replaced on reload */
+    char *config_path;          /* file to reload on SIGHUP, or NULL */
+    bool config_missing_ok;
+    xres_daemon_opts opts;
+
+    /* Latest snapshot, with agent reports, configured policies and balloon
+     * states merged in.  Sorted by domid. */
+    xres_host host;
+    bool host_stale;            /* refresh before next use */
+
+    size_t nr_dom, cap_dom;
+    xres_domstate *dom;         /* sorted by domid */
+
+    int listen_fd, sig_fd, stop_fd;
+    char *socket_path;          /* where we listen (owned) */
+    xres_conn conns[XRES_MAX_CONNS];
+
+    uint64_t next_tick_ms;      /* monotonic */
+    uint64_t last_loop_ms;      /* for sim_realtime */
+    bool quit;
+
+    /* Private state of each subsystem, set by its init. */
+    struct {
+        void *mem;
+        void *cpu;
+        void *pair;
+    } priv;
+};
+
+/* Opens everything: config already loaded into d->cfg by the caller
+ * (xres_daemon_load_config), backend open.  Returns 0 or a negative errno
+ * after logging why. */
+int xres_daemon_init(xres_daemon *d, xres_backend *be,
+                     const xres_daemon_opts *opts);
+/* Closes the socket, unwatches, disposes subsystems.  Never changes a
+ * domain. */
+void xres_daemon_dispose(xres_daemon *d);
+
+/* Load path into d->cfg (before init) or, later, reload it: a file that
+ * fails to parse or that a subsystem rejects leaves the old one.  err
+ * gets the reason. */
+int xres_daemon_load_config(xres_daemon *d, const char *path,
+                            bool missing_ok, char *err, size_t errlen);
+int xres_daemon_reload(xres_daemon *d);
+
+/* Run the loop until SIGTERM/SIGINT or xres_daemon_stop.  Returns 0. */
+int xres_daemon_run(xres_daemon *d);
+/* One iteration: poll up to timeout_ms (-1: until the next timer), then
+ * handle what is ready.  For tests. */
+int xres_daemon_run_once(xres_daemon *d, int timeout_ms);
+/* Ask the loop to end; safe from another thread or a signal handler. */
+void xres_daemon_stop(xres_daemon *d);
+
+/* Take a new snapshot into d->host and merge the core's state.  Returns 0
+ * or a negative errno (the old snapshot is kept). */
+int xres_daemon_refresh(xres_daemon *d);
+/* Refresh only if marked stale. */
+int xres_daemon_refresh_if_stale(xres_daemon *d);
+/* Run tick now (refresh + each subsystem's tick). */
+void xres_daemon_tick(xres_daemon *d);
+
+/* The core's state for domid; NULL if the domain is unknown. */
+xres_domstate *xres_daemon_domstate(xres_daemon *d, uint32_t domid);
+/* A subsystem decides the balloon state (e.g. not-responding); it sticks
+ * until xres_daemon_clear_balloon_state. */
+void xres_daemon_set_balloon_state(xres_daemon *d, uint32_t domid,
+                                   xres_balloon_state s);
+void xres_daemon_clear_balloon_state(xres_daemon *d, uint32_t domid);
+
+/* Carry out one action through the backend and log it.  SET_TARGET,
+ * SET_MAXMEM, SET_SCHED, DESTROY, PAUSE and MARK (balloon state) are
+ * done here; WAIT_TARGET and AGENT_REQUEST belong to the subsystem that
+ * issued them and return -ENOTSUP.  Marks the snapshot stale. */
+int xres_daemon_apply_action(xres_daemon *d, const xres_action *act);
+
+/* Find a domain of the current snapshot by name or by decimal domid. */
+xres_domain *xres_daemon_find_domain(xres_daemon *d, const char *name_or_id);
+
+/* The `list` reply, as the IPC command builds it (for tests). */
+void xres_daemon_list_json(xres_daemon *d, yajl_gen g);
+
+/* Agent reports are read by dom0/agent_report.c (agent_report.h), from
+ * process_reports() in daemon.c: the one place where they plug in. */
+
+#endif

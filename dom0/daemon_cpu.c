@@ -1,0 +1,1111 @@
+/*
+ * dom0/daemon_cpu.c: the xresd subsystem for CPU: credit(2) scheduler
+ * weights and caps from policy and measured use.
+ *
+ * On every tick it samples each domain's cpu_time (cpu_measure.h), runs
+ * the CPU policies (policy_cpu.h) and carries out the SET_SCHED actions
+ * they return.  It owns the commands sched-list, sched-set and
+ * sched-policy, keeps run-time policies under /local/domain/0/xres/sched
+ * so that a restarted daemon finds them, and talks to the managing
+ * domain's agent through a request/ack pair (see docs/xres-sched.md).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libxlutil.h>
+
+#include "agent_report.h"
+#include "cpu_measure.h"
+#include "daemon.h"
+#include "ipc.h"
+#include "log.h"
+#include "policy_cpu.h"
+#include "subsys.h"
+#include "xs_schema.h"
+
+/* Paths come from xenstore-schema/schema.tbl: SCHED_* (dom0's own
+ * state), REQ_* (requests to the managing domain) and REPORT_ACK (its
+ * acknowledgements). */
+#define WATCH_ACK "cpu:ack"
+
+#define RT_POLICIES_MAX 1024        /* run-time policies kept */
+#define MANAGE_HIST 16              /* (A, t) pairs kept */
+#define REFUSED_RETRY_MS 600000     /* after an "error" ack, ask again */
+
+typedef struct {
+    char name[XRES_NAME_MAX];
+    xres_cpu_policy pol;
+    uint64_t slot;              /* run time: its entry in XenStore */
+} named_policy;
+
+typedef struct {
+    double alloc;
+    double time_s;
+} manage_entry;
+
+typedef struct {
+    xres_cpu_settings set;
+    unsigned history;
+    xres_cpu_meter meter;
+
+    named_policy *cfg;          /* from xres.conf */
+    size_t nr_cfg;
+    named_policy *rt;           /* set at run time, kept in XenStore */
+    size_t nr_rt;
+
+    xres_cpu_result res;        /* the latest pass */
+    xres_cpu_policy *pols;      /* parallel to res.dec */
+
+    /* The managing domain. */
+    char mg_name[XRES_NAME_MAX];
+    uint32_t mg_domid;
+    uint64_t mg_seq;            /* pending "alloc" request, 0 = none */
+    int mg_alloc;               /* the allocation that request carries */
+    uint64_t mg_refused_ms;     /* when the agent last refused, 0 = never */
+    manage_entry hist[MANAGE_HIST];
+    size_t hist_n;              /* entries (<= MANAGE_HIST) */
+    size_t hist_next;           /* ring position */
+    xres_manage_run last;
+
+    xres_ratelimit rl;
+} cpu_state;
+
+static cpu_state *ST(xres_daemon *d) { return d->priv.cpu; }
+
+/*----- settings from xres.conf -----*/
+
+static int read_settings(const xres_config *cfg, xres_cpu_settings *s,
+                         unsigned *history, char *err, size_t errlen)
+{
+    long v;
+    int rc;
+    const char *mode;
+
+    xres_cpu_settings_init(s);
+    mode = xres_config_get_string(cfg, "cpu_load_mode", "latest");
+    if (xres_load_mode_parse(mode, &s->load_mode)) {
+        snprintf(err, errlen, "%s: cpu_load_mode=%s: use latest, average or "
+                 "maximum", cfg->path ? cfg->path : "(defaults)", mode);
+        return -EINVAL;
+    }
+#define LONG(key, lo, hi, def, dst) do { \
+        rc = xres_config_long(cfg, key, lo, hi, def, &v, err, errlen); \
+        if (rc) return rc; \
+        dst; \
+    } while (0)
+    LONG("cpu_load_window", 1, XRES_CPU_HIST_MAX, 6, s->load_window = v);
+    LONG("cpu_history", 2, XRES_CPU_HIST_MAX, XRES_CPU_HIST_DEFAULT,
+         *history = v);
+    LONG("cpu_busy_pct", 1, 100, 90, s->u_hi = v / 100.0);
+    LONG("cpu_idle_pct", 0, 99, 30, s->u_lo = v / 100.0);
+    LONG("cpu_demand_window", 1, XRES_CPU_HIST_MAX, 3,
+         s->demand_window = v);
+    LONG("cpu_demand_majority_pct", 1, 100, 60,
+         s->demand_majority = v / 100.0);
+    LONG("cpu_cap_step", 1, 1000, 10, s->cap_step = v);
+#undef LONG
+    if (s->u_lo >= s->u_hi) {
+        snprintf(err, errlen, "%s: cpu_idle_pct must be below cpu_busy_pct",
+                 cfg->path ? cfg->path : "(defaults)");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int add_named(named_policy **v, size_t *n, const char *name,
+                     const xres_cpu_policy *p)
+{
+    named_policy *nv;
+
+    for (size_t i = 0; i < *n; i++) {
+        if (!strcmp((*v)[i].name, name)) {
+            (*v)[i].pol = *p;
+            return 0;
+        }
+    }
+    nv = realloc(*v, (*n + 1) * sizeof(*nv));
+    if (!nv) return -ENOMEM;
+    *v = nv;
+    memset(&nv[*n], 0, sizeof(nv[*n]));
+    snprintf(nv[*n].name, sizeof(nv[*n].name), "%s", name);
+    nv[*n].pol = *p;
+    (*n)++;
+    return 0;
+}
+
+static const named_policy *find_named(const named_policy *v, size_t n,
+                                      const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i].name, name)) return &v[i];
+    return NULL;
+}
+
+/*
+ * Policies in xres.conf:
+ *   cpu_policies = [ "web: demand min=20 max=200", "mgr: manage method=4
+ *                    target=30" ]
+ * and, for a fixed weight/cap, cpu_weight= / cpu_cap= in a `domains`
+ * entry.  One domain may not get both.
+ */
+static int read_policies(const xres_config *cfg, named_policy **out,
+                         size_t *nout, char *err, size_t errlen)
+{
+    const char *file = cfg->path ? cfg->path : "(defaults)";
+    named_policy *v = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    if (cfg->xlu) {
+        XLU_ConfigList *list;
+        int cnt, r;
+
+        r = xlu_cfg_get_list(cfg->xlu, "cpu_policies", &list, &cnt, 0);
+        if (r && r != ESRCH) {
+            snprintf(err, errlen, "%s: cpu_policies must be a list of "
+                     "\"NAME: POLICY\" strings", file);
+            rc = -EINVAL;
+            goto out;
+        }
+        for (int i = 0; !r && i < cnt; i++) {
+            const char *item = xlu_cfg_get_listitem(list, i);
+            const char *colon = item ? strchr(item, ':') : NULL;
+            char name[XRES_NAME_MAX], perr[160];
+            xres_cpu_policy p;
+            size_t nl;
+
+            if (!colon) {
+                snprintf(err, errlen, "%s: cpu_policies[%d]: expected "
+                         "\"NAME: POLICY\"", file, i);
+                rc = -EINVAL;
+                goto out;
+            }
+            nl = (size_t)(colon - item);
+            while (nl && (item[nl - 1] == ' ' || item[nl - 1] == '\t')) nl--;
+            if (!nl || nl >= sizeof(name)) {
+                snprintf(err, errlen, "%s: cpu_policies[%d]: domain name "
+                         "empty or too long", file, i);
+                rc = -EINVAL;
+                goto out;
+            }
+            memcpy(name, item, nl);
+            name[nl] = '\0';
+            if (xres_cpu_policy_parse(colon + 1, &p, perr, sizeof(perr))) {
+                snprintf(err, errlen, "%.96s: cpu_policies[%d] (%s): %.100s", file,
+                         i, name, perr);
+                rc = -EINVAL;
+                goto out;
+            }
+            if (find_named(v, n, name)) {
+                snprintf(err, errlen, "%s: cpu_policies: %s given twice",
+                         file, name);
+                rc = -EINVAL;
+                goto out;
+            }
+            rc = add_named(&v, &n, name, &p);
+            if (rc) goto out;
+        }
+    }
+    for (size_t i = 0; i < cfg->nr_domains; i++) {
+        const char *name = cfg->domains[i].name;
+        const char *w = xres_config_domain_get(cfg, name, "cpu_weight");
+        const char *c = xres_config_domain_get(cfg, name, "cpu_cap");
+        xres_cpu_policy p;
+        char spec[64], perr[160];
+
+        if (!w && !c) continue;
+        if (find_named(v, n, name)) {
+            snprintf(err, errlen, "%s: %s has both cpu_weight/cpu_cap in "
+                     "domains and an entry in cpu_policies", file, name);
+            rc = -EINVAL;
+            goto out;
+        }
+        snprintf(spec, sizeof(spec), "fixed%s%s%s%s", w ? " weight=" : "",
+                 w ? w : "", c ? " cap=" : "", c ? c : "");
+        if (xres_cpu_policy_parse(spec, &p, perr, sizeof(perr))) {
+            snprintf(err, errlen, "%.96s: domains (%s): %.100s", file, name,
+                     perr);
+            rc = -EINVAL;
+            goto out;
+        }
+        rc = add_named(&v, &n, name, &p);
+        if (rc) goto out;
+    }
+    *out = v;
+    *nout = n;
+    v = NULL;
+out:
+    free(v);
+    return rc;
+}
+
+/*----- XenStore helpers -----*/
+
+/* Path of schema row id; arg fills its placeholder other than <domid>. */
+static int xpath(char *buf, xres_schema_id id, uint32_t domid,
+                 const char *arg)
+{
+    int rc = xres_schema_path(buf, XRES_SCHEMA_PATH_MAX, id, domid, arg);
+
+    if (rc) XLOG_ERR("cpu: no path for %s (%s): %s", xres_schema_leaf(id),
+                     arg ? arg : "-", strerror(-rc));
+    return rc;
+}
+
+static int xs_get(xres_daemon *d, xres_schema_id id, uint32_t domid,
+                  const char *arg, char **val, size_t *len)
+{
+    char path[XRES_SCHEMA_PATH_MAX];
+    int rc = xpath(path, id, domid, arg);
+
+    if (rc) return rc;
+    return d->be->ops->xs_read(d->be, path, val, len);
+}
+
+static int xs_put(xres_daemon *d, xres_schema_id id, uint32_t domid,
+                  const char *arg, const char *val)
+{
+    char path[XRES_SCHEMA_PATH_MAX];
+    int rc = xpath(path, id, domid, arg);
+
+    if (!rc) rc = d->be->ops->xs_write(d->be, path, val, strlen(val));
+    if (rc) XLOG_WARN("cpu: cannot write %s: %s", path, strerror(-rc));
+    return rc;
+}
+
+static int xs_put_u64(xres_daemon *d, xres_schema_id id, uint32_t domid,
+                      const char *arg, uint64_t v)
+{
+    char val[24];
+
+    snprintf(val, sizeof(val), "%" PRIu64, v);
+    return xs_put(d, id, domid, arg, val);
+}
+
+/* A number in one of dom0's own nodes (or REQ_LAST_SEQ), checked by the
+ * schema's bounds. */
+static int xs_get_u64(xres_daemon *d, xres_schema_id id, uint32_t domid,
+                      const char *arg, uint64_t *out)
+{
+    char *v = NULL;
+    size_t len = 0;
+    int rc = xs_get(d, id, domid, arg, &v, &len);
+
+    if (!rc) rc = xres_schema_parse_u64(id, v, len, out, NULL, 0);
+    free(v);
+    return rc;
+}
+
+static named_policy *find_rt(cpu_state *st, const char *name)
+{
+    for (size_t i = 0; i < st->nr_rt; i++)
+        if (!strcmp(st->rt[i].name, name)) return &st->rt[i];
+    return NULL;
+}
+
+/* Keep st's run-time policy of name in XenStore, in its own numbered
+ * entry (the lowest free one for a new domain). */
+static void persist_policy(xres_daemon *d, const char *name)
+{
+    cpu_state *st = ST(d);
+    named_policy *np = find_rt(st, name);
+    char sq[24], spec[XRES_CPU_SPEC_MAX];
+
+    if (!np) return;
+    if (!np->slot) {
+        for (uint64_t s = 1; !np->slot; s++) {
+            bool used = false;
+            for (size_t i = 0; i < st->nr_rt && !used; i++)
+                used = st->rt[i].slot == s;
+            if (!used) np->slot = s;
+        }
+    }
+    snprintf(sq, sizeof(sq), "%" PRIu64, np->slot);
+    xres_cpu_policy_format(&np->pol, spec, sizeof(spec));
+    if (xs_put(d, XS_SCHED_POLICY_NAME, 0, sq, name) ||
+        xs_put(d, XS_SCHED_POLICY_SPEC, 0, sq, spec))
+        XLOG_WARN("cpu: %s's policy is in force but will not survive a "
+                  "restart of xresd", name);
+}
+
+static void forget_policy(xres_daemon *d, uint64_t slot)
+{
+    char path[XRES_SCHEMA_PATH_MAX], sq[24], *slash;
+
+    snprintf(sq, sizeof(sq), "%" PRIu64, slot);
+    if (!slot || xpath(path, XS_SCHED_POLICY_NAME, 0, sq)) return;
+    slash = strrchr(path, '/');
+    if (slash) *slash = '\0';       /* the entry's directory */
+    d->be->ops->xs_rm(d->be, path);
+}
+
+static void load_runtime_policies(xres_daemon *d)
+{
+    cpu_state *st = ST(d);
+    char dir[XRES_SCHEMA_PATH_MAX];
+    char **names = NULL;
+    unsigned n = 0;
+
+    if (xpath(dir, XS_SCHED_POLICY_DIR, 0, NULL) ||
+        d->be->ops->xs_directory(d->be, dir, &names, &n))
+        return;
+    for (unsigned i = 0; i < n; i++) {
+        char *name = NULL, *spec = NULL, err[160];
+        size_t nl = 0, sl = 0;
+        uint64_t slot;
+        xres_cpu_policy p;
+
+        if (st->nr_rt >= RT_POLICIES_MAX) break;
+        if (xres_schema_parse_seq(names[i], strlen(names[i]), &slot) ||
+            xs_get(d, XS_SCHED_POLICY_NAME, 0, names[i], &name, &nl) ||
+            xs_get(d, XS_SCHED_POLICY_SPEC, 0, names[i], &spec, &sl))
+            goto next;
+        if (nl == 0 || xres_schema_check(XS_SCHED_POLICY_NAME, name, nl,
+                                         err, sizeof(err)) ||
+            xres_cpu_policy_parse(spec, &p, err, sizeof(err))) {
+            XLOG_WARN("cpu: ignoring stored policy %s: %s", names[i],
+                      nl ? err : "no name");
+            goto next;
+        }
+        if (find_rt(st, name)) {
+            XLOG_WARN("cpu: ignoring stored policy %s: %s has another",
+                      names[i], name);
+            goto next;
+        }
+        if (!add_named(&st->rt, &st->nr_rt, name, &p)) {
+            st->rt[st->nr_rt - 1].slot = slot;
+            XLOG_INFO("cpu: %s: run-time policy %s", name, spec);
+        }
+    next:
+        free(name);
+        free(spec);
+    }
+    for (unsigned i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+/*----- the managing domain's (A, t) history -----*/
+
+static void manage_load(xres_daemon *d)
+{
+    cpu_state *st = ST(d);
+    char *v = NULL, slot[8];
+    size_t len = 0;
+    uint64_t x;
+
+    if (!xs_get(d, XS_SCHED_MANAGE_DOMAIN, 0, NULL, &v, &len) &&
+        len < sizeof(st->mg_name))
+        snprintf(st->mg_name, sizeof(st->mg_name), "%s", v);
+    free(v);
+    if (!xs_get_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, &x)) st->mg_seq = x;
+    if (!xs_get_u64(d, XS_SCHED_MANAGE_ALLOC, 0, NULL, &x))
+        st->mg_alloc = (int)x;
+    if (!xs_get_u64(d, XS_SCHED_MANAGE_HNEXT, 0, NULL, &x))
+        st->hist_next = (x - 1) % MANAGE_HIST;
+    for (size_t i = 0; i < MANAGE_HIST; i++) {
+        double a, t;
+        char extra;
+        v = NULL;
+        snprintf(slot, sizeof(slot), "%zu", i + 1);
+        if (xs_get(d, XS_SCHED_MANAGE_HIST, 0, slot, &v, &len)) continue;
+        if (sscanf(v, "%lf %lf%c", &a, &t, &extra) == 2 && a >= 0 && t > 0) {
+            st->hist[i].alloc = a;
+            st->hist[i].time_s = t / 1000.0;
+            st->hist_n++;
+        }
+        free(v);
+    }
+    if (st->hist_n) {
+        size_t li = (st->hist_next + MANAGE_HIST - 1) % MANAGE_HIST;
+        st->last.valid = st->hist[li].time_s > 0;
+        st->last.alloc = st->hist[li].alloc;
+        st->last.time_s = st->hist[li].time_s;
+    }
+}
+
+static void manage_record(xres_daemon *d, double alloc, uint64_t t_ms)
+{
+    cpu_state *st = ST(d);
+    char slot[8], val[64];
+
+    st->hist[st->hist_next].alloc = alloc;
+    st->hist[st->hist_next].time_s = (double)t_ms / 1000.0;
+    snprintf(slot, sizeof(slot), "%zu", st->hist_next + 1);
+    snprintf(val, sizeof(val), "%.0f %" PRIu64, alloc, t_ms);
+    xs_put(d, XS_SCHED_MANAGE_HIST, 0, slot, val);
+    st->hist_next = (st->hist_next + 1) % MANAGE_HIST;
+    if (st->hist_n < MANAGE_HIST) st->hist_n++;
+    xs_put_u64(d, XS_SCHED_MANAGE_HNEXT, 0, NULL, st->hist_next + 1);
+    st->last.valid = true;
+    st->last.alloc = alloc;
+    st->last.time_s = (double)t_ms / 1000.0;
+}
+
+/* Withdraw request seq of domid (replaced by a newer one, or no longer
+ * wanted), and any ack to it. */
+static void manage_drop_request(xres_daemon *d, uint32_t domid, uint64_t seq)
+{
+    if (seq) (void)xres_agent_request_cancel(d->be, domid, seq);
+}
+
+/* Post "alloc A" to the managing domain: the allocation for its next
+ * analysis run, whose time it acknowledges. */
+static void manage_request(xres_daemon *d, const xres_domain *dom, int alloc)
+{
+    cpu_state *st = ST(d);
+    char path[XRES_SCHEMA_PATH_MAX], val[64], sq[24];
+    uint64_t seq = 0;
+
+    if (st->mg_seq && st->mg_domid == dom->domid)
+        manage_drop_request(d, dom->domid, st->mg_seq);
+    if (xs_get_u64(d, XS_REQ_LAST_SEQ, dom->domid, NULL, &seq)) seq = 0;
+    seq++;
+    snprintf(sq, sizeof(sq), "%" PRIu64, seq);
+    snprintf(val, sizeof(val), "alloc %d", alloc);
+    if (xs_put_u64(d, XS_REQ_LAST_SEQ, dom->domid, NULL, seq) ||
+        xs_put(d, XS_REQ_ITEM, dom->domid, sq, val))
+        return;
+    if (!xpath(path, XS_REPORT_ACK, dom->domid, sq))
+        d->be->ops->xs_watch(d->be, path, WATCH_ACK);
+    st->mg_seq = seq;
+    st->mg_alloc = alloc;
+    st->mg_domid = dom->domid;
+    snprintf(st->mg_name, sizeof(st->mg_name), "%s", dom->name);
+    xs_put(d, XS_SCHED_MANAGE_DOMAIN, 0, NULL, dom->name);
+    xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, seq);
+    xs_put_u64(d, XS_SCHED_MANAGE_ALLOC, 0, NULL, (uint64_t)alloc);
+    XLOG_INFO("cpu: %s: request %" PRIu64 ": alloc %d", dom->name, seq,
+              alloc);
+}
+
+/* Look for the managing domain's ack to the pending request, through the
+ * shared request mechanism (agent_request.c), which parses it with the
+ * schema and removes the request and the ack.  An "ok" ack's detail must
+ * then be exactly "time-ms=N". */
+static void manage_poll_ack(xres_daemon *d)
+{
+    cpu_state *st = ST(d);
+    const xres_domain *dom;
+    char path[XRES_SCHEMA_PATH_MAX], sq[24];
+    xres_ack ack;
+    uint64_t t_ms;
+    int rc;
+
+    if (!st->mg_seq || !st->mg_name[0]) return;
+    dom = xres_host_find_name(&d->host, st->mg_name);
+    if (!dom) return;
+    snprintf(sq, sizeof(sq), "%" PRIu64, st->mg_seq);
+    rc = xres_agent_request_poll(d->be, dom->domid, st->mg_seq, &ack,
+                                 d->host.now_ms);
+    if (rc == -EAGAIN) return;
+    if (!xpath(path, XS_REPORT_ACK, dom->domid, sq))
+        d->be->ops->xs_unwatch(d->be, path, WATCH_ACK);
+    if (rc) {
+        /* Malformed (logged by the poll) or unreadable: nothing recorded. */
+    } else if (!ack.ok) {
+        st->mg_refused_ms = d->host.now_ms ? d->host.now_ms : 1;
+        if (xres_ratelimit_ok(&st->rl, d->host.now_ms))
+            XLOG_WARN("cpu: %s: request %s (alloc %d) refused by its agent: "
+                      "%s; asking again when the allocation changes",
+                      dom->name, sq, st->mg_alloc, ack.detail);
+    } else if (xres_cpu_parse_run_time(ack.detail, strlen(ack.detail),
+                                       &t_ms)) {
+        if (xres_ratelimit_ok(&st->rl, d->host.now_ms))
+            XLOG_WARN("cpu: %s: ack %s is not \"ok time-ms=N\" (N 1..%llu); "
+                      "run not recorded", dom->name, sq,
+                      (unsigned long long)XRES_RUN_TIME_MS_MAX);
+    } else {
+        manage_record(d, st->mg_alloc, t_ms);
+        XLOG_INFO("cpu: %s: run under alloc %d took %.1f s", dom->name,
+                  st->mg_alloc, (double)t_ms / 1000.0);
+    }
+    /* Answered (well or not): the next request carries the next run. */
+    st->mg_seq = 0;
+    xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
+}
+
+/*----- a pass -----*/
+
+static const xres_cpu_policy *policy_for(cpu_state *st, const char *name,
+                                         uint8_t *src)
+{
+    const named_policy *np = find_named(st->rt, st->nr_rt, name);
+
+    if (np) {
+        *src = 2;
+        return &np->pol;
+    }
+    np = find_named(st->cfg, st->nr_cfg, name);
+    if (np) {
+        *src = 1;
+        return &np->pol;
+    }
+    *src = 0;
+    return NULL;
+}
+
+/* Policies parallel to d->host.domains, into st->pols. */
+static int build_policies(xres_daemon *d)
+{
+    cpu_state *st = ST(d);
+    size_t n = d->host.nr_domains;
+    xres_cpu_policy *p = calloc(n ? n : 1, sizeof(*p));
+    uint8_t src;
+
+    if (!p) return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const xres_cpu_policy *q = policy_for(st, d->host.domains[i].name,
+                                              &src);
+        if (q) p[i] = *q;
+        else xres_cpu_policy_init(&p[i]);
+    }
+    free(st->pols);
+    st->pols = p;
+    return 0;
+}
+
+/* Was the domain under this very policy at the previous pass? */
+static bool same_as_before(const uint32_t *ids, const xres_cpu_policy *pols,
+                           size_t n, uint32_t domid, const xres_cpu_policy *p)
+{
+    char a[XRES_CPU_SPEC_MAX], b[XRES_CPU_SPEC_MAX];
+
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] != domid) continue;
+        xres_cpu_policy_format(&pols[i], a, sizeof(a));
+        xres_cpu_policy_format(p, b, sizeof(b));
+        return !strcmp(a, b);
+    }
+    return false;
+}
+
+static void run_pass(xres_daemon *d, bool sample)
+{
+    cpu_state *st = ST(d);
+    xres_actions acts;
+    char prev_err[sizeof(st->res.error)];
+    size_t nprev = 0;
+    uint32_t *prev_ids = NULL;
+    xres_cpu_policy *prev_pols = NULL;
+    int rc;
+
+    if (sample && xres_cpu_meter_update(&st->meter, &d->host))
+        XLOG_ERR("cpu: out of memory sampling CPU use");
+    /* The policies of the previous pass, to tell an outside change of a
+     * fixed domain from a new policy. */
+    if (st->pols && st->res.n) {
+        prev_ids = calloc(st->res.n, sizeof(*prev_ids));
+        prev_pols = calloc(st->res.n, sizeof(*prev_pols));
+        if (prev_ids && prev_pols) {
+            nprev = st->res.n;
+            for (size_t i = 0; i < nprev; i++) {
+                prev_ids[i] = st->res.dec[i].domid;
+                prev_pols[i] = st->pols[i];
+            }
+        }
+    }
+    xres_actions_init(&acts);
+    if (build_policies(d)) {
+        XLOG_ERR("cpu: out of memory");
+        goto out;
+    }
+    snprintf(prev_err, sizeof(prev_err), "%s", st->res.error);
+    rc = xres_cpu_policy_run(&d->host, &st->set, st->pols, &st->meter,
+                             &st->last, &st->res, &acts);
+    if (rc) {
+        XLOG_ERR("cpu: policy pass failed: %s", strerror(-rc));
+        goto out;
+    }
+    if (st->res.error[0] && strcmp(prev_err, st->res.error))
+        XLOG_ERR("cpu: %s", st->res.error);
+    for (size_t i = 0; i < acts.n; i++) {
+        const xres_action *a = &acts.v[i];
+        const xres_domain *dom = xres_host_find(&d->host, a->domid);
+        size_t k = SIZE_MAX;
+        for (size_t j = 0; j < st->res.n; j++)
+            if (st->res.dec[j].domid == a->domid) k = j;
+        if (dom && k != SIZE_MAX &&
+            st->pols[k].kind == XRES_CPU_POLICY_FIXED &&
+            same_as_before(prev_ids, prev_pols, nprev, a->domid,
+                           &st->pols[k]) &&
+            xres_ratelimit_ok(&st->rl, d->host.now_ms))
+            XLOG_WARN("cpu: %s: weight/cap changed outside xres; put back: "
+                      "%s", dom->name, a->why);
+        xres_daemon_apply_action(d, a);
+    }
+    /* The managing domain: announce a new allocation when its cap moved
+     * or when its last run was reported. */
+    if (st->res.manage_domid != XRES_DOMID_INVALID) {
+        const xres_domain *dom = xres_host_find(&d->host,
+                                                st->res.manage_domid);
+        int cap = -1;
+        for (size_t i = 0; i < st->res.n; i++)
+            if (st->res.dec[i].domid == st->res.manage_domid)
+                cap = st->res.dec[i].cap >= 0 ? st->res.dec[i].cap
+                                              : (dom ? dom->cap : -1);
+        bool changed = !dom || st->mg_domid != dom->domid ||
+                       cap != st->mg_alloc;
+        bool refused = st->mg_refused_ms &&
+                       d->host.now_ms - st->mg_refused_ms < REFUSED_RETRY_MS;
+        if (dom && cap > 0 && (changed || (!st->mg_seq && !refused))) {
+            if (changed) st->mg_refused_ms = 0;
+            manage_request(d, dom, cap);
+        }
+    } else if (st->mg_seq && !st->res.error[0]) {
+        /* No managing domain any more: withdraw the pending request. */
+        manage_drop_request(d, st->mg_domid, st->mg_seq);
+        st->mg_seq = 0;
+        xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
+    }
+out:
+    xres_actions_dispose(&acts);
+    free(prev_ids);
+    free(prev_pols);
+}
+
+/*----- hooks -----*/
+
+static int cpu_check_config(xres_daemon *d, const xres_config *cfg)
+{
+    xres_cpu_settings s;
+    unsigned hist;
+    named_policy *v = NULL;
+    size_t n = 0;
+    char err[512];
+    int rc;
+
+    (void)d;
+    rc = read_settings(cfg, &s, &hist, err, sizeof(err));
+    if (!rc) rc = read_policies(cfg, &v, &n, err, sizeof(err));
+    if (!rc) {
+        size_t nman = 0;
+        for (size_t i = 0; i < n; i++)
+            if (v[i].pol.kind == XRES_CPU_POLICY_MANAGE) nman++;
+        if (nman > 1) {
+            snprintf(err, sizeof(err), "%s: cpu_policies: %zu managing "
+                     "domains; only one per host",
+                     cfg->path ? cfg->path : "(defaults)", nman);
+            rc = -EINVAL;
+        }
+    }
+    if (rc) XLOG_ERR("%s", err);
+    free(v);
+    return rc;
+}
+
+static void cpu_reload(xres_daemon *d)
+{
+    cpu_state *st = ST(d);
+    named_policy *v = NULL;
+    size_t n = 0;
+    unsigned hist = XRES_CPU_HIST_DEFAULT;
+    char err[512];
+
+    if (read_settings(&d->cfg, &st->set, &hist, err, sizeof(err)) ||
+        read_policies(&d->cfg, &v, &n, err, sizeof(err))) {
+        XLOG_ERR("cpu: %s", err);
+        return;
+    }
+    free(st->cfg);
+    st->cfg = v;
+    st->nr_cfg = n;
+    if (hist != st->history) {
+        /* A new length: start the history afresh. */
+        xres_cpu_meter_dispose(&st->meter);
+        xres_cpu_meter_init(&st->meter, hist);
+        st->history = hist;
+    }
+}
+
+static int cpu_init(xres_daemon *d)
+{
+    cpu_state *st = calloc(1, sizeof(*st));
+
+    if (!st) return -ENOMEM;
+    d->priv.cpu = st;
+    xres_cpu_settings_init(&st->set);
+    st->history = XRES_CPU_HIST_DEFAULT;
+    xres_cpu_meter_init(&st->meter, st->history);
+    xres_cpu_result_init(&st->res);
+    xres_ratelimit_init(&st->rl, 10, 0.2);
+    st->mg_domid = XRES_DOMID_INVALID;
+    cpu_reload(d);
+    {
+        char root[XRES_SCHEMA_PATH_MAX];
+        if (!xpath(root, XS_SCHED_ROOT, 0, NULL))
+            d->be->ops->xs_mkdir(d->be, root);
+    }
+    load_runtime_policies(d);
+    manage_load(d);
+    /* First reading; nothing is changed before a second one. */
+    xres_cpu_meter_update(&st->meter, &d->host);
+    XLOG_INFO("cpu: scheduler %s, %u CPUs; %zu policies from the "
+              "configuration, %zu set at run time",
+              xres_sched_kind_name(d->host.sched), d->host.nr_cpus,
+              st->nr_cfg, st->nr_rt);
+    if (d->host.sched != XRES_SCHED_CREDIT &&
+        d->host.sched != XRES_SCHED_CREDIT2)
+        XLOG_WARN("cpu: scheduler %s has no weight and cap; CPU policies "
+                  "stay inactive", xres_sched_kind_name(d->host.sched));
+    return 0;
+}
+
+static void cpu_dispose(xres_daemon *d)
+{
+    cpu_state *st = ST(d);
+
+    if (!st) return;
+    xres_cpu_meter_dispose(&st->meter);
+    xres_cpu_result_dispose(&st->res);
+    free(st->cfg);
+    free(st->rt);
+    free(st->pols);
+    free(st);
+    d->priv.cpu = NULL;
+}
+
+static void cpu_tick(xres_daemon *d)
+{
+    manage_poll_ack(d);
+    run_pass(d, true);
+}
+
+static void cpu_on_event(xres_daemon *d, const xres_event *ev)
+{
+    if (ev->kind == XRES_EV_WATCH && !strcmp(ev->token, WATCH_ACK))
+        manage_poll_ack(d);
+}
+
+/*----- JSON helpers -----*/
+
+static void json_num1(yajl_gen g, const char *key, double v)
+{
+    char buf[32];
+
+    xres_json_str(g, key);
+    if (v < 0 || !isfinite(v)) {
+        yajl_gen_null(g);
+        return;
+    }
+    snprintf(buf, sizeof(buf), "%.1f", v);
+    yajl_gen_number(g, buf, strlen(buf));
+}
+
+static const char *src_name(uint8_t s)
+{
+    return s == 2 ? "run-time" : s == 1 ? "config" : "-";
+}
+
+static size_t dec_index(cpu_state *st, uint32_t domid)
+{
+    for (size_t i = 0; i < st->res.n; i++)
+        if (st->res.dec[i].domid == domid) return i;
+    return SIZE_MAX;
+}
+
+static void cpu_fill_domain_json(xres_daemon *d, const xres_domain *dom,
+                                 yajl_gen g)
+{
+    cpu_state *st = ST(d);
+    const xres_cpu_point *p =
+        xres_cpu_hist_latest(xres_cpu_meter_find(&st->meter, dom->domid));
+    uint8_t src;
+    const xres_cpu_policy *pol = policy_for(st, dom->name, &src);
+    char spec[XRES_CPU_SPEC_MAX] = "none";
+
+    json_num1(g, "cpu_use_pct", p ? p->use_pct : -1);
+    if (pol) xres_cpu_policy_format(pol, spec, sizeof(spec));
+    xres_json_kv_str(g, "cpu_policy", spec);
+}
+
+/*----- commands -----*/
+
+static void sched_list(xres_daemon *d, yajl_val req, yajl_gen g)
+{
+    cpu_state *st = ST(d);
+    const char *only = xres_json_get_str(req, "domain");
+    const xres_domain *odom = NULL;
+
+    if (only) {
+        odom = xres_daemon_find_domain(d, only);
+        if (!odom) {
+            xres_ipc_reply_error(g, "sched-list: no domain %.64s", only);
+            return;
+        }
+    }
+    xres_ipc_reply_ok_begin(g);
+    xres_json_kv_str(g, "scheduler", xres_sched_kind_name(d->host.sched));
+    xres_json_kv_u64(g, "nr_cpus", d->host.nr_cpus);
+    json_num1(g, "max_pct", 100.0 * d->host.nr_cpus);
+    json_num1(g, "load_pct", st->res.load);
+    xres_json_kv_str(g, "load_mode", xres_load_mode_name(st->set.load_mode));
+    xres_json_kv_u64(g, "load_window", st->set.load_window);
+    json_num1(g, "available_pct", st->res.available);
+    xres_json_kv_str(g, "error", st->res.error);
+    xres_json_str(g, "manage");
+    if (st->res.manage_domid != XRES_DOMID_INVALID || st->mg_name[0]) {
+        yajl_gen_map_open(g);
+        xres_json_kv_str(g, "domain", st->mg_name);
+        json_num1(g, "allocable_pct", st->res.allocable);
+        json_num1(g, "alloc_pct", st->res.manage_alloc);
+        xres_json_kv_u64(g, "request_seq", st->mg_seq);
+        xres_json_str(g, "runs");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < st->hist_n; i++) {
+            size_t j = (st->hist_next + MANAGE_HIST - st->hist_n + i) %
+                       MANAGE_HIST;
+            yajl_gen_map_open(g);
+            json_num1(g, "alloc_pct", st->hist[j].alloc);
+            json_num1(g, "time_s", st->hist[j].time_s);
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+    } else {
+        yajl_gen_null(g);
+    }
+    xres_json_str(g, "domains");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < d->host.nr_domains; i++) {
+        const xres_domain *dom = &d->host.domains[i];
+        const xres_cpu_dom_hist *h = xres_cpu_meter_find(&st->meter,
+                                                         dom->domid);
+        const xres_cpu_point *lp = xres_cpu_hist_latest(h);
+        xres_cpu_point pts[XRES_CPU_HIST_MAX];
+        size_t np, k = dec_index(st, dom->domid);
+        uint8_t src;
+        const xres_cpu_policy *pol = policy_for(st, dom->name, &src);
+        char spec[XRES_CPU_SPEC_MAX] = "none";
+
+        if (odom && odom->domid != dom->domid) continue;
+        if (pol) xres_cpu_policy_format(pol, spec, sizeof(spec));
+        yajl_gen_map_open(g);
+        xres_json_kv_u64(g, "domid", dom->domid);
+        xres_json_kv_str(g, "name", dom->name);
+        xres_json_kv_int(g, "weight", dom->weight);
+        xres_json_kv_int(g, "cap", dom->cap);
+        xres_json_kv_u64(g, "vcpus", dom->vcpus_online);
+        json_num1(g, "use_pct", lp ? lp->use_pct : -1);
+        json_num1(g, "agent_pct", lp ? lp->agent_pct : -1);
+        xres_json_kv_str(g, "policy", spec);
+        xres_json_kv_str(g, "source", src_name(src));
+        xres_json_kv_str(g, "note", k != SIZE_MAX ? st->res.dec[k].note : "");
+        xres_json_str(g, "history");
+        yajl_gen_array_open(g);
+        np = xres_cpu_hist_recent(h, pts, XRES_CPU_HIST_MAX);
+        for (size_t j = 0; j < np; j++) {
+            yajl_gen_map_open(g);
+            xres_json_kv_u64(g, "t_ms", pts[j].t_ms);
+            json_num1(g, "use_pct", pts[j].use_pct);
+            json_num1(g, "agent_pct", pts[j].agent_pct);
+            xres_json_kv_int(g, "cap", pts[j].cap);
+            xres_json_kv_int(g, "weight", pts[j].weight);
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+}
+
+static bool sched_active(xres_daemon *d, yajl_gen g, const char *cmd)
+{
+    if (d->host.sched == XRES_SCHED_CREDIT ||
+        d->host.sched == XRES_SCHED_CREDIT2)
+        return true;
+    xres_ipc_reply_error(g, "%s: scheduler %s has no weight and cap", cmd,
+                         xres_sched_kind_name(d->host.sched));
+    return false;
+}
+
+static void sched_set(xres_daemon *d, yajl_val req, yajl_gen g)
+{
+    cpu_state *st = ST(d);
+    const char *dname = xres_json_get_str(req, "domain");
+    bool force = xres_json_get_bool(req, "force", false);
+    long long w = -1, c = -1;
+    xres_domain *dom;
+    const xres_cpu_policy *p;
+    uint8_t src;
+    xres_action act;
+    int rc;
+
+    if (!sched_active(d, g, "sched-set")) return;
+    if (!dname) {
+        xres_ipc_reply_error(g, "sched-set: no domain given");
+        return;
+    }
+    dom = xres_daemon_find_domain(d, dname);
+    if (!dom) {
+        xres_ipc_reply_error(g, "sched-set: no domain %.64s", dname);
+        return;
+    }
+    rc = xres_json_get_int(req, "weight", &w);
+    if (rc == -EINVAL || (!rc && (w < XRES_WEIGHT_MIN ||
+                                  w > XRES_WEIGHT_MAX))) {
+        xres_ipc_reply_error(g, "sched-set: %s: weight must be %d..%d",
+                             dom->name, XRES_WEIGHT_MIN, XRES_WEIGHT_MAX);
+        return;
+    }
+    if (rc) w = -1;
+    rc = xres_json_get_int(req, "cap", &c);
+    if (rc == -EINVAL || (!rc && (c < 0 ||
+                                  c > 100LL * (dom->vcpus_max ?
+                                               dom->vcpus_max : 1)))) {
+        xres_ipc_reply_error(g, "sched-set: %s: cap must be 0..%u (100 x "
+                             "its %u vCPUs; 0 = no cap)", dom->name,
+                             100 * (dom->vcpus_max ? dom->vcpus_max : 1),
+                             dom->vcpus_max);
+        return;
+    }
+    if (rc) c = -1;
+    if (w < 0 && c < 0) {
+        xres_ipc_reply_error(g, "sched-set: %s: give weight= and/or cap=",
+                             dom->name);
+        return;
+    }
+    p = policy_for(st, dom->name, &src);
+    if (p && p->kind == XRES_CPU_POLICY_FIXED) {
+        /* The fixed values are what sched-set changes. */
+        xres_cpu_policy np = *p;
+        if (w >= 0) np.weight = (int)w;
+        if (c >= 0) np.cap = (int)c;
+        if (add_named(&st->rt, &st->nr_rt, dom->name, &np)) {
+            xres_ipc_reply_error(g, "sched-set: out of memory");
+            return;
+        }
+        persist_policy(d, dom->name);
+    } else if (p && !force &&
+               ((w >= 0 && p->kind == XRES_CPU_POLICY_SHARES) ||
+                (c >= 0 && (p->kind == XRES_CPU_POLICY_DEMAND ||
+                            p->kind == XRES_CPU_POLICY_MANAGE)))) {
+        xres_ipc_reply_error(g, "sched-set: %s: its %s is set by policy "
+                             "'%s'; change the policy (xres sched-policy) "
+                             "or use --force (the policy carries on from "
+                             "the new value)", dom->name,
+                             w >= 0 && p->kind == XRES_CPU_POLICY_SHARES ?
+                             "weight" : "cap",
+                             xres_cpu_policy_kind_name(p->kind));
+        return;
+    }
+    memset(&act, 0, sizeof(act));
+    act.kind = XRES_ACT_SET_SCHED;
+    act.domid = dom->domid;
+    act.u.sched.weight = (int)w;
+    act.u.sched.cap = (int)c;
+    snprintf(act.why, sizeof(act.why), "xres sched-set%s",
+             force ? " --force" : "");
+    rc = xres_daemon_apply_action(d, &act);
+    if (rc) {
+        xres_ipc_reply_error(g, "sched-set: %s: Xen refused: %s", dom->name,
+                             strerror(-rc));
+        return;
+    }
+    xres_daemon_refresh(d);
+    dom = xres_host_find(&d->host, act.domid);
+    xres_ipc_reply_ok_begin(g);
+    xres_json_kv_str(g, "name", dom ? dom->name : dname);
+    xres_json_kv_int(g, "weight", dom ? dom->weight : w);
+    xres_json_kv_int(g, "cap", dom ? dom->cap : c);
+    yajl_gen_map_close(g);
+}
+
+static void sched_policy(xres_daemon *d, yajl_val req, yajl_gen g)
+{
+    cpu_state *st = ST(d);
+    const char *dname = xres_json_get_str(req, "domain");
+    const char *text = xres_json_get_str(req, "policy");
+    bool reset = xres_json_get_bool(req, "reset", false);
+    const xres_cpu_policy *cur;
+    xres_cpu_policy p;
+    xres_domain *dom;
+    size_t idx = SIZE_MAX;
+    uint8_t src;
+    char err[256], spec[XRES_CPU_SPEC_MAX] = "none";
+
+    if (!dname) {
+        xres_ipc_reply_error(g, "sched-policy: no domain given");
+        return;
+    }
+    dom = xres_daemon_find_domain(d, dname);
+    if (!dom) {
+        xres_ipc_reply_error(g, "sched-policy: no domain %.64s", dname);
+        return;
+    }
+    if (reset) {
+        for (size_t i = 0; i < st->nr_rt; i++) {
+            if (strcmp(st->rt[i].name, dom->name)) continue;
+            forget_policy(d, st->rt[i].slot);
+            st->rt[i] = st->rt[--st->nr_rt];
+            break;
+        }
+    } else if (text) {
+        if (!sched_active(d, g, "sched-policy")) return;
+        if (xres_cpu_policy_parse(text, &p, err, sizeof(err))) {
+            xres_ipc_reply_error(g, "sched-policy: %s: %s", dom->name, err);
+            return;
+        }
+        if (build_policies(d)) {
+            xres_ipc_reply_error(g, "sched-policy: out of memory");
+            return;
+        }
+        for (size_t i = 0; i < d->host.nr_domains; i++)
+            if (d->host.domains[i].domid == dom->domid) idx = i;
+        if (idx != SIZE_MAX &&
+            xres_cpu_policy_check(&d->host, st->pols, idx, &p, err,
+                                  sizeof(err))) {
+            xres_ipc_reply_error(g, "sched-policy: %s: refused: %s",
+                                 dom->name, err);
+            return;
+        }
+        if (st->nr_rt >= RT_POLICIES_MAX &&
+            !find_named(st->rt, st->nr_rt, dom->name)) {
+            xres_ipc_reply_error(g, "sched-policy: too many run-time "
+                                 "policies (%d)", RT_POLICIES_MAX);
+            return;
+        }
+        if (add_named(&st->rt, &st->nr_rt, dom->name, &p)) {
+            xres_ipc_reply_error(g, "sched-policy: out of memory");
+            return;
+        }
+        persist_policy(d, dom->name);
+        xres_cpu_policy_format(&p, spec, sizeof(spec));
+        XLOG_INFO("cpu: %s: policy set to %s", dom->name, spec);
+    }
+    if (reset || text) run_pass(d, false);
+    cur = policy_for(st, dom->name, &src);
+    if (cur) xres_cpu_policy_format(cur, spec, sizeof(spec));
+    else snprintf(spec, sizeof(spec), "none");
+    xres_ipc_reply_ok_begin(g);
+    xres_json_kv_str(g, "name", dom->name);
+    xres_json_kv_str(g, "policy", spec);
+    xres_json_kv_str(g, "source", src_name(src));
+    xres_json_kv_str(g, "scheduler", xres_sched_kind_name(d->host.sched));
+    yajl_gen_map_close(g);
+}
+
+static int cpu_command(xres_daemon *d, const char *cmd, yajl_val req,
+                       yajl_gen out)
+{
+    if (!strcmp(cmd, "sched-list")) sched_list(d, req, out);
+    else if (!strcmp(cmd, "sched-set")) sched_set(d, req, out);
+    else if (!strcmp(cmd, "sched-policy")) sched_policy(d, req, out);
+    else return -ENOSYS;
+    return 0;
+}
+
+const xres_subsys xres_subsys_cpu = {
+    .name = "cpu",
+    .init = cpu_init,
+    .dispose = cpu_dispose,
+    .check_config = cpu_check_config,
+    .reload = cpu_reload,
+    .tick = cpu_tick,
+    .on_event = cpu_on_event,
+    .command = cpu_command,
+    .fill_domain_json = cpu_fill_domain_json,
+};

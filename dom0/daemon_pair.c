@@ -1,0 +1,1101 @@
+/*
+ * dom0/daemon_pair.c: the xresd subsystem for hot-standby domain pairs.
+ *
+ * Keeps every pair (policy_pair.h) in memory and in XenStore
+ * (pair_store.h), reacts to domain shutdown/death events, agent reports
+ * (app start/stop, fault levels, acks) and the heartbeat, and drives
+ * failovers one stored step at a time.  Nothing here blocks: waiting steps
+ * are re-checked on the next event, report or tick.  IPC commands:
+ * pair-create, pair-list, pair-show, failover, failback, pair-delete.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "ipc.h"
+#include "pair_store.h"
+#include "policy_pair.h"
+#include "subsys.h"
+#include "util.h"
+#include "xs_schema.h"
+
+#define PAIRS_MAX 32
+#define LOOSE_MAX 64        /* requests outside failovers awaiting an ack */
+#define PAIR_ACK_TOKEN "pair:ack"
+/* Passes over a failover per call: an action may make the next condition
+ * true once the snapshot is fresh (a fence, a balloon already there). */
+#define DRIVE_PASSES 4
+
+/* The agent's report sequence number as last read, and when it last
+ * changed: the heartbeat, when the core does not give one. */
+typedef struct {
+    uint32_t domid;
+    uint64_t seq;
+    uint64_t changed_ms;
+} heartbeat;
+
+typedef struct {
+    size_t n;
+    xres_pair *v[PAIRS_MAX];
+    uint64_t reserve_kb;
+    xres_pair_cfg defaults;
+    heartbeat hb[2 * PAIRS_MAX];
+    size_t nloose;
+    struct { uint32_t domid; uint64_t seq; } loose[LOOSE_MAX];
+    xres_ratelimit rl_guest;    /* messages a guest can provoke */
+} pair_priv;
+
+static pair_priv *PP(xres_daemon *d) { return d->priv.pair; }
+static bool pair_of_domain_const(xres_daemon *d, uint32_t domid);
+static void sweep_requests(xres_daemon *d);
+static void loose_add(xres_daemon *d, uint32_t domid, uint64_t seq);
+
+/*----- configuration -----*/
+
+static int read_config(const xres_config *cfg, uint64_t *reserve_kb,
+                       xres_pair_cfg *def, char *err, size_t errlen)
+{
+    long v;
+    int rc;
+
+    xres_pair_cfg_default(def);
+    rc = xres_config_size_kb(cfg, "pair_reserve", 0, reserve_kb, err, errlen);
+    if (rc) return rc;
+    rc = xres_config_long(cfg, "pair_restarts", 0, 100,
+                          (long)def->max_restarts, &v, err, errlen);
+    if (rc) return rc;
+    def->max_restarts = (unsigned)v;
+    rc = xres_config_long(cfg, "pair_heartbeat_timeout_ms", 0, 3600000,
+                          (long)def->heartbeat_timeout_ms, &v, err, errlen);
+    if (rc) return rc;
+    def->heartbeat_timeout_ms = (uint64_t)v;
+    rc = xres_config_long(cfg, "pair_release_timeout_ms", 0, 3600000,
+                          (long)def->release_timeout_ms, &v, err, errlen);
+    if (rc) return rc;
+    def->release_timeout_ms = (uint64_t)v;
+    rc = xres_config_long(cfg, "pair_ack_timeout_ms", 0, 3600000,
+                          (long)def->ack_timeout_ms, &v, err, errlen);
+    if (rc) return rc;
+    def->ack_timeout_ms = (uint64_t)v;
+    return 0;
+}
+
+static int pair_check_config(xres_daemon *d, const xres_config *cfg)
+{
+    uint64_t r;
+    xres_pair_cfg c;
+    char err[256] = "";
+    int rc;
+
+    (void)d;
+    rc = read_config(cfg, &r, &c, err, sizeof(err));
+    if (rc) XLOG_ERR("%s", err);
+    return rc;
+}
+
+static void pair_reload(xres_daemon *d)
+{
+    pair_priv *pp = PP(d);
+    char err[256] = "";
+
+    if (pp) read_config(&d->cfg, &pp->reserve_kb, &pp->defaults, err,
+                        sizeof(err));
+}
+
+/*----- XenStore helpers (all paths through the schema) -----*/
+
+static int xs_get(xres_daemon *d, xres_schema_id id, uint32_t domid,
+                  const char *arg, char **val, size_t *len)
+{
+    char path[XRES_SCHEMA_PATH_MAX];
+    int rc = xres_schema_path(path, sizeof(path), id, domid, arg);
+
+    if (rc) return rc;
+    return d->be->ops->xs_read(d->be, path, val, len);
+}
+
+static int xs_get_u64(xres_daemon *d, xres_schema_id id, uint32_t domid,
+                      const char *arg, uint64_t *out)
+{
+    char *val = NULL;
+    size_t len = 0;
+    int rc = xs_get(d, id, domid, arg, &val, &len);
+
+    if (!rc) rc = xres_schema_parse_u64(id, val, len, out, NULL, 0);
+    free(val);
+    return rc;
+}
+
+static int xs_put(xres_daemon *d, xres_schema_id id, uint32_t domid,
+                  const char *arg, const char *val)
+{
+    char path[XRES_SCHEMA_PATH_MAX];
+    int rc = xres_schema_path(path, sizeof(path), id, domid, arg);
+
+    if (rc) return rc;
+    return d->be->ops->xs_write(d->be, path, val, strlen(val));
+}
+
+static void xs_del(xres_daemon *d, xres_schema_id id, uint32_t domid,
+                   const char *arg)
+{
+    char path[XRES_SCHEMA_PATH_MAX];
+
+    if (!xres_schema_path(path, sizeof(path), id, domid, arg))
+        d->be->ops->xs_rm(d->be, path);
+}
+
+static void watch_acks(xres_daemon *d, uint32_t domid, bool on)
+{
+    char path[XRES_SCHEMA_PATH_MAX];
+
+    if (domid == 0 || domid == XRES_DOMID_INVALID) return;
+    if (xres_schema_path(path, sizeof(path), XS_REPORT_ACK_DIR, domid, NULL))
+        return;
+    if (on) d->be->ops->xs_watch(d->be, path, PAIR_ACK_TOKEN);
+    else d->be->ops->xs_unwatch(d->be, path, PAIR_ACK_TOKEN);
+}
+
+/*
+ * Request sequence numbers are per guest (xres/seq).  Take n of them for
+ * the pair on both of its domains: the pair's next_seq moves above what
+ * any subsystem issued, and xres/seq moves past the n taken, so nobody
+ * else uses them.
+ */
+static int reserve_seqs(xres_daemon *d, xres_pair *p, uint64_t n)
+{
+    uint32_t doms[2] = { p->active, p->standby };
+    uint64_t top = p->next_seq ? p->next_seq - 1 : 0, v;
+    char buf[32];
+    int rc = 0;
+
+    for (int i = 0; i < 2; i++)
+        if (xres_host_find(&d->host, doms[i]) &&
+            !xs_get_u64(d, XS_REQ_LAST_SEQ, doms[i], NULL, &v) && v > top)
+            top = v;
+    p->next_seq = top + 1;
+    snprintf(buf, sizeof(buf), "%" PRIu64, top + n);
+    for (int i = 0; i < 2; i++)
+        if (xres_host_find(&d->host, doms[i])) {
+            int r = xs_put(d, XS_REQ_LAST_SEQ, doms[i], NULL, buf);
+            if (r && !rc) rc = r;
+        }
+    return rc;
+}
+
+static int send_request(xres_daemon *d, const xres_action *act)
+{
+    xres_request r;
+    char val[160], seq[32];
+    uint64_t kb;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    if (!strcmp(act->u.req.op, "start") || !strcmp(act->u.req.op, "stop")) {
+        r.op = act->u.req.op[2] == 'a' ? XRES_REQ_START : XRES_REQ_STOP;
+        if (!xres_schema_check_name(act->u.req.arg, strlen(act->u.req.arg)))
+            return -EINVAL;
+        snprintf(r.app, sizeof(r.app), "%s", act->u.req.arg);
+    } else if (!strcmp(act->u.req.op, "release") ||
+               !strcmp(act->u.req.op, "engage")) {
+        r.op = act->u.req.op[0] == 'r' ? XRES_REQ_RELEASE : XRES_REQ_ENGAGE;
+        rc = xres_parse_size_kb(act->u.req.arg, 'k', &kb);
+        if (rc) return rc;
+        r.kb = kb;
+    } else {
+        return -EINVAL;
+    }
+    rc = xres_schema_format_request(&r, val, sizeof(val));
+    if (rc < 0) return rc;
+    snprintf(seq, sizeof(seq), "%" PRIu64, act->u.req.seq);
+    return xs_put(d, XS_REQ_ITEM, act->domid, seq, val);
+}
+
+static int pair_exec(void *ctx, const xres_action *act)
+{
+    xres_daemon *d = ctx;
+    int rc;
+
+    if (act->kind == XRES_ACT_AGENT_REQUEST) return send_request(d, act);
+    rc = xres_daemon_apply_action(d, act);
+    if ((act->kind == XRES_ACT_DESTROY || act->kind == XRES_ACT_PAUSE) &&
+        (rc == -ENOENT || rc == -ESRCH))
+        rc = 0;
+    return rc;
+}
+
+/*----- observations -----*/
+
+static void guest_obs(xres_daemon *d, const xres_pair *p, uint32_t domid,
+                      const uint64_t *seqs, size_t nseq,
+                      xres_pair_guest_obs *g)
+{
+    memset(g, 0, sizeof(*g));
+    if (!xres_host_find(&d->host, domid)) return;
+    for (size_t i = 0; i < p->napps && g->napps < XRES_PAIR_APPS_MAX; i++) {
+        const char *name = p->apps[i].name;
+        xres_pair_app_obs *o;
+        char *val = NULL;
+        size_t len = 0;
+        unsigned st;
+        uint64_t level = 0, restarts = 0;
+
+        if (!xres_schema_check_name(name, strlen(name))) continue;
+        if (xs_get(d, XS_REPORT_APP_STATE, domid, name, &val, &len))
+            continue;
+        if (xres_schema_parse_enum(XS_REPORT_APP_STATE, val, len, &st, NULL,
+                                   0)) {
+            free(val);
+            continue;
+        }
+        free(val);
+        xs_get_u64(d, XS_REPORT_APP_LEVEL, domid, name, &level);
+        xs_get_u64(d, XS_REPORT_APP_RESTARTS, domid, name, &restarts);
+        o = &g->apps[g->napps++];
+        snprintf(o->name, sizeof(o->name), "%s", name);
+        o->running = st == 0 && level == 0;       /* running|stopped|failed */
+        o->fault_level = (unsigned)level;
+        if (!level && st == 2) o->fault_level = 2;  /* agent gave up */
+        /* A new fault is a new (restarts, level); never 0. */
+        o->fault_seq = o->fault_level
+            ? ((restarts & 0x1fffffffffffffffULL) << 3 | o->fault_level) : 0;
+    }
+    for (size_t i = 0; i < nseq && g->nacks < XRES_PAIR_ACKS_MAX; i++) {
+        char seq[32], *val = NULL;
+        size_t len = 0;
+        xres_ack ack;
+
+        snprintf(seq, sizeof(seq), "%" PRIu64, seqs[i]);
+        if (xs_get(d, XS_REPORT_ACK, domid, seq, &val, &len)) continue;
+        if (!xres_schema_parse_ack(val, len, &ack, NULL, 0)) {
+            g->acks[g->nacks].seq = seqs[i];
+            g->acks[g->nacks].rc = ack.ok ? 0 : -EIO;
+            g->nacks++;
+        }
+        free(val);
+    }
+}
+
+/* dom0 time of the last change of domid's report seq; 0 if never seen. */
+static uint64_t heartbeat_of(xres_daemon *d, uint32_t domid)
+{
+    pair_priv *pp = PP(d);
+    heartbeat *h = NULL, *free_slot = NULL;
+    uint64_t seq;
+
+    for (size_t i = 0; i < 2 * PAIRS_MAX; i++) {
+        if (pp->hb[i].domid == domid && pp->hb[i].changed_ms) h = &pp->hb[i];
+        if (!pp->hb[i].changed_ms && !free_slot) free_slot = &pp->hb[i];
+    }
+    if (xs_get_u64(d, XS_REPORT_SEQ, domid, NULL, &seq))
+        return h ? h->changed_ms : 0;
+    if (!h) {
+        if (!free_slot) {
+            /* Forget slots of domains that are gone. */
+            for (size_t i = 0; i < 2 * PAIRS_MAX; i++)
+                if (!pair_of_domain_const(d, pp->hb[i].domid))
+                    memset(&pp->hb[i], 0, sizeof(pp->hb[i]));
+            return 0;
+        }
+        h = free_slot;
+        h->domid = domid;
+        h->seq = seq;
+        h->changed_ms = d->host.now_ms ? d->host.now_ms : 1;
+    } else if (h->seq != seq) {
+        h->seq = seq;
+        h->changed_ms = d->host.now_ms ? d->host.now_ms : 1;
+    }
+    return h->changed_ms;
+}
+
+static void read_obs(xres_daemon *d, const xres_pair *p, xres_pair_obs *obs)
+{
+    uint64_t as[2], ss[XRES_PAIR_SEQ_SPAN];
+    size_t na = 0, ns = 0;
+
+    if (p->fo.kind != XRES_FO_NONE && p->fo.seq0) {
+        as[na++] = p->fo.seq0;
+        as[na++] = p->fo.seq0 + 1;
+        for (uint64_t k = 2; k < XRES_PAIR_SEQ_SPAN; k++)
+            ss[ns++] = p->fo.seq0 + k;
+    }
+    guest_obs(d, p, p->active, as, na, &obs->active);
+    {
+        const xres_domain *a = xres_host_find(&d->host, p->active);
+        uint64_t ival;
+        if (a && !a->agent.heartbeat_ms)
+            obs->active.heartbeat_ms = heartbeat_of(d, p->active);
+        if (!xs_get_u64(d, XS_REPORT_HB_INTERVAL, p->active, NULL, &ival))
+            obs->active.heartbeat_min_timeout_ms = 2 * ival * 1000 + 5000;
+    }
+    guest_obs(d, p, p->standby, ss,
+              ns < XRES_PAIR_ACKS_MAX ? ns : XRES_PAIR_ACKS_MAX,
+              &obs->standby);
+}
+
+/*----- the pairs -----*/
+
+static void save(xres_daemon *d, const xres_pair *p)
+{
+    int rc = xres_pair_store_save_state(d->be, p);
+
+    if (rc) XLOG_ERR("pair %s: cannot store its state: %s", p->name,
+                     strerror(-rc));
+}
+
+static xres_pair *find_pair(xres_daemon *d, const char *name)
+{
+    pair_priv *pp = PP(d);
+
+    for (size_t i = 0; i < pp->n; i++)
+        if (!strcmp(pp->v[i]->name, name)) return pp->v[i];
+    return NULL;
+}
+
+static xres_pair *pair_of_domain(xres_daemon *d, uint32_t domid)
+{
+    pair_priv *pp = PP(d);
+
+    for (size_t i = 0; i < pp->n; i++)
+        if (pp->v[i]->active == domid || pp->v[i]->standby == domid)
+            return pp->v[i];
+    return NULL;
+}
+
+static bool pair_of_domain_const(xres_daemon *d, uint32_t domid)
+{
+    return domid && pair_of_domain(d, domid) != NULL;
+}
+
+/* Requests and acks of a finished failover are read: remove them. */
+static void cleanup_requests(xres_daemon *d, const xres_pair *p)
+{
+    uint64_t seq0 = p->next_seq >= XRES_PAIR_SEQ_SPAN
+        ? p->next_seq - XRES_PAIR_SEQ_SPAN : 0;
+    uint32_t doms[2] = { p->active, p->standby };
+    char seq[32];
+
+    for (int i = 0; i < 2; i++) {
+        if (!xres_host_find(&d->host, doms[i])) continue;
+        for (uint64_t k = 0; k < XRES_PAIR_SEQ_SPAN; k++) {
+            if (!seq0) break;
+            snprintf(seq, sizeof(seq), "%" PRIu64, seq0 + k);
+            xs_del(d, XS_REQ_ITEM, doms[i], seq);
+            xs_del(d, XS_REPORT_ACK, doms[i], seq);
+        }
+    }
+}
+
+static bool active_lost(xres_daemon *d, const xres_pair *p)
+{
+    const xres_domain *a = xres_host_find(&d->host, p->active);
+    return !a || a->dying || a->shutdown;
+}
+
+static void handle(xres_daemon *d, xres_pair *p, const xres_pair_decision *dc);
+
+static void drive(xres_daemon *d, xres_pair *p)
+{
+    xres_pair_obs obs;
+    unsigned n;
+    int rc = XRES_FO_IDLE;
+
+    for (int pass = 0; pass < DRIVE_PASSES && p->fo.kind != XRES_FO_NONE;
+         pass++) {
+        xres_daemon_refresh(d);
+        read_obs(d, p, &obs);
+        n = 0;
+        rc = xres_pair_drive(d->be, p, &d->host, &obs, pair_exec, d, &n,
+                             NULL, NULL);
+        if (rc < 0 || rc == XRES_FO_FINISHED || n == 0) break;
+    }
+    if (rc == XRES_FO_FINISHED) {
+        const xres_pair_logent *e = p->nlog ? &p->log[p->nlog - 1] : NULL;
+        cleanup_requests(d, p);
+        if (e)
+            XLOG_INFO("pair %s: %s failover done in %" PRIu64 " ms: %" PRIu64
+                      " MiB to standby dom%" PRIu32 ", %" PRIu64 " MiB back"
+                      " to the host, %" PRIu64 " MiB from the reserve%s",
+                      p->name, xres_fo_kind_name(e->kind),
+                      e->ended_ms - e->started_ms, e->bound_kb / 1024,
+                      p->standby, e->return_kb / 1024, e->reserve_kb / 1024,
+                      e->failed_mask ? "; some apps did not start" : "");
+        /* The active may have died while an app failover ran (its event
+         * found the pair busy): fail the whole domain over now. */
+        if (p->state == XRES_PAIR_NORMAL && active_lost(d, p)) {
+            xres_pair_decision dc;
+            memset(&dc, 0, sizeof(dc));
+            dc.what = XRES_PAIR_DO_DOMAIN_FAILOVER;
+            snprintf(dc.why, sizeof(dc.why), "active dom%" PRIu32 " lost "
+                     "during the app failover", p->active);
+            handle(d, p, &dc);
+        }
+    }
+}
+
+static int begin(xres_daemon *d, xres_pair *p, xres_fo_kind kind,
+                 const char *app, const char *why, char *err, size_t errlen)
+{
+    int rc;
+
+    rc = reserve_seqs(d, p, XRES_PAIR_SEQ_SPAN);
+    if (rc) {
+        snprintf(err, errlen, "pair %s: cannot reserve request numbers: %s",
+                 p->name, strerror(-rc));
+        return rc;
+    }
+    rc = xres_pair_fo_begin(p, kind, app, why, &d->host, PP(d)->reserve_kb,
+                            err, errlen);
+    if (rc) return rc;
+    XLOG_WARN("pair %s: %s failover%s%s: %s", p->name,
+              xres_fo_kind_name(p->fo.kind), app ? " of " : "",
+              app ? app : "", why);
+    save(d, p);
+    drive(d, p);
+    return 0;
+}
+
+static void handle(xres_daemon *d, xres_pair *p, const xres_pair_decision *dc)
+{
+    xres_pair_area *ar = dc->app[0] ? xres_pair_area_find(p, dc->app) : NULL;
+    xres_actions acts;
+    char err[256] = "";
+    int rc;
+
+    switch (dc->what) {
+    case XRES_PAIR_DO_NOTHING:
+        return;
+    case XRES_PAIR_DO_DOMAIN_FAILOVER:
+        rc = begin(d, p, XRES_FO_DOMAIN, NULL, dc->why, err, sizeof(err));
+        break;
+    case XRES_PAIR_DO_APP_FAILOVER:
+    case XRES_PAIR_DO_RESERVE_FAILOVER:
+        if (ar) ar->fault_seq = dc->fault_seq;
+        rc = begin(d, p, dc->what == XRES_PAIR_DO_APP_FAILOVER
+                   ? XRES_FO_APP : XRES_FO_APP_RESERVE, dc->app, dc->why,
+                   err, sizeof(err));
+        if (rc) save(d, p);
+        break;
+    case XRES_PAIR_DO_RESTART:
+        xres_actions_init(&acts);
+        rc = reserve_seqs(d, p, 1);
+        if (!rc) rc = xres_pair_restart(p, dc->app, dc->fault_seq, &acts);
+        for (size_t i = 0; !rc && i < acts.n; i++) {
+            rc = pair_exec(d, &acts.v[i]);
+            if (!rc && acts.v[i].kind == XRES_ACT_AGENT_REQUEST)
+                loose_add(d, acts.v[i].domid, acts.v[i].u.req.seq);
+        }
+        xres_actions_dispose(&acts);
+        XLOG_INFO("pair %s: %s", p->name, dc->why);
+        save(d, p);
+        if (rc) snprintf(err, sizeof(err), "restart of %s: %s", dc->app,
+                         strerror(-rc));
+        break;
+    case XRES_PAIR_DO_IGNORE_FAULT:
+        if (ar) ar->fault_seq = dc->fault_seq;
+        XLOG_WARN("pair %s: %s", p->name, dc->why);
+        save(d, p);
+        return;
+    case XRES_PAIR_DO_DEGRADE:
+        if (p->state != XRES_PAIR_FAILING) p->state = XRES_PAIR_DEGRADED;
+        XLOG_ERR("pair %s: %s: the pair has no standby now", p->name,
+                 dc->why);
+        save(d, p);
+        return;
+    default:
+        return;
+    }
+    if (rc) XLOG_ERR("pair %s: %s", p->name, err[0] ? err : strerror(-rc));
+}
+
+/* The agent says which declared apps run on the active: the table
+ * follows (carve, extension, give back). */
+static void sync_apps(xres_daemon *d, xres_pair *p, const xres_pair_obs *obs)
+{
+    bool changed = false;
+
+    if (p->state != XRES_PAIR_NORMAL || p->fo.kind != XRES_FO_NONE) return;
+    for (size_t i = 0; i < obs->active.napps; i++) {
+        const xres_pair_app_obs *o = &obs->active.apps[i];
+        xres_pair_area *ar = xres_pair_area_find(p, o->name);
+        xres_actions acts;
+        char why[256] = "";
+        int rc = 0;
+
+        xres_actions_init(&acts);
+        if (o->running && (!ar || (ar->owner == XRES_OWNER_ACTIVE &&
+                                   !ar->running))) {
+            rc = xres_pair_app_started(p, &d->host, o->name,
+                                       PP(d)->reserve_kb, &acts, why,
+                                       sizeof(why));
+            /* Retried on every report (the pool may grow): a guest can
+             * provoke this, so the message is rate-limited. */
+            if (rc && xres_ratelimit_ok(&PP(d)->rl_guest, xres_monotonic_ms()))
+                XLOG_WARN("pair %s: %s", p->name, why);
+            else if (!rc)
+                changed = true;
+        } else if (!o->running && !o->fault_level && ar &&
+                   ar->owner == XRES_OWNER_ACTIVE && ar->running) {
+            rc = xres_pair_app_stopped(p, o->name, &acts);
+            if (!rc) changed = true;
+        }
+        for (size_t k = 0; k < acts.n; k++)
+            pair_exec(d, &acts.v[k]);
+        xres_actions_dispose(&acts);
+    }
+    if (changed) save(d, p);
+}
+
+static void look(xres_daemon *d, xres_pair *p)
+{
+    xres_pair_obs obs;
+    xres_pair_decision dc;
+
+    if (xres_pair_refill(p, &d->host)) {
+        XLOG_INFO("pair %s: reserve refilled: the old active released its "
+                  "memory", p->name);
+        save(d, p);
+    }
+    if (p->fo.kind != XRES_FO_NONE) {
+        drive(d, p);
+        return;
+    }
+    read_obs(d, p, &obs);
+    sync_apps(d, p, &obs);
+    xres_pair_check(p, &d->host, &obs, &dc);
+    handle(d, p, &dc);
+}
+
+/*----- hooks -----*/
+
+static int add_pair(xres_daemon *d, xres_pair *p)
+{
+    pair_priv *pp = PP(d);
+
+    if (pp->n == PAIRS_MAX) return -ENOSPC;
+    pp->v[pp->n++] = p;
+    watch_acks(d, p->active, true);
+    watch_acks(d, p->standby, true);
+    return 0;
+}
+
+static int pair_init(xres_daemon *d)
+{
+    pair_priv *pp = calloc(1, sizeof(*pp));
+    char **names = NULL, err[256] = "";
+    unsigned n = 0;
+    int rc;
+
+    if (!pp) return -ENOMEM;
+    d->priv.pair = pp;
+    xres_ratelimit_init(&pp->rl_guest, 5, 0.1);
+    rc = read_config(&d->cfg, &pp->reserve_kb, &pp->defaults, err,
+                     sizeof(err));
+    if (rc) {
+        XLOG_ERR("%s", err);
+        return rc;
+    }
+    rc = xres_pair_store_list(d->be, &names, &n);
+    if (rc) {
+        XLOG_ERR("cannot list stored pairs: %s", strerror(-rc));
+        return rc;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        xres_pair *p = calloc(1, sizeof(*p));
+        if (!p) { rc = -ENOMEM; break; }
+        rc = xres_pair_store_load(d->be, names[i], p);
+        if (rc) {
+            XLOG_ERR("pair %s: stored state unreadable (%s); left alone",
+                     names[i], strerror(-rc));
+            free(p);
+            rc = 0;
+            continue;
+        }
+        if (add_pair(d, p)) {
+            XLOG_ERR("pair %s: too many pairs", p->name);
+            free(p);
+            continue;
+        }
+        if (p->fo.kind != XRES_FO_NONE) {
+            XLOG_WARN("pair %s: resuming the %s failover at step %s",
+                      p->name, xres_fo_kind_name(p->fo.kind),
+                      p->fo.pos < p->fo.nsteps
+                      ? xres_fo_step_name(p->fo.steps[p->fo.pos]) : "end");
+            drive(d, p);
+        } else if (p->state == XRES_PAIR_NORMAL) {
+            const xres_domain *a = xres_host_find(&d->host, p->active);
+            xres_pair_decision dc;
+            memset(&dc, 0, sizeof(dc));
+            if (active_lost(d, p)) {
+                dc.what = XRES_PAIR_DO_DOMAIN_FAILOVER;
+                snprintf(dc.why, sizeof(dc.why), "active dom%" PRIu32
+                         " %s while xresd was not running", p->active,
+                         a ? "shut down" : "gone");
+                handle(d, p, &dc);
+            }
+        }
+    }
+    xres_pair_store_free_names(names, n);
+    XLOG_INFO("pairs: %zu loaded, reserve %" PRIu64 " MiB", pp->n,
+              pp->reserve_kb / 1024);
+    return rc;
+}
+
+static void pair_dispose(xres_daemon *d)
+{
+    pair_priv *pp = PP(d);
+
+    if (!pp) return;
+    for (size_t i = 0; i < pp->n; i++) free(pp->v[i]);
+    free(pp);
+    d->priv.pair = NULL;
+}
+
+static void pair_tick(xres_daemon *d)
+{
+    pair_priv *pp = PP(d);
+
+    for (size_t i = 0; pp && i < pp->n; i++) look(d, pp->v[i]);
+    if (pp) sweep_requests(d);
+}
+
+static void pair_on_report(xres_daemon *d, uint32_t domid)
+{
+    xres_pair *p = pair_of_domain(d, domid);
+
+    if (p) look(d, p);
+}
+
+/* Is path an ack, under domid's data/xres/ack, that the failover of p
+ * waits for?  A guest rewriting other keys there wakes nothing. */
+static bool awaited_ack(const char *path, uint32_t domid, const xres_pair *p)
+{
+    char dir[XRES_SCHEMA_PATH_MAX];
+    uint64_t seq;
+    size_t n;
+
+    if (!p->fo.seq0) return false;
+    if (xres_schema_path(dir, sizeof(dir), XS_REPORT_ACK_DIR, domid, NULL))
+        return false;
+    n = strlen(dir);
+    if (strncmp(path, dir, n) || path[n] != '/') return false;
+    if (xres_schema_parse_seq(path + n + 1, strlen(path + n + 1), &seq))
+        return false;
+    return seq >= p->fo.seq0 && seq < p->fo.seq0 + XRES_PAIR_SEQ_SPAN;
+}
+
+static void pair_on_event(xres_daemon *d, const xres_event *ev)
+{
+    pair_priv *pp = PP(d);
+
+    if (!pp) return;
+    if (ev->kind == XRES_EV_WATCH) {
+        /* An ack under one of our domains' data/xres/ack: drive the
+         * failovers that wait for one. */
+        for (size_t i = 0; i < pp->n; i++) {
+            xres_pair *p = pp->v[i];
+            if (p->fo.kind == XRES_FO_NONE) continue;
+            if (awaited_ack(ev->path, p->active, p) ||
+                awaited_ack(ev->path, p->standby, p))
+                drive(d, p);
+        }
+        return;
+    }
+    for (size_t i = 0; i < pp->n; i++) {
+        xres_pair *p = pp->v[i];
+        xres_pair_decision dc;
+
+        xres_pair_on_domain_event(p, ev->domid,
+                                  ev->kind == XRES_EV_DOMAIN_DEATH,
+                                  ev->reason, &dc);
+        handle(d, p, &dc);
+        if (p->fo.kind != XRES_FO_NONE && p->fo.act_domid == ev->domid)
+            drive(d, p);
+    }
+}
+
+/*----- commands -----*/
+
+static const xres_domain *req_domain(xres_daemon *d, yajl_val req,
+                                     const char *key, yajl_gen out)
+{
+    const char *s = xres_json_get_str(req, key);
+    const xres_domain *dom;
+
+    if (!s) {
+        xres_ipc_reply_error(out, "missing \"%s\"", key);
+        return NULL;
+    }
+    dom = xres_daemon_find_domain(d, s);
+    if (!dom) xres_ipc_reply_error(out, "no domain `%s'", s);
+    return dom;
+}
+
+/* The standby keeps its hot-standby apps installed but stopped until a
+ * failover starts them: ask its agent to stop each (no wait). */
+static void hold_standby_apps(xres_daemon *d, xres_pair *p)
+{
+    unsigned nhot = 0;
+
+    for (size_t i = 0; i < p->napps; i++) nhot += p->apps[i].hot;
+    if (!nhot || reserve_seqs(d, p, nhot)) return;
+    for (size_t i = 0; i < p->napps; i++) {
+        xres_action act;
+        if (!p->apps[i].hot) continue;
+        memset(&act, 0, sizeof(act));
+        act.kind = XRES_ACT_AGENT_REQUEST;
+        act.domid = p->standby;
+        snprintf(act.u.req.op, sizeof(act.u.req.op), "stop");
+        snprintf(act.u.req.arg, sizeof(act.u.req.arg), "%s", p->apps[i].name);
+        act.u.req.seq = p->next_seq++;
+        if (send_request(d, &act))
+            XLOG_WARN("pair %s: cannot ask standby dom%" PRIu32 " to hold "
+                      "%s stopped", p->name, p->standby, p->apps[i].name);
+        else
+            loose_add(d, act.domid, act.u.req.seq);
+    }
+    save(d, p);
+}
+
+/* Requests sent outside a failover (restarts, holds) are removed once
+ * their ack is there; the agent then drops the ack.  Only the requests
+ * this subsystem sent: other subsystems' are theirs to remove. */
+static void loose_add(xres_daemon *d, uint32_t domid, uint64_t seq)
+{
+    pair_priv *pp = PP(d);
+
+    if (pp->nloose == LOOSE_MAX) {
+        memmove(&pp->loose[0], &pp->loose[1],
+                (LOOSE_MAX - 1) * sizeof(pp->loose[0]));
+        pp->nloose--;
+    }
+    pp->loose[pp->nloose].domid = domid;
+    pp->loose[pp->nloose].seq = seq;
+    pp->nloose++;
+}
+
+static void sweep_requests(xres_daemon *d)
+{
+    pair_priv *pp = PP(d);
+    size_t k = 0;
+
+    for (size_t i = 0; i < pp->nloose; i++) {
+        char seq[32], *v = NULL;
+        bool gone = !xres_host_find(&d->host, pp->loose[i].domid);
+
+        snprintf(seq, sizeof(seq), "%" PRIu64, pp->loose[i].seq);
+        if (!gone && !xs_get(d, XS_REPORT_ACK, pp->loose[i].domid, seq, &v,
+                             NULL)) {
+            free(v);
+            xs_del(d, XS_REQ_ITEM, pp->loose[i].domid, seq);
+            gone = true;
+        }
+        if (!gone) pp->loose[k++] = pp->loose[i];
+    }
+    pp->nloose = k;
+}
+
+static int cmd_create(xres_daemon *d, yajl_val req, yajl_gen out)
+{
+    const char *name = xres_json_get_str(req, "name");
+    yajl_val apps = xres_json_get(req, "apps");
+    xres_pair_app av[XRES_PAIR_APPS_MAX];
+    const xres_domain *a, *s;
+    xres_pair_cfg cfg = PP(d)->defaults;
+    xres_pair *p;
+    char why[320] = "";
+    size_t napps = 0;
+    int rc;
+
+    if (!name) { xres_ipc_reply_error(out, "missing \"name\""); return 0; }
+    if (find_pair(d, name)) {
+        xres_ipc_reply_error(out, "pair %s exists already", name);
+        return 0;
+    }
+    xres_daemon_refresh(d);
+    if (!(a = req_domain(d, req, "active", out))) return 0;
+    if (!(s = req_domain(d, req, "standby", out))) return 0;
+    if (pair_of_domain(d, a->domid) || pair_of_domain(d, s->domid)) {
+        xres_ipc_reply_error(out, "%s is already in a pair",
+                             pair_of_domain(d, a->domid) ? a->name : s->name);
+        return 0;
+    }
+    if (apps && !YAJL_IS_ARRAY(apps)) {
+        xres_ipc_reply_error(out, "\"apps\" must be an array");
+        return 0;
+    }
+    for (size_t i = 0; apps && i < apps->u.array.len; i++) {
+        yajl_val o = apps->u.array.values[i];
+        const char *an = xres_json_get_str(o, "name");
+        uint64_t kb;
+
+        if (napps == XRES_PAIR_APPS_MAX) {
+            xres_ipc_reply_error(out, "at most %d apps per pair",
+                                 XRES_PAIR_APPS_MAX);
+            return 0;
+        }
+        if (!an || !xres_schema_check_name(an, strlen(an))) {
+            xres_ipc_reply_error(out, "bad app name `%s': use [a-z][a-z0-9_]*"
+                                 ", at most 31 characters", an ? an : "");
+            return 0;
+        }
+        if (xres_json_get_u64(o, "size_kb", &kb) || !kb) {
+            xres_ipc_reply_error(out, "app %s: missing or bad size", an);
+            return 0;
+        }
+        snprintf(av[napps].name, sizeof(av[napps].name), "%s", an);
+        av[napps].size_kb = kb;
+        av[napps].hot = xres_json_get_bool(o, "hot", false);
+        napps++;
+    }
+    cfg.preserve = xres_json_get_bool(req, "preserve", false);
+    p = calloc(1, sizeof(*p));
+    if (!p) return -ENOMEM;
+    rc = xres_pair_create(p, name, &d->host, a->domid, s->domid, av, napps,
+                          &cfg, PP(d)->reserve_kb, why, sizeof(why));
+    if (rc) {
+        xres_ipc_reply_error(out, "pair-create %s: %s", name, why);
+        free(p);
+        return 0;
+    }
+    rc = xres_pair_store_save_config(d->be, p);
+    if (!rc) rc = xres_pair_store_save_state(d->be, p);
+    if (!rc) rc = add_pair(d, p);
+    if (rc) {
+        xres_pair_store_delete(d->be, name);
+        xres_ipc_reply_error(out, "pair-create %s: cannot store it: %s",
+                             name, strerror(-rc));
+        free(p);
+        return 0;
+    }
+    hold_standby_apps(d, p);
+    XLOG_INFO("pair %s created: active %s (dom%" PRIu32 "), standby %s "
+              "(dom%" PRIu32 "), %zu apps", name, a->name, a->domid, s->name,
+              s->domid, napps);
+    /* Apps the agent already reports running go into the table now. */
+    look(d, p);
+    xres_ipc_reply_ok_begin(out);
+    xres_json_kv_str(out, "name", name);
+    yajl_gen_map_close(out);
+    return 0;
+}
+
+static void json_pair(xres_daemon *d, const xres_pair *p, yajl_gen g,
+                      bool full)
+{
+    const xres_pair_fo *fo = &p->fo;
+
+    (void)d;
+    yajl_gen_map_open(g);
+    xres_json_kv_str(g, "name", p->name);
+    xres_json_kv_u64(g, "active", p->active);
+    xres_json_kv_str(g, "active_name", p->active_name);
+    xres_json_kv_u64(g, "standby", p->standby);
+    xres_json_kv_str(g, "standby_name", p->standby_name);
+    xres_json_kv_str(g, "state", xres_pair_state_name(p->state));
+    xres_json_kv_u64(g, "reserve_lent_kb", p->debt_kb);
+    if (fo->kind == XRES_FO_NONE) {
+        xres_json_kv_null(g, "failover");
+    } else {
+        xres_json_str(g, "failover");
+        yajl_gen_map_open(g);
+        xres_json_kv_str(g, "kind", xres_fo_kind_name(fo->kind));
+        xres_json_kv_str(g, "app", fo->app);
+        xres_json_kv_str(g, "step", fo->pos < fo->nsteps
+                         ? xres_fo_step_name(fo->steps[fo->pos]) : "end");
+        xres_json_kv_u64(g, "step_index", fo->pos);
+        xres_json_kv_u64(g, "steps", fo->nsteps);
+        xres_json_kv_str(g, "why", fo->why);
+        yajl_gen_map_close(g);
+    }
+    if (full) {
+        xres_json_str(g, "areas");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < p->nareas; i++) {
+            const xres_pair_area *a = &p->areas[i];
+            yajl_gen_map_open(g);
+            xres_json_kv_str(g, "name", a->name);
+            xres_json_kv_u64(g, "size_kb", a->size_kb);
+            xres_json_kv_str(g, "owner", xres_pair_owner_name(a->owner));
+            xres_json_kv_str(g, "dest", xres_pair_dest_name(a->dest));
+            xres_json_kv_str(g, "kind", xres_pair_area_kind_name(a->kind));
+            xres_json_kv_bool(g, "running", a->running);
+            xres_json_kv_u64(g, "restarts", a->restarts);
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+        xres_json_str(g, "apps");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < p->napps; i++) {
+            yajl_gen_map_open(g);
+            xres_json_kv_str(g, "name", p->apps[i].name);
+            xres_json_kv_u64(g, "size_kb", p->apps[i].size_kb);
+            xres_json_kv_bool(g, "hot", p->apps[i].hot);
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+        xres_json_str(g, "log");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < p->nlog; i++) {
+            const xres_pair_logent *e = &p->log[i];
+            yajl_gen_map_open(g);
+            xres_json_kv_u64(g, "started_ms", e->started_ms);
+            xres_json_kv_u64(g, "duration_ms", e->ended_ms - e->started_ms);
+            xres_json_kv_str(g, "kind", xres_fo_kind_name(e->kind));
+            xres_json_kv_str(g, "app", e->app);
+            xres_json_kv_str(g, "why", e->why);
+            xres_json_kv_u64(g, "to_standby_kb", e->bound_kb);
+            xres_json_kv_u64(g, "to_host_kb", e->return_kb);
+            xres_json_kv_u64(g, "from_reserve_kb", e->reserve_kb);
+            xres_json_kv_bool(g, "apps_failed", e->failed_mask != 0);
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+    }
+    yajl_gen_map_close(g);
+}
+
+static xres_pair *req_pair(xres_daemon *d, yajl_val req, yajl_gen out)
+{
+    const char *name = xres_json_get_str(req, "name");
+    xres_pair *p;
+
+    if (!name) { xres_ipc_reply_error(out, "missing \"name\""); return NULL; }
+    p = find_pair(d, name);
+    if (!p) xres_ipc_reply_error(out, "no pair `%s'", name);
+    return p;
+}
+
+static int pair_command(xres_daemon *d, const char *cmd, yajl_val req,
+                        yajl_gen out)
+{
+    pair_priv *pp = PP(d);
+    xres_pair *p;
+    char err[320] = "";
+    int rc;
+
+    if (!strcmp(cmd, "pair-create")) return cmd_create(d, req, out);
+
+    if (!strcmp(cmd, "pair-list")) {
+        xres_ipc_reply_ok_begin(out);
+        xres_json_kv_u64(out, "reserve_kb", pp->reserve_kb);
+        xres_json_str(out, "pairs");
+        yajl_gen_array_open(out);
+        for (size_t i = 0; i < pp->n; i++) json_pair(d, pp->v[i], out, false);
+        yajl_gen_array_close(out);
+        yajl_gen_map_close(out);
+        return 0;
+    }
+    if (!strcmp(cmd, "pair-show")) {
+        if (!(p = req_pair(d, req, out))) return 0;
+        xres_ipc_reply_ok_begin(out);
+        xres_json_str(out, "pair");
+        json_pair(d, p, out, true);
+        yajl_gen_map_close(out);
+        return 0;
+    }
+    if (!strcmp(cmd, "failover")) {
+        const char *app = xres_json_get_str(req, "app");
+        if (!(p = req_pair(d, req, out))) return 0;
+        xres_daemon_refresh(d);
+        rc = begin(d, p, app ? XRES_FO_APP : XRES_FO_DOMAIN, app,
+                   "asked by the operator", err, sizeof(err));
+        if (rc) {
+            xres_ipc_reply_error(out, "failover %s: %s", p->name,
+                                 err[0] ? err : strerror(-rc));
+            return 0;
+        }
+        xres_ipc_reply_ok_begin(out);
+        xres_json_kv_str(out, "state", xres_pair_state_name(p->state));
+        xres_json_kv_str(out, "step", p->fo.kind == XRES_FO_NONE ? "done"
+                         : xres_fo_step_name(p->fo.steps[p->fo.pos]));
+        yajl_gen_map_close(out);
+        return 0;
+    }
+    if (!strcmp(cmd, "failback")) {
+        const xres_domain *ns;
+        uint32_t old_active, old_standby;
+        if (!(p = req_pair(d, req, out))) return 0;
+        xres_daemon_refresh(d);
+        if (!(ns = req_domain(d, req, "standby", out))) return 0;
+        if (pair_of_domain(d, ns->domid) &&
+            pair_of_domain(d, ns->domid) != p) {
+            xres_ipc_reply_error(out, "%s is already in a pair", ns->name);
+            return 0;
+        }
+        old_active = p->active;
+        old_standby = p->standby;
+        rc = xres_pair_failback(p, &d->host, ns->domid, pp->reserve_kb, err,
+                                sizeof(err));
+        if (rc) {
+            xres_ipc_reply_error(out, "failback %s: %s", p->name, err);
+            return 0;
+        }
+        save(d, p);
+        watch_acks(d, old_active, false);
+        watch_acks(d, ns->domid, true);
+        hold_standby_apps(d, p);
+        XLOG_INFO("pair %s: failback: dom%" PRIu32 " is the active, dom%"
+                  PRIu32 " the new standby", p->name, old_standby,
+                  ns->domid);
+        xres_ipc_reply_ok_begin(out);
+        xres_json_kv_u64(out, "active", p->active);
+        xres_json_kv_u64(out, "standby", p->standby);
+        yajl_gen_map_close(out);
+        return 0;
+    }
+    if (!strcmp(cmd, "pair-delete")) {
+        if (!(p = req_pair(d, req, out))) return 0;
+        if (p->fo.kind != XRES_FO_NONE) {
+            xres_ipc_reply_error(out, "pair %s: a failover is running "
+                                 "(step %s); delete it afterwards", p->name,
+                                 xres_fo_step_name(p->fo.steps[p->fo.pos]));
+            return 0;
+        }
+        rc = xres_pair_store_delete(d->be, p->name);
+        if (rc && rc != -ENOENT) {
+            xres_ipc_reply_error(out, "pair %s: cannot remove its state: %s",
+                                 p->name, strerror(-rc));
+            return 0;
+        }
+        watch_acks(d, p->active, false);
+        watch_acks(d, p->standby, false);
+        XLOG_INFO("pair %s deleted", p->name);
+        for (size_t i = 0; i < pp->n; i++)
+            if (pp->v[i] == p) {
+                pp->v[i] = pp->v[--pp->n];
+                break;
+            }
+        free(p);
+        xres_ipc_reply_ok_begin(out);
+        yajl_gen_map_close(out);
+        return 0;
+    }
+    return -ENOSYS;
+}
+
+static void pair_fill(xres_daemon *d, const xres_domain *dom, yajl_gen out)
+{
+    xres_pair *p = PP(d) ? pair_of_domain(d, dom->domid) : NULL;
+
+    if (!p) return;
+    xres_json_kv_str(out, "pair", p->name);
+    xres_json_kv_str(out, "pair_role",
+                     p->active == dom->domid ? "active" : "standby");
+}
+
+const xres_subsys xres_subsys_pair = {
+    .name = "pair",
+    .init = pair_init,
+    .dispose = pair_dispose,
+    .check_config = pair_check_config,
+    .reload = pair_reload,
+    .tick = pair_tick,
+    .on_report = pair_on_report,
+    .on_event = pair_on_event,
+    .command = pair_command,
+    .fill_domain_json = pair_fill,
+};

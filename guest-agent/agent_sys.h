@@ -1,0 +1,52 @@
+/*
+ * guest-agent/agent_sys.h: what the agent reads from and does to the
+ * guest: /proc and /sys figures, commands with a time limit, pid files,
+ * dropping caches and bringing memory online.
+ */
+#ifndef XRES_AGENT_SYS_H
+#define XRES_AGENT_SYS_H
+
+#include "agent.h"
+
+/* Where the agent looks; tests point these elsewhere. */
+typedef struct {
+    const char *meminfo;        /* /proc/meminfo */
+    const char *stat;           /* /proc/stat */
+    const char *balloon_cur;    /* .../xen_memory0/info/current_kb */
+    const char *balloon_target; /* .../xen_memory0/target_kb */
+    const char *drop_caches;    /* /proc/sys/vm/drop_caches */
+    const char *memory_dir;     /* /sys/devices/system/memory */
+} xres_agent_paths;
+
+extern const xres_agent_paths xres_agent_default_paths;
+
+/* Reads up to len-1 bytes of a small file; 0 or -errno. */
+int xres_agent_read_file(const char *path, char *buf, size_t len);
+/* Reads one decimal number from a file. */
+int xres_agent_read_u64(const char *path, uint64_t *v);
+
+/* Fills the memory and balloon figures (balloon 0 if there is no driver)
+ * and the CPU share against *cpu, which it updates. */
+int xres_agent_sample_read(const xres_agent_paths *p, xres_agent_sample *s,
+                           xres_cpu_times *cpu);
+
+/* Runs /bin/sh -c cmd with stdin/stdout on /dev/null, waits at most
+ * timeout_s; returns the exit status (0..255), 128+signal, or -ETIMEDOUT
+ * (the command was killed) or another -errno. */
+int xres_agent_run(const char *cmd, unsigned timeout_s);
+/* True if the pid file names a live process (not a zombie). */
+bool xres_agent_pidfile_alive(const char *path);
+
+int xres_agent_drop_caches(const xres_agent_paths *p);
+/* Writes "online" to every memoryN/state that says "offline"; *onlined,
+ * *failed count the blocks.  0, or -ENOENT when there is no memory
+ * hotplug directory. */
+int xres_agent_online_memory(const xres_agent_paths *p, unsigned *onlined,
+                             unsigned *failed);
+
+/* Once start-up is over: returns the heap's free memory to the kernel
+ * and drops the mappings of the program's code pages, so that only what
+ * the main loop touches is mapped again (see agent_sys.c). */
+void xres_agent_trim(void);
+
+#endif

@@ -1,0 +1,222 @@
+#!/bin/sh
+# tests/system/30-agent.sh: xres-agent in a real guest, and xresd's side of
+# it.  (1) a guest that touches 64 MiB shows mem-used up by 64 MiB +- 8 MiB
+# and down again once freed; (2) an application that is killed goes to
+# fault level 1, is restarted and returns to 0, one that cannot start
+# reaches level 2, and notify sets a level; requests from dom0 are carried
+# out and acked with their sequence number; (3) a guest that writes garbage,
+# oversize values and a burst of 10,000 writes into its data/xres keys
+# leaves xresd up, logging the rejection and serving `xres list` for every
+# domain; (4) a guest cannot write the request directory dom0 made for it.
+# The guests' agent.conf is tests/xenbed/guest/agent.conf.
+# shellcheck shell=dash
+# shellcheck disable=SC2016 # commands for the guest are quoted on purpose
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+FLOOD=${XB_AGENT_FLOOD:-10000}
+
+xb_create_guest a1 256 512 || exit 1
+xb_create_guest a2 192 384 || exit 1
+D=$(domid_of a1)
+D2=$(domid_of a2)
+R=/local/domain/$D/data/xres
+
+rd() { xenstore-read "$R/$1" 2>/dev/null; }
+ge() { v=$(rd "$1") && [ "$v" -ge "$2" ]; }
+le() { v=$(rd "$1") && [ "$v" -le "$2" ]; }
+is() { [ "$(rd "$1")" = "$2" ]; }
+
+# ------------------------------------------------------------ reports
+if ! wait_for 90 xenstore-exists "$R/seq"; then
+    xb_fail "no report from the agent in a1 (domid $D) within 90 s"
+    xb_guest_exec a1 'cat /var/log/xres-agent.log' | tail -n 5
+    exit 1
+fi
+xb_pass "the agent in a1 reports under $R"
+assert_match '^[0-9]+\.[0-9]+\.[0-9]+' "$(rd version)" "version is written"
+total=$(rd mem-total)
+avail=$(rd mem-avail)
+used=$(rd mem-used)
+assert_eq $((total - avail)) "$used" "mem-used = mem-total - mem-avail"
+assert_eq "$(xs_dom "$D" memory/target)" "$(rd balloon-target)" \
+    "balloon-target is the toolstack's memory/target"
+s0=$(rd seq)
+wait_for 30 sh -c "[ \"\$(xenstore-read $R/seq)\" -gt $s0 ]" ||
+    xb_fail "seq did not move from $s0 in 30 s (heartbeat 10 s)"
+xb_pass "seq moves: $s0 -> $(rd seq)"
+
+# ------------------------------------------------------------ (1) memory
+# Settle, then the baseline.
+sleep 3
+u0=$(rd mem-used)
+xb_guest_exec a1 'memhog 64 >/tmp/memhog.out 2>&1 & echo $! >/tmp/memhog.pid' >/dev/null
+if wait_for 60 ge mem-used $((u0 + 57344)); then
+    sleep 2
+    u1=$(rd mem-used)
+    d=$((u1 - u0))
+    if [ $d -ge 57344 ] && [ $d -le 73728 ]; then
+        xb_pass "mem-used rose by $d KiB with 64 MiB touched (65536 +- 8192)"
+    else
+        xb_fail "mem-used rose by $d KiB, expected 65536 +- 8192 ($u0 -> $u1)"
+    fi
+else
+    xb_fail "mem-used did not rise by 56 MiB within 60 s (from $u0: $(rd mem-used))"
+fi
+xb_guest_exec a1 'kill $(cat /tmp/memhog.pid)' >/dev/null
+if wait_for 60 le mem-used $((u0 + 8192)); then
+    xb_pass "mem-used fell back once freed ($u0 -> $(rd mem-used))"
+else
+    xb_fail "mem-used did not fall back to $u0 + 8 MiB within 60 s: $(rd mem-used)"
+fi
+
+# ------------------------------------------------------------ (2) applications
+A=app/web
+wait_for 60 is $A/level 0 || xb_fail "web did not reach level 0: $(rd $A/level)"
+assert_eq running "$(rd $A/state)" "web runs"
+assert_eq 0 "$(rd $A/hot-standby)" "web is no hot standby"
+assert_eq 16384 "$(rd $A/memory)" "web's memory from agent.conf"
+wait_for 60 is app/broken/level 2 || xb_fail "broken did not reach level 2: $(rd app/broken/level)"
+assert_eq 2 "$(rd app/broken/level)" "an application that cannot start reaches level 2"
+assert_eq failed "$(rd app/broken/state)" "broken is failed"
+assert_eq 2 "$(rd app/broken/restarts)" "broken was restarted max_restarts (2) times"
+
+# Watch web's level from dom0 while it is killed.
+r0=$(rd $A/restarts)
+: >"$XB_TMP/levels"
+(xenstore-watch "$R/$A/level" | while read -r _p; do
+     xenstore-read "$R/$A/level" >>"$XB_TMP/levels" 2>/dev/null
+ done) &
+watcher=$!
+sleep 1
+xb_guest_exec a1 'kill $(cat /run/web.pid)' >/dev/null
+wait_for 60 sh -c "[ \"\$(xenstore-read $R/$A/restarts)\" = $((r0 + 1)) ] && [ \"\$(xenstore-read $R/$A/level)\" = 0 ]" ||
+    xb_fail "web was not restarted back to level 0 (level $(rd $A/level), restarts $(rd $A/restarts))"
+sleep 1
+kill "$watcher" 2>/dev/null
+assert_eq $((r0 + 1)) "$(rd $A/restarts)" "the agent restarted web once"
+assert_eq 0 "$(rd $A/level)" "web is back at level 0"
+assert_match '^1$' "$(grep -x 1 "$XB_TMP/levels" | head -n 1)" \
+    "web went through level 1 (levels seen: $(tr '\n' ' ' <"$XB_TMP/levels"))"
+assert_ok "web runs again" xb_guest_exec a1 'kill -0 $(cat /run/web.pid)'
+
+# The application sets its own level.
+assert_ok "notify web 3" xb_guest_exec a1 'xres-agent notify web 3'
+wait_for 30 is $A/level 3 || true
+assert_eq 3 "$(rd $A/level)" "notify 3: serious fault"
+assert_ok "notify web 0" xb_guest_exec a1 'xres-agent notify web 0'
+wait_for 30 is $A/level 0 || true
+assert_eq 0 "$(rd $A/level)" "notify 0 clears it"
+assert_fail "notify of an unknown application" xb_guest_exec a1 'xres-agent notify mail 1'
+
+# ------------------------------------------------------------ footprint
+# Figures only (bench/agent_footprint.sh measures the same way): VmRSS,
+# and utime+stime over 30 s at one report per second.
+fp() {
+    xb_guest_exec a1 'p=$(pidof xres-agent); echo $(awk "/^VmRSS:/ { print \$2 }" /proc/$p/status) $(sed "s/^.*) //" /proc/$p/stat | awk "{ print \$12 + \$13 }") $(cut -d" " -f1 /proc/uptime)'
+}
+# shellcheck disable=SC2046 # split into the three figures
+set -- $(fp)
+rss0=$1 tk0=$2 up0=$3
+sleep 30
+# shellcheck disable=SC2046 # split into the three figures
+set -- $(fp)
+xb_say "XB-INFO agent_rss_kb $rss0 $1"
+xb_say "XB-INFO agent_cpu_pct $(awk -v a="$tk0" -v b="$2" -v t0="$up0" -v t1="$3" 'BEGIN { printf "%.3f", (b - a) / 100 * 100 / (t1 - t0) }') over $(awk -v t0="$up0" -v t1="$3" 'BEGIN { printf "%.0f", t1 - t0 }') s"
+
+# ------------------------------------------------------------ xresd
+xresd_start || exit 1
+Q=/local/domain/$D/xres
+if ! wait_for 30 xenstore-exists "$Q/request"; then
+    xb_fail "xresd did not create $Q/request"
+fi
+
+# ------------------------------------------------------------ (4) request directory
+assert_fail "guest cannot create a request" \
+    xb_guest_exec a1 "xenstore-write $Q/request/999 'stop web'"
+assert_fail "guest cannot create a request (relative path)" \
+    xb_guest_exec a1 "xenstore-write xres/request/999 'stop web'"
+assert_fail "guest cannot write the sequence number" \
+    xb_guest_exec a1 "xenstore-write xres/seq 1000"
+assert_fail "guest cannot remove the request directory" \
+    xb_guest_exec a1 "xenstore-rm xres/request"
+assert_fail "guest cannot add keys beside it" \
+    xb_guest_exec a1 "xenstore-write xres/evil 1"
+assert_fail "guest cannot change its permissions" \
+    xb_guest_exec a1 "xenstore-chmod xres/request b$D"
+assert_ok "guest can read it" xb_guest_exec a1 "xenstore-read xres/seq"
+assert_fail "no request 999 appeared" xenstore-exists "$Q/request/999"
+assert_eq "n0 r$D" "$(xenstore-ls -p "$Q" 2>/dev/null | awk '$1 == "request" { sub(/.*\(/, ""); sub(/\).*/, ""); print }' | tr ',' ' ')" \
+    "request directory: owner dom0, guest read-only"
+
+# Requests, as xresd sends them: the next number, then the request.
+req() {
+    local n
+    n=$(($(xenstore-read "$Q/seq") + 1))
+    xenstore-write "$Q/seq" "$n" "$Q/request/$n" "$1"
+    echo "$n"
+}
+ack_of() {
+    wait_for 30 xenstore-exists "$R/ack/$1" || return 1
+    xenstore-read "$R/ack/$1"
+}
+n=$(req "stop web")
+assert_eq "ok stopped web" "$(ack_of "$n")" "stop web is acked with its sequence number ($n)"
+wait_for 30 is $A/state stopped || true
+assert_eq stopped "$(rd $A/state)" "web is stopped"
+n=$(req "start web")
+assert_eq "ok started web" "$(ack_of "$n")" "start web acked ($n)"
+wait_for 30 is $A/state running || true
+assert_eq running "$(rd $A/state)" "web runs again"
+lv=$(rd $A/level)
+n=$(req "frobnicate everything")
+assert_match '^error unknown request' "$(ack_of "$n")" "an unknown request is acked with an error ($n)"
+n=$(req "stop mail")
+assert_eq "error no application mail in agent.conf" "$(ack_of "$n")" "stop of an unknown application ($n)"
+assert_eq "$lv" "$(rd $A/level)" "bad requests changed nothing"
+n=$(req "engage")
+assert_match '^ok ' "$(ack_of "$n")" "engage is acked ($n)"
+tgt=$(xs_dom "$D" memory/target)
+n=$(req "release $tgt drop-caches")
+assert_match '^ok balloon at [0-9]+ KiB$' "$(ack_of "$n")" "release to the current target is acked ($n)"
+
+# ------------------------------------------------------------ (3) a hostile guest
+# Stop the agent so its own writes do not hide the garbage.
+xb_guest_exec a1 'kill $(pidof xres-agent)' >/dev/null
+wait_for 30 sh -c "! xenstore-exists $R/seq" || xb_fail "the agent did not remove seq on SIGTERM"
+assert_ok "guest writes garbage" xb_guest_exec a1 \
+    "xenstore-write data/xres/mem-total 12abc data/xres/cpu-pct 999 data/xres/version 'x y' data/xres/seq 7"
+assert_ok "guest writes an oversize value" xb_guest_exec a1 \
+    "xenstore-write data/xres/mem-used \$(head -c 1500 /dev/zero | tr '\\0' 9)"
+wait_for 30 grep -q "dom$D: agent report rejected" "$XB_TMP/xresd.log" ||
+    xb_fail "xresd logged no rejection for dom$D"
+assert_match "dom$D: agent report rejected" "$(grep "dom$D: agent report rejected" "$XB_TMP/xresd.log" | head -n 1)" \
+    "xresd logs the rejection, naming the domain"
+assert_ok "guest floods data/xres with $FLOOD writes" xb_guest_exec a1 \
+    "appsim --xs-flood $FLOOD"
+assert_ok "xresd is still running" sh -c "kill -0 $(xresd_pid)"
+out=$XB_TMP/agent-list.txt
+rc=0
+xres list >"$out" 2>&1 || rc=$?
+assert_eq 0 "$rc" "xres list still answers"
+assert_eq "$(xb_domains | awk '{ print $1 }' | tr '\n' ' ')" \
+    "$(awk 'NR > 1 { print $2 }' "$out" | tr '\n' ' ')" "xres list shows every domain"
+assert_eq "-" "$(awk -v id="$D" 'NR > 1 && $2 == id { print $8 }' "$out")" \
+    "a1 counts as not reporting: Used is -"
+assert_match '^[0-9]+$' "$(awk -v id="$D2" 'NR > 1 && $2 == id { print $8 }' "$out")" \
+    "a2, whose agent is fine, still shows Used"
+nlog=$(grep -c "dom$D:" "$XB_TMP/xresd.log")
+if [ "$nlog" -le 20 ]; then
+    xb_pass "the log about dom$D stayed short: $nlog lines for $FLOOD writes"
+else
+    xb_fail "xresd logged $nlog lines about dom$D: not rate-limited"
+fi
+
+# The agent comes back: reporting again.
+xb_guest_exec a1 'xres-agent >/var/log/xres-agent.2.log 2>&1 </dev/null &' >/dev/null
+wait_for 60 sh -c "xres list | awk -v id=$D 'NR > 1 && \$2 == id { exit !(\$8 ~ /^[0-9]+\$/) }'" ||
+    xb_fail "a1 did not report again after the agent restarted"
+assert_match '^[0-9]+$' "$(xres list | awk -v id="$D" 'NR > 1 && $2 == id { print $8 }')" \
+    "a1 reports again: Used is a figure"
+xresd_stop
+assert_eq 0 "$?" "xresd exits 0 on SIGTERM"

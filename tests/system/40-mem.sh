@@ -1,0 +1,199 @@
+#!/bin/sh
+# tests/system/40-mem.sh: memory by demand on real Xen.
+#  1. three guests with agents: one allocates until deficient, one idles,
+#     one is in between: the hungry guest's target and memory rise, the
+#     idle guest's fall, and xresd's log shows the donor confirmed before
+#     the receiver was raised;
+#  2. `xres mem-move g1 g2 64M` moves exactly 64 MiB (xl list);
+#  3. a guest whose balloon cannot release (memhog holds its memory) is
+#     marked not-responding, its target goes back to its memory, and no
+#     memory is lost;
+#  4. kill -9 of xresd in the middle of a move, then a restart: the move is
+#     finished and every domain sits at a consistent target.
+# shellcheck shell=dash
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+xb_destroy_all_guests
+
+# Thresholds the small test guests can reach: a 256 MiB PV guest shows
+# less MemTotal than its target, so "deficient" is 70 % here.
+conf=$XB_TMP/xres-mem.conf
+cat >"$conf" <<'EOF'
+mem_high = 70
+mem_low = 40
+mem_block = "32M"
+mem_timeout_ms = 5000
+mem_retry_ms = 600000
+tick_ms = 2000
+EOF
+
+for g in g1 g2 g3; do
+    xb_create_guest $g 256 512 || exit 1
+done
+
+xresd_start -c "$conf" || exit 1
+log=$XB_TMP/xresd.log
+
+# Helpers --------------------------------------------------------------
+
+# Used memory of a guest as the agent reports it, MiB ("-" without one).
+used_of() { xres list | awk -v n="$1" '$1 == n { print $8 }'; }
+state_of() { xres list | awk -v n="$1" '$1 == n { print $10 }'; }
+target_of() { echo $(($(xs_dom "$(domid_of "$1")" memory/target) / 1024)); }
+# Sum of the guests' memory (xl list) plus Xen's free memory, MiB.
+host_sum() {
+    echo $(($(xl_mem g1) + $(xl_mem g2) + $(xl_mem g3) + \
+            $(xl info | awk -F': ' '/^free_memory/ { print $2 }')))
+}
+# check WHAT-IF-TRUE WHAT-IF-FALSE CMD...: a pass or a failure from CMD.
+check() {
+    local yes=$1 no=$2
+    shift 2
+    if "$@"; then xb_pass "$yes"; else xb_fail "$no"; fi
+}
+# |a - b| <= tol
+near() { [ $(($1 - $2)) -le "$3" ] && [ $(($2 - $1)) -le "$3" ]; }
+# Every guest's memory is at its target (within 2 MiB).
+settled() {
+    for g in g1 g2 g3; do
+        near "$(xl_mem $g)" "$(target_of $g)" 2 || return 1
+    done
+    return 0
+}
+no_moves() { ! xres mem-moves | grep -Eq ': (lowering|raising) '; }
+# Start memhog in a guest: `hog_to G pct N` brings its use to about N % of
+# its target; `hog_to G fill N` leaves only N MiB available.
+hog_to() {
+    local want
+    if [ "$2" = pct ]; then
+        want="\$(( $3 * $(target_of "$1") / 100 - (t - a) ))"
+    else
+        want="\$(( a - $3 ))"
+    fi
+    xb_guest_exec "$1" "t=\$(awk '/MemTotal/ { print int(\$2 / 1024) }' /proc/meminfo);
+        a=\$(awk '/MemAvailable/ { print int(\$2 / 1024) }' /proc/meminfo);
+        want=$want; [ \$want -gt 0 ] || want=1;
+        (memhog \$want 0 >/tmp/memhog.log 2>&1 &) ; sleep 2; cat /tmp/memhog.log"
+}
+
+wait_for 60 sh -c "[ \"\$(xres list | awk '\$1 == \"g1\" { print \$8 }')\" != - ]" ||
+    xb_fail "g1 has no agent report after 60 s"
+for g in g1 g2 g3; do
+    assert_match '^[0-9]+$' "$(used_of $g)" "$g: the agent reports used memory"
+    assert_eq ok "$(state_of $g)" "$g: balloon state ok"
+done
+
+# 1. By demand -----------------------------------------------------------
+sum0=$(host_sum)
+m1=$(xl_mem g1); m2=$(xl_mem g2); m3=$(xl_mem g3)
+hog_to g3 pct 60 >/dev/null      # in between: neither gives nor takes
+hog_to g1 fill 16 >/dev/null     # deficient
+if wait_for 120 sh -c "[ \$(xl list g1 | awk 'NR == 2 { print \$3 }') -gt $m1 ]"; then
+    xb_pass "g1's memory rose above $m1 MiB"
+else
+    xb_fail "g1's memory did not rise above $m1 MiB: $(xres list | grep g1)"
+fi
+wait_for 60 no_moves
+wait_for 60 settled || xb_fail "balloons did not reach their targets"
+assert_match '^[0-9]+$' "$(target_of g1)" "g1 target readable"
+check "g1's target rose" \
+    "g1's target did not rise ($(target_of g1) <= $m1)" \
+    test "$(target_of g1)" -gt "$m1"
+check "idle g2's memory fell ($(xl_mem g2) < $m2)" \
+    "idle g2's memory did not fall ($(xl_mem g2), was $m2)" \
+    test "$(xl_mem g2)" -lt "$m2"
+assert_eq "$m3" "$(xl_mem g3)" "g3, in between, kept its memory"
+assert_eq $((m1 + m2 + m3)) $(($(xl_mem g1) + $(xl_mem g2) + $(xl_mem g3))) \
+    "the three guests hold as much memory as before"
+check "guests + free memory unchanged" \
+    "guests + free memory changed: $sum0 -> $(host_sum)" \
+    near "$sum0" "$(host_sum)" 4
+
+# Order in the log: for the first move into g1, the donor's confirmation
+# comes before the receiver's raise.
+raise=$(grep -n 'raise receiver (g1)' "$log" | head -n 1)
+id=$(echo "$raise" | sed -n 's/.*# move \([0-9]*\) .*/\1/p')
+rline=${raise%%:*}
+cline=$(grep -n "move $id: donor .* confirmed" "$log" | head -n 1 | cut -d: -f1)
+lline=$(grep -n "move $id .*lower donor" "$log" | head -n 1 | cut -d: -f1)
+if [ -n "$id" ] && [ -n "$cline" ] && [ -n "$lline" ] &&
+   [ "$lline" -lt "$cline" ] && [ "$cline" -lt "$rline" ]; then
+    xb_pass "move $id: donor lowered (line $lline), confirmed (line $cline), then g1 raised (line $rline)"
+else
+    xb_fail "log order for g1's first move: '$raise' confirm=$cline lower=$lline"
+    grep -E 'move|set-target' "$log" | head -n 20 >&2
+fi
+
+# Load goes away: stop the hogs; nothing is taken back without demand.
+xb_guest_exec g1 'killall memhog' >/dev/null
+xb_guest_exec g3 'killall memhog' >/dev/null
+sleep 5
+wait_for 60 no_moves
+wait_for 60 settled
+
+# 2. mem-move ------------------------------------------------------------
+a1=$(xl_mem g1); a2=$(xl_mem g2)
+rc=0
+out=$(xres mem-move g1 g2 64M 2>&1) || rc=$?
+assert_eq 0 "$rc" "xres mem-move g1 g2 64M exits 0 ($out)"
+wait_for 60 settled
+assert_eq $((a1 - 64)) "$(xl_mem g1)" "g1 gave exactly 64 MiB"
+assert_eq $((a2 + 64)) "$(xl_mem g2)" "g2 took exactly 64 MiB"
+# Refusals change nothing.
+assert_fail "mem-move from dom0 is refused" xres mem-move Domain-0 g1 64M
+assert_fail "mem-move past static-max is refused" xres mem-move g1 g2 2G
+assert_eq $((a2 + 64)) "$(xl_mem g2)" "refused moves changed nothing"
+
+# 3. A balloon that cannot release ----------------------------------------
+sum0=$(host_sum)
+b3=$(xl_mem g3)
+# g2 must not receive while it is full: cap it where it is.
+assert_ok "mem-policy g2 max=$(target_of g2)M" xres mem-policy g2 "max=$(target_of g2)M"
+hog_to g2 fill 12 >/dev/null      # g2's memory is all in use
+rc=0
+out=$(xres mem-move g2 g3 128M 2>&1) || rc=$?
+assert_ne 0 "$rc" "mem-move from a blocked balloon fails"
+assert_match 'not responding|did not release' "$out" "the error says why"
+wait_for 30 sh -c "xres list | awk '\$1 == \"g2\" { print \$10 }' | grep -qx not-responding"
+assert_eq not-responding "$(state_of g2)" "xres list shows g2 not-responding"
+wait_for 30 settled
+check "g2's target is back at its memory" \
+    "g2 target $(target_of g2) vs memory $(xl_mem g2)" \
+    near "$(xl_mem g2)" "$(target_of g2)" 2
+assert_eq "$b3" "$(xl_mem g3)" "g3 got nothing from the failed move"
+check "no memory lost" \
+    "guests + free memory changed: $sum0 -> $(host_sum)" \
+    near "$sum0" "$(host_sum)" 4
+xb_guest_exec g2 'killall memhog' >/dev/null
+
+# 4. kill -9 in the middle of a move --------------------------------------
+wait_for 60 no_moves
+c1=$(xl_mem g1); c3=$(xl_mem g3)
+sum0=$(host_sum)
+assert_ok "mem-move --no-wait g1 g3 96M starts" xres mem-move --no-wait g1 g3 96M
+kill -KILL "$(xresd_pid)"
+wait_for 30 test -e "$XB_TMP/xresd.status"
+rm -f "$XB_TMP/xresd.pid"
+assert_ok "a move record is left in XenStore" \
+    sh -c "xenstore-list /local/domain/0/xres/mem/moves | grep -q ."
+xresd_start -c "$conf" || exit 1
+check "the restarted xresd took the move over" \
+    "no 'taken over' in the log of the restarted xresd" \
+    grep -q "taken over" "$log"
+wait_for 60 no_moves || xb_fail "the move did not finish after the restart"
+wait_for 60 settled || xb_fail "balloons did not reach their targets"
+assert_eq $((c1 - 96)) "$(xl_mem g1)" "g1 gave exactly 96 MiB across the restart"
+assert_eq $((c3 + 96)) "$(xl_mem g3)" "g3 took exactly 96 MiB across the restart"
+for g in g1 g2 g3; do
+    check "$g at its target" "$g: memory $(xl_mem $g) vs target $(target_of $g)" \
+        near "$(xl_mem $g)" "$(target_of $g)" 2
+done
+check "no memory lost or counted twice" \
+    "guests + free memory changed: $sum0 -> $(host_sum)" \
+    near "$sum0" "$(host_sum)" 4
+assert_eq "" "$(xenstore-list /local/domain/0/xres/mem/moves 2>/dev/null)" \
+    "no move record left"
+
+xresd_stop
+xb_destroy_all_guests

@@ -1,0 +1,165 @@
+#!/bin/sh
+# tests/system/60-pair.sh: hot-standby pairs on real Xen.
+#  (1) the active, running the hot-standby app "web" (64 MiB), crashes from
+#      inside (sysrq c): the standby's memory (xl list) rises by 64 MiB, its
+#      agent started web, and the pair shows web owned by the standby;
+#  (2) web faults at level 3 on the active: the active's memory falls by
+#      64 MiB before the standby's rises by 64 MiB, web runs on the
+#      standby, the active keeps running;
+#  (3) a level-1 fault restarts web in place (new pid) and no memory
+#      moves; web stays the active's.
+# shellcheck shell=dash disable=SC2016
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+APP_MIB=64
+
+# The agent configuration both guests get: one hot-standby app, a sleeping
+# process whose pid file is its health check.  Written inside the guest,
+# then the agent is restarted with it.
+agent_setup() {
+    xb_guest_exec "$1" '
+mkdir -p /etc/xres
+cat >/etc/xres/agent.conf <<EOF
+interval_ms = 200
+heartbeat = 1
+check_interval = 1
+apps = [ "web" ]
+web.pidfile = "/run/web.pid"
+web.start = "sh -c '"'"'sleep 100000 >/dev/null 2>&1 & echo \$! >/run/web.pid'"'"'"
+web.stop = "sh -c '"'"'kill \$(cat /run/web.pid); rm -f /run/web.pid'"'"'"
+web.memory = "'$APP_MIB'M"
+web.hot_standby = 1
+web.max_restarts = 3
+EOF
+for p in $(pidof xres-agent); do kill $p; done
+sleep 0.5
+(/usr/sbin/xres-agent >/var/log/xres-agent.log 2>&1 &)
+' >/dev/null
+}
+
+web_running_in() {
+    xb_guest_exec "$1" 'kill -0 $(cat /run/web.pid) 2>/dev/null' >/dev/null
+}
+
+app_state_is() { [ "$(xs_dom "$(domid_of "$1")" data/xres/app/web/state 2>/dev/null)" = "$2" ]; }
+mem_is() { [ "$(xl_mem "$1")" = "$2" ]; }
+
+# pair-show as "path<TAB>value" lines.
+pair_flat() { xres pair-show --json "$1" >"$XB_TMP/pair.json" && jsonflat "$XB_TMP/pair.json"; }
+area_field() {  # PAIR AREA FIELD
+    pair_flat "$1" | awk -F '\t' -v a="$2" -v f="$3" '
+        $1 ~ /^pair\.areas\.[0-9]+\.name$/ && $2 == a { split($1, p, "."); i = p[3] }
+        { v[$1] = $2 }
+        END { if (i != "") print v["pair.areas." i "." f] }'
+}
+web_restarted() {  # GUEST OLD_PID
+    local p
+    p=$(xb_guest_exec "$1" 'cat /run/web.pid 2>/dev/null')
+    [ -n "$p" ] && [ "$p" != "$2" ] && web_running_in "$1"
+}
+web_in_table() { [ "$(area_field "$1" web owner)" = active ]; }
+
+# Two fresh guests, agents set up, web running on the active only.
+make_pair() {  # PAIR ACTIVE STANDBY
+    xb_create_guest "$2" 160 320 || return 1
+    xb_create_guest "$3" 96 320 || return 1
+    agent_setup "$2"
+    agent_setup "$3"
+    xb_guest_exec "$2" 'sh -c "sleep 100000 >/dev/null 2>&1 & echo \$! >/run/web.pid"' >/dev/null
+    xl sched-credit -d "$2" -w 512 -c 0 >/dev/null
+    xl sched-credit -d "$3" -w 64 -c 20 >/dev/null
+    wait_for 30 app_state_is "$2" running ||
+        xb_fail "$2: the agent never reported web running"
+    assert_ok "xres pair-create $1" xres pair-create "$1" --active "$2" --standby "$3" \
+        --app "web:${APP_MIB}M:hot"
+    wait_for 30 web_in_table "$1" || xb_fail "$1: web never entered the table"
+    # xresd asks the standby's agent to hold web stopped until a failover.
+    wait_for 30 app_state_is "$3" stopped || xb_fail "$3: web not held stopped"
+    assert_fail "$3: web is not running on the standby" web_running_in "$3"
+    assert_eq active "$(area_field "$1" web owner)" "$1: web's area is owned by the active"
+    assert_eq standby "$(area_field "$1" web dest)" "$1: web's area goes to the standby"
+    assert_eq $((APP_MIB * 1024)) "$(area_field "$1" web size_kb)" "$1: web's area size"
+    assert_eq $(((160 - APP_MIB) * 1024)) "$(area_field "$1" base size_kb)" \
+        "$1: the base is the rest of the active's memory"
+}
+
+xresd_start || exit 1
+wait_for 30 xres list || { xb_fail "xresd does not answer"; exit 1; }
+
+# A pair the standby could not serve is refused, with the reason.
+xb_create_guest r1 128 256 || exit 1
+xb_create_guest r2 96 128 || exit 1
+out=$(xres pair-create rp --active r1 --standby r2 --app web:64M:hot 2>&1)
+assert_match "r2.*maxmem 128 MiB" "$out" "pair-create refuses a standby that cannot grow"
+xb_destroy_guest r1
+xb_destroy_guest r2
+
+# ---------------------------------------------------------------- (1)
+make_pair p1 a1 s1 || exit 1
+s0=$(xl_mem s1)
+xb_guest_exec a1 'echo c >/proc/sysrq-trigger' >/dev/null 2>&1
+wait_for 60 mem_is s1 $((s0 + APP_MIB)) ||
+    xb_fail "s1 never reached $((s0 + APP_MIB)) MiB (has $(xl_mem s1))"
+assert_eq $((s0 + APP_MIB)) "$(xl_mem s1)" "(1) standby grew by web's area"
+assert_fail "(1) the crashed active is fenced" xl domid a1
+wait_for 30 web_running_in s1 || true
+assert_ok "(1) the standby's agent started web" web_running_in s1
+assert_eq standby "$(area_field p1 web owner)" "(1) web's owner is the standby"
+assert_eq host "$(area_field p1 base owner)" "(1) the base went back to the host"
+assert_eq failed-over "$(json_get "$XB_TMP/pair.json" pair.state)" "(1) pair state"
+assert_eq "512 0" "$(xl_weight s1) $(xl_cap s1)" "(1) the standby has the active's weight and cap"
+xres pair-show p1
+assert_ok "(1) pair-delete" xres pair-delete p1
+xb_destroy_guest s1
+
+# ---------------------------------------------------------------- (2)
+make_pair p2 a2 s2 || exit 1
+a0=$(xl_mem a2)
+s0=$(xl_mem s2)
+: >"$XB_TMP/mem-trace"
+# Standby first: if a sample shows the standby grown, the active (read
+# after it) must already show the shrink.
+( i=0; while [ $i -lt 300 ]; do echo "$(xl_mem s2) $(xl_mem a2)"; sleep 0.2; i=$((i + 1)); done ) \
+    >"$XB_TMP/mem-trace" 2>/dev/null &
+tracer=$!
+xb_guest_exec a2 'xres-agent notify web 3' >/dev/null
+wait_for 60 mem_is s2 $((s0 + APP_MIB)) ||
+    xb_fail "s2 never reached $((s0 + APP_MIB)) MiB (has $(xl_mem s2))"
+sleep 1
+kill "$tracer" 2>/dev/null
+wait "$tracer" 2>/dev/null
+assert_eq $((a0 - APP_MIB)) "$(xl_mem a2)" "(2) the active shrank by web's area"
+assert_eq $((s0 + APP_MIB)) "$(xl_mem s2)" "(2) the standby grew by web's area"
+# In every sample, the standby has grown only if the active had shrunk.
+bad=$(awk -v a0="$a0" -v s0="$s0" -v m="$APP_MIB" \
+    '$1 > s0 && $2 > a0 - m + 1 { n++ } END { print n + 0 }' "$XB_TMP/mem-trace")
+assert_ne 0 "$(awk -v s0="$s0" '$1 > s0' "$XB_TMP/mem-trace" | wc -l)" "(2) the trace saw the standby grow"
+assert_eq 0 "$bad" "(2) the standby never grew before the active had shrunk"
+assert_ok "(2) the active keeps running" xl domid a2
+assert_ok "(2) web runs on the standby" web_running_in s2
+assert_eq standby "$(area_field p2 web owner)" "(2) web's owner is the standby"
+assert_eq active "$(area_field p2 base owner)" "(2) the base stays with the active"
+assert_eq normal "$(json_get "$XB_TMP/pair.json" pair.state)" "(2) pair state"
+assert_ok "(2) pair-delete" xres pair-delete p2
+xb_destroy_guest a2
+xb_destroy_guest s2
+
+# ---------------------------------------------------------------- (3)
+make_pair p3 a3 s3 || exit 1
+a0=$(xl_mem a3)
+s0=$(xl_mem s3)
+pid0=$(xb_guest_exec a3 'cat /run/web.pid')
+xb_guest_exec a3 'xres-agent notify web 1' >/dev/null
+# Restarted in place (by the agent, or by xresd's start request): a new pid.
+wait_for 60 web_restarted a3 "$pid0" || xb_fail "(3) web was not restarted in place"
+wait_for 30 web_running_in a3 || true
+assert_ok "(3) web runs again on the active" web_running_in a3
+sleep 3
+assert_eq "$a0 $s0" "$(xl_mem a3) $(xl_mem s3)" "(3) no memory moved"
+assert_eq active "$(area_field p3 web owner)" "(3) web's owner is still the active"
+assert_ok "(3) pair-delete" xres pair-delete p3
+xb_destroy_guest a3
+xb_destroy_guest s3
+
+xresd_stop

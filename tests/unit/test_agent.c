@@ -1,0 +1,587 @@
+/*
+ * tests/unit/test_agent.c: xres-agent's logic: agent.conf parsing, meminfo
+ * and /proc/stat, the write rate limit, the fault-level state machine,
+ * request planning and the notify line; and its /proc, /sys and command
+ * helpers against files in a temporary directory.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "agent_sys.h"
+
+#define S(x) x, sizeof(x) - 1
+
+static const char good_conf[] =
+    "# test configuration\n"
+    "interval_ms = 2000\n"
+    "heartbeat = 15\n"
+    "change_kb = 8192\n"
+    "change_cpu = 25\n"
+    "check_interval = 2\n"
+    "socket = \"/tmp/x.sock\"\n"
+    "apps = [ \"web\", \"db_2\" ]\n"
+    "web.pidfile = \"/run/web.pid\"\n"
+    "web.start = \"/usr/sbin/web --daemon, fast\"\n"
+    "web.stop = \"kill $(cat /run/web.pid)\"\n"
+    "web.memory = \"256M\"\n"
+    "web.hot_standby = 1\n"
+    "web.max_restarts = 5\n"
+    "db_2.check = \"/usr/bin/db-ping\"\n"
+    "db_2.check_status = 3\n"
+    "db_2.start = \"/etc/init.d/db start\"\n"
+    "db_2.memory = 64\n";
+
+START_TEST(test_conf_good)
+{
+    xres_agent_cfg c;
+    char err[300] = "";
+
+    ck_assert_int_eq(xres_agent_cfg_parse(&c, S(good_conf), "agent.conf", err,
+                                          sizeof(err)), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_uint_eq(c.interval_ms, 2000);
+    ck_assert_uint_eq(c.heartbeat_s, 15);
+    ck_assert_uint_eq(c.change_kb, 8192);
+    ck_assert_uint_eq(c.change_cpu, 25);
+    ck_assert_uint_eq(c.check_interval_s, 2);
+    ck_assert_uint_eq(c.release_timeout_s, 60);
+    ck_assert_str_eq(c.socket, "/tmp/x.sock");
+    ck_assert_uint_eq(c.napps, 2);
+    const xres_agent_app_cfg *w = xres_agent_cfg_app(&c, "web");
+    ck_assert_ptr_eq(w, &c.apps[0]);
+    ck_assert_str_eq(w->pidfile, "/run/web.pid");
+    ck_assert_str_eq(w->check, "");
+    ck_assert_str_eq(w->start, "/usr/sbin/web --daemon, fast");
+    ck_assert_str_eq(w->stop, "kill $(cat /run/web.pid)");
+    ck_assert_uint_eq(w->memory_kb, 262144);
+    ck_assert(w->hot_standby);
+    ck_assert_uint_eq(w->max_restarts, 5);
+    const xres_agent_app_cfg *d = xres_agent_cfg_app(&c, "db_2");
+    ck_assert_str_eq(d->check, "/usr/bin/db-ping");
+    ck_assert_int_eq(d->check_status, 3);
+    ck_assert_uint_eq(d->memory_kb, 65536);
+    ck_assert(!d->hot_standby);
+    ck_assert_uint_eq(d->max_restarts, 3);
+    ck_assert_str_eq(d->stop, "");
+    ck_assert_ptr_null(xres_agent_cfg_app(&c, "nope"));
+}
+END_TEST
+
+START_TEST(test_conf_defaults)
+{
+    xres_agent_cfg c;
+    char err[300];
+
+    ck_assert_int_eq(xres_agent_cfg_parse(&c, S(""), "agent.conf", err,
+                                          sizeof(err)), 0);
+    ck_assert_uint_eq(c.interval_ms, 1000);
+    ck_assert_uint_eq(c.heartbeat_s, 10);
+    ck_assert_uint_eq(c.change_kb, 16384);
+    ck_assert_uint_eq(c.change_cpu, 20);
+    ck_assert_uint_eq(c.napps, 0);
+    ck_assert_str_eq(c.socket, XRES_AGENT_SOCKET);
+    /* A missing file is the defaults, not an error. */
+    ck_assert_int_eq(xres_agent_cfg_load(&c, "/nonexistent/agent.conf", err,
+                                         sizeof(err)), 0);
+    ck_assert_uint_eq(c.heartbeat_s, 10);
+}
+END_TEST
+
+START_TEST(test_conf_bad)
+{
+    static const struct { const char *text, *err; } cases[] = {
+        { "heartbeat = 0\n",
+          "a.conf: heartbeat: 0 is out of range 1..600" },
+        { "heartbeat = \"ten\"\n",
+          "a.conf: heartbeat: not a number: \"ten\"" },
+        { "interval_ms = 20000\nheartbeat = 10\n",
+          "a.conf: heartbeat (10 s) is shorter than interval_ms (20000 ms)" },
+        { "apps = \"web\"\n",
+          "a.conf: apps: must be a list, e.g. apps = [ \"web\" ]" },
+        { "apps = [ \"Web\" ]\n",
+          "a.conf: apps: \"Web\" is not a name ([a-z][a-z0-9_]*, at most 32 "
+          "bytes)" },
+        { "apps = [ \"web\", \"web\" ]\nweb.pidfile=\"/p\"\nweb.start=\"s\"\n",
+          "a.conf: apps: \"web\" twice" },
+        { "apps = [ \"web\" ]\nweb.start = \"s\"\n",
+          "a.conf: application web: needs web.pidfile or web.check" },
+        { "apps = [ \"web\" ]\nweb.pidfile = \"/p\"\nweb.check = \"c\"\n"
+          "web.start = \"s\"\n",
+          "a.conf: application web: give web.pidfile or web.check, not both" },
+        { "apps = [ \"web\" ]\nweb.pidfile = \"/p\"\n",
+          "a.conf: application web: needs web.start" },
+        { "apps = [ \"web\" ]\nweb.pidfile = \"/p\"\nweb.start = \"s\"\n"
+          "web.memory = \"lots\"\n",
+          "a.conf: web.memory: not a size: \"lots\"" },
+        { "apps = [ \"web\" ]\nweb.pidfile = \"/p\"\nweb.start = \"s\"\n"
+          "web.max_restarts = 101\n",
+          "a.conf: web.max_restarts: 101 is out of range 0..100" },
+        { "socket = \"relative.sock\"\n",
+          "a.conf: socket: must be an absolute path" },
+        { "change_cpu = [ 1 ]\n", "a.conf: change_cpu: must be a number" },
+    };
+    xres_agent_cfg c;
+    char err[300];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        err[0] = 0;
+        ck_assert_int_eq(xres_agent_cfg_parse(&c, cases[i].text,
+                                              strlen(cases[i].text), "a.conf",
+                                              err, sizeof(err)), -EINVAL);
+        ck_assert_str_eq(err, cases[i].err);
+    }
+    /* A syntax error: xlu's message, naming file and line. */
+    ck_assert_int_eq(xres_agent_cfg_parse(&c, S("heartbeat = 5\n= 3\n"),
+                                          "a.conf", err, sizeof(err)),
+                     -EINVAL);
+    ck_assert_msg(!strncmp(err, "a.conf:2:", 9), "got \"%s\"", err);
+}
+END_TEST
+
+START_TEST(test_parse_size)
+{
+    uint64_t kb;
+
+    ck_assert_int_eq(xres_agent_parse_size("64", &kb), 0);
+    ck_assert_uint_eq(kb, 65536);
+    ck_assert_int_eq(xres_agent_parse_size("512k", &kb), 0);
+    ck_assert_uint_eq(kb, 512);
+    ck_assert_int_eq(xres_agent_parse_size("2G", &kb), 0);
+    ck_assert_uint_eq(kb, 2097152);
+    ck_assert_int_eq(xres_agent_parse_size("3MB", &kb), 0);
+    ck_assert_uint_eq(kb, 3072);
+    ck_assert_int_eq(xres_agent_parse_size("", &kb), -EINVAL);
+    ck_assert_int_eq(xres_agent_parse_size("M", &kb), -EINVAL);
+    ck_assert_int_eq(xres_agent_parse_size("5X", &kb), -EINVAL);
+    ck_assert_int_eq(xres_agent_parse_size("5Mx", &kb), -EINVAL);
+    ck_assert_int_eq(xres_agent_parse_size("2000000G", &kb), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_meminfo_stat)
+{
+    xres_agent_sample s;
+    xres_cpu_times a, b;
+
+    memset(&s, 0, sizeof(s));
+    ck_assert_int_eq(xres_agent_parse_meminfo(
+        "MemTotal:         247948 kB\n"
+        "MemFree:          100000 kB\n"
+        "MemAvailable:     180000 kB\n"
+        "Buffers:            1000 kB\n"
+        "SwapTotal:        524284 kB\n"
+        "SwapFree:         500000 kB\n", &s), 0);
+    ck_assert_uint_eq(s.mem_total_kb, 247948);
+    ck_assert_uint_eq(s.mem_avail_kb, 180000);
+    ck_assert_uint_eq(s.mem_used_kb, 67948);
+    ck_assert_uint_eq(s.swap_used_kb, 24284);
+    ck_assert_int_eq(xres_agent_parse_meminfo("MemTotal: 5 kB\n", &s),
+                     -EINVAL);
+    /* MemAvailable above MemTotal is cut to it: used 0, never negative. */
+    ck_assert_int_eq(xres_agent_parse_meminfo(
+        "MemTotal: 100 kB\nMemAvailable: 150 kB\n", &s), 0);
+    ck_assert_uint_eq(s.mem_used_kb, 0);
+    ck_assert_uint_eq(s.swap_used_kb, 0);
+
+    ck_assert_int_eq(xres_agent_parse_stat(
+        "cpu  100 0 50 800 50 0 0 7 0 0\ncpu0 1 2 3 4\n", &a), 0);
+    ck_assert_uint_eq(a.busy, 150);
+    ck_assert_uint_eq(a.idle, 850);
+    ck_assert_int_eq(xres_agent_parse_stat(
+        "cpu  400 0 50 850 100 0 0 99 0 0\n", &b), 0);
+    /* busy +300, idle +100: 75 % (steal is not counted). */
+    ck_assert_uint_eq(xres_agent_cpu_pct(&a, &b), 75);
+    ck_assert_uint_eq(xres_agent_cpu_pct(&b, &a), 0);
+    ck_assert_uint_eq(xres_agent_cpu_pct(&a, &a), 0);
+    ck_assert_int_eq(xres_agent_parse_stat("intr 1 2\n", &b), -EINVAL);
+    ck_assert(!b.valid);
+    ck_assert_uint_eq(xres_agent_cpu_pct(&a, &b), 0);
+}
+END_TEST
+
+START_TEST(test_rate_limit)
+{
+    xres_agent_cfg c;
+    xres_agent_sample last, now;
+
+    xres_agent_cfg_defaults(&c);    /* 1000 ms, 10 s, 16384 KiB, 20 % */
+    memset(&last, 0, sizeof(last));
+    last.mem_total_kb = 1048576;
+    last.mem_used_kb = 200000;
+    last.cpu_pct = 10;
+    now = last;
+
+    ck_assert_int_eq(xres_agent_should_write(&c, false, &last, 0, &now, 5),
+                     XRES_WRITE_FIRST);
+    /* Nothing changed: only the heartbeat writes. */
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 1000, &now,
+                                             10999), XRES_WRITE_NO);
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 1000, &now,
+                                             11000), XRES_WRITE_HEARTBEAT);
+    /* A small change waits for the interval. */
+    now.mem_used_kb = 200004;
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 1000, &now,
+                                             1999), XRES_WRITE_NO);
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 1000, &now,
+                                             2000), XRES_WRITE_CHANGE);
+    /* A big one goes sooner, but never within 100 ms. */
+    now.mem_used_kb = 200000 + 16384;
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 1000, &now,
+                                             1099), XRES_WRITE_NO);
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 1000, &now,
+                                             1100), XRES_WRITE_BIG_CHANGE);
+    now.mem_used_kb = 200000 + 16383;
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 1000, &now,
+                                             1500), XRES_WRITE_NO);
+    now = last;
+    now.cpu_pct = 30;
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 1000, &now,
+                                             1500), XRES_WRITE_BIG_CHANGE);
+    now.cpu_pct = 29;
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 1000, &now,
+                                             1500), XRES_WRITE_NO);
+    now = last;
+    now.apps_gen = 1;
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 1000, &now,
+                                             1200), XRES_WRITE_BIG_CHANGE);
+    /* Used going down counts as much as going up. */
+    now = last;
+    now.mem_used_kb = 200000 - 20000;
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 1000, &now,
+                                             1200), XRES_WRITE_BIG_CHANGE);
+    /* A clock that steps back writes nothing but a change never lost. */
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 5000, &now,
+                                             4000), XRES_WRITE_NO);
+    /* Configured: 5 s interval, 30 s heartbeat, 1 MiB threshold. */
+    c.interval_ms = 5000;
+    c.heartbeat_s = 30;
+    c.change_kb = 1024;
+    now = last;
+    now.mem_used_kb += 1000;
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 0, &now, 4999),
+                     XRES_WRITE_NO);
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 0, &now, 5000),
+                     XRES_WRITE_CHANGE);
+    now.mem_used_kb += 24;
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 0, &now, 200),
+                     XRES_WRITE_BIG_CHANGE);
+    now = last;
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 0, &now,
+                                             29999), XRES_WRITE_NO);
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 0, &now,
+                                             30000), XRES_WRITE_HEARTBEAT);
+    /* change_kb 0: memory never counts as a big change. */
+    c.change_kb = 0;
+    now.mem_used_kb += 1 << 20;
+    ck_assert_int_eq(xres_agent_should_write(&c, true, &last, 0, &now, 200),
+                     XRES_WRITE_NO);
+}
+END_TEST
+
+START_TEST(test_fault_killed_then_restarted)
+{
+    xres_app_state st;
+
+    xres_app_state_init(&st);
+    ck_assert_int_eq(xres_app_step(&st, true, 3), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, 0);
+    /* Killed: level 1 and a restart. */
+    ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_RESTART);
+    ck_assert_uint_eq(st.level, 1);
+    ck_assert_uint_eq(st.restarts, 1);
+    ck_assert_uint_eq(st.tries, 1);
+    ck_assert_int_eq(xres_app_run_state_of(&st), XRES_APP_RUNNING);
+    /* Back: level 0; tries reset after 3 healthy checks in a row. */
+    ck_assert_int_eq(xres_app_step(&st, true, 3), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, 0);
+    ck_assert_uint_eq(st.tries, 1);
+    xres_app_step(&st, true, 3);
+    ck_assert_uint_eq(st.tries, 1);
+    xres_app_step(&st, true, 3);
+    ck_assert_uint_eq(st.tries, 0);
+    ck_assert_uint_eq(st.restarts, 1);
+}
+END_TEST
+
+START_TEST(test_fault_cannot_start)
+{
+    xres_app_state st;
+
+    xres_app_state_init(&st);
+    /* First check after the agent starts: not running is started, no
+     * fault, nothing counted. */
+    ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_START);
+    ck_assert_uint_eq(st.level, 0);
+    ck_assert_uint_eq(st.restarts, 0);
+    ck_assert_int_eq(xres_app_run_state_of(&st), XRES_APP_RUNNING);
+    for (unsigned i = 1; i <= 3; i++) {
+        ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_RESTART);
+        ck_assert_uint_eq(st.level, 1);
+        ck_assert_uint_eq(st.restarts, i);
+    }
+    ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, 2);
+    ck_assert_int_eq(xres_app_run_state_of(&st), XRES_APP_FAILED);
+    ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, 2);
+    ck_assert_uint_eq(st.restarts, 3);
+    /* Healthy again on its own (someone fixed it): level 0. */
+    ck_assert_int_eq(xres_app_step(&st, true, 3), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, 0);
+    /* max_restarts 0: straight to level 2. */
+    xres_app_state_init(&st);
+    ck_assert_int_eq(xres_app_step(&st, false, 0), XRES_APP_ACT_START);
+    ck_assert_int_eq(xres_app_step(&st, false, 0), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, 2);
+}
+END_TEST
+
+START_TEST(test_fault_notify_and_stop)
+{
+    xres_app_state st;
+
+    xres_app_state_init(&st);
+    ck_assert_int_eq(xres_app_notify(&st, 5), -ERANGE);
+    ck_assert_int_eq(xres_app_notify(&st, -1), -ERANGE);
+    /* 3: serious, sticks while healthy, no restart. */
+    ck_assert_int_eq(xres_app_notify(&st, 3), 0);
+    ck_assert_int_eq(xres_app_step(&st, true, 3), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, 3);
+    ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, 3);
+    ck_assert_int_eq(xres_app_run_state_of(&st), XRES_APP_RUNNING);
+    ck_assert_int_eq(xres_app_notify(&st, 4), 0);
+    xres_app_step(&st, true, 3);
+    ck_assert_uint_eq(st.level, 4);
+    /* 0 clears it. */
+    ck_assert_int_eq(xres_app_notify(&st, 0), 0);
+    ck_assert_int_eq(xres_app_step(&st, true, 3), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, 0);
+    /* 1: the application asks for a restart, once. */
+    ck_assert_int_eq(xres_app_notify(&st, 1), 0);
+    ck_assert_int_eq(xres_app_step(&st, true, 3), XRES_APP_ACT_RESTART);
+    ck_assert_uint_eq(st.level, 1);
+    ck_assert_int_eq(xres_app_step(&st, true, 3), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, 0);
+    /* 2: restarting did not help, by its own account; not failed. */
+    xres_app_notify(&st, 2);
+    ck_assert_int_eq(xres_app_step(&st, true, 3), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, 2);
+    ck_assert_int_eq(xres_app_run_state_of(&st), XRES_APP_RUNNING);
+    /* Stopped on request: level 0, never restarted. */
+    xres_app_state_init(&st);
+    st.stopped = true;
+    ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, 0);
+    ck_assert_uint_eq(st.restarts, 0);
+    ck_assert_int_eq(xres_app_run_state_of(&st), XRES_APP_STOPPED);
+}
+END_TEST
+
+START_TEST(test_requests_plan)
+{
+    xres_agent_cfg c;
+    xres_request q;
+    char ack[200], err[300];
+    char *names[] = { "12", "3", "x", "03", "0", "9007199254740992", "7" };
+    uint64_t seqs[8];
+
+    ck_assert_int_eq(xres_agent_pending_seqs(names, 7, seqs, 8), 3);
+    ck_assert_uint_eq(seqs[0], 3);
+    ck_assert_uint_eq(seqs[1], 7);
+    ck_assert_uint_eq(seqs[2], 12);
+    ck_assert_int_eq(xres_agent_pending_seqs(names, 7, seqs, 1), 1);
+    ck_assert_uint_eq(seqs[0], 12);
+
+    ck_assert_int_eq(xres_agent_cfg_parse(&c, S(good_conf), "a.conf", err,
+                                          sizeof(err)), 0);
+    ck_assert_int_eq(xres_agent_plan(&c, S("start web"), &q, ack,
+                                     sizeof(ack)), XRES_PLAN_DO);
+    ck_assert_int_eq(q.op, XRES_REQ_START);
+    ck_assert_str_eq(ack, "");
+    ck_assert_int_eq(xres_agent_plan(&c, S("release 131072 drop-caches"), &q,
+                                     ack, sizeof(ack)), XRES_PLAN_DO);
+    ck_assert_uint_eq(q.kb, 131072);
+    ck_assert_int_eq(xres_agent_plan(&c, S("stop mail"), &q, ack,
+                                     sizeof(ack)), XRES_PLAN_ACK);
+    ck_assert_str_eq(ack, "error no application mail in agent.conf");
+    ck_assert_int_eq(xres_agent_plan(&c, S("format /dev/xvda"), &q, ack,
+                                     sizeof(ack)), XRES_PLAN_ACK);
+    ck_assert_str_eq(ack, "error unknown request: \"format /dev/xvda\"");
+    ck_assert_int_eq(xres_agent_plan(&c, S("release x"), &q, ack,
+                                     sizeof(ack)), XRES_PLAN_ACK);
+    ck_assert_str_eq(ack, "error release: bad size in KiB: \"release x\"");
+    /* Every ack the agent writes is one dom0 accepts. */
+    xres_ack parsed;
+    ck_assert_int_eq(xres_schema_parse_ack(ack, strlen(ack), &parsed, NULL,
+                                           0), 0);
+    ck_assert(!parsed.ok);
+
+    ck_assert(xres_agent_release_done(131072, 131072));
+    ck_assert(xres_agent_release_done(132096, 131072));
+    ck_assert(!xres_agent_release_done(132097, 131072));
+    ck_assert(xres_agent_release_done(0, 131072));
+}
+END_TEST
+
+START_TEST(test_notify_line)
+{
+    char app[33];
+    int level = -1;
+
+    ck_assert_int_eq(xres_agent_parse_notify(S("notify web 3\n"), app,
+                                             sizeof(app), &level), 0);
+    ck_assert_str_eq(app, "web");
+    ck_assert_int_eq(level, 3);
+    ck_assert_int_eq(xres_agent_parse_notify(S("notify db_2 0"), app,
+                                             sizeof(app), &level), 0);
+    ck_assert_int_eq(level, 0);
+    ck_assert_int_eq(xres_agent_parse_notify(S("notify web 5\n"), app,
+                                             sizeof(app), &level), -ERANGE);
+    ck_assert_int_eq(xres_agent_parse_notify(S("notify web 12\n"), app,
+                                             sizeof(app), &level), -EINVAL);
+    ck_assert_int_eq(xres_agent_parse_notify(S("notify Web 1\n"), app,
+                                             sizeof(app), &level), -EINVAL);
+    ck_assert_int_eq(xres_agent_parse_notify(S("notify web\n"), app,
+                                             sizeof(app), &level), -EINVAL);
+    ck_assert_int_eq(xres_agent_parse_notify(S("hello web 1\n"), app,
+                                             sizeof(app), &level), -EINVAL);
+    ck_assert_int_eq(level, 0);
+}
+END_TEST
+
+/* --- The I/O helpers against a temporary directory. */
+
+static char tmpdir[64];
+
+static void put(const char *name, const char *text)
+{
+    char p[256];
+    snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void setup_tmp(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/xres-agent-test.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown_tmp(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(test_sys_sample)
+{
+    char mi[128], st[128], bc[128], bt[128], dc[128], md[128];
+    xres_agent_paths p = { mi, st, bc, bt, dc, md };
+    xres_agent_sample s;
+    xres_cpu_times cpu = { 0 };
+
+    snprintf(mi, sizeof(mi), "%s/meminfo", tmpdir);
+    snprintf(st, sizeof(st), "%s/stat", tmpdir);
+    snprintf(bc, sizeof(bc), "%s/current_kb", tmpdir);
+    snprintf(bt, sizeof(bt), "%s/target_kb", tmpdir);
+    snprintf(dc, sizeof(dc), "%s/drop_caches", tmpdir);
+    snprintf(md, sizeof(md), "%s/memory", tmpdir);
+    put("meminfo", "MemTotal: 1000 kB\nMemAvailable: 400 kB\n"
+        "SwapTotal: 0 kB\nSwapFree: 0 kB\n");
+    put("stat", "cpu  10 0 0 90 0 0 0 0 0 0\n");
+    memset(&s, 0, sizeof(s));
+    ck_assert_int_eq(xres_agent_sample_read(&p, &s, &cpu), 0);
+    ck_assert_uint_eq(s.mem_used_kb, 600);
+    ck_assert_uint_eq(s.balloon_cur_kb, 0);      /* no balloon files */
+    ck_assert_uint_eq(s.cpu_pct, 0);             /* first reading */
+    put("stat", "cpu  30 0 0 150 0 0 0 0 0 0\n");
+    put("current_kb", "262144\n");
+    put("target_kb", "131072\n");
+    ck_assert_int_eq(xres_agent_sample_read(&p, &s, &cpu), 0);
+    ck_assert_uint_eq(s.cpu_pct, 25);
+    ck_assert_uint_eq(s.balloon_cur_kb, 262144);
+    ck_assert_uint_eq(s.balloon_target_kb, 131072);
+
+    put("drop_caches", "0\n");
+    ck_assert_int_eq(xres_agent_drop_caches(&p), 0);
+    char buf[16];
+    ck_assert_int_eq(xres_agent_read_file(dc, buf, sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "3\n");
+
+    unsigned on, bad;
+    ck_assert_int_eq(xres_agent_online_memory(&p, &on, &bad), -ENOENT);
+    mkdir(md, 0755);
+    char d[160];
+    snprintf(d, sizeof(d), "%s/memory0", md); mkdir(d, 0755);
+    snprintf(d, sizeof(d), "%s/memory1", md); mkdir(d, 0755);
+    snprintf(d, sizeof(d), "%s/memory2", md); mkdir(d, 0755);
+    put("memory/memory0/state", "online\n");
+    put("memory/memory1/state", "offline\n");
+    put("memory/memory2/state", "offline\n");
+    ck_assert_int_eq(xres_agent_online_memory(&p, &on, &bad), 0);
+    ck_assert_uint_eq(on, 2);
+    ck_assert_uint_eq(bad, 0);
+    snprintf(d, sizeof(d), "%s/memory1/state", md);
+    ck_assert_int_eq(xres_agent_read_file(d, buf, sizeof(buf)), 0);
+    ck_assert(!strncmp(buf, "online", 6));
+}
+END_TEST
+
+START_TEST(test_sys_run_pidfile)
+{
+    char pf[128];
+
+    ck_assert_int_eq(xres_agent_run("exit 0", 5), 0);
+    ck_assert_int_eq(xres_agent_run("exit 7", 5), 7);
+    ck_assert_int_eq(xres_agent_run("kill -9 $$", 5), 128 + 9);
+    ck_assert_int_eq(xres_agent_run("sleep 10", 1), -ETIMEDOUT);
+
+    snprintf(pf, sizeof(pf), "%s/app.pid", tmpdir);
+    ck_assert(!xres_agent_pidfile_alive(pf));          /* no file */
+    char text[32];
+    snprintf(text, sizeof(text), "%d\n", (int)getpid());
+    put("app.pid", text);
+    ck_assert(xres_agent_pidfile_alive(pf));
+    put("app.pid", "4194303\n");
+    ck_assert(!xres_agent_pidfile_alive(pf));
+    put("app.pid", "garbage\n");
+    ck_assert(!xres_agent_pidfile_alive(pf));
+    put("app.pid", "1\n");                              /* never init */
+    ck_assert(!xres_agent_pidfile_alive(pf));
+}
+END_TEST
+
+Suite *agent_suite(void)
+{
+    Suite *s = suite_create("agent");
+    TCase *tc = tcase_create("logic");
+    TCase *ts = tcase_create("sys");
+
+    tcase_add_test(tc, test_conf_good);
+    tcase_add_test(tc, test_conf_defaults);
+    tcase_add_test(tc, test_conf_bad);
+    tcase_add_test(tc, test_parse_size);
+    tcase_add_test(tc, test_meminfo_stat);
+    tcase_add_test(tc, test_rate_limit);
+    tcase_add_test(tc, test_fault_killed_then_restarted);
+    tcase_add_test(tc, test_fault_cannot_start);
+    tcase_add_test(tc, test_fault_notify_and_stop);
+    tcase_add_test(tc, test_requests_plan);
+    tcase_add_test(tc, test_notify_line);
+    suite_add_tcase(s, tc);
+    tcase_add_checked_fixture(ts, setup_tmp, teardown_tmp);
+    tcase_add_test(ts, test_sys_sample);
+    tcase_add_test(ts, test_sys_run_pidfile);
+    suite_add_tcase(s, ts);
+    return s;
+}

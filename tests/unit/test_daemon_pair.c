@@ -1,0 +1,332 @@
+/*
+ * tests/unit/test_daemon_pair.c: the pair subsystem inside xresd on the
+ * simulated host: pair-create through the command hook, the guest agents
+ * played through the simulator's XenStore (app state, acks), a crash of
+ * the active, and xresd stopped in the middle of the failover and started
+ * again from what it stored.
+ *
+ * Default scenario: Domain-0 2 GiB, g1 (dom1) 1 GiB of 2 GiB, g2 (dom2)
+ * 512 MiB of 1 GiB.  Pair: g1 active, g2 standby, app web (128 MiB, hot).
+ */
+#include <check.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend_sim.h"
+#include "daemon.h"
+#include "ipc.h"
+#include "subsys.h"
+
+#define MiB 1024ULL
+
+static xres_backend be;
+static xres_daemon d;
+static char dir[64], sock[128], conf[128];
+static const xres_subsys *const only_pair[] = { &xres_subsys_pair, NULL };
+static unsigned stops[3], starts[3];     /* requests the agents carried out */
+
+static void daemon_up(void)
+{
+    char err[256];
+    xres_daemon_opts o = { 0 };
+
+    memset(&d, 0, sizeof(d));
+    if (xres_daemon_load_config(&d, conf, false, err, sizeof(err)))
+        ck_abort_msg("config: %s", err);
+    o.socket_path = sock;
+    o.subsystems = only_pair;
+    ck_assert_int_eq(xres_daemon_init(&d, &be, &o), 0);
+}
+
+static void start(void)
+{
+    char err[256];
+    FILE *f;
+
+    xres_log_set_level(getenv("PAIR_DEBUG") ? LOG_DEBUG : LOG_ERR);
+    snprintf(dir, sizeof(dir), "/tmp/xres-pair-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(sock, sizeof(sock), "%s/xresd.sock", dir);
+    snprintf(conf, sizeof(conf), "%s/xres.conf", dir);
+    f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("report_interval_ms = 100\ntick_ms = 500\n", f);
+    fclose(f);
+    ck_assert_int_eq(xres_sim_open_scenario(&be, NULL, err, sizeof(err)), 0);
+    xres_sim_set_balloon_rate(&be, 2, 1024 * MiB);
+    memset(stops, 0, sizeof(stops));
+    memset(starts, 0, sizeof(starts));
+    daemon_up();
+}
+
+static void stop(void)
+{
+    xres_daemon_dispose(&d);
+    xres_backend_dispose(&be);
+    unlink(conf);
+    rmdir(dir);
+    xres_log_set_level(LOG_INFO);
+}
+
+/* The guests' agents: answer every request not answered yet; "start APP"
+ * marks the app running. */
+static unsigned agents(void)
+{
+    unsigned answered = 0;
+
+    for (uint32_t dom = 1; dom <= 2; dom++) {
+        char path[128], **names = NULL, *v = NULL;
+        unsigned n = 0;
+
+        snprintf(path, sizeof(path), "/local/domain/%u/xres/request", dom);
+        if (be.ops->xs_directory(&be, path, &names, &n)) continue;
+        for (unsigned i = 0; i < n; i++) {
+            char ack[128], app[64], rq[160];
+            snprintf(ack, sizeof(ack), "/local/domain/%u/data/xres/ack/%s",
+                     dom, names[i]);
+            if (!xres_sim_xs_read_as(&be, dom, ack, &v)) {
+                free(v);
+                continue;
+            }
+            snprintf(rq, sizeof(rq), "%s/%s", path, names[i]);
+            if (xres_sim_xs_read_as(&be, dom, rq, &v)) continue;
+            if (sscanf(v, "stop %63s", app) == 1) stops[dom]++;
+            if (sscanf(v, "start %63s", app) == 1) {
+                starts[dom]++;
+                char st[128];
+                snprintf(st, sizeof(st),
+                         "/local/domain/%u/data/xres/app/%s/state", dom, app);
+                xres_sim_xs_write_as(&be, dom, st, "running");
+            }
+            free(v);
+            ck_assert_int_eq(xres_sim_xs_write_as(&be, dom, ack, "ok"), 0);
+            answered++;
+        }
+        for (unsigned i = 0; i < n; i++) free(names[i]);
+        free(names);
+    }
+    return answered;
+}
+
+static unsigned pending(uint32_t dom)
+{
+    char path[64], **names = NULL;
+    unsigned n = 0;
+
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request", dom);
+    if (be.ops->xs_directory(&be, path, &names, &n)) return 0;
+    for (unsigned i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return n;
+}
+
+static void run(int rounds)
+{
+    for (int i = 0; i < rounds; i++) {
+        xres_sim_advance(&be, 100);
+        ck_assert_int_eq(xres_daemon_run_once(&d, 0), 0);
+        agents();
+        /* The daemon's timers run on the real clock; the test is faster. */
+        if (i % 5 == 4) xres_daemon_tick(&d);
+    }
+}
+
+/* Calls the pair subsystem's command hook; returns the parsed reply. */
+static yajl_val command(const char *json)
+{
+    yajl_val req = yajl_tree_parse(json, NULL, 0), reply;
+    yajl_gen g = yajl_gen_alloc(NULL);
+    const unsigned char *buf;
+    size_t len;
+    char *s;
+
+    ck_assert_ptr_nonnull(req);
+    ck_assert_int_eq(xres_subsys_pair.command(&d, xres_json_get_str(req, "cmd"),
+                                              req, g), 0);
+    yajl_gen_get_buf(g, &buf, &len);
+    s = strndup((const char *)buf, len);
+    reply = yajl_tree_parse(s, NULL, 0);
+    ck_assert_msg(reply != NULL, "bad reply %s", s);
+    free(s);
+    yajl_gen_free(g);
+    yajl_tree_free(req);
+    return reply;
+}
+
+static uint64_t cur_kb(uint32_t domid)
+{
+    xres_host h;
+    uint64_t v = 0;
+
+    xres_host_init(&h);
+    ck_assert_int_eq(be.ops->snapshot(&be, &h), 0);
+    if (xres_host_find(&h, domid)) v = xres_host_find(&h, domid)->cur_kb;
+    xres_host_dispose(&h);
+    return v;
+}
+
+static const char *area_owner(const char *area)
+{
+    static char owner[32];
+    yajl_val r = command("{\"cmd\":\"pair-show\",\"name\":\"p\"}");
+    yajl_val areas = xres_json_get(xres_json_get(r, "pair"), "areas");
+
+    owner[0] = 0;
+    for (size_t i = 0; areas && i < areas->u.array.len; i++) {
+        yajl_val a = areas->u.array.values[i];
+        if (!strcmp(xres_json_get_str(a, "name"), area))
+            snprintf(owner, sizeof(owner), "%s",
+                     xres_json_get_str(a, "owner"));
+    }
+    yajl_tree_free(r);
+    return owner;
+}
+
+static void setup_pair(void)
+{
+    yajl_val r;
+
+    r = command("{\"cmd\":\"pair-create\",\"name\":\"p\",\"active\":\"g1\","
+                "\"standby\":\"g2\",\"apps\":[{\"name\":\"web\","
+                "\"size_kb\":131072,\"hot\":true}]}");
+    ck_assert_msg(xres_json_get_bool(r, "ok", false), "%s",
+                  xres_json_get_str(r, "error"));
+    yajl_tree_free(r);
+    /* The active's agent reports web running. */
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
+                     "/local/domain/1/data/xres/app/web/state", "running"),
+                     0);
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
+                     "/local/domain/1/data/xres/app/web/level", "0"), 0);
+    run(5);
+    ck_assert_str_eq(area_owner("web"), "active");
+    /* The standby holds web stopped until a failover. */
+    ck_assert_uint_eq(stops[2], 1);
+    ck_assert_uint_eq(starts[2], 0);
+    /* Once acked, xresd removed that request. */
+    ck_assert_uint_eq(pending(2), 0);
+}
+
+START_TEST(test_refused)
+{
+    yajl_val r;
+
+    start();
+    r = command("{\"cmd\":\"pair-create\",\"name\":\"p\",\"active\":\"g1\","
+                "\"standby\":\"g2\",\"apps\":[{\"name\":\"web\","
+                "\"size_kb\":786432,\"hot\":true}]}");
+    ck_assert(!xres_json_get_bool(r, "ok", true));
+    ck_assert_ptr_nonnull(strstr(xres_json_get_str(r, "error"),
+                                 "standby g2 (dom2) has maxmem 1024 MiB"));
+    yajl_tree_free(r);
+    r = command("{\"cmd\":\"pair-show\",\"name\":\"p\"}");
+    ck_assert_str_eq(xres_json_get_str(r, "error"), "no pair `p'");
+    yajl_tree_free(r);
+    stop();
+}
+END_TEST
+
+START_TEST(test_crash)
+{
+    start();
+    setup_pair();
+    ck_assert_uint_eq(cur_kb(2), 512 * MiB);
+    xres_sim_crash_domain(&be, 1);
+    run(40);
+    ck_assert_uint_eq(cur_kb(1), 0);
+    ck_assert_uint_eq(cur_kb(2), (512 + 128) * MiB);
+    ck_assert_str_eq(area_owner("web"), "standby");
+    ck_assert_str_eq(area_owner("base"), "host");
+    ck_assert_uint_eq(starts[2], 1);
+    ck_assert_uint_eq(pending(2), 0);
+    stop();
+}
+END_TEST
+
+/* xresd stops right after the crash was handled partly, and a new one
+ * takes over from XenStore. */
+START_TEST(test_crash_restart_daemon)
+{
+    start();
+    setup_pair();
+    xres_sim_crash_domain(&be, 1);
+    ck_assert_int_eq(xres_daemon_run_once(&d, 0), 0);  /* events, steps */
+    xres_daemon_dispose(&d);
+    xres_sim_advance(&be, 1000);
+    agents();
+    daemon_up();
+    run(40);
+    ck_assert_uint_eq(cur_kb(2), (512 + 128) * MiB);
+    ck_assert_str_eq(area_owner("web"), "standby");
+    stop();
+}
+END_TEST
+
+START_TEST(test_app_level3)
+{
+    start();
+    setup_pair();
+    xres_sim_set_balloon_rate(&be, 1, 1024 * MiB);
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
+                     "/local/domain/1/data/xres/app/web/level", "3"), 0);
+    run(60);
+    ck_assert_uint_eq(cur_kb(1), (1024 - 128) * MiB);
+    ck_assert_uint_eq(cur_kb(2), (512 + 128) * MiB);
+    ck_assert_str_eq(area_owner("web"), "standby");
+    ck_assert_str_eq(area_owner("base"), "active");
+    stop();
+}
+END_TEST
+
+/* The active dies while web's app failover runs: that failover ends, and
+ * then the whole domain fails over. */
+START_TEST(test_crash_during_app_failover)
+{
+    yajl_val r;
+
+    start();
+    setup_pair();
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
+                     "/local/domain/1/data/xres/app/web/level", "3"), 0);
+    xres_sim_advance(&be, 100);
+    ck_assert_int_eq(xres_daemon_run_once(&d, 0), 0);
+    xres_daemon_tick(&d);
+    r = command("{\"cmd\":\"pair-list\"}");
+    ck_assert_str_eq(xres_json_get_str(xres_json_get(
+        xres_json_get(r, "pairs")->u.array.values[0], "failover"), "kind"),
+        "app");
+    yajl_tree_free(r);
+    xres_sim_crash_domain(&be, 1);
+    run(60);
+    ck_assert_uint_eq(cur_kb(1), 0);
+    ck_assert_uint_eq(cur_kb(2), (512 + 128) * MiB);
+    ck_assert_str_eq(area_owner("web"), "standby");
+    ck_assert_str_eq(area_owner("base"), "host");
+    r = command("{\"cmd\":\"pair-show\",\"name\":\"p\"}");
+    ck_assert_str_eq(xres_json_get_str(xres_json_get(r, "pair"), "state"),
+                     "failed-over");
+    ck_assert_uint_eq(xres_json_get(xres_json_get(r, "pair"), "log")
+                      ->u.array.len, 2);
+    yajl_tree_free(r);
+    stop();
+}
+END_TEST
+
+Suite *daemon_pair_suite(void)
+{
+    Suite *s = suite_create("daemon_pair");
+    TCase *tc = tcase_create("sim");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_refused);
+    tcase_add_test(tc, test_crash);
+    tcase_add_test(tc, test_crash_restart_daemon);
+    tcase_add_test(tc, test_app_level3);
+    tcase_add_test(tc, test_crash_during_app_failover);
+    suite_add_tcase(s, tc);
+    return s;
+}

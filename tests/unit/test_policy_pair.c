@@ -1,0 +1,818 @@
+/*
+ * tests/unit/test_policy_pair.c: hot-standby pairs: the resource table,
+ * fault decisions, whole-domain, app and reserve failover on a fake host,
+ * and resuming a failover after xresd is killed at every step.
+ *
+ * The scenario throughout: the active holds 160 MiB; app A (hot standby,
+ * 128 MiB) starts, then app B (not hot standby, 64 MiB); the standby runs
+ * with 64 MiB.
+ */
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "pair_store.h"
+#include "pair_world.h"
+#include "policy_pair.h"
+
+#define MiB 1024ULL
+
+typedef struct {
+    world w;
+    xres_host h;
+    xres_pair p;
+    uint32_t act, sb;
+    uint64_t reserve_kb;
+} scen;
+
+/* Host sized so that, once the active and standby run, `spare` MiB are
+ * free. */
+static void scen_init(scen *s, uint64_t spare_mib, uint64_t reserve_mib)
+{
+    xres_pair_app apps[2] = {
+        { "A", 128 * MiB, true },
+        { "B", 64 * MiB, false },
+    };
+    xres_pair_cfg cfg;
+    char why[256] = "";
+    wdom *a, *b;
+
+    memset(s, 0, sizeof(*s));
+    world_init(&s->w, (1024 + 160 + 64 + spare_mib) * MiB);
+    a = world_add(&s->w, "act", 160 * MiB, 512 * MiB);
+    b = world_add(&s->w, "sb", 64 * MiB, 512 * MiB);
+    a->weight = 512;
+    a->cap = 50;
+    b->weight = 32;
+    b->cap = 10;
+    s->act = a->domid;
+    s->sb = b->domid;
+    s->w.watch_active = s->act;
+    s->w.watch_standby = s->sb;
+    s->reserve_kb = reserve_mib * MiB;
+    xres_host_init(&s->h);
+    world_snapshot(&s->w, &s->h);
+    xres_pair_cfg_default(&cfg);
+    cfg.tol_kb = 0;
+    ck_assert_int_eq(xres_pair_create(&s->p, "web", &s->h, s->act, s->sb,
+                                      apps, 2, &cfg, s->reserve_kb, why,
+                                      sizeof(why)), 0);
+    ck_assert_int_eq(xres_pair_store_save_config(&s->w.b, &s->p), 0);
+    ck_assert_int_eq(xres_pair_store_save_state(&s->w.b, &s->p), 0);
+}
+
+static void scen_dispose(scen *s)
+{
+    xres_host_dispose(&s->h);
+    world_dispose(&s->w);
+}
+
+static void exec_all(scen *s, xres_actions *acts)
+{
+    for (size_t i = 0; i < acts->n; i++)
+        ck_assert_int_eq(world_exec(&s->w, &acts->v[i]), 0);
+}
+
+/* The agent reports app started on the active; the table follows. */
+static int start_app(scen *s, const char *app)
+{
+    xres_actions acts;
+    char why[256] = "";
+    int rc;
+
+    xres_actions_init(&acts);
+    world_app_start(&s->w, s->act, app);
+    world_snapshot(&s->w, &s->h);
+    rc = xres_pair_app_started(&s->p, &s->h, app, s->reserve_kb, &acts, why,
+                               sizeof(why));
+    if (!rc) exec_all(s, &acts);
+    xres_actions_dispose(&acts);
+    world_settle(&s->w, 10);
+    return rc;
+}
+
+static void start_both(scen *s)
+{
+    ck_assert_int_eq(start_app(s, "A"), 0);
+    ck_assert_int_eq(start_app(s, "B"), 0);
+    ck_assert_uint_eq(world_dom(&s->w, s->act)->cur, 224 * MiB);
+}
+
+static xres_pair_area *area(scen *s, const char *n)
+{
+    xres_pair_area *a = xres_pair_area_find(&s->p, n);
+    ck_assert_ptr_nonnull(a);
+    return a;
+}
+
+/* Run the machine to its end like the daemon does: snapshot, drive,
+ * let the world move on. */
+static void run_to_end(scen *s)
+{
+    xres_pair_obs obs;
+    int rc = XRES_FO_WAIT;
+
+    for (int round = 0; round < 200; round++) {
+        world_snapshot(&s->w, &s->h);
+        world_obs(&s->w, &s->p, &obs);
+        rc = xres_pair_drive(&s->w.b, &s->p, &s->h, &obs, world_exec, &s->w,
+                             NULL, NULL, NULL);
+        ck_assert_int_ge(rc, 0);
+        if (rc == XRES_FO_FINISHED || rc == XRES_FO_IDLE) return;
+        world_settle(&s->w, 100);
+    }
+    ck_abort_msg("failover did not finish");
+}
+
+static void crash_active(scen *s)
+{
+    xres_pair_decision d;
+    char err[256] = "";
+
+    world_dom(&s->w, s->act)->shutdown = true;   /* crashed */
+    xres_pair_on_domain_event(&s->p, s->act, false, XRES_SHUTDOWN_CRASH, &d);
+    ck_assert_int_eq(d.what, XRES_PAIR_DO_DOMAIN_FAILOVER);
+    world_snapshot(&s->w, &s->h);
+    ck_assert_int_eq(xres_pair_fo_begin(&s->p, XRES_FO_DOMAIN, NULL, d.why,
+                                        &s->h, s->reserve_kb, err,
+                                        sizeof(err)), 0);
+}
+
+static void fault(scen *s, const char *app, unsigned lvl,
+                  xres_pair_decision *d)
+{
+    xres_pair_obs obs;
+
+    world_settle(&s->w, 10);
+    world_fault(&s->w, s->act, app, lvl);
+    world_snapshot(&s->w, &s->h);
+    world_obs(&s->w, &s->p, &obs);
+    xres_pair_check(&s->p, &s->h, &obs, d);
+}
+
+static void begin_app(scen *s, xres_fo_kind kind, const xres_pair_decision *d)
+{
+    char err[256] = "";
+    xres_pair_area *a = area(s, d->app);
+
+    a->fault_seq = d->fault_seq;
+    world_snapshot(&s->w, &s->h);
+    ck_assert_int_eq(xres_pair_fo_begin(&s->p, kind, d->app, d->why, &s->h,
+                                        s->reserve_kb, err, sizeof(err)), 0);
+}
+
+/* ---- the table ---- */
+
+START_TEST(test_table_hot_then_cold_granted)
+{
+    scen s;
+    uint64_t free0;
+
+    scen_init(&s, 64, 0);
+    ck_assert_uint_eq(s.p.nareas, 1);
+    ck_assert_uint_eq(area(&s, "base")->size_kb, 160 * MiB);
+
+    free0 = world_free(&s.w);
+    unsigned ex0 = s.w.nexec;
+    ck_assert_int_eq(start_app(&s, "A"), 0);
+    ck_assert_uint_eq(s.p.nareas, 2);
+    ck_assert_uint_eq(area(&s, "base")->size_kb, 32 * MiB);
+    ck_assert_uint_eq(area(&s, "A")->size_kb, 128 * MiB);
+    ck_assert_int_eq(area(&s, "A")->dest, XRES_DEST_STANDBY);
+    ck_assert_int_eq(area(&s, "A")->owner, XRES_OWNER_ACTIVE);
+    ck_assert_int_eq(area(&s, "A")->kind, XRES_AREA_HOT);
+    /* No memory moved. */
+    ck_assert_uint_eq(s.w.nexec, ex0);
+    ck_assert_uint_eq(world_free(&s.w), free0);
+    ck_assert_uint_eq(world_dom(&s.w, s.act)->cur, 160 * MiB);
+
+    ck_assert_int_eq(start_app(&s, "B"), 0);
+    ck_assert_uint_eq(area(&s, "B")->size_kb, 64 * MiB);
+    ck_assert_int_eq(area(&s, "B")->dest, XRES_DEST_NONE);
+    ck_assert_int_eq(area(&s, "B")->kind, XRES_AREA_EXT);
+    ck_assert_uint_eq(area(&s, "base")->size_kb, 32 * MiB);
+    ck_assert_uint_eq(world_dom(&s.w, s.act)->cur, 224 * MiB);
+    ck_assert_uint_eq(world_free(&s.w), free0 - 64 * MiB);
+    ck_assert_uint_eq(xres_pair_sum(&s.p, XRES_OWNER_ACTIVE, -1),
+                      224 * MiB);
+    scen_dispose(&s);
+}
+END_TEST
+
+START_TEST(test_table_cold_refused)
+{
+    scen s;
+    char before[4096], after[4096];
+    xres_actions acts;
+    char why[256] = "";
+
+    scen_init(&s, 63, 0);
+    ck_assert_int_eq(start_app(&s, "A"), 0);
+    ck_assert_int_eq(xres_pair_format_state(&s.p, before, sizeof(before)),
+                     0);
+    world_app_start(&s.w, s.act, "B");
+    world_snapshot(&s.w, &s.h);
+    xres_actions_init(&acts);
+    ck_assert_int_eq(xres_pair_app_started(&s.p, &s.h, "B", 0, &acts, why,
+                                           sizeof(why)), -ENOSPC);
+    ck_assert_uint_eq(acts.n, 0);
+    ck_assert_ptr_nonnull(strstr(why, "63 MiB"));
+    ck_assert_int_eq(xres_pair_format_state(&s.p, after, sizeof(after)), 0);
+    ck_assert_str_eq(before, after);
+    ck_assert_uint_eq(world_dom(&s.w, s.act)->cur, 160 * MiB);
+    xres_actions_dispose(&acts);
+    scen_dispose(&s);
+}
+END_TEST
+
+START_TEST(test_table_reserve_not_lent_to_extensions)
+{
+    scen s;
+
+    /* 64 MiB free, but it is the reserve: no extension. */
+    scen_init(&s, 64, 64);
+    ck_assert_int_eq(start_app(&s, "A"), 0);
+    ck_assert_int_eq(start_app(&s, "B"), -ENOSPC);
+    ck_assert_ptr_null(xres_pair_area_find(&s.p, "B"));
+    scen_dispose(&s);
+}
+END_TEST
+
+START_TEST(test_create_refused)
+{
+    world w;
+    xres_host h;
+    xres_pair p;
+    xres_pair_cfg cfg;
+    xres_pair_app apps[1] = { { "A", 128 * MiB, true } };
+    char why[256] = "";
+    wdom *a, *b;
+
+    world_init(&w, 4096 * MiB);
+    a = world_add(&w, "act", 160 * MiB, 512 * MiB);
+    b = world_add(&w, "sb", 64 * MiB, 128 * MiB);   /* can grow 64 only */
+    xres_host_init(&h);
+    world_snapshot(&w, &h);
+    xres_pair_cfg_default(&cfg);
+    ck_assert_int_eq(xres_pair_create(&p, "web", &h, a->domid, b->domid,
+                                      apps, 1, &cfg, 0, why, sizeof(why)),
+                     -ENOSPC);
+    ck_assert_ptr_nonnull(strstr(why, "standby sb"));
+    ck_assert_ptr_nonnull(strstr(why, "maxmem >= 192 MiB"));
+    ck_assert_int_eq(xres_pair_create(&p, "web", &h, a->domid, a->domid,
+                                      apps, 1, &cfg, 0, why, sizeof(why)),
+                     -EINVAL);
+    ck_assert_int_eq(xres_pair_create(&p, "we b", &h, a->domid, b->domid,
+                                      apps, 1, &cfg, 0, why, sizeof(why)),
+                     -EINVAL);
+    /* Kept paused for a dump: the host must hold the hot areas. */
+    b->smax = 512 * MiB;
+    cfg.preserve = true;
+    world_snapshot(&w, &h);
+    w.total_kb = (1024 + 160 + 64 + 100) * MiB;
+    world_snapshot(&w, &h);
+    ck_assert_int_eq(xres_pair_create(&p, "web", &h, a->domid, b->domid,
+                                      apps, 1, &cfg, 0, why, sizeof(why)),
+                     -ENOSPC);
+    ck_assert_ptr_nonnull(strstr(why, "100 MiB free"));
+    xres_host_dispose(&h);
+    world_dispose(&w);
+}
+END_TEST
+
+/* ---- failovers ---- */
+
+START_TEST(test_domain_crash)
+{
+    scen s;
+    uint64_t free0;
+
+    scen_init(&s, 64, 0);
+    start_both(&s);
+    free0 = world_free(&s.w);
+    crash_active(&s);
+    run_to_end(&s);
+
+    ck_assert_ptr_null(world_dom(&s.w, s.act));            /* fenced */
+    ck_assert_uint_eq(world_dom(&s.w, s.sb)->cur, (64 + 128) * MiB);
+    ck_assert_uint_eq(world_free(&s.w), free0 + (32 + 64) * MiB);
+    ck_assert_int_eq(area(&s, "A")->owner, XRES_OWNER_STANDBY);
+    ck_assert_int_eq(area(&s, "base")->owner, XRES_OWNER_HOST);
+    ck_assert_int_eq(area(&s, "B")->owner, XRES_OWNER_HOST);
+    ck_assert(world_app_running(&s.w, s.sb, "A"));
+    ck_assert(!world_app_running(&s.w, s.sb, "B"));
+    ck_assert_int_eq(world_dom(&s.w, s.sb)->weight, 512);
+    ck_assert_int_eq(world_dom(&s.w, s.sb)->cap, 50);
+    ck_assert_int_eq(s.p.state, XRES_PAIR_FAILED_OVER);
+    ck_assert_uint_eq(s.p.nlog, 1);
+    ck_assert_uint_eq(s.p.log[0].bound_kb, 128 * MiB);
+    ck_assert_uint_eq(s.p.log[0].return_kb, 96 * MiB);
+    ck_assert_int_eq(s.p.fo.kind, XRES_FO_NONE);
+    scen_dispose(&s);
+}
+END_TEST
+
+START_TEST(test_domain_events)
+{
+    scen s;
+    xres_pair_decision d;
+
+    scen_init(&s, 64, 0);
+    xres_pair_on_domain_event(&s.p, s.act, false, XRES_SHUTDOWN_WATCHDOG,
+                              &d);
+    ck_assert_int_eq(d.what, XRES_PAIR_DO_DOMAIN_FAILOVER);
+    ck_assert_ptr_nonnull(strstr(d.why, "watchdog"));
+    xres_pair_on_domain_event(&s.p, s.act, true, 0, &d);
+    ck_assert_int_eq(d.what, XRES_PAIR_DO_DOMAIN_FAILOVER);
+    xres_pair_on_domain_event(&s.p, s.act, false, XRES_SHUTDOWN_REBOOT, &d);
+    ck_assert_int_eq(d.what, XRES_PAIR_DO_NOTHING);
+    xres_pair_on_domain_event(&s.p, 77, true, 0, &d);
+    ck_assert_int_eq(d.what, XRES_PAIR_DO_NOTHING);
+    xres_pair_on_domain_event(&s.p, s.sb, true, 0, &d);
+    ck_assert_int_eq(d.what, XRES_PAIR_DO_DEGRADE);
+
+    /* Heartbeat: the active's agent stops. */
+    world_snapshot(&s.w, &s.h);
+    xres_pair_check(&s.p, &s.h, NULL, &d);
+    ck_assert_int_eq(d.what, XRES_PAIR_DO_NOTHING);
+    s.h.now_ms = world_dom(&s.w, s.act)->heartbeat_ms + 30000;
+    xres_pair_check(&s.p, &s.h, NULL, &d);
+    ck_assert_int_eq(d.what, XRES_PAIR_DO_NOTHING);
+    s.h.now_ms++;
+    xres_pair_check(&s.p, &s.h, NULL, &d);
+    ck_assert_int_eq(d.what, XRES_PAIR_DO_DOMAIN_FAILOVER);
+    ck_assert_ptr_nonnull(strstr(d.why, "heartbeat"));
+    /* An agent that promised a heartbeat only every 20 s gets 45 s. */
+    {
+        xres_pair_obs o;
+        memset(&o, 0, sizeof(o));
+        o.active.heartbeat_min_timeout_ms = 45000;
+        xres_pair_check(&s.p, &s.h, &o, &d);
+        ck_assert_int_eq(d.what, XRES_PAIR_DO_NOTHING);
+        s.h.now_ms += 100000;
+        o.active.heartbeat_ms = s.h.now_ms - 45000;
+        xres_pair_check(&s.p, &s.h, &o, &d);
+        ck_assert_int_eq(d.what, XRES_PAIR_DO_NOTHING);
+        o.active.heartbeat_ms--;
+        xres_pair_check(&s.p, &s.h, &o, &d);
+        ck_assert_int_eq(d.what, XRES_PAIR_DO_DOMAIN_FAILOVER);
+    }
+    scen_dispose(&s);
+}
+END_TEST
+
+START_TEST(test_app_failover_level3)
+{
+    scen s;
+    xres_pair_decision d;
+
+    scen_init(&s, 64, 0);
+    start_both(&s);
+    fault(&s, "A", 3, &d);
+    ck_assert_int_eq(d.what, XRES_PAIR_DO_APP_FAILOVER);
+    ck_assert_str_eq(d.app, "A");
+    begin_app(&s, XRES_FO_APP, &d);
+    run_to_end(&s);
+
+    /* The active had shrunk by 128 MiB when the standby was raised. */
+    ck_assert_uint_eq(s.w.active_cur_at_engage, (224 - 128) * MiB);
+    ck_assert_uint_eq(world_dom(&s.w, s.act)->cur, 96 * MiB);
+    ck_assert_uint_eq(world_dom(&s.w, s.sb)->cur, (64 + 128) * MiB);
+    ck_assert(world_app_running(&s.w, s.act, "B"));
+    ck_assert(!world_app_running(&s.w, s.act, "A"));
+    ck_assert(world_app_running(&s.w, s.sb, "A"));
+    ck_assert_uint_eq(world_count_req(&s.w, s.act, "stop", "A"), 1);
+    ck_assert_uint_eq(world_count_req(&s.w, s.sb, "start", "A"), 1);
+    ck_assert_uint_eq(world_count_req(&s.w, s.act, "release", "98304"), 1);
+    ck_assert_uint_eq(world_count_req(&s.w, s.sb, "engage", "131072"), 1);
+    ck_assert_int_eq(area(&s, "A")->owner, XRES_OWNER_STANDBY);
+    ck_assert_int_eq(area(&s, "B")->owner, XRES_OWNER_ACTIVE);
+    ck_assert_int_eq(area(&s, "base")->owner, XRES_OWNER_ACTIVE);
+    ck_assert_int_eq(s.p.state, XRES_PAIR_NORMAL);
+    /* The active keeps its own weight. */
+    ck_assert_int_eq(world_dom(&s.w, s.act)->weight, 512);
+    ck_assert_uint_eq(s.p.debt_kb, 0);
+    scen_dispose(&s);
+}
+END_TEST
+
+START_TEST(test_app_level1_restart_then_escalate)
+{
+    scen s;
+    xres_pair_decision d;
+    xres_actions acts;
+    unsigned ex0;
+
+    scen_init(&s, 64, 0);
+    start_both(&s);
+    ex0 = s.w.nexec;
+    xres_actions_init(&acts);
+    for (unsigned i = 1; i <= 3; i++) {
+        fault(&s, "A", 1, &d);
+        ck_assert_int_eq(d.what, XRES_PAIR_DO_RESTART);
+        xres_actions_clear(&acts);
+        ck_assert_int_eq(xres_pair_restart(&s.p, "A", d.fault_seq, &acts),
+                         0);
+        ck_assert_uint_eq(acts.n, 1);
+        ck_assert_int_eq(acts.v[0].kind, XRES_ACT_AGENT_REQUEST);
+        ck_assert_uint_eq(acts.v[0].domid, s.act);
+        ck_assert_str_eq(acts.v[0].u.req.op, "start");
+        exec_all(&s, &acts);
+        ck_assert_uint_eq(area(&s, "A")->restarts, i);
+        /* The same report is not handled twice. */
+        world_snapshot(&s.w, &s.h);
+        xres_pair_obs obs;
+        world_obs(&s.w, &s.p, &obs);
+        xres_pair_check(&s.p, &s.h, &obs, &d);
+        ck_assert_int_eq(d.what, XRES_PAIR_DO_NOTHING);
+    }
+    world_settle(&s.w, 10);
+    ck_assert_uint_eq(world_count_req(&s.w, s.act, "start", "A"), 3);
+    /* No memory moved. */
+    ck_assert_uint_eq(s.w.nexec, ex0);
+    ck_assert_uint_eq(world_dom(&s.w, s.act)->cur, 224 * MiB);
+    ck_assert_uint_eq(world_dom(&s.w, s.sb)->cur, 64 * MiB);
+    ck_assert_int_eq(area(&s, "A")->owner, XRES_OWNER_ACTIVE);
+
+    fault(&s, "A", 1, &d);
+    ck_assert_int_eq(d.what, XRES_PAIR_DO_APP_FAILOVER);
+    xres_actions_dispose(&acts);
+    scen_dispose(&s);
+}
+END_TEST
+
+START_TEST(test_app_level4_reserve)
+{
+    scen s;
+    xres_pair_decision d;
+
+    /* 64 MiB for B's extension plus a 128 MiB reserve. */
+    scen_init(&s, 64 + 128, 128);
+    start_both(&s);
+    ck_assert_uint_eq(world_free(&s.w), 128 * MiB);
+    fault(&s, "A", 4, &d);
+    ck_assert_int_eq(d.what, XRES_PAIR_DO_RESERVE_FAILOVER);
+    /* The app's memory cannot be taken back: the active's balloon is
+     * stuck. */
+    world_dom(&s.w, s.act)->refuses = true;
+    begin_app(&s, XRES_FO_APP_RESERVE, &d);
+    ck_assert_int_eq(s.p.fo.kind, XRES_FO_APP_RESERVE);
+    run_to_end(&s);
+
+    /* Standby engaged from the reserve before the active shrank. */
+    ck_assert_uint_eq(s.w.active_cur_at_engage, 224 * MiB);
+    ck_assert_uint_eq(world_dom(&s.w, s.sb)->cur, 192 * MiB);
+    ck_assert(world_app_running(&s.w, s.sb, "A"));
+    ck_assert_uint_eq(world_dom(&s.w, s.act)->target, 96 * MiB);
+    ck_assert_uint_eq(s.p.debt_kb, 128 * MiB);
+    ck_assert_uint_eq(s.p.debt_domid, s.act);
+    ck_assert_uint_eq(world_free(&s.w), 0);
+    world_snapshot(&s.w, &s.h);
+    ck_assert(!xres_pair_refill(&s.p, &s.h));
+
+    /* The old active finally lets go: the reserve is whole again. */
+    world_dom(&s.w, s.act)->refuses = false;
+    world_settle(&s.w, 100);
+    world_snapshot(&s.w, &s.h);
+    ck_assert(xres_pair_refill(&s.p, &s.h));
+    ck_assert_uint_eq(s.p.debt_kb, 0);
+    ck_assert_uint_eq(world_free(&s.w), 128 * MiB);
+    scen_dispose(&s);
+}
+END_TEST
+
+START_TEST(test_app_level4_small_reserve_releases_first)
+{
+    scen s;
+    xres_pair_decision d;
+
+    scen_init(&s, 64 + 100, 100);
+    start_both(&s);
+    fault(&s, "A", 4, &d);
+    ck_assert_int_eq(d.what, XRES_PAIR_DO_RESERVE_FAILOVER);
+    begin_app(&s, XRES_FO_APP_RESERVE, &d);
+    ck_assert_int_eq(s.p.fo.kind, XRES_FO_APP);
+    run_to_end(&s);
+    ck_assert_uint_eq(s.w.active_cur_at_engage, 96 * MiB);
+    ck_assert_uint_eq(s.p.debt_kb, 0);
+    scen_dispose(&s);
+}
+END_TEST
+
+START_TEST(test_app_release_timeout_uses_reserve)
+{
+    scen s;
+    xres_pair_decision d;
+
+    scen_init(&s, 64 + 128, 128);
+    start_both(&s);
+    fault(&s, "A", 3, &d);
+    world_dom(&s.w, s.act)->refuses = true;     /* hung balloon */
+    begin_app(&s, XRES_FO_APP, &d);
+    run_to_end(&s);
+    ck_assert_int_eq(s.p.log[0].kind, XRES_FO_APP_RESERVE);
+    ck_assert_uint_eq(s.p.log[0].reserve_kb, 128 * MiB);
+    ck_assert_uint_eq(world_dom(&s.w, s.sb)->cur, 192 * MiB);
+    ck_assert_uint_eq(s.p.debt_kb, 128 * MiB);
+    scen_dispose(&s);
+}
+END_TEST
+
+START_TEST(test_failback)
+{
+    scen s;
+    char why[256] = "";
+    wdom *n;
+
+    scen_init(&s, 64 + 256, 0);
+    start_both(&s);
+    crash_active(&s);
+    run_to_end(&s);
+    n = world_add(&s.w, "sb2", 64 * MiB, 512 * MiB);
+    world_snapshot(&s.w, &s.h);
+    ck_assert_int_eq(xres_pair_failback(&s.p, &s.h, n->domid, 0, why,
+                                        sizeof(why)), 0);
+    ck_assert_uint_eq(s.p.active, s.sb);
+    ck_assert_uint_eq(s.p.standby, n->domid);
+    ck_assert_int_eq(s.p.state, XRES_PAIR_NORMAL);
+    ck_assert_uint_eq(s.p.nareas, 2);
+    ck_assert_uint_eq(area(&s, "base")->size_kb, 64 * MiB);
+    ck_assert_uint_eq(area(&s, "A")->size_kb, 128 * MiB);
+    ck_assert_int_eq(area(&s, "A")->owner, XRES_OWNER_ACTIVE);
+    ck_assert_int_eq(area(&s, "A")->dest, XRES_DEST_STANDBY);
+    scen_dispose(&s);
+}
+END_TEST
+
+START_TEST(test_standby_lost_midway)
+{
+    scen s;
+    xres_pair_obs obs;
+
+    scen_init(&s, 64, 0);
+    start_both(&s);
+    crash_active(&s);
+    world_snapshot(&s.w, &s.h);
+    world_obs(&s.w, &s.p, &obs);
+    xres_pair_drive(&s.w.b, &s.p, &s.h, &obs, world_exec, &s.w, NULL, NULL,
+                    NULL);
+    world_dom(&s.w, s.sb)->exists = false;
+    run_to_end(&s);
+    ck_assert_int_eq(s.p.state, XRES_PAIR_DEGRADED);
+    ck_assert_int_eq(area(&s, "A")->owner, XRES_OWNER_ACTIVE);
+    ck_assert_ptr_nonnull(strstr(s.p.log[0].why, "standby"));
+    scen_dispose(&s);
+}
+END_TEST
+
+/* ---- storage ---- */
+
+START_TEST(test_store_roundtrip)
+{
+    scen s;
+    xres_pair q;
+    char a[4096], b[4096];
+    xres_pair_decision d;
+
+    scen_init(&s, 64, 0);
+    start_both(&s);
+    fault(&s, "A", 3, &d);
+    begin_app(&s, XRES_FO_APP, &d);
+    xres_pair_obs obs;
+    world_snapshot(&s.w, &s.h);
+    world_obs(&s.w, &s.p, &obs);
+    xres_pair_drive(&s.w.b, &s.p, &s.h, &obs, world_exec, &s.w, NULL, NULL,
+                    NULL);
+    ck_assert_int_ne(s.p.fo.kind, XRES_FO_NONE);
+    ck_assert_int_eq(xres_pair_store_load(&s.w.b, "web", &q), 0);
+    ck_assert_int_eq(xres_pair_format_state(&s.p, a, sizeof(a)), 0);
+    ck_assert_int_eq(xres_pair_format_state(&q, b, sizeof(b)), 0);
+    ck_assert_str_eq(a, b);
+    ck_assert_int_eq(xres_pair_format_config(&s.p, a, sizeof(a)), 0);
+    ck_assert_int_eq(xres_pair_format_config(&q, b, sizeof(b)), 0);
+    ck_assert_str_eq(a, b);
+    ck_assert_int_eq(memcmp(&q.fo, &s.p.fo, sizeof(q.fo)), 0);
+
+    char **names;
+    unsigned n;
+    ck_assert_int_eq(xres_pair_store_list(&s.w.b, &names, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(names[0], "web");
+    xres_pair_store_free_names(names, n);
+    ck_assert_int_eq(xres_pair_store_delete(&s.w.b, "web"), 0);
+    ck_assert_int_eq(xres_pair_store_load(&s.w.b, "web", &q), -ENOENT);
+    scen_dispose(&s);
+}
+END_TEST
+
+START_TEST(test_store_rejects_garbage)
+{
+    xres_pair p;
+    static const char *bad[] = {
+        "",
+        "xres-pair-state 2\nroles 1 2 normal\n",
+        "xres-pair-state 1\n",
+        "xres-pair-state 1\nroles 1 2 sideways\n",
+        "xres-pair-state 1\nroles 1 2 normal\narea A 1 active standby hot 1"
+        " 0 0\n",
+        "xres-pair-state 1\nroles 1 2 normal\narea A 99999999999999999999 "
+        "active standby hot 1 0 0 0\n",
+        "xres-pair-state 1\nroles 1 2 normal\narea ../x 1 active standby "
+        "hot 1 0 0 0\n",
+        "xres-pair-state 1\nroles 1 2 normal\nfo domain - 9 0 0 0 0 1 2 -1 "
+        "-1 0 0 0 0 0 0 0 0 0 0 1 0 0 0 fence\n",
+        "xres-pair-state 1\nroles 1 2 normal\nbogus 1\n",
+    };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(xres_pair_parse_state(&p, bad[i]) == -EINVAL,
+                      "accepted case %zu", i);
+    ck_assert_int_eq(xres_pair_parse_config(&p, "xres-pair-config 1\n"
+                                            "name web\napp A 1 warm\n"
+                                            "cfg 3 1 1 1 0 0 0\n"), -EINVAL);
+    ck_assert_int_eq(xres_pair_parse_config(&p, "xres-pair-config 1\n"
+                                            "name web\napp A 1 hot\n"
+                                            "cfg 3 1 1 1 0 0 0\n"), 0);
+}
+END_TEST
+
+/* ---- killed at every step ---- */
+
+typedef struct {
+    unsigned count, kill_at;
+    bool at_store;          /* kill after a store, else after an action */
+    bool killed;
+} killer;
+
+static bool kill_hook(void *opaque, bool stored)
+{
+    killer *k = opaque;
+
+    if (stored != k->at_store || k->killed) return true;
+    if (++k->count == k->kill_at) {
+        k->killed = true;
+        return false;
+    }
+    return true;
+}
+
+typedef enum { K_DOMAIN, K_APP, K_RESERVE } kcase;
+
+static void kill_setup(scen *s, kcase c)
+{
+    xres_pair_decision d;
+
+    if (c == K_RESERVE) scen_init(s, 64 + 128, 128);
+    else scen_init(s, 64, 0);
+    start_both(s);
+    if (c == K_DOMAIN) {
+        crash_active(s);
+    } else {
+        fault(s, "A", c == K_APP ? 3 : 4, &d);
+        begin_app(s, c == K_APP ? XRES_FO_APP : XRES_FO_APP_RESERVE, &d);
+    }
+    ck_assert_int_eq(xres_pair_store_save_state(&s->w.b, &s->p), 0);
+}
+
+/* Runs to the end; with k, kills xresd once at the k-th action or store:
+ * the in-memory pair is dropped and reloaded from the store.  Returns the
+ * number of kill points passed. */
+static unsigned kill_run(scen *s, killer *k)
+{
+    xres_pair_obs obs;
+
+    for (int round = 0; round < 300; round++) {
+        int rc;
+        world_snapshot(&s->w, &s->h);
+        world_obs(&s->w, &s->p, &obs);
+        bool was = k->killed;
+        rc = xres_pair_drive(&s->w.b, &s->p, &s->h, &obs, world_exec, &s->w,
+                             NULL, kill_hook, k);
+        if (k->killed && !was) {
+            memset(&s->p, 0x5a, sizeof(s->p));
+            ck_assert_int_eq(xres_pair_store_load(&s->w.b, "web", &s->p), 0);
+            continue;
+        }
+        ck_assert_int_ge(rc, 0);
+        if (rc == XRES_FO_FINISHED || rc == XRES_FO_IDLE) return k->count;
+        world_settle(&s->w, 100);
+    }
+    ck_abort_msg("failover did not finish");
+    return 0;
+}
+
+/* Final state, without times. */
+static void final_state(scen *s, char *buf, size_t len)
+{
+    char st[4096], *line, *save = NULL;
+    size_t off = 0;
+
+    ck_assert_int_eq(xres_pair_format_state(&s->p, st, sizeof(st)), 0);
+    for (line = strtok_r(st, ";", &save); line;
+         line = strtok_r(NULL, ";", &save)) {
+        if (!strncmp(line, "log ", 4)) {
+            /* keep what moved, not when */
+            char *p = strchr(line + 4, ' ');
+            p = p ? strchr(p + 1, ' ') : NULL;
+            line = p ? p : line;
+        }
+        off += snprintf(buf + off, len - off, "%s\n", line);
+    }
+    for (int i = 0; i < W_DOMS; i++) {
+        wdom *d = &s->w.doms[i];
+        if (!d->exists) continue;
+        off += snprintf(buf + off, len - off, "dom%u cur=%llu tgt=%llu "
+                        "max=%llu w=%d c=%d\n", d->domid,
+                        (unsigned long long)d->cur,
+                        (unsigned long long)d->target,
+                        (unsigned long long)d->smax, d->weight, d->cap);
+    }
+    off += snprintf(buf + off, len - off, "free=%llu startA=%u stopA=%u\n",
+                    (unsigned long long)world_free(&s->w),
+                    world_count_req(&s->w, s->sb, "start", "A"),
+                    world_count_req(&s->w, s->act, "stop", "A"));
+}
+
+static void kill_everywhere(kcase c)
+{
+    char ref[8192], got[8192];
+    unsigned nact, nstore;
+    scen s;
+    killer k;
+
+    for (int at_store = 0; at_store < 2; at_store++) {
+        kill_setup(&s, c);
+        memset(&k, 0, sizeof(k));
+        k.at_store = at_store;
+        unsigned n = kill_run(&s, &k);
+        final_state(&s, ref, sizeof(ref));
+        scen_dispose(&s);
+        if (at_store) nstore = n; else nact = n;
+        ck_assert_uint_ge(n, 4);
+
+        for (unsigned i = 1; i <= n; i++) {
+            kill_setup(&s, c);
+            memset(&k, 0, sizeof(k));
+            k.at_store = at_store;
+            k.kill_at = i;
+            kill_run(&s, &k);
+            ck_assert(k.killed);
+            final_state(&s, got, sizeof(got));
+            ck_assert_msg(!strcmp(ref, got), "killed at %s %u:\n%s\nvs\n%s",
+                          at_store ? "store" : "action", i, got, ref);
+            ck_assert_uint_eq(s.p.nlog, 1);
+            scen_dispose(&s);
+        }
+    }
+    (void)nact;
+    (void)nstore;
+}
+
+START_TEST(test_kill_every_step_domain) { kill_everywhere(K_DOMAIN); }
+END_TEST
+START_TEST(test_kill_every_step_app) { kill_everywhere(K_APP); }
+END_TEST
+START_TEST(test_kill_every_step_reserve) { kill_everywhere(K_RESERVE); }
+END_TEST
+
+/* Quiet: the failovers log every step at info level. */
+static void quiet(void) { xres_log_set_level(LOG_WARNING); }
+static void loud(void) { xres_log_set_level(LOG_INFO); }
+
+Suite *policy_pair_suite(void)
+{
+    Suite *s = suite_create("policy_pair");
+    TCase *tc = tcase_create("table");
+
+    tcase_add_checked_fixture(tc, quiet, loud);
+
+    tcase_add_test(tc, test_table_hot_then_cold_granted);
+    tcase_add_test(tc, test_table_cold_refused);
+    tcase_add_test(tc, test_table_reserve_not_lent_to_extensions);
+    tcase_add_test(tc, test_create_refused);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("failover");
+    tcase_add_checked_fixture(tc, quiet, loud);
+    tcase_add_test(tc, test_domain_crash);
+    tcase_add_test(tc, test_domain_events);
+    tcase_add_test(tc, test_app_failover_level3);
+    tcase_add_test(tc, test_app_level1_restart_then_escalate);
+    tcase_add_test(tc, test_app_level4_reserve);
+    tcase_add_test(tc, test_app_level4_small_reserve_releases_first);
+    tcase_add_test(tc, test_app_release_timeout_uses_reserve);
+    tcase_add_test(tc, test_failback);
+    tcase_add_test(tc, test_standby_lost_midway);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("store");
+    tcase_add_checked_fixture(tc, quiet, loud);
+    tcase_add_test(tc, test_store_roundtrip);
+    tcase_add_test(tc, test_store_rejects_garbage);
+    tcase_add_test(tc, test_kill_every_step_domain);
+    tcase_add_test(tc, test_kill_every_step_app);
+    tcase_add_test(tc, test_kill_every_step_reserve);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,641 @@
+/*
+ * tests/unit/test_schema.c: the XenStore schema: value parsing on good and
+ * hostile input, path building, requests and acks, the document against
+ * the table, and a scan of the sources for paths the schema does not list.
+ */
+#include <check.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs_schema.h"
+
+#define S(x) x, sizeof(x) - 1
+
+static const char *srcdir(void)
+{
+    const char *d = getenv("XRES_SRCDIR");
+    return d && *d ? d : ".";
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+
+    if (!f) return NULL;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            buf = realloc(buf, cap);
+            ck_assert_ptr_nonnull(buf);
+        }
+        size_t r = fread(buf + n, 1, 4096, f);
+        if (!r) break;
+        n += r;
+    }
+    fclose(f);
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
+}
+
+START_TEST(test_u64_good)
+{
+    uint64_t v = 99;
+    char why[XRES_SCHEMA_WHY_MAX];
+
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_TOTAL, S("1048576"),
+                                           &v, why, sizeof(why)), 0);
+    ck_assert_uint_eq(v, 1048576);
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_TOTAL, S("0"), &v,
+                                           why, sizeof(why)), 0);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_TOTAL,
+                                           S("1099511627776"), &v, why,
+                                           sizeof(why)), 0);
+    ck_assert_uint_eq(v, 1099511627776ULL);
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_CPU_PCT, S("100"), &v,
+                                           why, sizeof(why)), 0);
+    ck_assert_uint_eq(v, 100);
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_APP_LEVEL, S("4"), &v,
+                                           why, sizeof(why)), 0);
+    ck_assert_uint_eq(v, 4);
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_SEQ,
+                                           S("9007199254740991"), &v, why,
+                                           sizeof(why)), 0);
+    ck_assert_uint_eq(v, 9007199254740991ULL);
+    /* The value need not be NUL-terminated: only len bytes count. */
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_CPU_PCT, "42xyz", 2, &v,
+                                           why, sizeof(why)), 0);
+    ck_assert_uint_eq(v, 42);
+}
+END_TEST
+
+START_TEST(test_u64_hostile)
+{
+    uint64_t v = 7;
+    char why[XRES_SCHEMA_WHY_MAX];
+
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_CPU_PCT, S("101"), &v,
+                                           why, sizeof(why)), -ERANGE);
+    ck_assert_str_eq(why, "cpu-pct: out of range 0..100: \"101\"");
+    ck_assert_uint_eq(v, 7);
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_TOTAL, S("12a"), &v,
+                                           why, sizeof(why)), -EINVAL);
+    ck_assert_str_eq(why, "mem-total: not a number: \"12a\"");
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_TOTAL, S(""), &v,
+                                           why, sizeof(why)), -EINVAL);
+    ck_assert_str_eq(why, "mem-total: empty");
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_TOTAL, S("-1"), &v,
+                                           why, sizeof(why)), -EINVAL);
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_TOTAL, S("+1"), &v,
+                                           why, sizeof(why)), -EINVAL);
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_TOTAL, S(" 1"), &v,
+                                           why, sizeof(why)), -EINVAL);
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_TOTAL, S("1\n"), &v,
+                                           why, sizeof(why)), -EINVAL);
+    ck_assert_str_eq(why, "mem-total: not a number: \"1\\x0a\"");
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_TOTAL, S("0x10"),
+                                           &v, why, sizeof(why)), -EINVAL);
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_TOTAL, S("007"),
+                                           &v, why, sizeof(why)), -EINVAL);
+    ck_assert_str_eq(why, "mem-total: leading zero: \"007\"");
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_TOTAL, "1\0" "2", 3,
+                                           &v, why, sizeof(why)), -EINVAL);
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_TOTAL,
+                                           S("1099511627777"), &v, why,
+                                           sizeof(why)), -ERANGE);
+    /* 20 digits: longer than any bound, refused before it is read. */
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_TOTAL,
+                                           S("18446744073709551616"), &v, why,
+                                           sizeof(why)), -E2BIG);
+    ck_assert_str_eq(why, "mem-total: too long (20 bytes, at most 13): "
+                     "\"18446744073709551616\"");
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_SEQ, S("0"), &v, why,
+                                           sizeof(why)), -ERANGE);
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_APP_LEVEL, S("5"), &v,
+                                           why, sizeof(why)), -ERANGE);
+    /* A megabyte of digits: refused by length, the excerpt is short. */
+    size_t big = 1 << 20;
+    char *huge = malloc(big);
+    ck_assert_ptr_nonnull(huge);
+    memset(huge, '9', big);
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_MEM_USED, huge, big, &v,
+                                           why, sizeof(why)), -E2BIG);
+    ck_assert_str_eq(why, "mem-used: too long (1048576 bytes, at most 13): "
+                     "\"999999999999999999999999...\"");
+    free(huge);
+    /* Not a number row. */
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_VERSION, S("1"), &v,
+                                           why, sizeof(why)), -EINVAL);
+    ck_assert_uint_eq(v, 7);
+    /* why may be NULL. */
+    ck_assert_int_eq(xres_schema_parse_u64(XS_REPORT_CPU_PCT, S("x"), &v,
+                                           NULL, 0), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_format_u64)
+{
+    char buf[32];
+
+    ck_assert_int_eq(xres_schema_format_u64(XS_REPORT_CPU_PCT, 55, buf,
+                                            sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "55");
+    ck_assert_int_eq(xres_schema_format_u64(XS_REPORT_CPU_PCT, 101, buf,
+                                            sizeof(buf)), -ERANGE);
+    ck_assert_int_eq(xres_schema_format_u64(XS_REPORT_SEQ, 0, buf,
+                                            sizeof(buf)), -ERANGE);
+    ck_assert_int_eq(xres_schema_format_u64(XS_REPORT_MEM_TOTAL, 123456, buf,
+                                            4), -ENAMETOOLONG);
+}
+END_TEST
+
+START_TEST(test_enum_text_token)
+{
+    unsigned e = 9;
+    char why[XRES_SCHEMA_WHY_MAX];
+
+    ck_assert_int_eq(xres_schema_parse_enum(XS_REPORT_APP_STATE, S("stopped"),
+                                            &e, why, sizeof(why)), 0);
+    ck_assert_uint_eq(e, 1);
+    ck_assert_int_eq(xres_schema_parse_enum(XS_REPORT_APP_STATE, S("failed"),
+                                            &e, why, sizeof(why)), 0);
+    ck_assert_uint_eq(e, 2);
+    ck_assert_int_eq(xres_schema_parse_enum(XS_REPORT_APP_STATE, S("Running"),
+                                            &e, why, sizeof(why)), -EINVAL);
+    ck_assert_str_eq(why, "app/<app>/state: not one of running|stopped|failed:"
+                     " \"Running\"");
+    ck_assert_int_eq(xres_schema_parse_enum(XS_REPORT_APP_STATE, S("run"),
+                                            &e, why, sizeof(why)), -EINVAL);
+    ck_assert_int_eq(xres_schema_parse_enum(XS_REPORT_APP_STATE,
+                                            S("runningx"), &e, why,
+                                            sizeof(why)), -E2BIG);
+    ck_assert_int_eq(xres_schema_parse_enum(XS_XEN_FEATURE_BALLOON, S("1"), &e,
+                                            why, sizeof(why)), 0);
+    ck_assert_uint_eq(e, 1);
+
+    ck_assert_int_eq(xres_schema_check(XS_REPORT_VERSION, S("0.1.0"), why,
+                                       sizeof(why)), 0);
+    ck_assert_int_eq(xres_schema_check(XS_REPORT_VERSION, S("0.1 0"), why,
+                                       sizeof(why)), -EINVAL);
+    ck_assert_str_eq(why, "version: bad character at byte 3: \"0.1 0\"");
+    ck_assert_int_eq(xres_schema_check(XS_REPORT_VERSION, S(""), why,
+                                       sizeof(why)), -EINVAL);
+    ck_assert_int_eq(xres_schema_check(XS_REPORT_VERSION,
+                                       S("012345678901234567890123456789012"),
+                                       why, sizeof(why)), -E2BIG);
+    ck_assert_int_eq(xres_schema_check(XS_XEN_NAME, S("guest one"), why,
+                                       sizeof(why)), 0);
+    ck_assert_int_eq(xres_schema_check(XS_XEN_NAME, S("bad\x1b[2J"), why,
+                                       sizeof(why)), -EINVAL);
+    ck_assert_str_eq(why, "name: bad character at byte 3: \"bad\\x1b[2J\"");
+    ck_assert_int_eq(xres_schema_check(XS_REPORT_SEQ, S("12"), why,
+                                       sizeof(why)), 0);
+    ck_assert_int_eq(xres_schema_check(XS_REPORT_DIR, S(""), why,
+                                       sizeof(why)), 0);
+    ck_assert_int_eq(xres_schema_check(XS_REPORT_DIR, S("x"), why,
+                                       sizeof(why)), -EINVAL);
+    ck_assert_int_eq(xres_schema_check(XS__COUNT, S("x"), why, sizeof(why)),
+                     -ENOENT);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+    ck_assert(xres_schema_check_name(S("web")));
+    ck_assert(xres_schema_check_name(S("db_2")));
+    ck_assert(xres_schema_check_name(S("abcdefghijklmnopqrstuvwxyz012345")));
+    ck_assert(!xres_schema_check_name(S("abcdefghijklmnopqrstuvwxyz0123456")));
+    ck_assert(!xres_schema_check_name(S("")));
+    ck_assert(!xres_schema_check_name(S("2web")));
+    ck_assert(!xres_schema_check_name(S("Web")));
+    ck_assert(!xres_schema_check_name(S("web-1")));
+    ck_assert(!xres_schema_check_name(S("..")));
+    ck_assert(!xres_schema_check_name(S("a/b")));
+}
+END_TEST
+
+START_TEST(test_paths)
+{
+    char buf[XRES_SCHEMA_PATH_MAX];
+    xres_schema_id id;
+
+    ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REPORT_SEQ, 12,
+                                      NULL), 0);
+    ck_assert_str_eq(buf, "/local/domain/12/data/xres/seq");
+    ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REPORT_APP_LEVEL,
+                                      3, "web"), 0);
+    ck_assert_str_eq(buf, "/local/domain/3/data/xres/app/web/level");
+    ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REQ_ITEM, 5,
+                                      "17"), 0);
+    ck_assert_str_eq(buf, "/local/domain/5/xres/request/17");
+    ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_DOM0_ROOT, 5,
+                                      NULL), 0);
+    ck_assert_str_eq(buf, "/local/domain/0/xres");
+    /* Hostile or missing arguments never make a path. */
+    ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REPORT_APP_LEVEL,
+                                      3, "../../0/xres"), -EINVAL);
+    ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REPORT_APP_LEVEL,
+                                      3, NULL), -EINVAL);
+    ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REQ_ITEM, 5,
+                                      "017"), -EINVAL);
+    ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REQ_ITEM, 5,
+                                      "0"), -EINVAL);
+    ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REPORT_SEQ, 5,
+                                      "x"), -EINVAL);
+    ck_assert_int_eq(xres_schema_path(buf, 10, XS_REPORT_SEQ, 5, NULL),
+                     -ENAMETOOLONG);
+    ck_assert_int_eq(xres_schema_relpath(buf, sizeof(buf), XS_REPORT_ACK,
+                                         "9"), 0);
+    ck_assert_str_eq(buf, "data/xres/ack/9");
+    ck_assert_int_eq(xres_schema_relpath(buf, sizeof(buf), XS_XEN_DOMID,
+                                         NULL), 0);
+    ck_assert_str_eq(buf, "domid");
+    ck_assert_int_eq(xres_schema_relpath(buf, sizeof(buf), XS_DOM0_ROOT,
+                                         NULL), -EINVAL);
+
+    ck_assert_int_eq(xres_schema_lookup("/local/domain/7/data/xres/app/db/"
+                                        "restarts", &id), 0);
+    ck_assert_int_eq(id, XS_REPORT_APP_RESTARTS);
+    ck_assert_int_eq(xres_schema_lookup("/local/domain/7/memory/target", &id),
+                     0);
+    ck_assert_int_eq(id, XS_XEN_MEM_TARGET);
+    ck_assert_int_eq(xres_schema_lookup("/local/domain/7/data/xres/bogus",
+                                        &id), -ENOENT);
+    ck_assert_int_eq(xres_schema_lookup("/local/domain/7/data/xres/app/Web/"
+                                        "level", &id), -ENOENT);
+    ck_assert_int_eq(xres_schema_lookup("/local/domain/99999/domid", &id),
+                     -ENOENT);
+    ck_assert(xres_schema_knows_literal("data/xres/mem-used"));
+    ck_assert(xres_schema_knows_literal("/local/domain/<domid>/xres/request"));
+    ck_assert(xres_schema_knows_literal("domid"));
+    ck_assert(!xres_schema_knows_literal("data/xres/"));
+    ck_assert(!xres_schema_knows_literal("/local/domain/%u/data/xres/seq"));
+    ck_assert_str_eq(xres_schema_leaf(XS_REPORT_MEM_USED), "mem-used");
+    ck_assert_str_eq(xres_schema_leaf(XS_XEN_MEM_TARGET), "memory/target");
+}
+END_TEST
+
+START_TEST(test_every_row_sane)
+{
+    char buf[XRES_SCHEMA_PATH_MAX];
+    xres_schema_id id;
+
+    ck_assert_uint_eq(xres_schema_nrows(), XS__COUNT);
+    for (size_t i = 0; i < xres_schema_nrows(); i++) {
+        const xres_schema_row *r = xres_schema_row_get(i);
+        ck_assert_int_eq(r->id, (int)i);
+        const char *arg = strstr(r->path, "<app>") ? "web" :
+                          strstr(r->path, "<seq>") ? "3" :
+                          strstr(r->path, "<pair>") ? "web-pair" : NULL;
+        ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), i, 4, arg), 0);
+        ck_assert_int_eq(xres_schema_lookup(buf, &id), 0);
+        ck_assert_msg(id == (xres_schema_id)i, "%s found as row %d", buf, id);
+        if (r->type == XS_T_U64) ck_assert(r->min <= r->max);
+    }
+    ck_assert_ptr_null(xres_schema_row_get(XS__COUNT));
+}
+END_TEST
+
+START_TEST(test_requests)
+{
+    xres_request q;
+    char why[XRES_SCHEMA_WHY_MAX], buf[160];
+
+    ck_assert_int_eq(xres_schema_parse_request(S("release 262144"), &q, why,
+                                               sizeof(why)), 0);
+    ck_assert_int_eq(q.op, XRES_REQ_RELEASE);
+    ck_assert_uint_eq(q.kb, 262144);
+    ck_assert(!q.drop_caches);
+    ck_assert_int_eq(xres_schema_parse_request(S("release 131072 drop-caches"),
+                                               &q, why, sizeof(why)), 0);
+    ck_assert_uint_eq(q.kb, 131072);
+    ck_assert(q.drop_caches);
+    ck_assert_int_eq(xres_schema_format_request(&q, buf, sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "release 131072 drop-caches");
+    ck_assert_int_eq(xres_schema_parse_request(S("engage"), &q, why,
+                                               sizeof(why)), 0);
+    ck_assert_int_eq(q.op, XRES_REQ_ENGAGE);
+    ck_assert_uint_eq(q.kb, 0);
+    ck_assert_int_eq(xres_schema_parse_request(S("engage 65536"), &q, why,
+                                               sizeof(why)), 0);
+    ck_assert_uint_eq(q.kb, 65536);
+    ck_assert_int_eq(xres_schema_parse_request(S("start web"), &q, why,
+                                               sizeof(why)), 0);
+    ck_assert_int_eq(q.op, XRES_REQ_START);
+    ck_assert_str_eq(q.app, "web");
+    ck_assert_int_eq(xres_schema_parse_request(S("stop db_2"), &q, why,
+                                               sizeof(why)), 0);
+    ck_assert_int_eq(q.op, XRES_REQ_STOP);
+    ck_assert_str_eq(q.app, "db_2");
+
+    static const char *bad[] = {
+        "", "release", "release 0", "release -5", "release 1099511627777",
+        "release 12 drop", "release 12 drop-caches x", "release  12",
+        "release 12 ", " release 12", "engage 0", "engage 1 2", "start",
+        "start Web", "start ../x", "stop a b", "reboot", "RELEASE 12",
+        "start web\n", "release 0012", "start w\x01",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why[0] = 0;
+        ck_assert_msg(xres_schema_parse_request(bad[i], strlen(bad[i]), &q,
+                                                why, sizeof(why)) < 0,
+                      "accepted \"%s\"", bad[i]);
+        ck_assert_msg(why[0], "no reason for \"%s\"", bad[i]);
+    }
+    ck_assert_int_eq(xres_schema_parse_request(S("reboot now"), &q, why,
+                                               sizeof(why)), -EINVAL);
+    ck_assert_str_eq(why, "request: unknown request: \"reboot now\"");
+    char longreq[200];
+    memset(longreq, 'a', sizeof(longreq));
+    ck_assert_int_eq(xres_schema_parse_request(longreq, 129, &q, why,
+                                               sizeof(why)), -E2BIG);
+
+    q.op = XRES_REQ_START;
+    strcpy(q.app, "Bad");
+    ck_assert_int_eq(xres_schema_format_request(&q, buf, sizeof(buf)),
+                     -EINVAL);
+    uint64_t seq;
+    ck_assert_int_eq(xres_schema_parse_seq(S("42"), &seq), 0);
+    ck_assert_uint_eq(seq, 42);
+    ck_assert_int_eq(xres_schema_parse_seq(S("0"), &seq), -ERANGE);
+    ck_assert_int_eq(xres_schema_parse_seq(S("9007199254740992"), &seq),
+                     -ERANGE);
+    ck_assert_int_eq(xres_schema_parse_seq(S("4a"), &seq), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_acks)
+{
+    xres_ack a;
+    char why[XRES_SCHEMA_WHY_MAX], buf[200];
+
+    ck_assert_int_eq(xres_schema_parse_ack(S("ok"), &a, why, sizeof(why)), 0);
+    ck_assert(a.ok);
+    ck_assert_str_eq(a.detail, "");
+    ck_assert_int_eq(xres_schema_parse_ack(S("ok balloon at 262144"), &a, why,
+                                           sizeof(why)), 0);
+    ck_assert(a.ok);
+    ck_assert_str_eq(a.detail, "balloon at 262144");
+    ck_assert_int_eq(xres_schema_parse_ack(S("error no such app: x"), &a, why,
+                                           sizeof(why)), 0);
+    ck_assert(!a.ok);
+    ck_assert_str_eq(a.detail, "no such app: x");
+    ck_assert_int_eq(xres_schema_parse_ack(S("error"), &a, why, sizeof(why)),
+                     -EINVAL);
+    ck_assert_int_eq(xres_schema_parse_ack(S("okay"), &a, why, sizeof(why)),
+                     -EINVAL);
+    ck_assert_str_eq(why, "ack: must start with ok or error: \"okay\"");
+    ck_assert_int_eq(xres_schema_parse_ack(S("ok "), &a, why, sizeof(why)),
+                     -EINVAL);
+    ck_assert_int_eq(xres_schema_parse_ack(S("ok  x"), &a, why, sizeof(why)),
+                     -EINVAL);
+    ck_assert_int_eq(xres_schema_parse_ack(S("ok \n"), &a, why, sizeof(why)),
+                     -EINVAL);
+    /* Found by the fuzzer: a trailing space is not canonical. */
+    ck_assert_int_eq(xres_schema_parse_ack(S("ok reached "), &a, why,
+                                           sizeof(why)), -EINVAL);
+    memset(buf, 'x', sizeof(buf));
+    memcpy(buf, "ok ", 3);
+    ck_assert_int_eq(xres_schema_parse_ack(buf, 128, &a, why, sizeof(why)),
+                     -EINVAL);      /* 125 bytes of detail */
+    ck_assert_int_eq(xres_schema_parse_ack(buf, 123, &a, why, sizeof(why)),
+                     0);
+    ck_assert_uint_eq(strlen(a.detail), 120);
+    ck_assert_int_eq(xres_schema_parse_ack(buf, 129, &a, why, sizeof(why)),
+                     -E2BIG);
+
+    ck_assert_int_eq(xres_schema_format_ack(true, "reached 1024", buf,
+                                            sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "ok reached 1024");
+    ck_assert_int_eq(xres_schema_format_ack(false, NULL, buf, sizeof(buf)),
+                     0);
+    ck_assert_str_eq(buf, "error failed");
+    ck_assert_int_eq(xres_schema_format_ack(false, "  bad\tname ", buf,
+                                            sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "error bad?name");
+    ck_assert_int_eq(xres_schema_format_ack(true, NULL, buf, sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "ok");
+}
+END_TEST
+
+/* The table in docs/xenstore-schema.md must be exactly what the schema
+ * gives, line for line. */
+START_TEST(test_doc_matches_table)
+{
+    char path[512], line[1024];
+    size_t len;
+
+    snprintf(path, sizeof(path), "%s/docs/xenstore-schema.md", srcdir());
+    char *doc = slurp(path, &len);
+    ck_assert_msg(doc != NULL, "cannot read %s", path);
+    char *b = strstr(doc, XRES_SCHEMA_DOC_BEGIN "\n");
+    ck_assert_msg(b != NULL, "no begin marker in %s", path);
+    b += strlen(XRES_SCHEMA_DOC_BEGIN) + 1;
+    char *e = strstr(b, XRES_SCHEMA_DOC_END);
+    ck_assert_msg(e != NULL, "no end marker in %s", path);
+    *e = 0;
+
+    char *want = NULL;
+    size_t wlen = 0;
+    FILE *m = open_memstream(&want, &wlen);
+    fprintf(m, "%s\n", XRES_SCHEMA_DOC_HEAD);
+    for (size_t i = 0; i < xres_schema_nrows(); i++) {
+        ck_assert_int_gt(xres_schema_doc_line(xres_schema_row_get(i), line,
+                                              sizeof(line)), 0);
+        fprintf(m, "%s\n", line);
+    }
+    fclose(m);
+    ck_assert_msg(!strcmp(b, want), "%s disagrees with schema.tbl: run "
+                  "`make schema-doc`", path);
+    free(want);
+    free(doc);
+}
+END_TEST
+
+/* --- The source scan: every XenStore path literal must be a row. */
+
+static bool looks_like_xs_path(const char *s)
+{
+    static const char *prefixes[] = {
+        "/local/", "data/", "xres/", "memory/", "control/", "device/",
+        "console/", "domid/", "name/",
+    };
+    /* XenStore paths hold no spaces: messages and help texts do. */
+    if (strpbrk(s, " \t")) return false;
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (!strncmp(s, prefixes[i], strlen(prefixes[i]))) return true;
+    return strstr(s, "data/xres") || strstr(s, "/xres/request");
+}
+
+/* A printf format that builds a path is fine if it builds a listed one:
+ * try its conversions as a number, and %s also as an application name. */
+static bool format_is_known(const char *lit)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        char out[600];
+        size_t o = 0;
+        for (const char *p = lit; *p && o + 8 < sizeof(out); p++) {
+            if (*p != '%') {
+                out[o++] = *p;
+                continue;
+            }
+            /* %u %d %lu %" PRIu32 ... : flags, length, conversion. */
+            p++;
+            while (*p && strchr("0123456789.-+ #lhjzt", *p)) p++;
+            const char *rep = (pass == 1 && *p == 's') ? "web" :
+                              *p == 'n' ? "" : "1";
+            memcpy(out + o, rep, strlen(rep));
+            o += strlen(rep);
+            if (!*p) break;
+        }
+        out[o] = 0;
+        if (xres_schema_knows_literal(out)) return true;
+    }
+    return false;
+}
+
+/* Returns the number of unknown path literals in text; reports them. */
+static int scan_source(const char *name, const char *text, char *report,
+                       size_t rlen)
+{
+    int bad = 0, line = 1;
+    size_t ro = strlen(report);
+
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n') line++;
+        else if (p[0] == '/' && p[1] == '*') {
+            const char *q = strstr(p + 2, "*/");
+            for (const char *c = p; c < (q ? q : p + strlen(p)); c++)
+                if (*c == '\n') line++;
+            if (!q) break;
+            p = q + 1;
+        } else if (p[0] == '/' && p[1] == '/') {
+            while (p[1] && p[1] != '\n') p++;
+        } else if (*p == '\'') {
+            p++;
+            if (*p == '\\') p++;
+            while (*p && *p != '\'') p++;
+            if (!*p) break;
+        } else if (*p == '"') {
+            char lit[512];
+            size_t n = 0;
+            for (;;) {
+                for (p++; *p && *p != '"'; p++) {
+                    if (*p == '\\' && p[1]) p++;
+                    if (n + 1 < sizeof(lit)) lit[n++] = *p;
+                }
+                if (!*p) break;
+                /* "a" "b" and "%" PRIu32 "..." are one literal. */
+                const char *q = p + 1;
+                while (*q == ' ' || *q == '\t' || *q == '\n') q++;
+                if (!strncmp(q, "PRI", 3)) {
+                    while (*q && (isalnum((unsigned char)*q) || *q == '_'))
+                        q++;
+                    if (n + 1 < sizeof(lit)) lit[n++] = 'u';
+                    while (*q == ' ' || *q == '\t' || *q == '\n') q++;
+                }
+                if (*q != '"') break;
+                for (const char *c = p; c < q; c++)
+                    if (*c == '\n') line++;
+                p = q;
+            }
+            lit[n] = 0;
+            if (!*p) break;
+            if (looks_like_xs_path(lit) && !xres_schema_knows_literal(lit) &&
+                !(strchr(lit, '%') && format_is_known(lit))) {
+                bad++;
+                if (ro + 1 < rlen)
+                    ro += (size_t)snprintf(report + ro, rlen - ro,
+                                           " %s:%d: \"%s\"", name, line, lit);
+                if (ro >= rlen) ro = rlen - 1;
+            }
+        }
+    }
+    return bad;
+}
+
+START_TEST(test_scan_catches)
+{
+    char report[512] = "";
+    const char *src =
+        "/* \"data/xres/bogus\" in a comment is fine */\n"
+        "xs_read(h, 0, \"data/xres/seq\", &n);\n"
+        "char c = '\"'; // \"data/xres/also-fine\"\n"
+        "xs_write(h, 0, \"data/xres/bogus\", v, n);\n"
+        "snprintf(p, n, \"/local/domain/%u/data/xres/seq\", d);\n"
+        "snprintf(p, n, \"/local/domain/%u/data/xres/bogus\", d);\n"
+        "#define APP_FMT \"/local/domain/%\" PRIu32 \"/data/xres/app/%s/level\"\n"
+        "#define BAD_FMT \"/local/domain/%u/data/xres/app/%s/colour\"\n"
+        "log(\"/run/xres/xresd.sock\");\n"
+        "puts(\"reports under data/xres/ in XenStore\");\n";
+
+    ck_assert_int_eq(scan_source("t.c", src, report, sizeof(report)), 3);
+    ck_assert_str_eq(report, " t.c:4: \"data/xres/bogus\" t.c:6: "
+                     "\"/local/domain/%u/data/xres/bogus\" t.c:8: "
+                     "\"/local/domain/%u/data/xres/app/%s/colour\"");
+}
+END_TEST
+
+START_TEST(test_sources_use_only_schema_paths)
+{
+    static const char *dirs[] = { "dom0", "guest-agent" };
+    char report[4096] = "", path[1024];
+    int bad = 0, files = 0;
+
+    for (size_t d = 0; d < 2; d++) {
+        snprintf(path, sizeof(path), "%s/%s", srcdir(), dirs[d]);
+        DIR *dir = opendir(path);
+        ck_assert_msg(dir != NULL, "cannot open %s", path);
+        struct dirent *de;
+        while ((de = readdir(dir))) {
+            size_t n = strlen(de->d_name);
+            if (n < 3 || (strcmp(de->d_name + n - 2, ".c") &&
+                          strcmp(de->d_name + n - 2, ".h")))
+                continue;
+            /* The backends implement XenStore access for any path (the
+             * simulator models the whole store); the scan is for the code
+             * that uses paths. */
+            if (!strncmp(de->d_name, "backend_", 8)) continue;
+            snprintf(path, sizeof(path), "%s/%s/%s", srcdir(), dirs[d],
+                     de->d_name);
+            char *text = slurp(path, NULL);
+            ck_assert_ptr_nonnull(text);
+            bad += scan_source(path, text, report, sizeof(report));
+            files++;
+            free(text);
+        }
+        closedir(dir);
+    }
+    ck_assert_int_gt(files, 3);
+    ck_assert_msg(bad == 0, "XenStore paths not in schema.tbl (add a row and "
+                  "use xres_schema_path()):%s", report);
+}
+END_TEST
+
+Suite *schema_suite(void)
+{
+    Suite *s = suite_create("schema");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, test_u64_good);
+    tcase_add_test(tc, test_u64_hostile);
+    tcase_add_test(tc, test_format_u64);
+    tcase_add_test(tc, test_enum_text_token);
+    tcase_add_test(tc, test_names);
+    tcase_add_test(tc, test_paths);
+    tcase_add_test(tc, test_every_row_sane);
+    tcase_add_test(tc, test_requests);
+    tcase_add_test(tc, test_acks);
+    tcase_add_test(tc, test_doc_matches_table);
+    tcase_add_test(tc, test_scan_catches);
+    tcase_add_test(tc, test_sources_use_only_schema_paths);
+    suite_add_tcase(s, tc);
+    return s;
+}
