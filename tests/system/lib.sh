@@ -42,10 +42,10 @@
 #   xl_mem NAME                          Mem column of `xl list`
 #   xl_weight NAME, xl_cap NAME          from `xl sched-credit -d NAME`
 # xresd:
-#   xresd_start                          start xresd in the foreground (as a
+#   xresd_start [ARGS...]                start xresd --foreground ARGS (as a
 #                                        child; output in $XB_TMP/xresd.log)
-#                                        and wait for its socket; extra
-#                                        arguments in $XRESD_ARGS
+#                                        and wait for its socket; more
+#                                        arguments may come in $XRESD_ARGS
 #   xresd_stop                           SIGTERM; waits; returns its status
 #   xresd_pid                            pid of the running xresd
 # JSON (dom0 has no python): jsonflat FILE prints "path<TAB>value" lines
@@ -250,10 +250,11 @@ xresd_pid() { cat "$XB_TMP/xresd.pid" 2>/dev/null; }
 
 # Runs xresd in the foreground as our child (so its exit status is ours to
 # see) and waits until it listens.
+# shellcheck disable=SC2120 # arguments are optional
 xresd_start() {
     rm -f "$XB_TMP/xresd.status"
     # shellcheck disable=SC2086 # the ARGS variables hold several words
-    (xresd $XRESD_FG_ARGS ${XRESD_ARGS:-} >"$XB_TMP/xresd.log" 2>&1
+    (xresd $XRESD_FG_ARGS ${XRESD_ARGS:-} "$@" >"$XB_TMP/xresd.log" 2>&1
      echo $? >"$XB_TMP/xresd.status") &
     # The subshell's pid is not xresd's; find xresd itself.
     if ! wait_for 10 sh -c "pidof xresd >/dev/null || [ -e '$XB_TMP/xresd.status' ]"; then
