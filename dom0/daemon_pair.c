@@ -45,6 +45,7 @@ typedef struct {
     heartbeat hb[2 * PAIRS_MAX];
     size_t nloose;
     struct { uint32_t domid; uint64_t seq; } loose[LOOSE_MAX];
+    xres_ratelimit rl_guest;    /* messages a guest can provoke */
 } pair_priv;
 
 static pair_priv *PP(xres_daemon *d) { return d->priv.pair; }
@@ -388,6 +389,14 @@ static void cleanup_requests(xres_daemon *d, const xres_pair *p)
     }
 }
 
+static bool active_lost(xres_daemon *d, const xres_pair *p)
+{
+    const xres_domain *a = xres_host_find(&d->host, p->active);
+    return !a || a->dying || a->shutdown;
+}
+
+static void handle(xres_daemon *d, xres_pair *p, const xres_pair_decision *dc);
+
 static void drive(xres_daemon *d, xres_pair *p)
 {
     xres_pair_obs obs;
@@ -414,6 +423,16 @@ static void drive(xres_daemon *d, xres_pair *p)
                       e->ended_ms - e->started_ms, e->bound_kb / 1024,
                       p->standby, e->return_kb / 1024, e->reserve_kb / 1024,
                       e->failed_mask ? "; some apps did not start" : "");
+        /* The active may have died while an app failover ran (its event
+         * found the pair busy): fail the whole domain over now. */
+        if (p->state == XRES_PAIR_NORMAL && active_lost(d, p)) {
+            xres_pair_decision dc;
+            memset(&dc, 0, sizeof(dc));
+            dc.what = XRES_PAIR_DO_DOMAIN_FAILOVER;
+            snprintf(dc.why, sizeof(dc.why), "active dom%" PRIu32 " lost "
+                     "during the app failover", p->active);
+            handle(d, p, &dc);
+        }
     }
 }
 
@@ -512,8 +531,12 @@ static void sync_apps(xres_daemon *d, xres_pair *p, const xres_pair_obs *obs)
             rc = xres_pair_app_started(p, &d->host, o->name,
                                        PP(d)->reserve_kb, &acts, why,
                                        sizeof(why));
-            if (rc) XLOG_WARN("pair %s: %s", p->name, why);
-            else changed = true;
+            /* Retried on every report (the pool may grow): a guest can
+             * provoke this, so the message is rate-limited. */
+            if (rc && xres_ratelimit_ok(&PP(d)->rl_guest, xres_monotonic_ms()))
+                XLOG_WARN("pair %s: %s", p->name, why);
+            else if (!rc)
+                changed = true;
         } else if (!o->running && !o->fault_level && ar &&
                    ar->owner == XRES_OWNER_ACTIVE && ar->running) {
             rc = xres_pair_app_stopped(p, o->name, &acts);
@@ -568,6 +591,7 @@ static int pair_init(xres_daemon *d)
 
     if (!pp) return -ENOMEM;
     d->priv.pair = pp;
+    xres_ratelimit_init(&pp->rl_guest, 5, 0.1);
     rc = read_config(&d->cfg, &pp->reserve_kb, &pp->defaults, err,
                      sizeof(err));
     if (rc) {
@@ -605,7 +629,7 @@ static int pair_init(xres_daemon *d)
             const xres_domain *a = xres_host_find(&d->host, p->active);
             xres_pair_decision dc;
             memset(&dc, 0, sizeof(dc));
-            if (!a || a->shutdown || a->dying) {
+            if (active_lost(d, p)) {
                 dc.what = XRES_PAIR_DO_DOMAIN_FAILOVER;
                 snprintf(dc.why, sizeof(dc.why), "active dom%" PRIu32
                          " %s while xresd was not running", p->active,

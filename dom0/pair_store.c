@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "pair_store.h"
+#include "xs_schema.h"
 
 /* ---- text forms ---- */
 
@@ -402,30 +403,29 @@ bad:
 
 /* ---- XenStore ---- */
 
-static int path_of(char *buf, size_t len, const char *name, const char *key)
+static int path_of(char *buf, size_t len, const char *name,
+                   xres_schema_id id)
 {
-    int n;
-
     if (!xres_pair_name_ok(name)) return -EINVAL;
-    n = snprintf(buf, len, XRES_PAIRS_PATH "/%s%s%s", name, key ? "/" : "",
-                 key ? key : "");
-    return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+    return xres_schema_path(buf, len, id, 0, name);
 }
 
 static int ensure_root(xres_backend *b)
 {
     static const xres_perm_entry dom0_only[] = { { 0, XRES_PERM_NONE } };
+    char root[XRES_SCHEMA_PATH_MAX];
     int rc;
 
-    rc = b->ops->xs_mkdir(b, XRES_PAIRS_PATH);
+    rc = xres_schema_path(root, sizeof(root), XS_PAIRS_DIR, 0, NULL);
+    if (!rc) rc = b->ops->xs_mkdir(b, root);
     if (rc) return rc;
-    return b->ops->xs_set_perms(b, XRES_PAIRS_PATH, dom0_only, 1);
+    return b->ops->xs_set_perms(b, root, dom0_only, 1);
 }
 
-static int save_key(xres_backend *b, const char *name, const char *key,
+static int save_key(xres_backend *b, const char *name, xres_schema_id key,
                     const char *val)
 {
-    char path[160];
+    char path[XRES_SCHEMA_PATH_MAX];
     int rc;
 
     rc = path_of(path, sizeof(path), name, key);
@@ -442,7 +442,7 @@ int xres_pair_store_save_config(xres_backend *b, const xres_pair *p)
     if (rc) return rc;
     rc = ensure_root(b);
     if (rc) return rc;
-    return save_key(b, p->name, "config", buf);
+    return save_key(b, p->name, XS_PAIR_CONFIG, buf);
 }
 
 int xres_pair_store_save_state(xres_backend *b, const xres_pair *p)
@@ -452,16 +452,16 @@ int xres_pair_store_save_state(xres_backend *b, const xres_pair *p)
 
     rc = xres_pair_format_state(p, buf, sizeof(buf));
     if (rc) return rc;
-    return save_key(b, p->name, "state", buf);
+    return save_key(b, p->name, XS_PAIR_STATE, buf);
 }
 
 int xres_pair_store_load(xres_backend *b, const char *name, xres_pair *p)
 {
-    char path[160], *val = NULL;
+    char path[XRES_SCHEMA_PATH_MAX], *val = NULL;
     int rc;
 
     memset(p, 0, sizeof(*p));
-    rc = path_of(path, sizeof(path), name, "config");
+    rc = path_of(path, sizeof(path), name, XS_PAIR_CONFIG);
     if (rc) goto out;
     rc = b->ops->xs_read(b, path, &val, NULL);
     if (rc) goto out;
@@ -470,7 +470,7 @@ int xres_pair_store_load(xres_backend *b, const char *name, xres_pair *p)
     val = NULL;
     if (rc) goto out;
     if (strcmp(p->name, name)) { rc = -EINVAL; goto out; }
-    rc = path_of(path, sizeof(path), name, "state");
+    rc = path_of(path, sizeof(path), name, XS_PAIR_STATE);
     if (rc) goto out;
     rc = b->ops->xs_read(b, path, &val, NULL);
     if (rc) goto out;
@@ -482,8 +482,10 @@ out:
 
 int xres_pair_store_list(xres_backend *b, char ***names, unsigned *n)
 {
-    int rc = b->ops->xs_directory(b, XRES_PAIRS_PATH, names, n);
+    char root[XRES_SCHEMA_PATH_MAX];
+    int rc = xres_schema_path(root, sizeof(root), XS_PAIRS_DIR, 0, NULL);
 
+    if (!rc) rc = b->ops->xs_directory(b, root, names, n);
     if (rc == -ENOENT) {
         *names = NULL;
         *n = 0;
@@ -500,8 +502,8 @@ void xres_pair_store_free_names(char **names, unsigned n)
 
 int xres_pair_store_delete(xres_backend *b, const char *name)
 {
-    char path[160];
-    int rc = path_of(path, sizeof(path), name, NULL);
+    char path[XRES_SCHEMA_PATH_MAX];
+    int rc = path_of(path, sizeof(path), name, XS_PAIR_DIR);
 
     if (rc) return rc;
     return b->ops->xs_rm(b, path);

@@ -2,7 +2,8 @@
  * dom0/pair_store.h: hot-standby pairs in XenStore, and the loop that
  * drives a failover.
  *
- * Each pair lives under /local/domain/0/xres/pairs/<name>/ (dom0 only):
+ * Each pair lives under /local/domain/0/xres/pairs/<name>/ (dom0 only;
+ * schema rows PAIRS_DIR, PAIR_DIR, PAIR_CONFIG, PAIR_STATE):
  *   config   what pair-create was given: apps and settings (text, fixed)
  *   state    roles, resource table, failover progress and failover log
  *            (text, rewritten as one value after every step, so a reader
@@ -19,8 +20,9 @@
 #include "backend.h"
 #include "policy_pair.h"
 
-#define XRES_PAIRS_PATH "/local/domain/0/xres/pairs"
-#define XRES_PAIR_VALUE_MAX 4096    /* XenStore's payload limit */
+/* The longest config or state value (schema rows PAIR_CONFIG and
+ * PAIR_STATE); XenStore's payload limit is 4096 bytes, path included. */
+#define XRES_PAIR_VALUE_MAX 3900
 
 /* Text forms.  format: 0 or -ENOSPC; parse: 0 or -EINVAL. */
 int xres_pair_format_config(const xres_pair *p, char *buf, size_t len);

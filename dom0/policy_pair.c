@@ -764,7 +764,8 @@ static bool step_action(const xres_pair *p, const xres_host *snap,
         return false;
 
     case XRES_STEP_STOP:
-        if (sub > 0) return false;
+        if (sub > 0 || !dom_alive(xres_host_find(snap, fo->act_domid)))
+            return false;           /* gone: nothing to stop or release */
         snprintf(w, sizeof(w), "pair %s: stop %s on the active", p->name,
                  fo->app);
         req_action(act, fo->act_domid, "stop", fo->app, fo->seq0 + SEQ_STOP,
@@ -772,6 +773,7 @@ static bool step_action(const xres_pair *p, const xres_host *snap,
         return true;
 
     case XRES_STEP_RELEASE:
+        if (!dom_alive(xres_host_find(snap, fo->act_domid))) return false;
         snprintf(w, sizeof(w), "pair %s: release %s from the active",
                  p->name, fo->app);
         switch (sub) {
@@ -982,13 +984,15 @@ static bool step_cond(xres_pair *p, const xres_host *snap,
 
     case XRES_STEP_STOP:
         if (fo->kind == XRES_FO_APP_RESERVE) return true;
+        a = xres_host_find(snap, fo->act_domid);
+        if (!a || a->dying || a->shutdown) return true;  /* no ack coming */
         return find_ack(obs ? &obs->active : NULL, fo->seq0 + SEQ_STOP) ||
                timed_out(fo, snap, p->cfg.ack_timeout_ms);
 
     case XRES_STEP_RELEASE:
         if (fo->kind == XRES_FO_APP_RESERVE) return true;
         a = xres_host_find(snap, fo->act_domid);
-        if (!a || a->dying) return true;    /* its memory is freed anyway */
+        if (!dom_alive(a)) return true;     /* its memory is freed anyway */
         if (a->cur_kb <= fo->act_target0 - fo->bound_kb + p->cfg.tol_kb)
             return true;
         /* Hung: lend from the reserve rather than wait for ever. */

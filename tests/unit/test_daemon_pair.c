@@ -69,6 +69,7 @@ static void stop(void)
     xres_backend_dispose(&be);
     unlink(conf);
     rmdir(dir);
+    xres_log_set_level(LOG_INFO);
 }
 
 /* The guests' agents: answer every request not answered yet; "start APP"
@@ -281,6 +282,40 @@ START_TEST(test_app_level3)
 }
 END_TEST
 
+/* The active dies while web's app failover runs: that failover ends, and
+ * then the whole domain fails over. */
+START_TEST(test_crash_during_app_failover)
+{
+    yajl_val r;
+
+    start();
+    setup_pair();
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
+                     "/local/domain/1/data/xres/app/web/level", "3"), 0);
+    xres_sim_advance(&be, 100);
+    ck_assert_int_eq(xres_daemon_run_once(&d, 0), 0);
+    xres_daemon_tick(&d);
+    r = command("{\"cmd\":\"pair-list\"}");
+    ck_assert_str_eq(xres_json_get_str(xres_json_get(
+        xres_json_get(r, "pairs")->u.array.values[0], "failover"), "kind"),
+        "app");
+    yajl_tree_free(r);
+    xres_sim_crash_domain(&be, 1);
+    run(60);
+    ck_assert_uint_eq(cur_kb(1), 0);
+    ck_assert_uint_eq(cur_kb(2), (512 + 128) * MiB);
+    ck_assert_str_eq(area_owner("web"), "standby");
+    ck_assert_str_eq(area_owner("base"), "host");
+    r = command("{\"cmd\":\"pair-show\",\"name\":\"p\"}");
+    ck_assert_str_eq(xres_json_get_str(xres_json_get(r, "pair"), "state"),
+                     "failed-over");
+    ck_assert_uint_eq(xres_json_get(xres_json_get(r, "pair"), "log")
+                      ->u.array.len, 2);
+    yajl_tree_free(r);
+    stop();
+}
+END_TEST
+
 Suite *daemon_pair_suite(void)
 {
     Suite *s = suite_create("daemon_pair");
@@ -291,6 +326,7 @@ Suite *daemon_pair_suite(void)
     tcase_add_test(tc, test_crash);
     tcase_add_test(tc, test_crash_restart_daemon);
     tcase_add_test(tc, test_app_level3);
+    tcase_add_test(tc, test_crash_during_app_failover);
     suite_add_tcase(s, tc);
     return s;
 }

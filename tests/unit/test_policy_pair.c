@@ -776,12 +776,16 @@ END_TEST
 START_TEST(test_kill_every_step_reserve) { kill_everywhere(K_RESERVE); }
 END_TEST
 
+/* Quiet: the failovers log every step at info level. */
+static void quiet(void) { xres_log_set_level(LOG_WARNING); }
+static void loud(void) { xres_log_set_level(LOG_INFO); }
+
 Suite *policy_pair_suite(void)
 {
     Suite *s = suite_create("policy_pair");
-
-    xres_log_set_level(LOG_WARNING);
     TCase *tc = tcase_create("table");
+
+    tcase_add_checked_fixture(tc, quiet, loud);
 
     tcase_add_test(tc, test_table_hot_then_cold_granted);
     tcase_add_test(tc, test_table_cold_refused);
@@ -790,6 +794,7 @@ Suite *policy_pair_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("failover");
+    tcase_add_checked_fixture(tc, quiet, loud);
     tcase_add_test(tc, test_domain_crash);
     tcase_add_test(tc, test_domain_events);
     tcase_add_test(tc, test_app_failover_level3);
@@ -802,6 +807,7 @@ Suite *policy_pair_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("store");
+    tcase_add_checked_fixture(tc, quiet, loud);
     tcase_add_test(tc, test_store_roundtrip);
     tcase_add_test(tc, test_store_rejects_garbage);
     tcase_add_test(tc, test_kill_every_step_domain);

@@ -292,7 +292,8 @@ START_TEST(test_every_row_sane)
         const xres_schema_row *r = xres_schema_row_get(i);
         ck_assert_int_eq(r->id, (int)i);
         const char *arg = strstr(r->path, "<app>") ? "web" :
-                          strstr(r->path, "<seq>") ? "3" : NULL;
+                          strstr(r->path, "<seq>") ? "3" :
+                          strstr(r->path, "<pair>") ? "web-pair" : NULL;
         ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), i, 4, arg), 0);
         ck_assert_int_eq(xres_schema_lookup(buf, &id), 0);
         ck_assert_msg(id == (xres_schema_id)i, "%s found as row %d", buf, id);
