@@ -34,6 +34,11 @@ typedef struct {
     unsigned cpu_pct;
     uint64_t cpu_time_ns;
     bool paused, shutdown;
+    /* A simulated xres-agent in the guest. */
+    bool agent;
+    uint64_t used_kb;           /* memory its applications use */
+    uint64_t agent_seq;
+    uint64_t agent_next_ms;     /* next report due */
 } sim_dom;
 
 typedef struct {
@@ -880,6 +885,126 @@ static void advance_step(xres_backend *b, uint64_t ms)
     }
 }
 
+/*----- the simulated agent -----*/
+
+static void agent_put(sim *s, uint32_t domid, xres_schema_id id,
+                      const char *arg, const char *val)
+{
+    char path[XRES_SCHEMA_PATH_MAX];
+
+    if (!xres_schema_path(path, sizeof(path), id, domid, arg))
+        sim_write_as(s, domid, path, val, strlen(val));
+}
+
+static void agent_put_u64(sim *s, uint32_t domid, xres_schema_id id,
+                          uint64_t v)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "%" PRIu64, v);
+    agent_put(s, domid, id, NULL, buf);
+}
+
+/* One report, as xres-agent writes it: figures first, seq last. */
+static void agent_report(sim *s, sim_dom *d)
+{
+    uint64_t total = d->cur_kb;
+    uint64_t used = d->used_kb < total ? d->used_kb : total;
+    unsigned pct = d->cpu_pct > 100 ? 100 : d->cpu_pct;
+
+    agent_put(s, d->domid, XS_REPORT_VERSION, NULL, "0.1.0-sim");
+    agent_put_u64(s, d->domid, XS_REPORT_HB_INTERVAL,
+                  XRES_SIM_AGENT_PERIOD_MS / 1000 * 5);
+    agent_put_u64(s, d->domid, XS_REPORT_MEM_TOTAL, total);
+    agent_put_u64(s, d->domid, XS_REPORT_MEM_AVAIL, total - used);
+    agent_put_u64(s, d->domid, XS_REPORT_MEM_USED, used);
+    agent_put_u64(s, d->domid, XS_REPORT_SWAP_USED,
+                  d->used_kb > total ? d->used_kb - total : 0);
+    agent_put_u64(s, d->domid, XS_REPORT_BALLOON_CUR, d->cur_kb);
+    agent_put_u64(s, d->domid, XS_REPORT_BALLOON_TGT, d->target_kb);
+    agent_put_u64(s, d->domid, XS_REPORT_CPU_PCT, pct);
+    agent_put_u64(s, d->domid, XS_REPORT_HEARTBEAT, s->now_ms);
+    agent_put_u64(s, d->domid, XS_REPORT_SEQ, ++d->agent_seq);
+}
+
+/* Answers the requests dom0 left under xres/request: release KB once the
+ * balloon is within 1 MiB of KB (as xres-agent does; the daemon keeps the
+ * time limit), everything else at once. */
+static void agent_requests(xres_backend *b, sim_dom *d)
+{
+    sim *s = S(b);
+    char dir[XRES_SCHEMA_PATH_MAX], path[XRES_SCHEMA_PATH_MAX], ack[160];
+    char **names = NULL, *val = NULL;
+    unsigned n = 0;
+    size_t len;
+
+    if (xres_schema_path(dir, sizeof(dir), XS_REQ_DIR, d->domid, NULL) ||
+        sim_xs_directory(b, dir, &names, &n))
+        return;
+    for (unsigned i = 0; i < n; i++) {
+        xres_request req;
+        bool done = true, ok = true;
+        const char *detail = NULL;
+
+        if (xres_schema_path(path, sizeof(path), XS_REPORT_ACK, d->domid,
+                             names[i]) ||
+            find_node(s, path))
+            continue;                           /* answered already */
+        if (xres_schema_path(path, sizeof(path), XS_REQ_ITEM, d->domid,
+                             names[i]) ||
+            sim_read_as(s, d->domid, path, &val, &len))
+            continue;
+        char msg[64];
+        if (xres_schema_parse_request(val, len, &req, NULL, 0)) {
+            ok = false;
+            detail = "cannot parse the request";
+        } else if (req.op == XRES_REQ_RELEASE) {
+            /* As xres-agent: there within 1 MiB. */
+            done = d->cur_kb <= req.kb + 1024;
+            snprintf(msg, sizeof(msg), "balloon at %" PRIu64 " KiB",
+                     d->cur_kb);
+            detail = msg;
+        }
+        free(val);
+        val = NULL;
+        if (!done) continue;
+        if (xres_schema_format_ack(ok, detail, ack, sizeof(ack)) >= 0)
+            agent_put(s, d->domid, XS_REPORT_ACK, names[i], ack);
+    }
+    for (unsigned i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+static void agents_step(xres_backend *b)
+{
+    sim *s = S(b);
+
+    for (size_t i = 0; i < s->nr_doms; i++) {
+        sim_dom *d = &s->doms[i];
+        if (!d->agent || d->paused || d->shutdown) continue;
+        agent_requests(b, d);
+        if (s->now_ms >= d->agent_next_ms) {
+            agent_report(s, d);
+            d->agent_next_ms = s->now_ms + XRES_SIM_AGENT_PERIOD_MS;
+        }
+    }
+}
+
+int xres_sim_set_agent(xres_backend *b, uint32_t domid, bool on,
+                       uint64_t used_kb)
+{
+    sim *s = S(b);
+    sim_dom *d = find_dom(s, domid);
+
+    if (!d) return -ESRCH;
+    if (domid == 0 && on) return -EINVAL;
+    d->agent = on;
+    d->used_kb = used_kb;
+    /* The first report goes out at the next step. */
+    d->agent_next_ms = s->now_ms;
+    return 0;
+}
+
 void xres_sim_advance(xres_backend *b, uint64_t ms)
 {
     /* Steps of at most 100 ms, so that balloons moving at the same time
@@ -887,6 +1012,7 @@ void xres_sim_advance(xres_backend *b, uint64_t ms)
     while (ms) {
         uint64_t step = ms > 100 ? 100 : ms;
         advance_step(b, step);
+        agents_step(b);
         ms -= step;
     }
 }
@@ -1003,7 +1129,8 @@ static int scen_domain(xres_backend *b, const char *spec, uint64_t def_rate,
     char name[XRES_NAME_MAX] = "";
     uint64_t mem = 0, maxmem = 0, rate = def_rate;
     unsigned long vcpus = 1, weight = 256, cap = 0, cpu = 0;
-    bool refuses = false, balloon = true;
+    bool refuses = false, balloon = true, agent = false;
+    uint64_t used = 0;
     uint32_t domid;
     int rc = -EINVAL;
 
@@ -1031,12 +1158,16 @@ static int scen_domain(xres_backend *b, const char *spec, uint64_t def_rate,
             if (xres_parse_size_kb(v, 'm', &maxmem)) goto bad;
         } else if (!strcmp(k, "rate")) {
             if (xres_parse_size_kb(v, 'm', &rate)) goto bad;
+        } else if (!strcmp(k, "used")) {
+            if (xres_parse_size_kb(v, 'm', &used)) goto bad;
+            agent = true;
         } else if (num && !strcmp(k, "vcpus")) vcpus = ul;
         else if (num && !strcmp(k, "weight")) weight = ul;
         else if (num && !strcmp(k, "cap")) cap = ul;
         else if (num && !strcmp(k, "cpu")) cpu = ul;
         else if (num && !strcmp(k, "refuses")) refuses = ul;
         else if (num && !strcmp(k, "balloon")) balloon = ul;
+        else if (num && !strcmp(k, "agent")) agent = ul;
         else goto bad;
     }
     if (!name[0] || !mem) goto bad;
@@ -1051,6 +1182,13 @@ static int scen_domain(xres_backend *b, const char *spec, uint64_t def_rate,
     xres_sim_set_balloon_refuses(b, domid, refuses);
     if (!balloon) xres_sim_set_feature_balloon(b, domid, false);
     xres_sim_set_cpu_load(b, domid, cpu);
+    if (agent && domid == 0) {
+        snprintf(err, errlen, "%s: domains[%d] (%s): Domain-0 runs no "
+                 "agent", file, idx, name);
+        rc = -EINVAL;
+        goto out;
+    }
+    if (agent) xres_sim_set_agent(b, domid, true, used ? used : mem / 2);
     rc = xres_sim_set_vcpus(b, domid, vcpus);
     if (!rc) rc = sim_set_sched(b, domid, weight, cap);
     if (rc) {
@@ -1063,7 +1201,7 @@ static int scen_domain(xres_backend *b, const char *spec, uint64_t def_rate,
 bad:
     snprintf(err, errlen, "%s: domains[%d]: cannot parse \"%s\" (need "
              "name= and memory=; keys: maxmem vcpus weight cap rate "
-             "refuses balloon cpu)", file, idx, spec);
+             "refuses balloon cpu agent used)", file, idx, spec);
     rc = -EINVAL;
 out:
     free(copy);
@@ -1075,6 +1213,12 @@ static const char *const default_scenario[] = {
     "name=g1, memory=1G, maxmem=2G, vcpus=2",
     "name=g2, memory=512M, maxmem=1G, vcpus=1",
 };
+/* The same host with an agent in each guest (xresd --simulate agents). */
+static const char *const agents_scenario[] = {
+    "name=Domain-0, memory=2G, vcpus=2, balloon=0",
+    "name=g1, memory=1G, maxmem=2G, vcpus=2, used=900M, cpu=60",
+    "name=g2, memory=512M, maxmem=1G, vcpus=1, used=128M, cpu=5",
+};
 
 int xres_sim_open_scenario(xres_backend *b, const char *path, char *err,
                            size_t errlen)
@@ -1084,10 +1228,21 @@ int xres_sim_open_scenario(xres_backend *b, const char *path, char *err,
     uint64_t total = 8ULL << 20, reserved = 0, rate = 0;
     long cpus = 2;
     int n = 0, rc;
+    const char *const *builtin = NULL;
     const char *file = path ? path : "(built-in scenario)";
 
     b->ops = NULL;
-    if (path) {
+    /* "agents", when no such file exists: the built-in host with an agent
+     * in each guest. */
+    if (!path) {
+        builtin = default_scenario;
+        n = sizeof(default_scenario) / sizeof(default_scenario[0]);
+    } else if (!strcmp(path, "agents") && access(path, F_OK) < 0) {
+        builtin = agents_scenario;
+        n = sizeof(agents_scenario) / sizeof(agents_scenario[0]);
+        file = "(built-in scenario with agents)";
+    }
+    if (!builtin) {
         c = xlu_cfg_init(stderr, path);
         if (!c) { rc = -ENOMEM; goto out; }
         if (access(path, R_OK) < 0) {
@@ -1129,10 +1284,9 @@ int xres_sim_open_scenario(xres_backend *b, const char *path, char *err,
         snprintf(err, errlen, "%s: reserved is above memory", file);
         goto out;
     }
-    if (!path) n = sizeof(default_scenario) / sizeof(default_scenario[0]);
     for (int i = 0; i < n; i++) {
-        const char *spec = path ? xlu_cfg_get_listitem(list, i)
-                                : default_scenario[i];
+        const char *spec = builtin ? builtin[i]
+                                   : xlu_cfg_get_listitem(list, i);
         if (!spec) {
             snprintf(err, errlen, "%s: domains[%d] must be a string", file,
                      i);

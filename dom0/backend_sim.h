@@ -52,17 +52,32 @@ int xres_sim_xs_write_as(xres_backend *b, uint32_t as, const char *path,
 int xres_sim_xs_read_as(xres_backend *b, uint32_t as, const char *path,
                         char **val);
 int xres_sim_xs_rm_as(xres_backend *b, uint32_t as, const char *path);
+/* A simulated xres-agent in domain domid (not Domain-0): every
+ * XRES_SIM_AGENT_PERIOD_MS of simulated time it writes a report as the
+ * guest, through the schema (MemTotal = current memory, used = used_kb
+ * capped by it, the rest in swap), and it answers requests under
+ * xres/request: "release KB" once the balloon is within 1 MiB of KB, any
+ * other at once, one it cannot parse with an error.  on = false: it
+ * stops (its last report goes stale). */
+#define XRES_SIM_AGENT_PERIOD_MS 2000
+int xres_sim_set_agent(xres_backend *b, uint32_t domid, bool on,
+                       uint64_t used_kb);
+
 /* Events dropped because the queue was full. */
 uint64_t xres_sim_events_dropped(xres_backend *b);
 
 /* Open a simulated host from a scenario in xl.cfg syntax, or the built-in
  * default (path NULL): 8 GiB, 2 CPUs, Domain-0 (2 GiB), g1 (1 GiB of
- * 2 GiB), g2 (512 MiB of 1 GiB).  Scenario keys (sizes: "512M", "2G";
- * a bare number is MiB):
+ * 2 GiB), g2 (512 MiB of 1 GiB); path "agents" (when no such file
+ * exists): the same with a simulated agent in g1 (900 MiB used, 60% CPU)
+ * and g2 (128 MiB, 5%).  Scenario keys (sizes: "512M", "2G"; a bare
+ * number is MiB):
  *   memory = "16G"  cpus = 4  reserved = "64M"  balloon_rate = "64M"
  *   domains = [ "name=Domain-0, memory=2G",
  *               "name=g1, memory=1G, maxmem=2G, vcpus=2, weight=256,
- *                cap=0, rate=32M, refuses=0, balloon=1, cpu=50" ]
+ *                cap=0, rate=32M, refuses=0, balloon=1, cpu=50,
+ *                agent=1, used=700M" ]
+ * (used= implies agent=1; an agent without used= uses half of memory=.)
  * err gets "FILE: reason" on failure. */
 int xres_sim_open_scenario(xres_backend *b, const char *path, char *err,
                            size_t errlen);

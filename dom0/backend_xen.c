@@ -14,7 +14,11 @@
  * - Events: libxl domain death/shutdown events for every domain (enabled
  *   again for domains that appear, on @introduceDomain), and XenStore
  *   watches on our own libxenstore handle.  libxl is driven with
- *   libxl_osevent_beforepoll/afterpoll from next_event.
+ *   libxl_osevent_beforepoll (in poll_fds) and afterpoll (in the next
+ *   next_event, after a zero-timeout poll of libxl's own fds).  The
+ *   timeout beforepoll asks for is served by the daemon polling at most
+ *   one second at a time while a backend has fds; libxl needs none for
+ *   death and shutdown events.
  * - libxl's messages go to the xres log (syslog), warnings and worse by
  *   default, everything with -v.
  */
@@ -536,6 +540,7 @@ static int xen_next_event(xres_backend *b, xres_event *ev)
         x->evq_len--;
         return 0;
     }
+    errno = 0;
     while ((w = xs_check_watch(x->xsh)) != NULL) {
         const char *path = w[XS_WATCH_PATH], *token = w[XS_WATCH_TOKEN];
         if (!strcmp(token, TOKEN_INTRODUCE)) {
@@ -549,9 +554,10 @@ static int xen_next_event(xres_backend *b, xres_event *ev)
         free(w);
         return 0;
     }
-    if (errno != EAGAIN) {
-        XLOG_ERR("reading XenStore watches: %s", strerror(errno));
-        return -errno;
+    if (errno && errno != EAGAIN) {
+        int e = errno;
+        XLOG_ERR("reading XenStore watches: %s", strerror(e));
+        return -e;
     }
     if (x->rescan) {
         x->rescan = false;

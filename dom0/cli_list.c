@@ -13,7 +13,8 @@ static const char list_help[] =
 "(balloon target, memory/target); MaxMem (static-max); Weight and Cap\n"
 "(credit scheduler, as `xl sched-credit`); Used (memory the guest agent\n"
 "reports in use, or - without an agent); Min (configured guarantee, or -);\n"
-"State (balloon: fixed, ok, moving, not-responding).\n"
+"State (balloon: fixed, ok, moving, not-responding), followed by\n"
+"pair=NAME/ROLE for a member of a hot-standby pair.\n"
 "\n"
 "  -j, --json   print one JSON object (see xres(1)) instead of a table\n"
 "  DOM          limit the list to these domains (name or domid)\n";
@@ -89,9 +90,13 @@ static void print_row(yajl_val dom)
     else snprintf(w, sizeof(w), "%lld", weight);
     if (cap < 0) snprintf(c, sizeof(c), "-");
     else snprintf(c, sizeof(c), "%lld", cap);
-    printf("%-24s %5lld %7s %7s %7s %6s %4s %7s %7s %s\n",
-           name ? name : "?", domid, mem, tgt, max, w, c, used, min,
-           state ? state : "?");
+    const char *pair = xres_json_get_str(dom, "pair");
+    const char *role = xres_json_get_str(dom, "pair_role");
+    printf("%-24s %5lld %7s %7s %7s %6s %4s %7s %7s %s", name ? name : "?",
+           domid, mem, tgt, max, w, c, used, min, state ? state : "?");
+    /* A member of a hot-standby pair: after the state, pair=NAME/ROLE. */
+    if (pair && role) printf(" pair=%s/%s", pair, role);
+    putchar('\n');
 }
 
 static int cmd_list(int argc, char **argv)
@@ -105,9 +110,11 @@ static int cmd_list(int argc, char **argv)
     yajl_val reply, doms;
     int opt, rc;
 
-    while ((opt = getopt_long(argc, argv, "+j", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
         if (opt == 'j') json = true;
-        else return xres_cli_usage_error(self, "list: bad option");
+        else return xres_cli_usage_error(self, "list: unknown option `%s'",
+                                         argv[optind - 1]);
     }
     rc = xres_cli_call(xres_cli_req_begin("list"), &reply);
     if (rc) return rc;

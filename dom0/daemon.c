@@ -360,8 +360,10 @@ static void dispatch(xres_daemon *d, const char *cmd, yajl_val req,
     int rc;
 
     if (!strcmp(cmd, "list")) {
-        xres_daemon_refresh(d);
-        xres_daemon_list_json(d, *gp);
+        rc = xres_daemon_refresh(d);
+        if (rc) xres_ipc_reply_error(*gp, "cannot read the host's state: %s",
+                                     strerror(-rc));
+        else xres_daemon_list_json(d, *gp);
         return;
     }
     if (!strcmp(cmd, "version")) {
@@ -757,7 +759,6 @@ int xres_daemon_init(xres_daemon *d, xres_backend *be,
     d->listen_fd = d->sig_fd = d->stop_fd = -1;
     for (int i = 0; i < XRES_MAX_CONNS; i++) d->conns[i].fd = -1;
     xres_host_init(&d->host);
-    xres_ratelimit_init(&d->rl_guest, 20, 1);
 
     if (!d->cfg.socket) {
         rc = xres_daemon_load_config(d, NULL, true, err, sizeof(err));

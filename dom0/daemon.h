@@ -76,7 +76,6 @@ struct xres_daemon {
     uint64_t next_tick_ms;      /* monotonic */
     uint64_t last_loop_ms;      /* for sim_realtime */
     bool quit;
-    xres_ratelimit rl_guest;    /* for log messages a guest can provoke */
 
     /* Private state of each subsystem, set by its init. */
     struct {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <libxlutil.h>
 
+#include "agent_report.h"
 #include "cpu_measure.h"
 #include "daemon.h"
 #include "ipc.h"
@@ -32,7 +33,7 @@
 
 #define RT_POLICIES_MAX 1024        /* run-time policies kept */
 #define MANAGE_HIST 16              /* (A, t) pairs kept */
-#define ACK_MAX 128                 /* bytes of an ack we read */
+#define REFUSED_RETRY_MS 600000     /* after an "error" ack, ask again */
 
 typedef struct {
     char name[XRES_NAME_MAX];
@@ -63,6 +64,7 @@ typedef struct {
     uint32_t mg_domid;
     uint64_t mg_seq;            /* pending "alloc" request, 0 = none */
     int mg_alloc;               /* the allocation that request carries */
+    uint64_t mg_refused_ms;     /* when the agent last refused, 0 = never */
     manage_entry hist[MANAGE_HIST];
     size_t hist_n;              /* entries (<= MANAGE_HIST) */
     size_t hist_next;           /* ring position */
@@ -442,6 +444,13 @@ static void manage_record(xres_daemon *d, double alloc, uint64_t t_ms)
     st->last.time_s = (double)t_ms / 1000.0;
 }
 
+/* Withdraw request seq of domid (replaced by a newer one, or no longer
+ * wanted), and any ack to it. */
+static void manage_drop_request(xres_daemon *d, uint32_t domid, uint64_t seq)
+{
+    if (seq) (void)xres_agent_request_cancel(d->be, domid, seq);
+}
+
 /* Post "alloc A" to the managing domain: the allocation for its next
  * analysis run, whose time it acknowledges. */
 static void manage_request(xres_daemon *d, const xres_domain *dom, int alloc)
@@ -450,6 +459,8 @@ static void manage_request(xres_daemon *d, const xres_domain *dom, int alloc)
     char path[XRES_SCHEMA_PATH_MAX], val[64], sq[24];
     uint64_t seq = 0;
 
+    if (st->mg_seq && st->mg_domid == dom->domid)
+        manage_drop_request(d, dom->domid, st->mg_seq);
     if (xs_get_u64(d, XS_REQ_LAST_SEQ, dom->domid, NULL, &seq)) seq = 0;
     seq++;
     snprintf(sq, sizeof(sq), "%" PRIu64, seq);
@@ -470,33 +481,35 @@ static void manage_request(xres_daemon *d, const xres_domain *dom, int alloc)
               alloc);
 }
 
-/* Look for the managing domain's ack to the pending request.  The ack is
- * guest input: it goes through the schema's parser, then its detail must
- * be exactly "time-ms=N". */
+/* Look for the managing domain's ack to the pending request, through the
+ * shared request mechanism (agent_request.c), which parses it with the
+ * schema and removes the request and the ack.  An "ok" ack's detail must
+ * then be exactly "time-ms=N". */
 static void manage_poll_ack(xres_daemon *d)
 {
     cpu_state *st = ST(d);
     const xres_domain *dom;
-    char path[XRES_SCHEMA_PATH_MAX], sq[24], why[XRES_SCHEMA_WHY_MAX];
-    char *v = NULL;
-    size_t len = 0;
+    char path[XRES_SCHEMA_PATH_MAX], sq[24];
     xres_ack ack;
     uint64_t t_ms;
+    int rc;
 
     if (!st->mg_seq || !st->mg_name[0]) return;
     dom = xres_host_find_name(&d->host, st->mg_name);
     if (!dom) return;
     snprintf(sq, sizeof(sq), "%" PRIu64, st->mg_seq);
-    if (xpath(path, XS_REPORT_ACK, dom->domid, sq) ||
-        d->be->ops->xs_read(d->be, path, &v, &len))
-        return;
-    d->be->ops->xs_unwatch(d->be, path, WATCH_ACK);
-    if (xres_schema_parse_ack(v, len, &ack, why, sizeof(why))) {
-        if (xres_ratelimit_ok(&st->rl, d->host.now_ms))
-            XLOG_WARN("cpu: %s: ack %s rejected: %s", dom->name, sq, why);
+    rc = xres_agent_request_poll(d->be, dom->domid, st->mg_seq, &ack,
+                                 d->host.now_ms);
+    if (rc == -EAGAIN) return;
+    if (!xpath(path, XS_REPORT_ACK, dom->domid, sq))
+        d->be->ops->xs_unwatch(d->be, path, WATCH_ACK);
+    if (rc) {
+        /* Malformed (logged by the poll) or unreadable: nothing recorded. */
     } else if (!ack.ok) {
+        st->mg_refused_ms = d->host.now_ms ? d->host.now_ms : 1;
         if (xres_ratelimit_ok(&st->rl, d->host.now_ms))
-            XLOG_WARN("cpu: %s: request %s (alloc %d) failed: %s",
+            XLOG_WARN("cpu: %s: request %s (alloc %d) refused by its agent: "
+                      "%s; asking again when the allocation changes",
                       dom->name, sq, st->mg_alloc, ack.detail);
     } else if (xres_cpu_parse_run_time(ack.detail, strlen(ack.detail),
                                        &t_ms)) {
@@ -509,7 +522,6 @@ static void manage_poll_ack(xres_daemon *d)
         XLOG_INFO("cpu: %s: run under alloc %d took %.1f s", dom->name,
                   st->mg_alloc, (double)t_ms / 1000.0);
     }
-    free(v);
     /* Answered (well or not): the next request carries the next run. */
     st->mg_seq = 0;
     xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
@@ -634,12 +646,17 @@ static void run_pass(xres_daemon *d, bool sample)
             if (st->res.dec[i].domid == st->res.manage_domid)
                 cap = st->res.dec[i].cap >= 0 ? st->res.dec[i].cap
                                               : (dom ? dom->cap : -1);
-        if (dom && cap > 0 &&
-            (!st->mg_seq || st->mg_domid != dom->domid ||
-             cap != st->mg_alloc))
+        bool changed = !dom || st->mg_domid != dom->domid ||
+                       cap != st->mg_alloc;
+        bool refused = st->mg_refused_ms &&
+                       d->host.now_ms - st->mg_refused_ms < REFUSED_RETRY_MS;
+        if (dom && cap > 0 && (changed || (!st->mg_seq && !refused))) {
+            if (changed) st->mg_refused_ms = 0;
             manage_request(d, dom, cap);
+        }
     } else if (st->mg_seq && !st->res.error[0]) {
-        /* No managing domain any more: forget the pending request. */
+        /* No managing domain any more: withdraw the pending request. */
+        manage_drop_request(d, st->mg_domid, st->mg_seq);
         st->mg_seq = 0;
         xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
     }

@@ -46,6 +46,7 @@ typedef struct {
     heartbeat hb[2 * PAIRS_MAX];
     size_t nloose;
     struct { uint32_t domid; uint64_t seq; } loose[LOOSE_MAX];
+    xres_ratelimit rl_guest;    /* messages a guest can provoke */
 } pair_priv;
 
 static pair_priv *PP(xres_daemon *d) { return d->priv.pair; }
@@ -534,7 +535,7 @@ static void sync_apps(xres_daemon *d, xres_pair *p, const xres_pair_obs *obs)
                                        sizeof(why));
             /* Retried on every report (the pool may grow): a guest can
              * provoke this, so the message is rate-limited. */
-            if (rc && xres_ratelimit_ok(&d->rl_guest, xres_monotonic_ms()))
+            if (rc && xres_ratelimit_ok(&PP(d)->rl_guest, xres_monotonic_ms()))
                 XLOG_WARN("pair %s: %s", p->name, why);
             else if (!rc)
                 changed = true;
@@ -592,6 +593,7 @@ static int pair_init(xres_daemon *d)
 
     if (!pp) return -ENOMEM;
     d->priv.pair = pp;
+    xres_ratelimit_init(&pp->rl_guest, 5, 0.1);
     rc = read_config(&d->cfg, &pp->reserve_kb, &pp->defaults, err,
                      sizeof(err));
     if (rc) {

@@ -91,9 +91,17 @@ int xres_mem_plan_push(xres_mem_plan *p, const xres_mem_transfer *t)
     return 0;
 }
 
+bool xres_mem_has_balloon(const xres_domain *d)
+{
+    /* Windows PV drivers write control/feature-balloon; Linux does not,
+     * but its agent reports the balloon driver's current_kb. */
+    return d->feature_balloon ||
+        (d->agent.valid && d->agent.balloon_cur_kb > 0);
+}
+
 bool xres_mem_balloonable(const xres_domain *d)
 {
-    return d->domid != 0 && d->feature_balloon && d->agent.valid &&
+    return d->domid != 0 && d->agent.valid && xres_mem_has_balloon(d) &&
         !d->shutdown && !d->dying;
 }
 
@@ -503,8 +511,8 @@ static const char *fixed_reason(const xres_domain *d)
 {
     if (d->domid == 0) return "it is dom0, which xres never balloons";
     if (d->shutdown || d->dying) return "it is shutting down";
-    if (!d->feature_balloon) return "it has no balloon driver";
     if (!d->agent.valid) return "it has no valid xres-agent report";
+    if (!xres_mem_has_balloon(d)) return "it has no balloon driver";
     return NULL;
 }
 

@@ -59,6 +59,10 @@ void xres_mem_plan_init(xres_mem_plan *p);
 void xres_mem_plan_dispose(xres_mem_plan *p);
 int xres_mem_plan_push(xres_mem_plan *p, const xres_mem_transfer *t);
 
+/* Does the domain have a balloon driver?  control/feature-balloon is 1
+ * (Windows PV drivers write it), or its agent reports the balloon
+ * driver's current size (Linux writes no feature flag). */
+bool xres_mem_has_balloon(const xres_domain *d);
 /* May xres ask this domain to balloon at all?  False for dom0, domains
  * without a valid agent report or without a balloon driver, and domains
  * shutting down or dying. */

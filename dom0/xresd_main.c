@@ -71,9 +71,16 @@ static int daemonize(void)
 
 static int write_pidfile(const char *path)
 {
-    char buf[32];
+    char buf[32], dir[256];
+    char *slash;
     int fd, n;
 
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = 0;
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) return -errno;
+    }
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return -errno;
     n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());

@@ -3,7 +3,7 @@
 # credit scheduler, two PV guests come up with the memory given, and the
 # test-only command channel runs commands inside a guest.
 # shellcheck shell=dash
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 sched=$(xl info | awk -F': ' '/^xen_scheduler/ { print $2 }' | tr -d ' ')

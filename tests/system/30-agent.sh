@@ -109,6 +109,21 @@ wait_for 30 is $A/level 0 || true
 assert_eq 0 "$(rd $A/level)" "notify 0 clears it"
 assert_fail "notify of an unknown application" xb_guest_exec a1 'xres-agent notify mail 1'
 
+# ------------------------------------------------------------ footprint
+# Figures only (bench/agent_footprint.sh measures the same way): VmRSS,
+# and utime+stime over 30 s at one report per second.
+fp() {
+    xb_guest_exec a1 'p=$(pidof xres-agent); echo $(awk "/^VmRSS:/ { print \$2 }" /proc/$p/status) $(sed "s/^.*) //" /proc/$p/stat | awk "{ print \$12 + \$13 }") $(cut -d" " -f1 /proc/uptime)'
+}
+# shellcheck disable=SC2046 # split into the three figures
+set -- $(fp)
+rss0=$1 tk0=$2 up0=$3
+sleep 30
+# shellcheck disable=SC2046 # split into the three figures
+set -- $(fp)
+xb_say "XB-INFO agent_rss_kb $rss0 $1"
+xb_say "XB-INFO agent_cpu_pct $(awk -v a="$tk0" -v b="$2" -v t0="$up0" -v t1="$3" 'BEGIN { printf "%.3f", (b - a) / 100 * 100 / (t1 - t0) }') over $(awk -v t0="$up0" -v t1="$3" 'BEGIN { printf "%.0f", t1 - t0 }') s"
+
 # ------------------------------------------------------------ xresd
 xresd_start || exit 1
 Q=/local/domain/$D/xres

@@ -26,6 +26,9 @@ unburn() { xb_guest_exec "$1" 'killall cpuburn 2>/dev/null; true' >/dev/null; }
 cleanup() {
     unburn g1 2>/dev/null
     unburn g2 2>/dev/null
+    # Run-time policies are kept by name: leave none behind for later tests.
+    xres sched-policy --reset g1 >/dev/null 2>&1
+    xres sched-policy --reset g2 >/dev/null 2>&1
     xresd_stop >/dev/null 2>&1
     xb_destroy_guest g1
     xb_destroy_guest g2
@@ -73,7 +76,9 @@ assert_ok "dom0 guarantee 150%" xres sched-policy Domain-0 shares priority=256 g
 err=$(xres sched-policy g1 shares priority=1000 guarantee=100 2>&1)
 assert_match 'add up to 250%' "$err" "guarantees summing above Max (200%) refused"
 assert_ok "dom0 policy reset" xres sched-policy --reset Domain-0
-assert_ok "dom0 back to none" xres sched-policy Domain-0 none
+# The guarantee raised dom0's weight; policy none leaves it, so put it back.
+assert_ok "dom0 weight back to 256" xres sched-set Domain-0 weight=256
+assert_eq 256 "$(xl_weight Domain-0)" "xl sees dom0's weight 256 again"
 
 # --- (1) weights 512 and 256 on one CPU: shares about 2:1
 assert_ok "sched-set g1 weight=512" xres sched-set g1 weight=512
@@ -126,9 +131,13 @@ assert_ok "g1 demand policy" xres sched-policy g1 demand min=10 max=80 step=10
 assert_ok "g2 demand policy" xres sched-policy g2 demand min=10 max=80 step=10
 out=$(xres sched-policy g1)
 assert_eq "g1: demand min=10 max=80 step=10 (run-time)" "$out" "sched-policy shows g1's policy"
-# Kept in XenStore for a restarted daemon.
-assert_match 'demand min=10 max=80 step=10' \
-    "$(xenstore-read /local/domain/0/xres/sched/policy/g1/spec)" "g1's policy kept in XenStore"
+# Kept in XenStore for a restarted daemon: one numbered entry per domain.
+spec=
+for n in $(xenstore-list /local/domain/0/xres/sched/policy 2>/dev/null); do
+    [ "$(xenstore-read "/local/domain/0/xres/sched/policy/$n/name")" = g1 ] &&
+        spec=$(xenstore-read "/local/domain/0/xres/sched/policy/$n/spec")
+done
+assert_eq 'demand min=10 max=80 step=10' "$spec" "g1's policy kept in XenStore"
 # shellcheck disable=SC2016 # expanded by the inner shell, each poll
 if wait_for 120 sh -c '[ "$(xl sched-credit -d g1 | awk "NR == 2 { print \$4 }")" -gt 20 ]'; then
     xb_pass "pegged g1's cap rose above 20 (now $(xl_cap g1))"

@@ -38,9 +38,10 @@
 #   xl_mem NAME                          Mem column of `xl list`
 #   xl_weight NAME, xl_cap NAME          from `xl sched-credit -d NAME`
 # xresd:
-#   xresd_start [ARGS...]                start xresd in the foreground (as a
+#   xresd_start                          start xresd in the foreground (as a
 #                                        child; output in $XB_TMP/xresd.log)
-#                                        and wait for its socket
+#                                        and wait for its socket; extra
+#                                        arguments in $XRESD_ARGS
 #   xresd_stop                           SIGTERM; waits; returns its status
 #   xresd_pid                            pid of the running xresd
 # JSON (dom0 has no python): jsonflat FILE prints "path<TAB>value" lines
@@ -222,8 +223,8 @@ xresd_pid() { cat "$XB_TMP/xresd.pid" 2>/dev/null; }
 # see) and waits until it listens.
 xresd_start() {
     rm -f "$XB_TMP/xresd.status"
-    # shellcheck disable=SC2086 # XRESD_FG_ARGS holds several words
-    (xresd $XRESD_FG_ARGS "$@" >"$XB_TMP/xresd.log" 2>&1
+    # shellcheck disable=SC2086 # the ARGS variables hold several words
+    (xresd $XRESD_FG_ARGS ${XRESD_ARGS:-} >"$XB_TMP/xresd.log" 2>&1
      echo $? >"$XB_TMP/xresd.status") &
     # The subshell's pid is not xresd's; find xresd itself.
     if ! wait_for 10 sh -c "pidof xresd >/dev/null || [ -e '$XB_TMP/xresd.status' ]"; then

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent_report.h"
 #include "backend_sim.h"
+#include "xs_schema.h"
 
 #define MiB 1024ULL
 #define GiB (1024ULL * 1024)
@@ -449,6 +451,88 @@ START_TEST(test_scenario)
 }
 END_TEST
 
+static char *xs_get(const char *path)
+{
+    char *v = NULL;
+
+    if (b.ops->xs_read(&b, path, &v, NULL)) return NULL;
+    return v;
+}
+
+static void expect_xs(const char *path, const char *want)
+{
+    char *v = xs_get(path);
+
+    if (!v) ck_abort_msg("%s: absent, want \"%s\"", path, want);
+    if (strcmp(v, want))
+        ck_abort_msg("%s: \"%s\", want \"%s\"", path, v, want);
+    free(v);
+}
+
+START_TEST(test_simulated_agent)
+{
+    xres_agent_report rep;
+    xres_perm_entry ro[2] = { { 0, XRES_PERM_NONE }, { g1, XRES_PERM_READ } };
+    char *v;
+
+    ck_assert_int_eq(xres_sim_set_agent(&b, 0, true, 1), -EINVAL);
+    ck_assert_int_eq(xres_sim_set_agent(&b, g1, true, 300 * MiB), 0);
+    xres_sim_set_cpu_load(&b, g1, 40);
+    xres_sim_advance(&b, 100);
+    expect_xs("/local/domain/1/data/xres/seq", "1");
+    expect_xs("/local/domain/1/data/xres/mem-total", "1048576");
+    expect_xs("/local/domain/1/data/xres/mem-used", "307200");
+    expect_xs("/local/domain/1/data/xres/mem-avail", "741376");
+    expect_xs("/local/domain/1/data/xres/cpu-pct", "40");
+    expect_xs("/local/domain/1/data/xres/heartbeat", "1100");
+    /* Written as the guest: g1 owns them. */
+    ck_assert_int_eq(xres_sim_xs_read_as(&b, g2,
+                     "/local/domain/1/data/xres/seq", &v), -EACCES);
+    /* The agent area's parser takes it. */
+    memset(&rep, 0, sizeof(rep));
+    ck_assert_int_eq(xres_daemon_read_agent_report(&b, g1, &rep, 1100), 0);
+    ck_assert(rep.valid);
+    ck_assert_uint_eq(rep.mem_used_kb, 307200);
+    ck_assert_uint_eq(rep.balloon_cur_kb, 1048576);
+    /* Every XRES_SIM_AGENT_PERIOD_MS another one. */
+    xres_sim_advance(&b, XRES_SIM_AGENT_PERIOD_MS - 100);
+    expect_xs("/local/domain/1/data/xres/seq", "1");
+    xres_sim_advance(&b, 100);
+    expect_xs("/local/domain/1/data/xres/seq", "2");
+
+    /* Requests, in the request area dom0 owns. */
+    ck_assert_int_eq(b.ops->xs_mkdir(&b, "/local/domain/1/xres/request"), 0);
+    ck_assert_int_eq(b.ops->xs_set_perms(&b, "/local/domain/1/xres", ro, 2),
+                     0);
+    ck_assert_int_eq(b.ops->xs_set_perms(&b, "/local/domain/1/xres/request",
+                                         ro, 2), 0);
+    ck_assert_int_eq(b.ops->xs_write(&b, "/local/domain/1/xres/request/1",
+                                     "release 524288", 14), 0);
+    ck_assert_int_eq(b.ops->xs_write(&b, "/local/domain/1/xres/request/2",
+                                     "engage", 6), 0);
+    ck_assert_int_eq(b.ops->xs_write(&b, "/local/domain/1/xres/request/3",
+                                     "gimme 1G", 8), 0);
+    xres_sim_advance(&b, 100);
+    ck_assert_ptr_null(xs_get("/local/domain/1/data/xres/ack/1"));
+    expect_xs("/local/domain/1/data/xres/ack/2", "ok");
+    v = xs_get("/local/domain/1/data/xres/ack/3");
+    ck_assert_ptr_nonnull(v);
+    ck_assert(!strncmp(v, "error ", 6));
+    free(v);
+    /* The release is answered once the balloon is there. */
+    ck_assert_int_eq(b.ops->set_target(&b, g1, 524288), 0);
+    xres_sim_advance(&b, 60000);
+    expect_xs("/local/domain/1/data/xres/ack/1", "ok balloon at 524288 KiB");
+    expect_xs("/local/domain/1/data/xres/mem-total", "524288");
+    /* Switched off: no more reports. */
+    v = xs_get("/local/domain/1/data/xres/seq");
+    ck_assert_int_eq(xres_sim_set_agent(&b, g1, false, 0), 0);
+    xres_sim_advance(&b, 60000);
+    expect_xs("/local/domain/1/data/xres/seq", v);
+    free(v);
+}
+END_TEST
+
 Suite *backend_sim_suite(void)
 {
     Suite *s = suite_create("backend_sim");
@@ -467,6 +551,7 @@ Suite *backend_sim_suite(void)
     tcase_add_test(tc, test_xs_watches);
     tcase_add_test(tc, test_crash_events);
     tcase_add_test(tc, test_scenario);
+    tcase_add_test(tc, test_simulated_agent);
     suite_add_tcase(s, tc);
     return s;
 }

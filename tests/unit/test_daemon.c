@@ -10,13 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "backend_sim.h"
 #include "daemon.h"
 #include "ipc.h"
+#include "xs_schema.h"
 
 static xres_backend be;
 static xres_daemon d;
@@ -384,6 +387,167 @@ START_TEST(test_stale_socket)
 }
 END_TEST
 
+/* A report as xres-agent writes it, written as the guest itself. */
+static void guest_report(uint32_t domid, const char *seq, const char *used)
+{
+    static const char *const leaves[][2] = {
+        { "version", "0.1.0" }, { "heartbeat-interval", "10" },
+        { "mem-total", "1048576" }, { "swap-used", "0" },
+        { "balloon-cur", "1048576" }, { "balloon-target", "1048576" },
+        { "cpu-pct", "12" }, { "heartbeat", "5000" },
+    };
+    char path[XRES_SCHEMA_PATH_MAX], avail[32];
+
+    for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
+        snprintf(path, sizeof(path), "/local/domain/%u/data/xres/%s", domid,
+                 leaves[i][0]);
+        ck_assert_int_eq(xres_sim_xs_write_as(&be, domid, path,
+                                              leaves[i][1]), 0);
+    }
+    snprintf(avail, sizeof(avail), "%llu", 1048576ULL - strtoull(used, NULL,
+                                                                 10));
+    snprintf(path, sizeof(path), "/local/domain/%u/data/xres/mem-used",
+             domid);
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, domid, path, used), 0);
+    snprintf(path, sizeof(path), "/local/domain/%u/data/xres/mem-avail",
+             domid);
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, domid, path, avail), 0);
+    snprintf(path, sizeof(path), "/local/domain/%u/data/xres/seq", domid);
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, domid, path, seq), 0);
+}
+
+static const char *list_state(uint32_t domid)
+{
+    return xres_balloon_state_name(xres_host_find(&d.host, domid)->balloon);
+}
+
+/* A guest's report, end to end: XenStore write -> watch -> on_report with
+ * the figures in the snapshot; balloon states; a silent agent expires. */
+START_TEST(test_agent_end_to_end)
+{
+    start("report_interval_ms = 0\n");
+    loop(1);
+    ck_assert_int_eq(seen.reports[1], 1);
+    ck_assert(!xres_host_find(&d.host, 1)->agent.valid);
+    ck_assert_str_eq(list_state(1), "fixed");
+
+    guest_report(1, "1", "307200");
+    loop(1);
+    ck_assert_int_eq(seen.reports[1], 2);
+    const xres_domain *g1 = xres_host_find(&d.host, 1);
+    ck_assert(g1->agent.valid);
+    ck_assert_uint_eq(g1->agent.mem_used_kb, 307200);
+    ck_assert_uint_eq(g1->agent.mem_total_kb, 1048576);
+    ck_assert_uint_eq(g1->agent.cpu_pct, 12);
+    ck_assert_str_eq(list_state(1), "ok");
+    /* g2 has no agent. */
+    ck_assert_str_eq(list_state(2), "fixed");
+
+    /* A lower target: moving until the balloon gets there. */
+    ck_assert_int_eq(be.ops->set_target(&be, 1, 786432), 0);
+    ck_assert_int_eq(xres_daemon_refresh(&d), 0);
+    ck_assert_str_eq(list_state(1), "moving");
+    xres_sim_advance(&be, 10000);       /* 64 MiB/s: 256 MiB in 4 s */
+    ck_assert_int_eq(xres_daemon_refresh(&d), 0);
+    ck_assert_str_eq(list_state(1), "ok");
+    ck_assert_uint_eq(xres_host_find(&d.host, 1)->cur_kb, 786432);
+
+    /* Garbage from the guest: not reporting, nothing crashes. */
+    char path[XRES_SCHEMA_PATH_MAX];
+    snprintf(path, sizeof(path), "/local/domain/1/data/xres/mem-used");
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1, path, "12a"), 0);
+    snprintf(path, sizeof(path), "/local/domain/1/data/xres/seq");
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1, path, "2"), 0);
+    loop(1);
+    ck_assert_int_eq(seen.reports[1], 3);
+    ck_assert(!xres_host_find(&d.host, 1)->agent.valid);
+    ck_assert_str_eq(list_state(1), "fixed");
+
+    /* A good report again, then silence past 2 x 10 s + 5 s: the tick
+     * expires it and tells the subsystems. */
+    guest_report(1, "3", "204800");
+    loop(1);
+    ck_assert_int_eq(seen.reports[1], 4);
+    ck_assert(xres_host_find(&d.host, 1)->agent.valid);
+    xres_sim_advance(&be, 24000);
+    xres_daemon_tick(&d);
+    ck_assert(xres_host_find(&d.host, 1)->agent.valid);
+    ck_assert_int_eq(seen.reports[1], 4);
+    xres_sim_advance(&be, 2000);
+    xres_daemon_tick(&d);
+    ck_assert(!xres_host_find(&d.host, 1)->agent.valid);
+    ck_assert_int_eq(seen.reports[1], 5);
+    stop();
+}
+END_TEST
+
+/* g1's min_kb in a `list` over the socket, or -1. */
+static long long list_min_g1(void)
+{
+    char *reply = NULL, eb[128];
+    long long v = -1;
+
+    if (xres_ipc_call(sock, "{\"cmd\":\"list\"}", 14, &reply, NULL,
+                      10000))
+        return -1;
+    yajl_val r = yajl_tree_parse(reply, eb, sizeof(eb));
+    free(reply);
+    yajl_val doms = xres_json_get(r, "domains");
+    if (YAJL_IS_ARRAY(doms) && doms->u.array.len > 1)
+        xres_json_get_int(doms->u.array.values[1], "min_kb", &v);
+    yajl_tree_free(r);
+    return v;
+}
+
+/* The signals, in a forked daemon: SIGHUP reloads, SIGTERM ends it with
+ * status 0, its socket removed. */
+START_TEST(test_signals)
+{
+    char err[256];
+    pid_t pid;
+    int status;
+
+    snprintf(dir, sizeof(dir), "/tmp/xres-daemon-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(sock, sizeof(sock), "%s/xresd.sock", dir);
+    snprintf(conf, sizeof(conf), "%s/xres.conf", dir);
+    write_conf("tick_ms = 60000\n");
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        xres_daemon_opts o = { .socket_path = sock, .use_signals = true };
+        xres_log_set_level(LOG_ERR);
+        memset(&d, 0, sizeof(d));
+        if (xres_sim_open_scenario(&be, NULL, err, sizeof(err)) ||
+            xres_daemon_load_config(&d, conf, false, err, sizeof(err)) ||
+            xres_daemon_init(&d, &be, &o))
+            _exit(3);
+        int rc = xres_daemon_run(&d);
+        xres_daemon_dispose(&d);
+        xres_backend_dispose(&be);
+        _exit(rc ? 1 : 0);
+    }
+    /* Wait (bounded) for it to answer. */
+    for (int i = 0; i < 1000 && list_min_g1() < 0; i++) usleep(10000);
+    ck_assert_int_eq(list_min_g1(), 0);
+    write_conf("tick_ms = 60000\ndomains = [ \"name=g1, min=300M\" ]\n");
+    ck_assert_int_eq(kill(pid, SIGHUP), 0);
+    for (int i = 0; i < 1000 && list_min_g1() != 307200; i++) usleep(10000);
+    ck_assert_int_eq(list_min_g1(), 307200);
+    /* A bad file is refused and the daemon carries on with the old one. */
+    write_conf("tick_ms = [\n");
+    ck_assert_int_eq(kill(pid, SIGHUP), 0);
+    ck_assert_int_eq(list_min_g1(), 307200);
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_int_eq(access(sock, F_OK), -1);
+    unlink(conf);
+    rmdir(dir);
+}
+END_TEST
+
 Suite *daemon_suite(void)
 {
     Suite *s = suite_create("daemon");
@@ -399,6 +563,8 @@ Suite *daemon_suite(void)
     tcase_add_test(tc, test_reload);
     tcase_add_test(tc, test_exit_leaves_domains);
     tcase_add_test(tc, test_stale_socket);
+    tcase_add_test(tc, test_signals);
+    tcase_add_test(tc, test_agent_end_to_end);
     suite_add_tcase(s, tc);
     return s;
 }

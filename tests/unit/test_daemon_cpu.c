@@ -290,7 +290,7 @@ static void xs_expect(const char *path, const char *want)
 START_TEST(test_manage)
 {
     yajl_val r, doms, mg;
-    char path[128];
+    char path[128], *v = NULL;
 
     xres_sim_set_cpu_load(&be, g2, 5);      /* 2 vCPUs: 10% of a CPU */
     r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g2\","
@@ -326,6 +326,26 @@ START_TEST(test_manage)
     ck_assert_int_eq(cap_of(g2), 100);
     snprintf(path, sizeof(path), "/local/domain/%u/xres/request/3", g2);
     xs_expect(path, "alloc 100");
+    /* Answered requests are removed (the agent then drops its ack). */
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request/1", g2);
+    ck_assert_int_eq(be.ops->xs_read(&be, path, &v, NULL), -ENOENT);
+
+    /* An agent that refuses is not asked again every tick. */
+    snprintf(path, sizeof(path), "/local/domain/%u/data/xres/ack/3", g2);
+    ck_assert_int_eq(be.ops->xs_write(&be, path, "error unknown request",
+                                      21), 0);
+    ticks(5);
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request/4", g2);
+    ck_assert_int_eq(be.ops->xs_read(&be, path, &v, NULL), -ENOENT);
+    xs_expect("/local/domain/0/xres/sched/manage/seq", "0");
+    /* ...until its allocation changes: target 60 s gives R/T = 200. */
+    r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g2\","
+             "\"policy\":\"manage method=4 target=60\"}");
+    ck_assert(ok(r));
+    yajl_tree_free(r);
+    ticks(1);
+    ck_assert_int_eq(cap_of(g2), 200);
+    xs_expect(path, "alloc 200");
 
     /* A second managing domain is refused. */
     r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g1\","
@@ -345,16 +365,16 @@ START_TEST(test_manage)
     ck_assert_str_eq(xres_json_get_str(mg, "domain"), "g2");
     ck_assert_str_eq(xres_json_get(mg, "allocable_pct")->u.number.r,
                      "220.0");
-    ck_assert_str_eq(xres_json_get(mg, "alloc_pct")->u.number.r, "100.0");
+    ck_assert_str_eq(xres_json_get(mg, "alloc_pct")->u.number.r, "200.0");
     ck_assert_uint_eq(xres_json_get(mg, "runs")->u.array.len, 1);
     doms = xres_json_get(r, "domains");
     ck_assert_uint_eq(doms->u.array.len, 3);
     yajl_val dg1 = doms->u.array.values[1];
     ck_assert_str_eq(xres_json_get_str(dg1, "name"), "g1");
     ck_assert_str_eq(xres_json_get(dg1, "use_pct")->u.number.r, "100.0");
-    ck_assert_uint_eq(xres_json_get(dg1, "history")->u.array.len, 4);
+    ck_assert_uint_eq(xres_json_get(dg1, "history")->u.array.len, 10);
     ck_assert_str_eq(xres_json_get_str(doms->u.array.values[2], "policy"),
-                     "manage method=4 target=120 reserve=20");
+                     "manage method=4 target=60 reserve=20");
     yajl_tree_free(r);
 }
 END_TEST
@@ -387,6 +407,81 @@ START_TEST(test_fixed_put_back)
 }
 END_TEST
 
+/* Writes text to a temporary configuration file; returns its path. */
+static const char *conf(const char *text)
+{
+    static char path[64];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/tmp/xres-test-cpu-%d.conf", (int)getpid());
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static int load(const char *text, char *err, size_t errlen)
+{
+    xres_daemon t;
+    int rc;
+
+    memset(&t, 0, sizeof(t));
+    t.opts.subsystems = only_cpu;
+    rc = xres_daemon_load_config(&t, conf(text), false, err, errlen);
+    xres_config_dispose(&t.cfg);
+    free(t.config_path);
+    return rc;
+}
+
+START_TEST(test_config_policies)
+{
+    char err[512];
+    xres_daemon_opts o;
+    yajl_val r;
+
+    ck_assert_int_eq(load("cpu_policies = [ \"a: manage\", \"b: manage\" ]\n",
+                          err, sizeof(err)), -EINVAL);
+    ck_assert_int_eq(load("cpu_policies = [ \"a: turbo\" ]\n", err,
+                          sizeof(err)), -EINVAL);
+    ck_assert_int_eq(load("cpu_policies = [ \"a demand\" ]\n", err,
+                          sizeof(err)), -EINVAL);
+    ck_assert_int_eq(load("cpu_load_mode = \"median\"\n", err, sizeof(err)),
+                     -EINVAL);
+    ck_assert_int_eq(load("cpu_busy_pct = 20\ncpu_idle_pct = 30\n", err,
+                          sizeof(err)), -EINVAL);
+    ck_assert_int_eq(load("cpu_policies = [ \"g1: demand\" ]\n"
+                          "domains = [ \"name=g1, cpu_cap=20\" ]\n", err,
+                          sizeof(err)), -EINVAL);
+    ck_assert_int_eq(load("domains = [ \"name=g1, cpu_weight=70000\" ]\n",
+                          err, sizeof(err)), -EINVAL);
+
+    /* A good one, on the running host (from setup). */
+    xres_daemon_dispose(&d);
+    memset(&d, 0, sizeof(d));
+    d.opts.subsystems = only_cpu;
+    ck_assert_int_eq(xres_daemon_load_config(&d, conf(
+        "cpu_policies = [ \"g1: demand min=20 max=60\" ]\n"
+        "domains = [ \"name=Domain-0, cpu_weight=512\" ]\n"
+        "cpu_load_mode = \"maximum\"\n"), false, err, sizeof(err)), 0);
+    memset(&o, 0, sizeof(o));
+    o.socket_path = sock;
+    o.subsystems = only_cpu;
+    ck_assert_int_eq(xres_daemon_init(&d, &be, &o), 0);
+    ticks(1);
+    ck_assert_int_eq(weight_of(0), 512);
+    ck_assert_int_eq(cap_of(g1), 20);
+    r = call("{\"cmd\":\"sched-policy\",\"domain\":\"Domain-0\"}");
+    ck_assert_str_eq(xres_json_get_str(r, "policy"), "fixed weight=512");
+    ck_assert_str_eq(xres_json_get_str(r, "source"), "config");
+    yajl_tree_free(r);
+    r = call("{\"cmd\":\"sched-list\"}");
+    ck_assert_str_eq(xres_json_get_str(r, "load_mode"), "maximum");
+    yajl_tree_free(r);
+    unlink(conf(""));
+}
+END_TEST
+
 Suite *daemon_cpu_suite(void)
 {
     Suite *s = suite_create("daemon_cpu");
@@ -397,6 +492,7 @@ Suite *daemon_cpu_suite(void)
     tcase_add_test(tc, test_demand_and_restart);
     tcase_add_test(tc, test_manage);
     tcase_add_test(tc, test_fixed_put_back);
+    tcase_add_test(tc, test_config_policies);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "backend_sim.h"
+#include "cli.h"
 #include "daemon.h"
 #include "ipc.h"
 #include "log.h"
@@ -300,6 +301,77 @@ START_TEST(test_second_daemon_refused)
 }
 END_TEST
 
+/* Runs `xres ARGS...` in this process; returns its exit code and what it
+ * printed on stdout. */
+static int run_xres(char **out, int argc, char **argv)
+{
+    FILE *f = tmpfile();
+    int saved, rc;
+    long n;
+
+    ck_assert_ptr_nonnull(f);
+    fflush(stdout);
+    saved = dup(1);
+    dup2(fileno(f), 1);
+    xres_cli_set_socket(sock);
+    optind = 0;
+    rc = xres_cli_find(argv[0])->fn(argc, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    n = ftell(f);
+    *out = calloc(1, n + 1);
+    rewind(f);
+    ck_assert_int_eq(fread(*out, 1, n, f), n);
+    fclose(f);
+    return rc;
+}
+
+START_TEST(test_cli_list)
+{
+    char *out;
+    char *a1[] = { "list", NULL };
+    char *a2[] = { "list", "g2", "0", NULL };
+    char *a3[] = { "list", "g3", NULL };
+    char *a4[] = { "list", "1", "--json", NULL };
+
+    ck_assert_int_eq(run_xres(&out, 1, a1), 0);
+    ck_assert_str_eq(out,
+        "Name                        ID     Mem  Target  MaxMem Weight  Cap"
+        "    Used     Min State\n"
+        "Domain-0                     0    2048    2048    2048    256    0"
+        "       -       - fixed\n"
+        "g1                           1    1024    1024    2048    256    0"
+        "       -       - fixed\n"
+        "g2                           2     512     512    1024    256    0"
+        "       -       - fixed\n");
+    free(out);
+    /* Only the domains asked for, still in domid order. */
+    ck_assert_int_eq(run_xres(&out, 3, a2), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\nDomain-0 "));
+    ck_assert_ptr_nonnull(strstr(out, "\ng2 "));
+    ck_assert_ptr_null(strstr(out, "\ng1 "));
+    ck_assert(strstr(out, "Domain-0") < strstr(out, "g2"));
+    free(out);
+    ck_assert_int_eq(run_xres(&out, 2, a3), XRES_EXIT_FAIL);
+    ck_assert_str_eq(out, "");
+    free(out);
+    /* --json: the reply without "ok", one domain. */
+    ck_assert_int_eq(run_xres(&out, 3, a4), 0);
+    char eb[128];
+    yajl_val v = yajl_tree_parse(out, eb, sizeof(eb));
+    ck_assert_ptr_nonnull(v);
+    ck_assert_ptr_null(xres_json_get(v, "ok"));
+    ck_assert_uint_eq(u64(v, "total_kb"), 8388608);
+    yajl_val doms = xres_json_get(v, "domains");
+    ck_assert_uint_eq(doms->u.array.len, 1);
+    ck_assert_str_eq(xres_json_get_str(doms->u.array.values[0], "name"),
+                     "g1");
+    yajl_tree_free(v);
+    free(out);
+}
+END_TEST
+
 Suite *ipc_suite(void)
 {
     Suite *s = suite_create("ipc");
@@ -312,6 +384,7 @@ Suite *ipc_suite(void)
     tcase_add_test(tc, test_bad_requests);
     tcase_add_test(tc, test_stuck_client);
     tcase_add_test(tc, test_second_daemon_refused);
+    tcase_add_test(tc, test_cli_list);
     suite_add_tcase(s, tc);
     return s;
 }

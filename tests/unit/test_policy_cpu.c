@@ -105,11 +105,29 @@ START_TEST(test_meter_history)
     ck_assert_int_eq(pts[3].cap, 6);
     ck_assert_uint_eq(pts[3].t_ms, 7000);
     ck_assert_double_eq_tol(xres_cpu_hist_latest(g1)->use_pct, 300, 1e-6);
+    ck_assert_double_eq(pts[3].agent_pct, -1);
     ck_assert_uint_eq(xres_cpu_hist_recent(g1, pts, 2), 2);
     ck_assert_double_eq_tol(pts[0].use_pct, 200, 1e-6);
     ck_assert_uint_eq(xres_cpu_meter_loads(&m, loads, 8), 4);
     ck_assert_double_eq_tol(loads[0], 420, 1e-6);
     ck_assert_double_eq_tol(loads[3], 320, 1e-6);
+
+    /* The agent's figure: 50% of g1's 4 vCPUs = 200% of one CPU; out of
+     * range (above 100) it is not taken. */
+    h.domains[1].agent.valid = true;
+    h.domains[1].agent.cpu_pct = 50;
+    h.now_ms += 1000;
+    h.domains[1].cpu_time_ns += 150 * NS_PER_PCT_S;
+    ck_assert_int_eq(xres_cpu_meter_update(&m, &h), 0);
+    g1 = xres_cpu_meter_find(&m, 3);
+    ck_assert_double_eq_tol(xres_cpu_hist_latest(g1)->agent_pct, 200, 1e-9);
+    ck_assert_double_eq_tol(xres_cpu_hist_latest(g1)->use_pct, 150, 1e-6);
+    h.domains[1].agent.cpu_pct = 101;
+    h.now_ms += 1000;
+    ck_assert_int_eq(xres_cpu_meter_update(&m, &h), 0);
+    g1 = xres_cpu_meter_find(&m, 3);
+    ck_assert_double_eq(xres_cpu_hist_latest(g1)->agent_pct, -1);
+    h.domains[1].agent.valid = false;
 
     /* g1 goes; a new domain 3 appears with a smaller counter. */
     h.domains[1].cpu_time_ns = 5;

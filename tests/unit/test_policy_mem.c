@@ -201,6 +201,19 @@ START_TEST(test_fixed_domains_never_asked)
     /* hungry is short, but no domain may give: nothing happens */
     ck_assert_uint_eq(plan.n, 0);
 
+    /* a Linux guest: no control/feature-balloon, but its agent reports
+     * the balloon driver: it may give */
+    xres_domain *lx = mt_add(&h, 7, "linux", 1024, 100, 2048);
+    lx->feature_balloon = false;
+    lx->agent.balloon_cur_kb = 1024 * MiB;
+    ck_assert(xres_mem_balloonable(lx));
+    xres_mem_plan_dispose(&plan);
+    ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
+    ck_assert_uint_eq(plan.n, 1);
+    ck_assert_uint_eq(plan.v[0].src, 7);
+    lx->agent.balloon_cur_kb = 0;
+    ck_assert(!xres_mem_balloonable(lx));
+
     /* a cooperative idle domain appears: it is the donor */
     mt_add(&h, 6, "idle", 1024, 100, 2048);
     xres_mem_plan_dispose(&plan);
