@@ -23,10 +23,10 @@ CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 # Every Debian package needed to build, test and run the demo.
 DEPS_PKGS := gcc make pkg-config libc6-dev libxen-dev libyajl-dev check \
 	qemu-system-x86 cpio xz-utils gzip clang libclang-rt-14-dev \
-	dpkg-dev file util-linux
+	dpkg-dev file util-linux go-md2man
 
 .PHONY: all deps check unit-check system-check demo fuzz bench install \
-	clean help
+	man clean help
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/bin/xresd $(BUILD)/bin/xres $(BUILD)/bin/xres-agent
@@ -40,6 +40,7 @@ help:
 	@echo "make demo       boot a Xen host in QEMU running xresd and guests"
 	@echo "make fuzz       fuzz the XenStore value parser (FUZZ_SECONDS)"
 	@echo "make bench      run the benchmarks under bench/"
+	@echo "make man        man pages from docs/*.N.md into $(BUILD)/man"
 	@echo "make install    install into DESTDIR/PREFIX"
 
 deps:
@@ -71,14 +72,26 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XRES_CFLAGS) $(DOM0_CFLAGS) -c -o $@ $<
 
-install: all
+# Man pages: docs/NAME.N.md, in markdown, become roff in $(BUILD)/man.
+MAN_SRCS  := $(wildcard docs/*.[1-8].md)
+MAN_PAGES := $(MAN_SRCS:docs/%.md=$(BUILD)/man/%)
+
+$(BUILD)/man/%: docs/%.md
+	@mkdir -p $(dir $@)
+	go-md2man -in $< -out $@.tmp
+	n=$(notdir $*); sed -i "s/^\.TH .*/.TH $${n%.*} $${n##*.} \"\" \"xres $(XRES_VERSION)\" \"xres\"/" $@.tmp
+	mv $@.tmp $@
+
+man: $(MAN_PAGES)
+
+install: all man
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/xres
 	install -m 0755 $(BUILD)/bin/xresd $(BUILD)/bin/xres $(DESTDIR)$(PREFIX)/sbin/
 	if [ -f docs/xres.conf.example ] && [ ! -e $(DESTDIR)/etc/xres/xres.conf ]; then \
 	  install -m 0644 docs/xres.conf.example $(DESTDIR)/etc/xres/xres.conf; fi
-	if ls docs/man/*.[0-9] >/dev/null 2>&1; then for m in docs/man/*.[0-9]; do \
-	  s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
-	  install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done; fi
+	for m in $(MAN_PAGES); do s=$${m##*.}; \
+	  install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+	  install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 
 clean:
 	rm -rf $(BUILD)
