@@ -168,6 +168,21 @@ out:
 
 static const xres_subsys *const only_pair[] = { &xres_subsys_pair, NULL };
 
+static void app_status(xres_backend *be, uint32_t dom, const char *app,
+                       const char *state)
+{
+    static const char *const keys[] = { "restarts", "memory", "hot-standby",
+                                        "level", "state" };
+    const char *vals[] = { "0", "131072", "1", "0", state };
+    char path[128];
+
+    for (int i = 0; i < 5; i++) {
+        snprintf(path, sizeof(path), "/local/domain/%u/data/xres/app/%s/%s",
+                 dom, app, keys[i]);
+        xres_sim_xs_write_as(be, dom, path, vals[i]);
+    }
+}
+
 static void guest_agents(xres_backend *be)
 {
     for (uint32_t dom = 1; dom <= 2; dom++) {
@@ -183,12 +198,10 @@ static void guest_agents(xres_backend *be)
             if (!xres_sim_xs_read_as(be, dom, ack, &v)) { free(v); continue; }
             snprintf(rq, sizeof(rq), "%s/%s", path, names[i]);
             if (xres_sim_xs_read_as(be, dom, rq, &v)) continue;
-            if (sscanf(v, "start %63s", app) == 1) {
-                char st[128];
-                snprintf(st, sizeof(st),
-                         "/local/domain/%u/data/xres/app/%s/state", dom, app);
-                xres_sim_xs_write_as(be, dom, st, "running");
-            }
+            if (sscanf(v, "start %63s", app) == 1)
+                app_status(be, dom, app, "running");
+            else if (sscanf(v, "stop %63s", app) == 1)
+                app_status(be, dom, app, "stopped");
             free(v);
             xres_sim_xs_write_as(be, dom, ack, "ok");
         }
@@ -234,8 +247,7 @@ static int daemon_one(uint64_t *toolstack_ns, uint64_t *guest_ms)
     xres_subsys_pair.command(&d, "pair-create", req, g);
     yajl_gen_free(g);
     yajl_tree_free(req);
-    xres_sim_xs_write_as(&be, 1, "/local/domain/1/data/xres/app/web/state",
-                         "running");
+    app_status(&be, 1, "web", "running");
     for (int i = 0; i < 3; i++) {
         xres_daemon_run_once(&d, 0);
         guest_agents(&be);

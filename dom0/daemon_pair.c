@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_report.h"
 #include "daemon.h"
 #include "ipc.h"
 #include "pair_store.h"
@@ -238,30 +239,22 @@ static void guest_obs(xres_daemon *d, const xres_pair *p, uint32_t domid,
     for (size_t i = 0; i < p->napps && g->napps < XRES_PAIR_APPS_MAX; i++) {
         const char *name = p->apps[i].name;
         xres_pair_app_obs *o;
-        char *val = NULL;
-        size_t len = 0;
-        unsigned st;
-        uint64_t level = 0, restarts = 0;
+        xres_agent_app app;
 
+        /* Only the declared apps, each read and checked by the core's
+         * reader (bad values are logged there, rate-limited). */
         if (!xres_schema_check_name(name, strlen(name))) continue;
-        if (xs_get(d, XS_REPORT_APP_STATE, domid, name, &val, &len))
+        if (xres_daemon_read_agent_app(d->be, domid, name, &app,
+                                       d->host.now_ms))
             continue;
-        if (xres_schema_parse_enum(XS_REPORT_APP_STATE, val, len, &st, NULL,
-                                   0)) {
-            free(val);
-            continue;
-        }
-        free(val);
-        xs_get_u64(d, XS_REPORT_APP_LEVEL, domid, name, &level);
-        xs_get_u64(d, XS_REPORT_APP_RESTARTS, domid, name, &restarts);
         o = &g->apps[g->napps++];
         snprintf(o->name, sizeof(o->name), "%s", name);
-        o->running = st == 0 && level == 0;       /* running|stopped|failed */
-        o->fault_level = (unsigned)level;
-        if (!level && st == 2) o->fault_level = 2;  /* agent gave up */
+        o->running = app.state == 0 && app.level == 0;  /* running */
+        o->fault_level = app.level;
+        if (!app.level && app.state == 2) o->fault_level = 2;  /* gave up */
         /* A new fault is a new (restarts, level); never 0. */
         o->fault_seq = o->fault_level
-            ? ((restarts & 0x1fffffffffffffffULL) << 3 | o->fault_level) : 0;
+            ? ((uint64_t)app.restarts << 3 | o->fault_level) : 0;
     }
     for (size_t i = 0; i < nseq && g->nacks < XRES_PAIR_ACKS_MAX; i++) {
         char seq[32], *val = NULL;
@@ -403,6 +396,13 @@ static void drive(xres_daemon *d, xres_pair *p)
     unsigned n;
     int rc = XRES_FO_IDLE;
 
+    /* While a failover moves their memory, memory balancing leaves both
+     * domains alone (it skips balloons on their way somewhere). */
+    uint32_t act = p->fo.act_domid, sb = p->fo.sb_domid;
+    if (p->fo.kind != XRES_FO_NONE) {
+        xres_daemon_set_balloon_state(d, act, XRES_BALLOON_MOVING);
+        xres_daemon_set_balloon_state(d, sb, XRES_BALLOON_MOVING);
+    }
     for (int pass = 0; pass < DRIVE_PASSES && p->fo.kind != XRES_FO_NONE;
          pass++) {
         xres_daemon_refresh(d);
@@ -414,6 +414,8 @@ static void drive(xres_daemon *d, xres_pair *p)
     }
     if (rc == XRES_FO_FINISHED) {
         const xres_pair_logent *e = p->nlog ? &p->log[p->nlog - 1] : NULL;
+        xres_daemon_clear_balloon_state(d, act);
+        xres_daemon_clear_balloon_state(d, sb);
         cleanup_requests(d, p);
         if (e)
             XLOG_INFO("pair %s: %s failover done in %" PRIu64 " ms: %" PRIu64

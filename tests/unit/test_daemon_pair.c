@@ -72,8 +72,24 @@ static void stop(void)
     xres_log_set_level(LOG_INFO);
 }
 
+/* An app's whole status, as xres-agent writes it. */
+static void app_status(uint32_t dom, const char *app, const char *state,
+                       const char *level)
+{
+    static const char *const keys[] = { "restarts", "memory", "hot-standby",
+                                        "level", "state" };
+    const char *vals[] = { "0", "131072", "1", level, state };
+    char path[128];
+
+    for (int i = 0; i < 5; i++) {
+        snprintf(path, sizeof(path), "/local/domain/%u/data/xres/app/%s/%s",
+                 dom, app, keys[i]);
+        ck_assert_int_eq(xres_sim_xs_write_as(&be, dom, path, vals[i]), 0);
+    }
+}
+
 /* The guests' agents: answer every request not answered yet; "start APP"
- * marks the app running. */
+ * marks the app running, "stop APP" stopped. */
 static unsigned agents(void)
 {
     unsigned answered = 0;
@@ -94,13 +110,13 @@ static unsigned agents(void)
             }
             snprintf(rq, sizeof(rq), "%s/%s", path, names[i]);
             if (xres_sim_xs_read_as(&be, dom, rq, &v)) continue;
-            if (sscanf(v, "stop %63s", app) == 1) stops[dom]++;
+            if (sscanf(v, "stop %63s", app) == 1) {
+                stops[dom]++;
+                app_status(dom, app, "stopped", "0");
+            }
             if (sscanf(v, "start %63s", app) == 1) {
                 starts[dom]++;
-                char st[128];
-                snprintf(st, sizeof(st),
-                         "/local/domain/%u/data/xres/app/%s/state", dom, app);
-                xres_sim_xs_write_as(&be, dom, st, "running");
+                app_status(dom, app, "running", "0");
             }
             free(v);
             ck_assert_int_eq(xres_sim_xs_write_as(&be, dom, ack, "ok"), 0);
@@ -197,11 +213,7 @@ static void setup_pair(void)
                   xres_json_get_str(r, "error"));
     yajl_tree_free(r);
     /* The active's agent reports web running. */
-    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
-                     "/local/domain/1/data/xres/app/web/state", "running"),
-                     0);
-    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
-                     "/local/domain/1/data/xres/app/web/level", "0"), 0);
+    app_status(1, "web", "running", "0");
     run(5);
     ck_assert_str_eq(area_owner("web"), "active");
     /* The standby holds web stopped until a failover. */
@@ -271,8 +283,7 @@ START_TEST(test_app_level3)
     start();
     setup_pair();
     xres_sim_set_balloon_rate(&be, 1, 1024 * MiB);
-    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
-                     "/local/domain/1/data/xres/app/web/level", "3"), 0);
+    app_status(1, "web", "running", "3");
     run(60);
     ck_assert_uint_eq(cur_kb(1), (1024 - 128) * MiB);
     ck_assert_uint_eq(cur_kb(2), (512 + 128) * MiB);
@@ -290,8 +301,7 @@ START_TEST(test_crash_during_app_failover)
 
     start();
     setup_pair();
-    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
-                     "/local/domain/1/data/xres/app/web/level", "3"), 0);
+    app_status(1, "web", "running", "3");
     xres_sim_advance(&be, 100);
     ck_assert_int_eq(xres_daemon_run_once(&d, 0), 0);
     xres_daemon_tick(&d);

@@ -519,6 +519,66 @@ START_TEST(test_app_release_timeout_uses_reserve)
 }
 END_TEST
 
+/* --preserve: the hung active is paused for a dump, not destroyed; the
+ * standby's 128 MiB come from free memory (admission made sure of it). */
+START_TEST(test_domain_crash_preserve)
+{
+    scen s;
+    uint64_t free0;
+
+    scen_init(&s, 64 + 128, 0);
+    s.p.cfg.preserve = true;
+    start_both(&s);
+    free0 = world_free(&s.w);
+    ck_assert_uint_eq(free0, 128 * MiB);
+    /* Hung (its heartbeat stopped): still running, so it is paused. */
+    {
+        char err[256] = "";
+        world_snapshot(&s.w, &s.h);
+        ck_assert_int_eq(xres_pair_fo_begin(&s.p, XRES_FO_DOMAIN, NULL,
+                                            "heartbeat", &s.h, 0, err,
+                                            sizeof(err)), 0);
+    }
+    run_to_end(&s);
+    ck_assert_ptr_nonnull(world_dom(&s.w, s.act));       /* kept */
+    ck_assert(world_dom(&s.w, s.act)->paused);
+    ck_assert_uint_eq(world_dom(&s.w, s.act)->cur, 224 * MiB);
+    ck_assert_uint_eq(world_dom(&s.w, s.sb)->cur, (64 + 128) * MiB);
+    ck_assert_uint_eq(world_free(&s.w), 0);
+    ck_assert_int_eq(area(&s, "A")->owner, XRES_OWNER_STANDBY);
+    ck_assert(world_app_running(&s.w, s.sb, "A"));
+    ck_assert_int_eq(s.p.state, XRES_PAIR_FAILED_OVER);
+    scen_dispose(&s);
+}
+END_TEST
+
+START_TEST(test_failback_refused)
+{
+    scen s;
+    char why[256] = "";
+    wdom *n;
+
+    scen_init(&s, 64 + 256, 0);
+    start_both(&s);
+    /* Not failed over yet. */
+    world_snapshot(&s.w, &s.h);
+    ck_assert_int_eq(xres_pair_failback(&s.p, &s.h, s.act, 0, why,
+                                        sizeof(why)), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "normal"));
+    crash_active(&s);
+    run_to_end(&s);
+    /* A new standby too small for A's 128 MiB. */
+    n = world_add(&s.w, "tiny", 64 * MiB, 128 * MiB);
+    world_snapshot(&s.w, &s.h);
+    ck_assert_int_eq(xres_pair_failback(&s.p, &s.h, n->domid, 0, why,
+                                        sizeof(why)), -ENOSPC);
+    ck_assert_ptr_nonnull(strstr(why, "tiny"));
+    ck_assert_int_eq(s.p.state, XRES_PAIR_FAILED_OVER);
+    ck_assert_uint_eq(s.p.standby, s.sb);
+    scen_dispose(&s);
+}
+END_TEST
+
 START_TEST(test_failback)
 {
     scen s;
@@ -803,6 +863,8 @@ Suite *policy_pair_suite(void)
     tcase_add_test(tc, test_app_level4_small_reserve_releases_first);
     tcase_add_test(tc, test_app_release_timeout_uses_reserve);
     tcase_add_test(tc, test_failback);
+    tcase_add_test(tc, test_failback_refused);
+    tcase_add_test(tc, test_domain_crash_preserve);
     tcase_add_test(tc, test_standby_lost_midway);
     suite_add_tcase(s, tc);
 
