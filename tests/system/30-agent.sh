@@ -114,9 +114,10 @@ assert_fail "notify of an unknown application" xb_guest_exec a1 'xres-agent noti
 # and utime+stime over 30 s at one report per second.  No backslashes in
 # the guest command: xenstore-write would unescape them.
 fp() {
-    xb_guest_exec a1 'p=$(pidof xres-agent); grep VmRSS /proc/$p/status; cut -d" " -f14,15 /proc/$p/stat; cut -d" " -f1 /proc/uptime'
+    xb_guest_exec a1 'p=$(pidof xres-agent); echo $(grep VmRSS /proc/$p/status) $(cut -d" " -f14,15 /proc/$p/stat) $(cut -d" " -f1 /proc/uptime)'
 }
-# "VmRSS: N kB" "UTIME STIME" "UPTIME"
+# One line (xenstore-read would escape tabs and newlines):
+# "VmRSS: N kB UTIME STIME UPTIME"
 # shellcheck disable=SC2046 # split into the figures
 set -- $(fp)
 rss0=$2 tk0=$(($4 + $5)) up0=$6
