@@ -30,7 +30,8 @@ EOF
 
 # xresd first: it prepares each guest's request directory as the guest
 # appears, before the guest's agent starts.
-xresd_start -c "$conf" || exit 1
+XRESD_ARGS="-c $conf"
+xresd_start || exit 1
 log=$XB_TMP/xresd.log
 for g in g1 g2 g3; do
     xb_create_guest $g 256 512 || exit 1
@@ -178,7 +179,8 @@ wait_for 30 test -e "$XB_TMP/xresd.status"
 rm -f "$XB_TMP/xresd.pid"
 assert_ok "a move record is left in XenStore" \
     sh -c "xenstore-list /local/domain/0/xres/mem/moves | grep -q ."
-xresd_start -c "$conf" || exit 1
+XRESD_ARGS="-c $conf"
+xresd_start || exit 1
 check "the restarted xresd took the move over" \
     "no 'taken over' in the log of the restarted xresd" \
     grep -q "taken over" "$log"
