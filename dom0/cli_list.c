@@ -92,7 +92,9 @@ static void print_row(yajl_val dom)
     else snprintf(c, sizeof(c), "%lld", cap);
     const char *pair = xres_json_get_str(dom, "pair");
     const char *role = xres_json_get_str(dom, "pair_role");
-    printf("%-24s %5lld %7s %7s %7s %6s %4s %7s %7s %s", name ? name : "?",
+    /* A domain being built may have no name yet: keep the columns. */
+    if (!name || !*name) name = "-";
+    printf("%-24s %5lld %7s %7s %7s %6s %4s %7s %7s %s", name,
            domid, mem, tgt, max, w, c, used, min, state ? state : "?");
     /* A member of a hot-standby pair: after the state, pair=NAME/ROLE. */
     if (pair && role) printf(" pair=%s/%s", pair, role);

@@ -28,8 +28,6 @@ static const struct {
     { "weight", KEY_UINT },         /* share when memory is short */
     { "cpu_weight", KEY_UINT },     /* credit weight to keep */
     { "cpu_cap", KEY_UINT },        /* credit cap to keep */
-    { "pair", KEY_STRING },         /* name of the partner domain */
-    { "role", KEY_STRING },         /* role in a pair */
 };
 
 struct xres_config_report {

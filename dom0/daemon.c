@@ -169,11 +169,16 @@ int xres_daemon_refresh(xres_daemon *d)
         if (!ds) {
             ds = domstate_add(d, domid);
             if (!ds) { rc = -ENOMEM; goto out; }
-            XLOG_DEBUG("dom%u (%s) appeared", domid, h.domains[i].name);
-            domain_appeared(d, ds);
-            ds = xres_daemon_domstate(d, domid);
         }
         ds->seen = true;
+        /* Set a domain up once the toolstack has made its XenStore
+         * directory (its name is there): libxl removes and re-creates
+         * that directory while it builds the domain. */
+        if (!ds->set_up && h.domains[i].name[0] && !h.domains[i].dying) {
+            XLOG_DEBUG("dom%u (%s) appeared", domid, h.domains[i].name);
+            ds->set_up = true;
+            domain_appeared(d, ds);
+        }
     }
     for (size_t i = 0; i < d->nr_dom;) {
         if (!d->dom[i].seen) {

@@ -28,6 +28,7 @@
 typedef struct {
     uint32_t domid;
     bool seen;                  /* present in the latest snapshot */
+    bool set_up;                /* watch and request area done */
     bool watched;               /* report watch registered */
     bool report_dirty;          /* report changed, on_report not yet run */
     uint64_t report_last_ms;    /* when on_report last ran (monotonic) */

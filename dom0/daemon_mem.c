@@ -22,8 +22,7 @@
 #include "policy_mem.h"
 #include "subsys.h"
 #include "util.h"
-
-#define XRES_XS_MEM_POLICY XRES_XS_MEM "/policy"
+#include "xs_schema.h"
 
 enum { POL_MIN = 1, POL_MAX = 2, POL_PRIO = 4, POL_WEIGHT = 8 };
 
@@ -142,33 +141,45 @@ static int xs_get_u64(xres_daemon *d, const char *path, uint64_t *out)
     return rc;
 }
 
+/* The policy keys, their XenStore rows and their names in requests. */
+static const struct {
+    const char *key;
+    unsigned bit;
+    xres_schema_id id;
+} pol_keys[] = {
+    { "min_kb", POL_MIN, XS_MEM_POLICY_MIN },
+    { "max_kb", POL_MAX, XS_MEM_POLICY_MAX },
+    { "priority", POL_PRIO, XS_MEM_POLICY_PRIO },
+    { "weight", POL_WEIGHT, XS_MEM_POLICY_WEIGHT },
+};
+
 static void load_policies(xres_daemon *d)
 {
     mem_priv *mp = P(d);
-    char **names = NULL, path[256];
+    char **names = NULL, path[XRES_SCHEMA_PATH_MAX];
     unsigned n = 0;
-    static const struct { const char *key; unsigned bit; } keys[] = {
-        { "min_kb", POL_MIN }, { "max_kb", POL_MAX },
-        { "priority", POL_PRIO }, { "weight", POL_WEIGHT },
-    };
 
-    if (d->be->ops->xs_directory(d->be, XRES_XS_MEM_POLICY, &names, &n))
+    if (xres_schema_path(path, sizeof(path), XS_MEM_POLICY_DIR, 0, NULL) ||
+        d->be->ops->xs_directory(d->be, path, &names, &n))
         return;
     for (unsigned i = 0; i < n; i++) {
         rt_policy *r;
         if (!name_ok(names[i]) || !(r = rt_find(mp, names[i], true)))
             continue;
-        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        for (size_t k = 0; k < sizeof(pol_keys) / sizeof(pol_keys[0]); k++) {
             uint64_t v;
-            snprintf(path, sizeof(path), XRES_XS_MEM_POLICY "/%s/%s",
-                     names[i], keys[k].key);
-            if (xs_get_u64(d, path, &v)) continue;
-            if (keys[k].bit == POL_MIN) r->pol.min_kb = v;
-            else if (keys[k].bit == POL_MAX) r->pol.max_kb = v;
+            if (xres_schema_path(path, sizeof(path), pol_keys[k].id, 0,
+                                 names[i]) ||
+                xs_get_u64(d, path, &v))
+                continue;
+            if (pol_keys[k].bit == POL_MIN) r->pol.min_kb = v;
+            else if (pol_keys[k].bit == POL_MAX) r->pol.max_kb = v;
             else if (v > 65535) continue;
-            else if (keys[k].bit == POL_PRIO) r->pol.priority = (unsigned)v;
-            else r->pol.weight = (unsigned)v;
-            r->set |= keys[k].bit;
+            else if (pol_keys[k].bit == POL_PRIO)
+                r->pol.priority = (unsigned)v;
+            else if (v) r->pol.weight = (unsigned)v;
+            else continue;
+            r->set |= pol_keys[k].bit;
         }
         XLOG_INFO("mem: run-time policy of %s restored from XenStore",
                   r->name);
@@ -179,24 +190,22 @@ static void load_policies(xres_daemon *d)
 
 static int store_policy(xres_daemon *d, const rt_policy *r)
 {
-    char path[256], val[32];
+    char path[XRES_SCHEMA_PATH_MAX], val[32];
     int rc = 0;
-    static const struct { const char *key; unsigned bit; } keys[] = {
-        { "min_kb", POL_MIN }, { "max_kb", POL_MAX },
-        { "priority", POL_PRIO }, { "weight", POL_WEIGHT },
-    };
 
-    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]) && !rc; k++) {
+    for (size_t k = 0; k < sizeof(pol_keys) / sizeof(pol_keys[0]) && !rc;
+         k++) {
         uint64_t v;
-        if (!(r->set & keys[k].bit)) continue;
-        switch (keys[k].bit) {
+        if (!(r->set & pol_keys[k].bit)) continue;
+        switch (pol_keys[k].bit) {
         case POL_MIN: v = r->pol.min_kb; break;
         case POL_MAX: v = r->pol.max_kb; break;
         case POL_PRIO: v = r->pol.priority; break;
         default: v = r->pol.weight; break;
         }
-        snprintf(path, sizeof(path), XRES_XS_MEM_POLICY "/%s/%s", r->name,
-                 keys[k].key);
+        if ((rc = xres_schema_path(path, sizeof(path), pol_keys[k].id, 0,
+                                   r->name)))
+            break;
         snprintf(val, sizeof(val), "%" PRIu64, v);
         rc = d->be->ops->xs_write(d->be, path, val, strlen(val));
     }
@@ -417,7 +426,11 @@ static int mem_init(xres_daemon *d)
     mp->mv.apply = apply_cb;
     mp->mv.done = move_done;
     mp->mv.opaque = d;
-    d->be->ops->xs_mkdir(d->be, XRES_XS_MEM);
+    {
+        char path[XRES_SCHEMA_PATH_MAX];
+        if (!xres_schema_path(path, sizeof(path), XS_MEM_ROOT, 0, NULL))
+            d->be->ops->xs_mkdir(d->be, path);
+    }
     load_policies(d);
     overlay(d);
     rc = xres_movers_recover(&mp->mv, &d->host, now_ms(d));
@@ -712,22 +725,20 @@ static int cmd_policy(xres_daemon *d, yajl_val req, yajl_gen out)
     snprintf(nr.name, sizeof(nr.name), "%s", name);
     const xres_config_domain *cd = xres_config_domain_find(&d->cfg, name);
     if (cd) nr.pol = cd->mem;
-    static const struct { const char *key; unsigned bit; } keys[] = {
-        { "min_kb", POL_MIN }, { "max_kb", POL_MAX },
-        { "priority", POL_PRIO }, { "weight", POL_WEIGHT },
-    };
-    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-        rc = xres_json_get_u64(req, keys[k].key, &v);
+    for (size_t k = 0; k < sizeof(pol_keys) / sizeof(pol_keys[0]); k++) {
+        unsigned bit = pol_keys[k].bit;
+        rc = xres_json_get_u64(req, pol_keys[k].key, &v);
         if (rc == -ENOENT) continue;
-        if (rc || ((keys[k].bit == POL_PRIO || keys[k].bit == POL_WEIGHT) &&
-                   v > 65535) ||
-            (keys[k].bit == POL_WEIGHT && v == 0) ||
-            ((keys[k].bit == POL_MIN || keys[k].bit == POL_MAX) && v % 4)) {
-            xres_ipc_reply_error(out, "%s: invalid %s", name, keys[k].key);
+        if (rc || ((bit == POL_PRIO || bit == POL_WEIGHT) && v > 65535) ||
+            (bit == POL_WEIGHT && v == 0) ||
+            ((bit == POL_MIN || bit == POL_MAX) &&
+             (v % 4 || v > 1099511627776ULL))) {
+            xres_ipc_reply_error(out, "%s: invalid %s", name,
+                                 pol_keys[k].key);
             return 0;
         }
-        nr.set |= keys[k].bit;
-        switch (keys[k].bit) {
+        nr.set |= bit;
+        switch (bit) {
         case POL_MIN: nr.pol.min_kb = v; break;
         case POL_MAX: nr.pol.max_kb = v; break;
         case POL_PRIO: nr.pol.priority = (unsigned)v; break;

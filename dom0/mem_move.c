@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "mem_move.h"
+#include "xs_schema.h"
 
 const char *xres_move_state_name(xres_move_state s)
 {
@@ -194,18 +195,22 @@ out:
     return rc;
 }
 
-static void rec_path(uint64_t id, char *buf, size_t len)
+int xres_move_path(uint64_t id, char *buf, size_t len)
 {
-    snprintf(buf, len, XRES_XS_MEM_MOVES "/%" PRIu64, id);
+    char arg[24];
+
+    snprintf(arg, sizeof(arg), "%" PRIu64, id);
+    return xres_schema_path(buf, len, XS_MEM_MOVE, 0, arg);
 }
 
 static int persist(xres_movers *m, const xres_move *mv)
 {
-    char path[128], val[600];
+    char path[XRES_SCHEMA_PATH_MAX], val[600];
     int rc;
 
-    rec_path(mv->id, path, sizeof(path));
-    if ((rc = xres_move_encode(mv, val, sizeof(val)))) return rc;
+    if ((rc = xres_move_path(mv->id, path, sizeof(path))) ||
+        (rc = xres_move_encode(mv, val, sizeof(val))))
+        return rc;
     rc = m->be->ops->xs_write(m->be, path, val, strlen(val));
     if (rc) XLOG_ERR("move %" PRIu64 ": cannot record it in XenStore at %s: "
                      "%s", mv->id, path, strerror(-rc));
@@ -214,10 +219,10 @@ static int persist(xres_movers *m, const xres_move *mv)
 
 static void unpersist(xres_movers *m, const xres_move *mv)
 {
-    char path[128];
+    char path[XRES_SCHEMA_PATH_MAX];
     int rc;
 
-    rec_path(mv->id, path, sizeof(path));
+    if (xres_move_path(mv->id, path, sizeof(path))) return;
     rc = m->be->ops->xs_rm(m->be, path);
     if (rc && rc != -ENOENT)
         XLOG_ERR("move %" PRIu64 ": cannot remove %s: %s", mv->id, path,
@@ -226,10 +231,12 @@ static void unpersist(xres_movers *m, const xres_move *mv)
 
 static void persist_next_id(xres_movers *m)
 {
-    char val[32];
+    char val[32], path[XRES_SCHEMA_PATH_MAX];
 
+    if (xres_schema_path(path, sizeof(path), XS_MEM_NEXT_MOVE_ID, 0, NULL))
+        return;
     snprintf(val, sizeof(val), "%" PRIu64, m->next_id);
-    m->be->ops->xs_write(m->be, XRES_XS_MEM_NEXT_ID, val, strlen(val));
+    m->be->ops->xs_write(m->be, path, val, strlen(val));
 }
 
 /* ---- actions ---- */
@@ -494,25 +501,30 @@ int xres_movers_step(xres_movers *m, const xres_host *h, uint64_t now_ms)
 
 int xres_movers_recover(xres_movers *m, const xres_host *h, uint64_t now_ms)
 {
-    char **names = NULL, *val = NULL, path[128];
+    char **names = NULL, *val = NULL, path[XRES_SCHEMA_PATH_MAX + 256];
+    char dir[XRES_SCHEMA_PATH_MAX];
     unsigned n = 0;
     int rc, found = 0;
 
-    rc = m->be->ops->xs_read(m->be, XRES_XS_MEM_NEXT_ID, &val, NULL);
+    if ((rc = xres_schema_path(path, sizeof(path), XS_MEM_NEXT_MOVE_ID, 0,
+                               NULL)) ||
+        (rc = xres_schema_path(dir, sizeof(dir), XS_MEM_MOVES, 0, NULL)))
+        return rc;
+    rc = m->be->ops->xs_read(m->be, path, &val, NULL);
     if (!rc) {
         uint64_t v;
         if (!get_u64(val, &v) && v > m->next_id) m->next_id = v;
         free(val);
         val = NULL;
     }
-    rc = m->be->ops->xs_directory(m->be, XRES_XS_MEM_MOVES, &names, &n);
+    rc = m->be->ops->xs_directory(m->be, dir, &names, &n);
     if (rc == -ENOENT) return 0;
     if (rc) return rc;
     for (unsigned k = 0; k < n; k++) {
         xres_move mv;
         uint64_t id;
 
-        snprintf(path, sizeof(path), XRES_XS_MEM_MOVES "/%s", names[k]);
+        snprintf(path, sizeof(path), "%s/%s", dir, names[k]);
         if (get_u64(names[k], &id) ||
             m->be->ops->xs_read(m->be, path, &val, NULL) ||
             xres_move_decode(val, &mv)) {

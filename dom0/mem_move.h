@@ -26,9 +26,10 @@
 #include "model.h"
 #include "policy_mem.h"
 
-#define XRES_XS_MEM "/local/domain/0/xres/mem"
-#define XRES_XS_MEM_MOVES XRES_XS_MEM "/moves"
-#define XRES_XS_MEM_NEXT_ID XRES_XS_MEM "/next-move-id"
+/* XenStore: XS_MEM_MOVE (one record per move), XS_MEM_MOVES (their
+ * directory) and XS_MEM_NEXT_MOVE_ID, in xenstore-schema/schema.tbl. */
+/* The record's path for move id (XRES_SCHEMA_PATH_MAX bytes is enough). */
+int xres_move_path(uint64_t id, char *buf, size_t len);
 
 typedef enum {
     XRES_MOVE_LOWERING = 1,    /* donor's target lowered, waiting for it */

@@ -2,7 +2,8 @@
  * guest-agent/agent_main.c: xres-agent's entry point and main loop.  It
  * samples the guest, writes reports under data/xres through libxenstore
  * (rate-limited by xres_agent_should_write), checks applications, carries
- * out requests from dom0 (an XenStore watch on xres/request, no polling),
+ * out requests from dom0 (an XenStore watch on xres/request, no polling;
+ * the watch has a connection of its own, see agent_xswatch.c),
  * and listens on a local socket for `xres-agent notify APP LEVEL`.
  */
 #include <errno.h>
@@ -26,6 +27,7 @@
 
 #include "agent.h"
 #include "agent_sys.h"
+#include "agent_xswatch.h"
 
 #ifndef XRES_VERSION
 #define XRES_VERSION "0.0.0"
@@ -38,6 +40,7 @@ typedef struct {
     xres_agent_cfg cfg;
     const xres_agent_paths *paths;
     struct xs_handle *xs;           /* NULL with --print */
+    xres_xsw w;                     /* the watch's connection */
     uint32_t domid;
     bool print, once, verbose;
 
@@ -497,16 +500,27 @@ static void handle_requests(agent *a)
     free(names);
 }
 
-static void handle_watch(agent *a)
+/* Reads what the watch connection holds; -errno if it is gone. */
+static int handle_watch(agent *a)
 {
-    char **ev;
+    char tok[16];
     bool ours = false;
 
-    while ((ev = xs_check_watch(a->xs))) {
-        ours |= !strcmp(ev[XS_WATCH_TOKEN], "req");
-        free(ev);
-    }
+    do {
+        int rc = xres_xsw_next(&a->w, tok, sizeof(tok));
+        if (rc == XRES_XSW_EVENT) {
+            ours |= !strcmp(tok, "req");
+        } else if (rc == -EINVAL) {
+            say(LOG_ERR, "XenStore refused the watch on %s", a->req_dir);
+            return rc;
+        } else if (rc < 0) {
+            say(LOG_ERR, "lost the XenStore watch connection: %s",
+                strerror(-rc));
+            return rc;
+        }
+    } while (xres_xsw_pending(&a->w));
     if (ours) handle_requests(a);
+    return 0;
 }
 
 /* --- xres-agent notify. */
@@ -634,8 +648,9 @@ static int xs_setup(agent *a)
     /* Applications removed from agent.conf must not linger. */
     xrm(a, XS_REPORT_APP_DIR, NULL);
     if (path_of(a, a->req_dir, XS_REQ_DIR, NULL)) return -1;
-    if (!xs_watch(a->xs, a->req_dir, "req")) {
-        say(LOG_ERR, "cannot watch %s: %s", a->req_dir, strerror(errno));
+    if ((rc = xres_xsw_open(&a->w)) ||
+        (rc = xres_xsw_watch(&a->w, a->req_dir, "req"))) {
+        say(LOG_ERR, "cannot watch %s: %s", a->req_dir, strerror(-rc));
         return -1;
     }
     say(LOG_INFO, "reporting for domain %" PRIu32 ", %zu applications",
@@ -746,6 +761,7 @@ int main(int argc, char **argv)
     mallopt(M_ARENA_MAX, 1);
     a.paths = &xres_agent_default_paths;
     a.listen_fd = -1;
+    a.w.fd = -1;
     for (size_t i = 0; i < a.cfg.napps; i++) xres_app_state_init(&a.app[i]);
 
     struct sigaction sa = { .sa_handler = on_signal };
@@ -794,7 +810,7 @@ int main(int argc, char **argv)
 
         struct pollfd pf[2];
         nfds_t nfd = 0;
-        if (a.xs) pf[nfd++] = (struct pollfd){ xs_fileno(a.xs), POLLIN, 0 };
+        if (a.xs) pf[nfd++] = (struct pollfd){ a.w.fd, POLLIN, 0 };
         if (a.listen_fd >= 0)
             pf[nfd++] = (struct pollfd){ a.listen_fd, POLLIN, 0 };
         uint64_t wake = next_report < next_check ? next_report : next_check;
@@ -807,8 +823,11 @@ int main(int argc, char **argv)
         }
         for (nfds_t i = 0; n > 0 && i < nfd; i++) {
             if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            if (a.xs && pf[i].fd == xs_fileno(a.xs)) handle_watch(&a);
-            else handle_notify(&a);
+            if (a.xs && pf[i].fd == a.w.fd) {
+                if (handle_watch(&a)) goto out;
+            } else {
+                handle_notify(&a);
+            }
         }
         /* An application's status changed: report it without waiting for
          * the period (the rate limit still applies). */
@@ -826,6 +845,7 @@ out:
             xrm(&a, XS_REPORT_SEQ, NULL);
         }
         xs_close(a.xs);
+        xres_xsw_close(&a.w);
     }
     if (quit) say(LOG_INFO, "stopped");
     return rc;

@@ -9,8 +9,7 @@
 sched=$(xl info | awk -F': ' '/^xen_scheduler/ { print $2 }' | tr -d ' ')
 assert_eq credit "$sched" "xl info reports the credit scheduler"
 
-xb_create_guest g1 128 256 || exit 1
-xb_create_guest g2 192 384 2 || exit 1
+xb_create_guests "g1 128 256" "g2 192 384 2" || exit 1
 
 d1=$(domid_of g1)
 d2=$(domid_of g2)

@@ -7,8 +7,7 @@
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-xb_create_guest g1 128 256 || exit 1
-xb_create_guest g2 192 384 || exit 1
+xb_create_guests "g1 128 256" "g2 192 384" || exit 1
 # A non-default weight and cap so the comparison means something.
 xl sched-credit -d g2 -w 384 -c 30 || xb_fail "xl sched-credit -d g2 -w 384 -c 30 failed"
 

@@ -6,8 +6,7 @@
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-xb_create_guest g1 128 256 || exit 1
-xb_create_guest g2 192 384 2 || exit 1
+xb_create_guests "g1 128 256" "g2 192 384 2" || exit 1
 xl sched-credit -d g2 -w 384 -c 30 || xb_fail "xl sched-credit -d g2 -w 384 -c 30 failed"
 
 xresd_start || exit 1
@@ -21,6 +20,7 @@ echo
 assert_ok "xres list --json is valid JSON" jsonflat -q "$js" || exit 1
 jsonflat "$js" >"$XB_TMP/list.flat"
 xres list >"$txt" 2>&1 || xb_fail "xres list (text) failed: $(cat "$txt")"
+xentop -b -i 1 >"$XB_TMP/xentop.txt" || xb_fail "xentop -b failed"
 
 j() { awk -F '\t' -v p="$1" '$1 == p { print $2; f = 1 } END { if (!f) print "<missing>" }' "$XB_TMP/list.flat"; }
 info() { xl info | awk -F': ' -v k="$1" '$1 ~ "^"k" *$" { print $2 }'; }
@@ -42,9 +42,9 @@ xb_domains | while read -r domid name; do
     assert_eq "$name" "$(j $p.name)" "$p.name"
     cur_kb=$(j $p.cur_kb)
     assert_eq "$(xl_mem "$name")" $((cur_kb / 1024)) "$name: cur_kb/1024 vs xl list Mem"
-    assert_eq "$(xentop -b -i 1 | awk -v n="$name" '$1 == n { print $5 }')" "$cur_kb" \
+    assert_eq "$(awk -v n="$name" '$1 == n { print $5 }' "$XB_TMP/xentop.txt")" "$cur_kb" \
         "$name: cur_kb vs xentop MEM(k)"
-    assert_eq "$(xentop -b -i 1 | awk -v n="$name" '$1 == n { print $7 }')" "$(j $p.xen_max_kb)" \
+    assert_eq "$(awk -v n="$name" '$1 == n { print $7 }' "$XB_TMP/xentop.txt")" "$(j $p.xen_max_kb)" \
         "$name: xen_max_kb vs xentop MAXMEM(k)"
     assert_eq "$(xs_dom "$domid" memory/target)" "$(j $p.target_kb)" "$name: target_kb vs memory/target"
     assert_eq "$(xs_dom "$domid" memory/static-max)" "$(j $p.static_max_kb)" \

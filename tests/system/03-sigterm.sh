@@ -6,8 +6,7 @@
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-xb_create_guest g1 128 256 || exit 1
-xb_create_guest g2 192 384 || exit 1
+xb_create_guests "g1 128 256" "g2 192 384" || exit 1
 xl sched-credit -d g2 -w 384 -c 30 || xb_fail "xl sched-credit -d g2 failed"
 # A target that is not the configured memory.
 xl mem-set g1 160m || xb_fail "xl mem-set g1 160m failed"

@@ -111,18 +111,20 @@ assert_fail "notify of an unknown application" xb_guest_exec a1 'xres-agent noti
 
 # ------------------------------------------------------------ footprint
 # Figures only (bench/agent_footprint.sh measures the same way): VmRSS,
-# and utime+stime over 30 s at one report per second.
+# and utime+stime over 30 s at one report per second.  No backslashes in
+# the guest command: xenstore-write would unescape them.
 fp() {
-    xb_guest_exec a1 'p=$(pidof xres-agent); echo $(awk "/^VmRSS:/ { print \$2 }" /proc/$p/status) $(sed "s/^.*) //" /proc/$p/stat | awk "{ print \$12 + \$13 }") $(cut -d" " -f1 /proc/uptime)'
+    xb_guest_exec a1 'p=$(pidof xres-agent); grep VmRSS /proc/$p/status; cut -d" " -f14,15 /proc/$p/stat; cut -d" " -f1 /proc/uptime'
 }
-# shellcheck disable=SC2046 # split into the three figures
+# "VmRSS: N kB" "UTIME STIME" "UPTIME"
+# shellcheck disable=SC2046 # split into the figures
 set -- $(fp)
-rss0=$1 tk0=$2 up0=$3
+rss0=$2 tk0=$(($4 + $5)) up0=$6
 sleep 30
-# shellcheck disable=SC2046 # split into the three figures
+# shellcheck disable=SC2046
 set -- $(fp)
-xb_say "XB-INFO agent_rss_kb $rss0 $1"
-xb_say "XB-INFO agent_cpu_pct $(awk -v a="$tk0" -v b="$2" -v t0="$up0" -v t1="$3" 'BEGIN { printf "%.3f", (b - a) / 100 * 100 / (t1 - t0) }') over $(awk -v t0="$up0" -v t1="$3" 'BEGIN { printf "%.0f", t1 - t0 }') s"
+xb_say "XB-INFO agent_rss_kb $rss0 $2"
+xb_say "XB-INFO agent_cpu_pct $(awk -v a="$tk0" -v b="$(($4 + $5))" -v t0="$up0" -v t1="$6" 'BEGIN { printf "%.3f over %.0f s", (b - a) / 100 * 100 / (t1 - t0), t1 - t0 }')"
 
 # ------------------------------------------------------------ xresd
 xresd_start || exit 1

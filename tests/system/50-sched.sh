@@ -19,9 +19,19 @@ WINDOW=${SCHED_WINDOW:-30}
 cpu_s() { xl list "$1" 2>/dev/null | awk 'NR == 2 { print $6 }'; }
 now_s() { xb_uptime; }
 
-# burn NAME: cpuburn in the guest, in the background, until stopped.
-burn() { xb_guest_exec "$1" 'cpuburn 0 >/dev/null 2>&1 </dev/null & echo started'; }
-unburn() { xb_guest_exec "$1" 'killall cpuburn 2>/dev/null; true' >/dev/null; }
+# burn NAME SECONDS: cpuburn in the guest, in the background; it stops by
+# itself after SECONDS even if unburn does not get through.
+burn() { xb_guest_exec "$1" "cpuburn $2 >/dev/null 2>&1 </dev/null & echo started"; }
+# unburn NAME: stop it, and wait until no cpuburn is left in the guest.
+no_burn() { ! xb_guest_exec "$1" 'pidof cpuburn' >/dev/null 2>&1; }
+unburn() {
+    xb_guest_exec "$1" 'killall cpuburn 2>/dev/null; true' >/dev/null
+    wait_for 60 no_burn "$1"
+}
+# Use% of a domain as xres measured it over the last tick.
+xres_use() { xres sched-list "$1" | awk -v n="$1" '$1 == n { print $5 }'; }
+# Whether xres measures the domain below 10% of a CPU.
+idle() { awk -v u="$(xres_use "$1")" 'BEGIN { exit !(u != "" && u + 0 < 10) }'; }
 
 cleanup() {
     unburn g1 2>/dev/null
@@ -85,8 +95,8 @@ assert_ok "sched-set g1 weight=512" xres sched-set g1 weight=512
 assert_ok "sched-set g2 -w 256" xres sched-set g2 -w 256
 assert_eq 512 "$(xl_weight g1)" "xl sees g1's weight 512"
 assert_eq 256 "$(xl_weight g2)" "xl sees g2's weight 256"
-burn g1 >/dev/null
-burn g2 >/dev/null
+burn g1 $((WINDOW + 60)) >/dev/null
+burn g2 $((WINDOW + 60)) >/dev/null
 sleep 5
 a1=$(cpu_s g1); a2=$(cpu_s g2)
 sleep "$WINDOW"
@@ -102,7 +112,7 @@ else
 fi
 
 # --- (2) cap 20: a burning guest stays at about a fifth of a CPU
-unburn g2
+unburn g2 || xb_fail "cpuburn in g2 did not stop"
 assert_ok "sched-set g1 cap=20" xres sched-set g1 cap=20
 assert_eq 20 "$(xl_cap g1)" "xl sees g1's cap 20"
 sleep 3
@@ -126,6 +136,15 @@ else
 fi
 
 # --- (3) demand-following: pegged g1 rises from 20, idle g2 falls from 60
+# g1 burns on (a fresh run, long enough for the whole of this part); g2
+# must be idle.
+unburn g1
+burn g1 300 >/dev/null
+if wait_for 60 idle g2; then
+    xb_pass "g2 is idle ($(xres_use g2)% of a CPU)"
+else
+    xb_fail "g2 is not idle: xres measures $(xres_use g2)% of a CPU"
+fi
 assert_ok "g2 cap 60" xres sched-set g2 cap=60
 assert_ok "g1 demand policy" xres sched-policy g1 demand min=10 max=80 step=10
 assert_ok "g2 demand policy" xres sched-policy g2 demand min=10 max=80 step=10

@@ -27,6 +27,10 @@
 #   xb_create_guest NAME MEM_MIB MAXMEM_MIB [VCPUS]
 #                                        xl create, then wait until the
 #                                        guest's command shim answers
+#   xb_create_guests "NAME MEM MAXMEM [VCPUS]"...
+#                                        several at once (boots overlap)
+#   xb_start_guest NAME MEM MAXMEM [VCPUS], xb_wait_guest NAME
+#                                        the two halves of xb_create_guest
 #   domid_of NAME                        print the domid (from xl domid)
 #   xb_guest_exec NAME CMD               run CMD (sh -c) in the guest; prints
 #                                        its output, returns its exit status
@@ -38,10 +42,10 @@
 #   xl_mem NAME                          Mem column of `xl list`
 #   xl_weight NAME, xl_cap NAME          from `xl sched-credit -d NAME`
 # xresd:
-#   xresd_start                          start xresd in the foreground (as a
+#   xresd_start [ARGS...]                start xresd --foreground ARGS (as a
 #                                        child; output in $XB_TMP/xresd.log)
-#                                        and wait for its socket; extra
-#                                        arguments in $XRESD_ARGS
+#                                        and wait for its socket; more
+#                                        arguments may come in $XRESD_ARGS
 #   xresd_stop                           SIGTERM; waits; returns its status
 #   xresd_pid                            pid of the running xresd
 # JSON (dom0 has no python): jsonflat FILE prints "path<TAB>value" lines
@@ -160,8 +164,9 @@ json_get() { jsonflat "$1" | awk -F '\t' -v p="$2" '$1 == p { print $2; f = 1 } 
 
 # ------------------------------------------------------------ guests
 
-xb_create_guest() {
-    local name=$1 mem=$2 maxmem=$3 vcpus=${4:-1} cfg t0 t1 t2 domid
+# xb_start_guest NAME MEM_MIB MAXMEM_MIB [VCPUS]: xl create only.
+xb_start_guest() {
+    local name=$1 mem=$2 maxmem=$3 vcpus=${4:-1} cfg t0 t1 domid
     cfg=$XB_TMP/$name.cfg
     sed -e "s/@NAME@/$name/" -e "s/@MEM@/$mem/" -e "s/@MAXMEM@/$maxmem/" \
         -e "s/@VCPUS@/$vcpus/" /xenbed/guest/guest.cfg >"$cfg"
@@ -171,17 +176,41 @@ xb_create_guest() {
         return 1
     fi
     t1=$(xb_uptime)
+    echo "$t1" >"$XB_TMP/$name.created"
     domid=$(domid_of "$name")
     xb_say "XB-INFO guest $name domid $domid"
     xb_say "XB-TIMING xl-create $name $(xb_secs "$t0" "$t1")"
+}
+
+# xb_wait_guest NAME: wait until NAME's command shim has said it is ready.
+xb_wait_guest() {
+    local name=$1 domid t2
+    domid=$(domid_of "$name") || { xb_fail "no guest $name to wait for"; return 1; }
     if ! wait_for "$XB_GUEST_TIMEOUT" xenstore-exists "/local/domain/$domid/data/xrestest/ready"; then
         xb_fail "guest $name (domid $domid) did not come up within ${XB_GUEST_TIMEOUT}s"
         xl list >&2
         return 1
     fi
     t2=$(xb_uptime)
-    xb_say "XB-TIMING guest-first-xenstore-write $name $(xb_secs "$t1" "$t2")"
-    return 0
+    xb_say "XB-TIMING guest-first-xenstore-write $name $(xb_secs "$(cat "$XB_TMP/$name.created")" "$t2")"
+}
+
+xb_create_guest() {
+    xb_start_guest "$@" && xb_wait_guest "$1"
+}
+
+# xb_create_guests "NAME MEM MAXMEM [VCPUS]"...: create them all, then wait
+# for all (their kernels boot side by side).
+xb_create_guests() {
+    local spec rc=0
+    for spec in "$@"; do
+        # shellcheck disable=SC2086 # the spec is split into arguments
+        xb_start_guest $spec || return 1
+    done
+    for spec in "$@"; do
+        xb_wait_guest "${spec%% *}" || rc=1
+    done
+    return $rc
 }
 
 xb_destroy_guest() {
@@ -221,10 +250,11 @@ xresd_pid() { cat "$XB_TMP/xresd.pid" 2>/dev/null; }
 
 # Runs xresd in the foreground as our child (so its exit status is ours to
 # see) and waits until it listens.
+# shellcheck disable=SC2120 # arguments are optional
 xresd_start() {
     rm -f "$XB_TMP/xresd.status"
     # shellcheck disable=SC2086 # the ARGS variables hold several words
-    (xresd $XRESD_FG_ARGS ${XRESD_ARGS:-} >"$XB_TMP/xresd.log" 2>&1
+    (xresd $XRESD_FG_ARGS ${XRESD_ARGS:-} "$@" >"$XB_TMP/xresd.log" 2>&1
      echo $? >"$XB_TMP/xresd.status") &
     # The subshell's pid is not xresd's; find xresd itself.
     if ! wait_for 10 sh -c "pidof xresd >/dev/null || [ -e '$XB_TMP/xresd.status' ]"; then

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mem_move.h"
 #include "mem_testlib.h"
+#include "xs_schema.h"
 
 xres_domain *mt_add(xres_host *h, uint32_t domid, const char *name,
                     uint64_t mem_mib, uint64_t used_mib, uint64_t smax_mib)
@@ -105,4 +107,20 @@ bool mt_conserved(const xres_host *h, const xres_mem_params *p)
     xres_mem_account_of(h, p, &a);
     return (int64_t)a.claimed_kb + (int64_t)a.overhead_kb +
         (int64_t)a.reserve_kb + a.spare_kb == (int64_t)a.total_kb;
+}
+
+const char *mt_moves_dir(void)
+{
+    static char buf[XRES_SCHEMA_PATH_MAX];
+
+    if (xres_schema_path(buf, sizeof(buf), XS_MEM_MOVES, 0, NULL)) return "";
+    return buf;
+}
+
+const char *mt_move_path(uint64_t id)
+{
+    static char buf[XRES_SCHEMA_PATH_MAX];
+
+    if (xres_move_path(id, buf, sizeof(buf))) return "";
+    return buf;
 }

@@ -33,4 +33,9 @@ uint64_t mt_guest_claims(const xres_host *h);
 /* True when sum claim + overhead + reserve + spare == total. */
 bool mt_conserved(const xres_host *h, const xres_mem_params *p);
 
+/* XenStore paths of the move records (static buffers, one per call
+ * site use). */
+const char *mt_moves_dir(void);
+const char *mt_move_path(uint64_t id);
+
 #endif

@@ -14,6 +14,9 @@
 
 #include "agent.h"
 #include "agent_sys.h"
+#include "agent_xswatch.h"
+
+#include <sys/socket.h>
 
 #define S(x) x, sizeof(x) - 1
 
@@ -456,6 +459,72 @@ START_TEST(test_notify_line)
 }
 END_TEST
 
+/* The watch connection: XenStore's wire format, and an event that comes
+ * before the reply to XS_WATCH (as the guest kernel sends it). */
+START_TEST(test_xswatch)
+{
+    char buf[256], tok[16];
+    const char *path, *token;
+    struct xsd_sockmsg hdr;
+    xres_xsw w;
+    int sv[2];
+
+    int n = xres_xsw_encode_watch(buf, sizeof(buf), "/local/domain/3/xres/"
+                                  "request", "req", 9);
+    ck_assert_int_eq(n, (int)sizeof(hdr) + 29 + 4);
+    memcpy(&hdr, buf, sizeof(hdr));
+    ck_assert_uint_eq(hdr.type, XS_WATCH);
+    ck_assert_uint_eq(hdr.req_id, 9);
+    ck_assert_uint_eq(hdr.len, 33);
+    ck_assert_str_eq(buf + sizeof(hdr), "/local/domain/3/xres/request");
+    ck_assert_str_eq(buf + sizeof(hdr) + 29, "req");
+    ck_assert_int_eq(xres_xsw_encode_watch(buf, 20, "/x", "t", 1), -E2BIG);
+
+    hdr = (struct xsd_sockmsg){ .type = XS_WATCH_EVENT, .len = 9 };
+    ck_assert_int_eq(xres_xsw_parse(&hdr, "/a/b\0req", &path, &token),
+                     XRES_XSW_EVENT);
+    ck_assert_str_eq(path, "/a/b");
+    ck_assert_str_eq(token, "req");
+    hdr.len = 5;                    /* no token */
+    ck_assert_int_eq(xres_xsw_parse(&hdr, "/a/b\0req", &path, &token),
+                     -EPROTO);
+    hdr = (struct xsd_sockmsg){ .type = XS_ERROR, .len = 7 };
+    ck_assert_int_eq(xres_xsw_parse(&hdr, "EINVAL", &path, &token), -EINVAL);
+    hdr = (struct xsd_sockmsg){ .type = XS_WATCH, .len = 3 };
+    ck_assert_int_eq(xres_xsw_parse(&hdr, "OK", &path, &token),
+                     XRES_XSW_ACK);
+    hdr = (struct xsd_sockmsg){ .type = XS_READ, .len = 3 };
+    ck_assert_int_eq(xres_xsw_parse(&hdr, "OK", &path, &token), -EPROTO);
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    w.fd = sv[0];
+    ck_assert(!xres_xsw_pending(&w));
+    /* The first event, then the reply. */
+    static const char ev[] = "/local/domain/3/xres/request\0req";
+    hdr = (struct xsd_sockmsg){ .type = XS_WATCH_EVENT, .len = sizeof(ev) };
+    ck_assert_int_eq(write(sv[1], &hdr, sizeof(hdr)), (int)sizeof(hdr));
+    ck_assert_int_eq(write(sv[1], ev, sizeof(ev)), (int)sizeof(ev));
+    hdr = (struct xsd_sockmsg){ .type = XS_WATCH, .len = 3 };
+    ck_assert_int_eq(write(sv[1], &hdr, sizeof(hdr)), (int)sizeof(hdr));
+    ck_assert_int_eq(write(sv[1], "OK", 3), 3);
+    ck_assert(xres_xsw_pending(&w));
+    ck_assert_int_eq(xres_xsw_next(&w, tok, sizeof(tok)), XRES_XSW_EVENT);
+    ck_assert_str_eq(tok, "req");
+    ck_assert(xres_xsw_pending(&w));
+    ck_assert_int_eq(xres_xsw_next(&w, tok, sizeof(tok)), XRES_XSW_ACK);
+    ck_assert(!xres_xsw_pending(&w));
+    /* A lying length is refused before anything is read into body. */
+    hdr = (struct xsd_sockmsg){ .type = XS_WATCH_EVENT, .len = 99999 };
+    ck_assert_int_eq(write(sv[1], &hdr, sizeof(hdr)), (int)sizeof(hdr));
+    ck_assert_int_eq(xres_xsw_next(&w, tok, sizeof(tok)), -EPROTO);
+    /* The other end gone. */
+    close(sv[1]);
+    ck_assert_int_eq(xres_xsw_next(&w, tok, sizeof(tok)), -EPIPE);
+    xres_xsw_close(&w);
+    ck_assert_int_eq(w.fd, -1);
+}
+END_TEST
+
 /* --- The I/O helpers against a temporary directory. */
 
 static char tmpdir[64];
@@ -578,6 +647,7 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_fault_notify_and_stop);
     tcase_add_test(tc, test_requests_plan);
     tcase_add_test(tc, test_notify_line);
+    tcase_add_test(tc, test_xswatch);
     suite_add_tcase(s, tc);
     tcase_add_checked_fixture(ts, setup_tmp, teardown_tmp);
     tcase_add_test(ts, test_sys_sample);

@@ -446,7 +446,7 @@ START_TEST(test_random_kills)
         yajl_tree_free(r);
         char **names = NULL;
         unsigned nn = 0;
-        int rc = B.ops->xs_directory(&B, XRES_XS_MEM_MOVES, &names, &nn);
+        int rc = B.ops->xs_directory(&B, mt_moves_dir(), &names, &nn);
         ck_assert(rc == -ENOENT || (rc == 0 && nn == 0));
         free(names);
         for (unsigned i = 0; i < n; i++) {

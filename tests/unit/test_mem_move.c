@@ -252,7 +252,7 @@ START_TEST(test_sim_three_vms)
     /* nothing persisted is left behind */
     char **names = NULL;
     unsigned n = 0;
-    int rc = B.ops->xs_directory(&B, XRES_XS_MEM_MOVES, &names, &n);
+    int rc = B.ops->xs_directory(&B, mt_moves_dir(), &names, &n);
     ck_assert(rc == -ENOENT || (rc == 0 && n == 0));
     free(names);
     xres_movers_dispose(&mv);
@@ -378,7 +378,7 @@ START_TEST(test_recover_raising_idempotent)
     strcpy(rec.dst_name, "vm1");
     strcpy(rec.origin, "balance");
     ck_assert_int_eq(xres_move_encode(&rec, buf, sizeof(buf)), 0);
-    ck_assert_int_eq(B.ops->xs_write(&B, XRES_XS_MEM_MOVES "/7", buf,
+    ck_assert_int_eq(B.ops->xs_write(&B, mt_move_path(7), buf,
                                      strlen(buf)), 0);
 
     for (int round = 0; round < 2; round++) {
@@ -387,7 +387,7 @@ START_TEST(test_recover_raising_idempotent)
         if (round == 1) {
             /* as if the second daemon died after raising but before
              * removing the record */
-            ck_assert_int_eq(B.ops->xs_write(&B, XRES_XS_MEM_MOVES "/7",
+            ck_assert_int_eq(B.ops->xs_write(&B, mt_move_path(7),
                                              buf, strlen(buf)), 0);
         }
         mv_init(&mv);
@@ -429,10 +429,10 @@ START_TEST(test_recover_before_lowering)
     strcpy(rec.dst_name, "vm1");
     strcpy(rec.origin, "mem-move");
     ck_assert_int_eq(xres_move_encode(&rec, buf, sizeof(buf)), 0);
-    ck_assert_int_eq(B.ops->xs_write(&B, XRES_XS_MEM_MOVES "/3", buf,
+    ck_assert_int_eq(B.ops->xs_write(&B, mt_move_path(3), buf,
                                      strlen(buf)), 0);
     /* and a record that is garbage: removed, not fatal */
-    ck_assert_int_eq(B.ops->xs_write(&B, XRES_XS_MEM_MOVES "/4", "junk", 4),
+    ck_assert_int_eq(B.ops->xs_write(&B, mt_move_path(4), "junk", 4),
                      0);
     mv_init(&mv);
     xres_host_init(&h);
@@ -454,7 +454,7 @@ START_TEST(test_recover_before_lowering)
     ck_assert_uint_eq(target_of(v1), 1280 * MiB);
     ck_assert_uint_eq(target_of(v2), 768 * MiB);
     char *val = NULL;
-    ck_assert_int_eq(B.ops->xs_read(&B, XRES_XS_MEM_MOVES "/4", &val, NULL),
+    ck_assert_int_eq(B.ops->xs_read(&B, mt_move_path(4), &val, NULL),
                      -ENOENT);
     xres_movers_dispose(&mv);
 }

@@ -293,7 +293,8 @@ START_TEST(test_every_row_sane)
         ck_assert_int_eq(r->id, (int)i);
         const char *arg = strstr(r->path, "<app>") ? "web" :
                           strstr(r->path, "<seq>") ? "3" :
-                          strstr(r->path, "<pair>") ? "web-pair" : NULL;
+                          strstr(r->path, "<pair>") ? "web-pair" :
+                          strstr(r->path, "<name>") ? "web-1" : NULL;
         ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), i, 4, arg), 0);
         ck_assert_int_eq(xres_schema_lookup(buf, &id), 0);
         ck_assert_msg(id == (xres_schema_id)i, "%s found as row %d", buf, id);
