@@ -63,7 +63,7 @@ web_in_table() { [ "$(area_field "$1" web owner)" = active ]; }
 # Two fresh guests, agents set up, web running on the active only.
 make_pair() {  # PAIR ACTIVE STANDBY
     xb_create_guest "$2" 160 320 || return 1
-    xb_create_guest "$3" 96 320 || return 1
+    xb_create_guest "$3" 128 256 || return 1
     agent_setup "$2"
     agent_setup "$3"
     xb_guest_exec "$2" 'sh -c "sleep 100000 >/dev/null 2>&1 & echo \$! >/run/web.pid"' >/dev/null
