@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "ipc.h"
 #include "log.h"
+#include "policy_mem.h"
 #include "util.h"
 #include "xs_schema.h"
 
@@ -128,7 +129,7 @@ static xres_balloon_state balloon_state(const xres_domain *dom,
     uint64_t tol, diff;
 
     if (ds && ds->balloon_forced) return ds->balloon;
-    if (dom->domid == 0 || !dom->feature_balloon || !dom->agent.valid)
+    if (dom->domid == 0 || !dom->agent.valid || !xres_mem_has_balloon(dom))
         return XRES_BALLOON_FIXED;
     /* Within 1% of the target (at least 1 MiB) counts as there. */
     tol = dom->target_kb / 100;
@@ -1000,8 +1001,10 @@ int xres_daemon_run_once(xres_daemon *d, int timeout_ms)
     xres_daemon_refresh_if_stale(d);
     conns_expire(d, now);
     if (now >= d->next_tick_ms) {
-        xres_daemon_tick(d);
+        /* Set before the tick, so that a subsystem may ask for an
+         * earlier one (a memory move in flight checks every 500 ms). */
         d->next_tick_ms = xres_monotonic_ms() + (uint64_t)d->cfg.tick_ms;
+        xres_daemon_tick(d);
     }
     return 0;
 }
