@@ -33,6 +33,7 @@
 
 #include <libxl.h>
 #include <libxl_utils.h>
+#include <xenctrl.h>
 #include <xenstore.h>
 #include <xentoollog.h>
 
@@ -59,6 +60,7 @@ typedef struct {
     xres_xtl *lg;
     libxl_ctx *ctx;
     struct xs_handle *xsh;
+    xc_interface *xch;          /* Xen's own maximum, see xen_set_maxmem */
     unsigned kb_per_page;
 
     bool watching_domains;
@@ -275,12 +277,23 @@ static int xen_set_target(xres_backend *b, uint32_t domid, uint64_t kb)
                                           0, 1));
 }
 
+/* Xen's maximum memory of a domain.  Within the configured ceiling
+ * (memory/static-max) only Xen's own limit changes: libxl_domain_setmaxmem
+ * would also rewrite static-max, and the guest's configured maxmem would
+ * shrink to its current target.  Past the ceiling (a standby engaged beyond
+ * its configuration) both move, through libxl. */
 static int xen_set_maxmem(xres_backend *b, uint32_t domid, uint64_t kb)
 {
+    xen *x = X(b);
+    uint64_t smax;
     int r;
 
     if (kb == 0) return -EINVAL;
-    r = libxl_domain_setmaxmem(X(b)->ctx, domid, kb);
+    if (!xs_read_u64(x, domid, XS_XEN_MEM_STATIC_MAX, &smax) && kb <= smax) {
+        if (xc_domain_setmaxmem(x->xch, domid, kb)) return -errno;
+        return 0;
+    }
+    r = libxl_domain_setmaxmem(x->ctx, domid, kb);
     /* libxl returns 1 when kb is below the target. */
     return r > 0 ? -EINVAL : lx_err(r);
 }
@@ -584,6 +597,7 @@ static void xen_dispose(xres_backend *b)
         libxl_ctx_free(x->ctx);
     }
     if (x->xsh) xs_close(x->xsh);
+    if (x->xch) xc_interface_close(x->xch);
     if (x->lg) xtl_logger_destroy(&x->lg->vtable);
     free(x->deaths);
     free(x->evq);
@@ -648,6 +662,13 @@ int xres_backend_xen_open(xres_backend *b)
     if (!x->xsh) {
         rc = -errno;
         XLOG_ERR("cannot connect to XenStore: %s", strerror(errno));
+        goto out;
+    }
+    x->xch = xc_interface_open(&x->lg->vtable, &x->lg->vtable, 0);
+    if (!x->xch) {
+        rc = -errno;
+        XLOG_ERR("cannot open the Xen control interface: %s",
+                 strerror(errno));
         goto out;
     }
     vi = libxl_get_version_info(x->ctx);

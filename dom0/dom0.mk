@@ -15,3 +15,8 @@ $(BUILD)/bin/xresd: $(BUILD)/dom0/xresd_main.o $(BUILD)/libxres.a $(BUILD)/libxr
 $(BUILD)/bin/xres: $(BUILD)/dom0/xres_main.o $(BUILD)/libxres.a $(BUILD)/libxrescommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(DOM0_LIBS) -lm
+
+# Xen's public headers, which xenctrl.h pulls in, need GNU C: in strict ISO
+# mode they leave their alignment macro undefined.  Only the libxl backend
+# includes them.
+$(BUILD)/dom0/backend_xen.o: XRES_CFLAGS += -std=gnu11
