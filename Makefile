@@ -85,10 +85,8 @@ $(BUILD)/man/%: docs/%.md
 man: $(MAN_PAGES)
 
 install: all man
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/xres
+	install -d $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(BUILD)/bin/xresd $(BUILD)/bin/xres $(DESTDIR)$(PREFIX)/sbin/
-	if [ -f docs/xres.conf.example ] && [ ! -e $(DESTDIR)/etc/xres/xres.conf ]; then \
-	  install -m 0644 docs/xres.conf.example $(DESTDIR)/etc/xres/xres.conf; fi
 	for m in $(MAN_PAGES); do s=$${m##*.}; \
 	  install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
 	  install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
