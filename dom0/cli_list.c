@@ -19,34 +19,6 @@ static const char list_help[] =
 "  -j, --json   print one JSON object (see xres(1)) instead of a table\n"
 "  DOM          limit the list to these domains (name or domid)\n";
 
-/* Re-emits a parsed JSON value. */
-static void emit(yajl_gen g, yajl_val v)
-{
-    if (!v) { yajl_gen_null(g); return; }
-    switch (v->type) {
-    case yajl_t_string: xres_json_str(g, v->u.string); break;
-    case yajl_t_number:
-        yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-        break;
-    case yajl_t_object:
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < v->u.object.len; i++) {
-            xres_json_str(g, v->u.object.keys[i]);
-            emit(g, v->u.object.values[i]);
-        }
-        yajl_gen_map_close(g);
-        break;
-    case yajl_t_array:
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < v->u.array.len; i++)
-            emit(g, v->u.array.values[i]);
-        yajl_gen_array_close(g);
-        break;
-    case yajl_t_true: yajl_gen_bool(g, 1); break;
-    case yajl_t_false: yajl_gen_bool(g, 0); break;
-    default: yajl_gen_null(g); break;
-    }
-}
 
 static bool dom_matches(yajl_val dom, const char *want)
 {
@@ -160,7 +132,7 @@ static int cmd_list(int argc, char **argv)
         for (size_t i = 0; i < reply->u.object.len; i++) {
             if (!strcmp(reply->u.object.keys[i], "ok")) continue;
             xres_json_str(g, reply->u.object.keys[i]);
-            emit(g, reply->u.object.values[i]);
+            xres_json_emit(g, reply->u.object.values[i], NULL);
         }
         yajl_gen_map_close(g);
         yajl_gen_get_buf(g, &buf, &len);

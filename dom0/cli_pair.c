@@ -29,37 +29,6 @@ static const char *str(yajl_val o, const char *key)
     return s ? s : "-";
 }
 
-static void print_json(yajl_val v, yajl_gen g);
-
-static void print_json(yajl_val v, yajl_gen g)
-{
-    if (!v) { yajl_gen_null(g); return; }
-    switch (v->type) {
-    case yajl_t_string: xres_json_str(g, v->u.string); break;
-    case yajl_t_number:
-        yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-        break;
-    case yajl_t_object:
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < v->u.object.len; i++) {
-            if (!strcmp(v->u.object.keys[i], "ok")) continue;
-            xres_json_str(g, v->u.object.keys[i]);
-            print_json(v->u.object.values[i], g);
-        }
-        yajl_gen_map_close(g);
-        break;
-    case yajl_t_array:
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < v->u.array.len; i++)
-            print_json(v->u.array.values[i], g);
-        yajl_gen_array_close(g);
-        break;
-    case yajl_t_true: yajl_gen_bool(g, 1); break;
-    case yajl_t_false: yajl_gen_bool(g, 0); break;
-    default: yajl_gen_null(g); break;
-    }
-}
-
 static int dump_json(yajl_val reply)
 {
     yajl_gen g = yajl_gen_alloc(NULL);
@@ -68,7 +37,7 @@ static int dump_json(yajl_val reply)
 
     if (!g) return XRES_EXIT_FAIL;
     yajl_gen_config(g, yajl_gen_beautify, 1);
-    print_json(reply, g);
+    xres_json_emit(g, reply, "ok");
     yajl_gen_get_buf(g, &buf, &len);
     fwrite(buf, 1, len, stdout);
     yajl_gen_free(g);

@@ -173,6 +173,35 @@ void xres_json_str(yajl_gen g, const char *s)
     yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
+void xres_json_emit(yajl_gen g, yajl_val v, const char *skip_key)
+{
+    if (!v) { yajl_gen_null(g); return; }
+    switch (v->type) {
+    case yajl_t_string: xres_json_str(g, v->u.string); break;
+    case yajl_t_number:
+        yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+        break;
+    case yajl_t_object:
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < v->u.object.len; i++) {
+            if (skip_key && !strcmp(v->u.object.keys[i], skip_key)) continue;
+            xres_json_str(g, v->u.object.keys[i]);
+            xres_json_emit(g, v->u.object.values[i], skip_key);
+        }
+        yajl_gen_map_close(g);
+        break;
+    case yajl_t_array:
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < v->u.array.len; i++)
+            xres_json_emit(g, v->u.array.values[i], skip_key);
+        yajl_gen_array_close(g);
+        break;
+    case yajl_t_true: yajl_gen_bool(g, 1); break;
+    case yajl_t_false: yajl_gen_bool(g, 0); break;
+    default: yajl_gen_null(g); break;
+    }
+}
+
 void xres_json_kv_str(yajl_gen g, const char *key, const char *val)
 {
     xres_json_str(g, key);

@@ -41,6 +41,9 @@ void xres_ipc_reply_ok_begin(yajl_gen g);
 void xres_ipc_reply_error(yajl_gen g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void xres_json_str(yajl_gen g, const char *s);
+/* Writes a parsed value back out as it was; object members named skip_key,
+ * at any depth, are left out (NULL: none). */
+void xres_json_emit(yajl_gen g, yajl_val v, const char *skip_key);
 void xres_json_kv_str(yajl_gen g, const char *key, const char *val);
 void xres_json_kv_u64(yajl_gen g, const char *key, uint64_t v);
 void xres_json_kv_int(yajl_gen g, const char *key, long long v);
