@@ -44,6 +44,10 @@ cleanup() {
     xb_destroy_guest g2
     xl cpupool-destroy "$POOL" >/dev/null 2>&1
     xl cpupool-cpu-add Pool-0 1 >/dev/null 2>&1
+    # Best effort: the script's verdict is its checks, not the status of
+    # the last clean-up command (cpupool-cpu-add once failed after every
+    # check had passed).
+    return 0
 }
 
 xb_create_guest g1 128 128 1 || exit 1
