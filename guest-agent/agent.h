@@ -48,6 +48,10 @@ typedef struct {
     char socket[108];               /* xres-agent notify */
     size_t napps;
     xres_agent_app_cfg apps[XRES_AGENT_APPS_MAX];
+    /* Keys the agent does not know, one line each: "FILE:LINE: unknown
+     * key \"KEY\", ignored".  They do not stop the agent. */
+    unsigned nunknown;
+    char unknown[1024];
 } xres_agent_cfg;
 
 void xres_agent_cfg_defaults(xres_agent_cfg *c);
@@ -55,6 +59,16 @@ void xres_agent_cfg_defaults(xres_agent_cfg *c);
  * message naming the file, the key and the reason in err. */
 int xres_agent_cfg_parse(xres_agent_cfg *c, const char *data, size_t len,
                          const char *fname, char *err, size_t errlen);
+/* The settings agent.conf may hold, without the per-application ones
+ * (NAME.pidfile and so on): NULL-terminated.  A key that is neither is
+ * reported in nunknown/unknown. */
+extern const char *const xres_agent_cfg_keys[];
+extern const char *const xres_agent_cfg_app_keys[];
+/* Pure: the unknown keys of xl.cfg text, given the applications c
+ * declares; fills c->nunknown and c->unknown.  xres_agent_cfg_parse calls
+ * it. */
+void xres_agent_cfg_find_unknown(xres_agent_cfg *c, const char *data,
+                                 size_t len, const char *fname);
 /* Reads a file; a missing file gives the defaults and 0. */
 int xres_agent_cfg_load(xres_agent_cfg *c, const char *path, char *err,
                         size_t errlen);

@@ -78,3 +78,12 @@ $(AGENT_DEB): $(BUILD)/bin/xres-agent guest-agent/xres-agent.service \
 
 # The agent's unit tests include agent.h.
 $(BUILD)/tests/unit/test_agent%: XRES_CFLAGS += -Iguest-agent
+
+# bench/agent_mix: a fixed mix of the agent's system calls, timed; static,
+# into build/guest/ so that the test bed's guests carry it (the bench sets
+# the emulated figure against the host's).
+$(BUILD)/guest/agent_mix: bench/agent_mix.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
+
+guest-progs: $(BUILD)/guest/agent_mix

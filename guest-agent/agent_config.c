@@ -184,6 +184,110 @@ out:
     return rc;
 }
 
+/* Every setting the agent reads.  A new setting goes here as well as into
+ * xres_agent_cfg_parse (or its own parser), or agent.conf warns of it. */
+const char *const xres_agent_cfg_keys[] = {
+    "interval_ms", "heartbeat", "change_kb", "change_cpu", "check_interval",
+    "command_timeout", "release_timeout", "socket", "apps",
+    NULL,
+};
+
+const char *const xres_agent_cfg_app_keys[] = {
+    "pidfile", "check", "check_status", "start", "stop", "memory",
+    "hot_standby", "max_restarts",
+    NULL,
+};
+
+static bool known_key(const xres_agent_cfg *c, const char *key)
+{
+    for (size_t i = 0; xres_agent_cfg_keys[i]; i++)
+        if (!strcmp(key, xres_agent_cfg_keys[i])) return true;
+    const char *dot = strchr(key, '.');
+    if (!dot) return false;
+    for (size_t i = 0; i < c->napps; i++) {
+        size_t nl = strlen(c->apps[i].name);
+        if ((size_t)(dot - key) != nl || strncmp(key, c->apps[i].name, nl))
+            continue;
+        for (size_t k = 0; xres_agent_cfg_app_keys[k]; k++)
+            if (!strcmp(dot + 1, xres_agent_cfg_app_keys[k])) return true;
+    }
+    return false;
+}
+
+static bool id_start(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_';
+}
+
+static bool id_char(char ch)
+{
+    return id_start(ch) || (ch >= '0' && ch <= '9') || ch == '.' ||
+           ch == '-';
+}
+
+/*
+ * libxlutil gives no list of the keys it read, so the text is scanned
+ * here, the way xl.cfg's grammar has it: a setting starts a statement,
+ * statements end at a newline or ';' outside brackets, strings are in
+ * double or single quotes with backslash escapes, '#' starts a comment.
+ * The text has already parsed, so the scan need not judge it.
+ */
+void xres_agent_cfg_find_unknown(xres_agent_cfg *c, const char *data,
+                                 size_t len, const char *fname)
+{
+    size_t i = 0, used = 0;
+    unsigned line = 1, depth = 0;
+    bool stmt = true;
+
+    c->nunknown = 0;
+    c->unknown[0] = 0;
+    while (i < len) {
+        char ch = data[i];
+        if (ch == '\n') {
+            line++;
+            if (!depth) stmt = true;
+            i++;
+        } else if (ch == ' ' || ch == '\t' || ch == '\r') {
+            i++;
+        } else if (ch == '#') {
+            while (i < len && data[i] != '\n') i++;
+        } else if (ch == '"' || ch == '\'') {
+            for (i++; i < len && data[i] != ch; i++) {
+                if (data[i] == '\\' && i + 1 < len) i++;
+                if (data[i] == '\n') line++;
+            }
+            i++;
+            stmt = false;
+        } else if (ch == '[') {
+            depth++;
+            i++;
+        } else if (ch == ']') {
+            if (depth) depth--;
+            i++;
+        } else if (ch == ';') {
+            if (!depth) stmt = true;
+            i++;
+        } else if (stmt && id_start(ch)) {
+            char key[96];
+            size_t k = 0;
+            for (; i < len && id_char(data[i]); i++)
+                if (k + 1 < sizeof(key)) key[k++] = data[i];
+            key[k] = 0;
+            stmt = false;
+            if (known_key(c, key)) continue;
+            c->nunknown++;
+            int n = snprintf(c->unknown + used, sizeof(c->unknown) - used,
+                             "%s:%u: unknown key \"%s\", ignored\n", fname,
+                             line, key);
+            if (n > 0 && used + (size_t)n < sizeof(c->unknown))
+                used += (size_t)n;
+        } else {
+            stmt = false;
+            i++;
+        }
+    }
+}
+
 int xres_agent_cfg_parse(xres_agent_cfg *c, const char *data, size_t len,
                          const char *fname, char *err, size_t errlen)
 {
@@ -264,6 +368,7 @@ int xres_agent_cfg_parse(xres_agent_cfg *c, const char *data, size_t len,
             goto out;
         }
     }
+    xres_agent_cfg_find_unknown(c, data, len, fname);
     rc = 0;
 out:
     if (cfg) xlu_cfg_destroy(cfg);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,6 +27,7 @@
 #include <xenstore.h>
 
 #include "agent.h"
+#include "agent_job.h"
 #include "agent_sys.h"
 #include "agent_xswatch.h"
 
@@ -35,6 +37,8 @@
 
 #define RELEASES_MAX 8
 #define PENDING_MAX 32
+/* A report with every key at least this often (else only changes). */
+#define REFRESH_MS 60000
 
 typedef struct {
     xres_agent_cfg cfg;
@@ -53,7 +57,13 @@ typedef struct {
     xres_agent_sample last;         /* last written */
     char last_val[XS__COUNT][24];   /* last written text per row */
     uint64_t last_ms, seq, writes;
+    uint64_t last_full_ms;          /* last report with every key */
+    uint64_t xs_requests;           /* XenStore requests for reports */
     bool written;
+    bool refresh;                   /* write every key next time */
+    xres_agent_fds fds;             /* /proc and sysfs, kept open */
+    xres_jobs jobs;                 /* commands running */
+    int sigchld_fd;                 /* signalfd: a job ended */
 
     struct {
         bool active;
@@ -190,51 +200,62 @@ static int write_report(agent *a, const xres_agent_sample *s, bool full,
         goto done;
     }
 
-    for (int attempt = 0;; attempt++) {
-        xs_transaction_t t = xs_transaction_start(a->xs);
-        bool ok = t != XBT_NULL;
+    /* Only what changed, seq last; in one transaction when the report
+     * carries figures that must agree with each other (the memory trio,
+     * an application's keys) or is a full one. */
+    enum { KV_MAX = 2 + 9 + 5 * XRES_AGENT_APPS_MAX };
+    xres_xsw_kv kv[KV_MAX];
+    char paths[KV_MAX][XRES_SCHEMA_PATH_MAX];
+    char appv[XRES_AGENT_APPS_MAX][3][24];
+    size_t n = 0;
+    bool atomic = full;
+#define KV(id_, arg_, val_) do { \
+        if (path_of(a, paths[n], id_, arg_)) return -EINVAL; \
+        kv[n].path = paths[n]; \
+        kv[n].val = val_; \
+        n++; \
+    } while (0)
 
-        if (ok && full) ok = xwrite(a, t, XS_REPORT_VERSION, NULL,
-                                    XRES_VERSION);
-        for (size_t i = 0; ok && i < nf; i++) {
-            xres_schema_id id = figs[i].id;
-            if (full || strcmp(val[id], a->last_val[id]))
-                ok = xwrite(a, t, id, NULL, val[id]);
-        }
-        for (size_t i = 0; ok && i < a->cfg.napps; i++) {
-            const xres_agent_app_cfg *ac = &a->cfg.apps[i];
-            char lv[24], rs[24], mem[24];
-            const char *st;
-            if (!full && a->app_ever_written[i] &&
-                !app_changed(&a->app[i], &a->app_written[i]))
-                continue;
-            app_values(a, i, lv, rs, &st);
-            fmt_u64(mem, XS_REPORT_APP_MEMORY, ac->memory_kb);
-            ok = xwrite(a, t, XS_REPORT_APP_LEVEL, ac->name, lv) &&
-                 xwrite(a, t, XS_REPORT_APP_RESTARTS, ac->name, rs) &&
-                 xwrite(a, t, XS_REPORT_APP_STATE, ac->name, st) &&
-                 xwrite(a, t, XS_REPORT_APP_STANDBY, ac->name,
-                        ac->hot_standby ? "1" : "0") &&
-                 xwrite(a, t, XS_REPORT_APP_MEMORY, ac->name, mem);
-        }
-        if (ok) ok = xwrite(a, t, XS_REPORT_SEQ, NULL, seq);
-        if (t == XBT_NULL) {
-            say(LOG_ERR, "cannot start a XenStore transaction: %s",
-                strerror(errno));
-            return -errno;
-        }
-        if (!ok) {
-            int e = errno;
-            xs_transaction_end(a->xs, t, true);
-            say(LOG_ERR, "cannot write the report: %s", strerror(e));
-            return -e;
-        }
-        if (xs_transaction_end(a->xs, t, false)) break;
-        if (errno != EAGAIN || attempt >= 5) {
-            say(LOG_ERR, "cannot commit the report: %s", strerror(errno));
-            return -errno;
-        }
+    if (full) KV(XS_REPORT_VERSION, NULL, XRES_VERSION);
+    for (size_t i = 0; i < nf; i++) {
+        xres_schema_id id = figs[i].id;
+        if (!full && !strcmp(val[id], a->last_val[id])) continue;
+        KV(id, NULL, val[id]);
+        atomic |= id == XS_REPORT_MEM_TOTAL || id == XS_REPORT_MEM_AVAIL ||
+                  id == XS_REPORT_MEM_USED;
     }
+    for (size_t i = 0; i < a->cfg.napps; i++) {
+        const xres_agent_app_cfg *ac = &a->cfg.apps[i];
+        const char *st;
+        if (!full && a->app_ever_written[i] &&
+            !app_changed(&a->app[i], &a->app_written[i]))
+            continue;
+        app_values(a, i, appv[i][0], appv[i][1], &st);
+        fmt_u64(appv[i][2], XS_REPORT_APP_MEMORY, ac->memory_kb);
+        KV(XS_REPORT_APP_LEVEL, ac->name, appv[i][0]);
+        KV(XS_REPORT_APP_RESTARTS, ac->name, appv[i][1]);
+        KV(XS_REPORT_APP_STATE, ac->name, st);
+        KV(XS_REPORT_APP_STANDBY, ac->name, ac->hot_standby ? "1" : "0");
+        KV(XS_REPORT_APP_MEMORY, ac->name, appv[i][2]);
+        atomic = true;
+    }
+    KV(XS_REPORT_SEQ, NULL, seq);
+#undef KV
+
+    for (int attempt = 0;; attempt++) {
+        char why[160] = "";
+        int rc = xres_xsw_write_all(&a->w, kv, n, atomic, why, sizeof(why));
+        if (!rc) break;
+        if (rc == -EAGAIN && attempt < 5) continue;
+        /* Whatever went in, the next report writes every key again. */
+        a->refresh = true;
+        if (rc == -EIO || rc == -EPROTO)
+            say(LOG_ERR, "cannot write the report: %s", why);
+        else
+            say(LOG_ERR, "cannot write the report: %s", strerror(-rc));
+        return rc;
+    }
+    a->xs_requests += n + (atomic ? 2 : 0);
 done:
     for (size_t i = 0; i < nf; i++)
         memcpy(a->last_val[figs[i].id], val[figs[i].id], 24);
@@ -244,6 +265,10 @@ done:
     }
     a->seq = next;
     a->writes++;
+    if (full) {
+        a->last_full_ms = t_ms;
+        a->refresh = false;
+    }
     return 0;
 }
 
@@ -252,7 +277,7 @@ static void report_tick(agent *a, uint64_t t)
     xres_agent_sample s;
 
     memset(&s, 0, sizeof(s));
-    if (xres_agent_sample_read(a->paths, &s, &a->cpu)) {
+    if (xres_agent_sample_read(a->paths, &a->fds, &s, &a->cpu)) {
         say(LOG_ERR, "cannot read %s", a->paths->meminfo);
         return;
     }
@@ -260,9 +285,11 @@ static void report_tick(agent *a, uint64_t t)
     xres_write_why w = xres_agent_should_write(&a->cfg, a->written, &a->last,
                                                a->last_ms, &s, t);
     if (w == XRES_WRITE_NO) return;
-    if (write_report(a, &s, w == XRES_WRITE_FIRST ||
-                     w == XRES_WRITE_HEARTBEAT, t))
-        return;
+    /* Every key now and then, in case one was lost or clobbered; else
+     * only what changed. */
+    bool full = w == XRES_WRITE_FIRST || a->refresh ||
+                t - a->last_full_ms >= REFRESH_MS;
+    if (write_report(a, &s, full, t)) return;
     if (a->verbose)
         say(LOG_DEBUG, "report %" PRIu64 " (%s): used %" PRIu64 " KiB, cpu "
             "%u%%", a->seq, xres_write_why_name(w), s.mem_used_kb,
@@ -272,41 +299,85 @@ static void report_tick(agent *a, uint64_t t)
     a->written = true;
 }
 
-/* --- Applications. */
+/* --- Applications.  Their commands run as jobs (agent_job.h): a check,
+ * start, stop or restart never holds up the loop; an application has at
+ * most one command running, and is not checked while it has one. */
 
-static void app_check(agent *a, size_t i)
+enum {
+    JOB_DISCARD = 0,                /* killed for a request; result unused */
+    JOB_CHECK,                      /* health check command */
+    JOB_START,                      /* start, the agent's own decision */
+    JOB_RESTART_STOP,               /* stop before a restart's start */
+    JOB_REQ_START,                  /* start APP from dom0, acked */
+    JOB_REQ_STOP,                   /* stop APP from dom0, acked */
+    JOB_REQ_CMD,                    /* another request, acked by j->ack */
+};
+
+static xres_job *app_job(agent *a, size_t i)
+{
+    for (size_t k = 0; k < XRES_JOBS_MAX; k++)
+        if (a->jobs.j[k].pid && a->jobs.j[k].app == (int)i)
+            return &a->jobs.j[k];
+    return NULL;
+}
+
+static xres_job *job_start(agent *a, const char *cmd, int kind, int app,
+                           uint64_t seq)
+{
+    xres_job *j = xres_jobs_start(&a->jobs, cmd, a->cfg.command_timeout_s,
+                                  now_ms());
+    if (!j) {
+        say(LOG_ERR, "cannot run \"%s\": %s", cmd, strerror(errno));
+        return NULL;
+    }
+    j->kind = kind;
+    j->app = app;
+    j->seq = seq;
+    return j;
+}
+
+static void app_start(agent *a, size_t i)
+{
+    (void)job_start(a, a->cfg.apps[i].start, JOB_START, (int)i, 0);
+}
+
+/* A health check's result: the fault level moves, and a start or restart
+ * may begin. */
+static void app_checked(agent *a, size_t i, bool healthy)
 {
     const xres_agent_app_cfg *ac = &a->cfg.apps[i];
     xres_app_state before = a->app[i];
-    bool healthy;
-
-    if (a->app[i].stopped) {
-        healthy = true;
-    } else if (ac->pidfile[0]) {
-        healthy = xres_agent_pidfile_alive(ac->pidfile);
-    } else {
-        int st = xres_agent_run(ac->check, a->cfg.command_timeout_s);
-        healthy = st == ac->check_status;
-    }
     xres_app_action act = xres_app_step(&a->app[i], healthy,
                                         ac->max_restarts);
-    if (act == XRES_APP_ACT_START || act == XRES_APP_ACT_RESTART) {
-        if (act == XRES_APP_ACT_START) {
-            say(LOG_INFO, "starting %s", ac->name);
-        } else {
-            say(LOG_WARNING, "%s is not healthy: restart %u of %u", ac->name,
-                a->app[i].tries, ac->max_restarts);
-            if (ac->stop[0]) (void)xres_agent_run(ac->stop,
-                                                  a->cfg.command_timeout_s);
-        }
-        int st = xres_agent_run(ac->start, a->cfg.command_timeout_s);
-        if (st) say(LOG_WARNING, "%s: start command failed (%d)", ac->name,
-                    st);
+
+    if (act == XRES_APP_ACT_START) {
+        say(LOG_INFO, "starting %s", ac->name);
+        app_start(a, i);
+    } else if (act == XRES_APP_ACT_RESTART) {
+        say(LOG_WARNING, "%s is not healthy: restart %u of %u", ac->name,
+            a->app[i].tries, ac->max_restarts);
+        if (ac->stop[0])
+            (void)job_start(a, ac->stop, JOB_RESTART_STOP, (int)i, 0);
+        else
+            app_start(a, i);
     } else if (a->app[i].level != before.level) {
         say(a->app[i].level ? LOG_WARNING : LOG_INFO, "%s: fault level %u "
             "(was %u)", ac->name, a->app[i].level, before.level);
     }
     if (app_changed(&a->app[i], &before)) a->apps_gen++;
+}
+
+static void app_check(agent *a, size_t i)
+{
+    const xres_agent_app_cfg *ac = &a->cfg.apps[i];
+
+    if (app_job(a, i)) return;      /* busy: check next time */
+    if (a->app[i].stopped)
+        app_checked(a, i, true);
+    else if (ac->pidfile[0])
+        app_checked(a, i, xres_agent_pidfile_alive(ac->pidfile));
+    else
+        (void)job_start(a, ac->check, JOB_CHECK, (int)i, 0);
 }
 
 static void apps_tick(agent *a)
@@ -384,7 +455,6 @@ static void do_request(agent *a, uint64_t seq, const xres_request *q)
     case XRES_REQ_STOP: {
         idx = app_index(a, q->app);
         const xres_agent_app_cfg *ac = &a->cfg.apps[idx];
-        xres_app_state before = a->app[idx];
         bool start = q->op == XRES_REQ_START;
         const char *cmd = start ? ac->start : ac->stop;
         if (!cmd[0]) {
@@ -392,32 +462,102 @@ static void do_request(agent *a, uint64_t seq, const xres_request *q)
             xres_schema_format_ack(false, msg, ack, sizeof(ack));
             break;
         }
-        st = xres_agent_run(cmd, a->cfg.command_timeout_s);
-        if (start) {
-            xres_app_state_init(&a->app[idx]);
-            a->app[idx].restarts = before.restarts;
-        } else {
-            a->app[idx].stopped = true;
-            a->app[idx].level = XRES_LEVEL_HEALTHY;
-        }
-        if (app_changed(&a->app[idx], &before)) a->apps_gen++;
-        if (st == 0)
-            snprintf(msg, sizeof(msg), "%s %s", start ? "started" : "stopped",
+        xres_job *busy = app_job(a, (size_t)idx);
+        if (busy && busy->kind == JOB_CHECK) {
+            /* A health check gives way to a request. */
+            busy->kind = JOB_DISCARD;
+            xres_jobs_kill(busy);
+            busy->app = -1;
+        } else if (busy) {
+            snprintf(msg, sizeof(msg), "busy: a %s command of %s is running",
+                     busy->kind == JOB_REQ_STOP ||
+                     busy->kind == JOB_RESTART_STOP ? "stop" : "start",
                      ac->name);
-        else if (st == -ETIMEDOUT)
-            snprintf(msg, sizeof(msg), "%s command of %s timed out",
-                     start ? "start" : "stop", ac->name);
-        else
-            snprintf(msg, sizeof(msg), "%s command of %s exited %d",
-                     start ? "start" : "stop", ac->name, st);
-        xres_schema_format_ack(st == 0, msg, ack, sizeof(ack));
-        break;
+            xres_schema_format_ack(false, msg, ack, sizeof(ack));
+            break;
+        }
+        if (!job_start(a, cmd, start ? JOB_REQ_START : JOB_REQ_STOP, idx,
+                       seq)) {
+            snprintf(msg, sizeof(msg), "cannot run the %s command of %s: %s",
+                     start ? "start" : "stop", ac->name, strerror(errno));
+            xres_schema_format_ack(false, msg, ack, sizeof(ack));
+            break;
+        }
+        return;                     /* acked when the command ends */
     }
     default:
         xres_schema_format_ack(false, "unknown request", ack, sizeof(ack));
         break;
     }
     write_ack(a, seq, ack);
+}
+
+/* A job has ended: what it means depends on what it was for. */
+static void job_done(void *ctx, xres_job *j, int st, uint64_t elapsed_ms)
+{
+    agent *a = ctx;
+    char ack[XRES_ACK_DETAIL_MAX + 16], msg[XRES_ACK_DETAIL_MAX + 1];
+    const xres_agent_app_cfg *ac = j->app >= 0 ? &a->cfg.apps[j->app] : NULL;
+    size_t i = j->app >= 0 ? (size_t)j->app : 0;
+
+    if (a->verbose)
+        say(LOG_DEBUG, "job %d (pid %d) ended: %d after %" PRIu64 " ms",
+            j->kind, (int)j->pid, st, elapsed_ms);
+    switch (j->kind) {
+    case JOB_CHECK:
+        if (st == -ETIMEDOUT)
+            say(LOG_WARNING, "%s: check command timed out", ac->name);
+        app_checked(a, i, st == ac->check_status);
+        break;
+    case JOB_START:
+        if (st) say(LOG_WARNING, "%s: start command failed (%d)", ac->name,
+                    st);
+        break;
+    case JOB_RESTART_STOP:
+        app_start(a, i);
+        break;
+    case JOB_REQ_START:
+    case JOB_REQ_STOP: {
+        bool start = j->kind == JOB_REQ_START;
+        xres_app_state before = a->app[i];
+        if (start) {
+            xres_app_state_init(&a->app[i]);
+            a->app[i].restarts = before.restarts;
+        } else {
+            a->app[i].stopped = true;
+            a->app[i].level = XRES_LEVEL_HEALTHY;
+        }
+        if (app_changed(&a->app[i], &before)) a->apps_gen++;
+        if (st == 0)
+            snprintf(msg, sizeof(msg), "%s %s", start ? "started" : "stopped",
+                     ac->name);
+        else if (st == -ETIMEDOUT)
+            snprintf(msg, sizeof(msg), "%s command of %s timed out after %u "
+                     "s", start ? "start" : "stop", ac->name,
+                     a->cfg.command_timeout_s);
+        else
+            snprintf(msg, sizeof(msg), "%s command of %s exited %d",
+                     start ? "start" : "stop", ac->name, st);
+        xres_schema_format_ack(st == 0, msg, ack, sizeof(ack));
+        write_ack(a, j->seq, ack);
+        break;
+    }
+    case JOB_REQ_CMD:
+        if (j->ack) {
+            j->ack(j, st, elapsed_ms, ack, sizeof(ack));
+            write_ack(a, j->seq, ack);
+        }
+        break;
+    default:                        /* JOB_DISCARD */
+        break;
+    }
+}
+
+static bool job_active_for(agent *a, uint64_t seq)
+{
+    for (size_t k = 0; k < XRES_JOBS_MAX; k++)
+        if (a->jobs.j[k].pid && a->jobs.j[k].seq == seq) return true;
+    return false;
 }
 
 static void releases_tick(agent *a, uint64_t t)
@@ -461,7 +601,8 @@ static void handle_requests(agent *a)
         char ack[XRES_ACK_DETAIL_MAX + 16];
 
         snprintf(s, sizeof(s), "%" PRIu64, seqs[i]);
-        if (release_active(a, seqs[i])) continue;
+        if (release_active(a, seqs[i]) || job_active_for(a, seqs[i]))
+            continue;
         if (path_of(a, p, XS_REPORT_ACK, s)) continue;
         char *old = xs_read(a->xs, XBT_NULL, p, &len);
         if (old) {                  /* done before */
@@ -494,8 +635,8 @@ static void handle_requests(agent *a)
             continue;
         }
         for (size_t j = 0; j < ns; j++) pending |= seqs[j] == sq;
-        if (!pending && !release_active(a, sq)) xrm(a, XS_REPORT_ACK,
-                                                    names[i]);
+        if (!pending && !release_active(a, sq) && !job_active_for(a, sq))
+            xrm(a, XS_REPORT_ACK, names[i]);
     }
     free(names);
 }
@@ -506,9 +647,15 @@ static int handle_watch(agent *a)
     char tok[16];
     bool ours = false;
 
-    do {
+    /* Events may already be counted (read while a report waited for its
+     * replies) or buffered. */
+    ours = a->w.events > 0;
+    a->w.events = 0;
+    while (xres_xsw_pending(&a->w)) {
         int rc = xres_xsw_next(&a->w, tok, sizeof(tok));
-        if (rc == XRES_XSW_EVENT) {
+        if (rc == XRES_XSW_STALE) {
+            continue;
+        } else if (rc == XRES_XSW_EVENT) {
             ours |= !strcmp(tok, "req");
         } else if (rc == -EINVAL) {
             say(LOG_ERR, "XenStore refused the watch on %s", a->req_dir);
@@ -518,7 +665,7 @@ static int handle_watch(agent *a)
                 strerror(-rc));
             return rc;
         }
-    } while (xres_xsw_pending(&a->w));
+    }
     if (ours) handle_requests(a);
     return 0;
 }
@@ -676,6 +823,8 @@ static void usage(FILE *f)
 "      --print            print reports to stdout; no XenStore\n"
 "      --once             write one report and exit\n"
 "      --syslog           log to syslog instead of stderr\n"
+"      --check-config     read the configuration, report errors and\n"
+"                         unknown keys, exit 1 if there are any\n"
 "  -v, --verbose          log every report and request\n"
 "  -h, --help             this text\n"
 "  -V, --version          print the version\n"
@@ -696,6 +845,7 @@ int main(int argc, char **argv)
         { "print", no_argument, NULL, 6 },
         { "once", no_argument, NULL, 7 },
         { "syslog", no_argument, NULL, 8 },
+        { "check-config", no_argument, NULL, 9 },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -706,6 +856,7 @@ int main(int argc, char **argv)
     long long ov[5] = { -1, -1, -1, -1, -1 };
     char err[300];
     int c, rc = 1;
+    bool check_only = false;
 
     while ((c = getopt_long(argc, argv, "+c:vhV", opts, NULL)) != -1) {
         char *end;
@@ -724,6 +875,7 @@ int main(int argc, char **argv)
         case 6: a.print = true; break;
         case 7: a.once = true; break;
         case 8: use_syslog = true; break;
+        case 9: check_only = true; break;
         case 'v': a.verbose = true; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("xres-agent %s\n", XRES_VERSION); return 0;
@@ -733,7 +885,28 @@ int main(int argc, char **argv)
     if (use_syslog) openlog("xres-agent", LOG_PID, LOG_DAEMON);
     if (xres_agent_cfg_load(&a.cfg, conf, err, sizeof(err))) {
         say(LOG_ERR, "%s", err);
+        if (use_syslog) fprintf(stderr, "xres-agent: %s\n", err);
         return 1;
+    }
+    /* Unknown keys: a warning each, to syslog and stderr; the agent goes
+     * on, --check-config fails. */
+    for (char *l = a.cfg.unknown, *nl; *l; l = nl + 1) {
+        nl = strchr(l, '\n');
+        if (!nl) break;
+        *nl = 0;
+        say(LOG_WARNING, "%s", l);
+        if (use_syslog) fprintf(stderr, "xres-agent: %s\n", l);
+        *nl = '\n';
+    }
+    if (check_only) {
+        if (a.cfg.nunknown) {
+            fprintf(stderr, "xres-agent: %s: %u unknown key%s\n", conf,
+                    a.cfg.nunknown, a.cfg.nunknown == 1 ? "" : "s");
+            return 1;
+        }
+        printf("%s: ok, %zu application%s\n", conf, a.cfg.napps,
+               a.cfg.napps == 1 ? "" : "s");
+        return 0;
     }
     if (sock) snprintf(a.cfg.socket, sizeof(a.cfg.socket), "%s", sock);
 
@@ -762,6 +935,17 @@ int main(int argc, char **argv)
     a.paths = &xres_agent_default_paths;
     a.listen_fd = -1;
     a.w.fd = -1;
+    xres_agent_fds_init(&a.fds);
+    xres_jobs_init(&a.jobs);
+    /* SIGCHLD only through the signalfd: children get it unblocked. */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    a.sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (a.sigchld_fd < 0)
+        say(LOG_WARNING, "no signalfd (%s): commands are reaped on the "
+            "next tick", strerror(errno));
     for (size_t i = 0; i < a.cfg.napps; i++) xres_app_state_init(&a.app[i]);
 
     struct sigaction sa = { .sa_handler = on_signal };
@@ -775,28 +959,36 @@ int main(int argc, char **argv)
             strerror(-rc));
     rc = 1;
 
+    /* One timer: reports every period, health checks every
+     * check_interval on the same grid (so they share wake-ups), and job
+     * deadlines.  Otherwise the agent sleeps in poll() until XenStore, the
+     * notify socket or a child's end (SIGCHLD, through a signalfd) wakes
+     * it. */
     uint64_t period = a.cfg.interval_ms < 1000 ? a.cfg.interval_ms : 1000;
+    uint64_t check_every = a.cfg.check_interval_s * 1000ULL;
     bool trimmed = false;
-    uint64_t t = now_ms(), next_report = t, next_check = t;
+    uint64_t t = now_ms(), next_report, next_check;
     /* The CPU share needs a first reading to compare with. */
-    (void)xres_agent_sample_read(a.paths, &(xres_agent_sample){ 0 }, &a.cpu);
+    (void)xres_agent_sample_read(a.paths, &a.fds, &(xres_agent_sample){ 0 },
+                                 &a.cpu);
     if (!a.once) {
         struct timespec ts = { 0, 200 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
+    t = now_ms();
+    next_report = next_check = t;
     while (!quit) {
-        t = now_ms();
         if (t >= next_check) {
             unsigned before = a.apps_gen;
             apps_tick(&a);
-            next_check = t + a.cfg.check_interval_s * 1000ULL;
+            while (next_check <= t) next_check += check_every;
             /* A status change goes out now (the rate limit still holds). */
             if (a.apps_gen != before) next_report = t;
         }
         if (t >= next_report) {
             report_tick(&a, t);
             releases_tick(&a, t);
-            next_report = t + period;
+            while (next_report <= t) next_report += period;
         }
         if (a.once) {
             rc = a.written ? 0 : 1;
@@ -808,30 +1000,44 @@ int main(int argc, char **argv)
         }
         unsigned gen = a.apps_gen;
 
-        struct pollfd pf[2];
+        struct pollfd pf[3];
         nfds_t nfd = 0;
         if (a.xs) pf[nfd++] = (struct pollfd){ a.w.fd, POLLIN, 0 };
         if (a.listen_fd >= 0)
             pf[nfd++] = (struct pollfd){ a.listen_fd, POLLIN, 0 };
+        if (a.sigchld_fd >= 0)
+            pf[nfd++] = (struct pollfd){ a.sigchld_fd, POLLIN, 0 };
         uint64_t wake = next_report < next_check ? next_report : next_check;
+        uint64_t jd = xres_jobs_next_deadline(&a.jobs);
+        if (jd < wake) wake = jd;
         t = now_ms();
         int timeout = wake > t ? (int)(wake - t) : 0;
+        /* Watch events read during a report are handled at once. */
+        if (a.xs && (a.w.events || a.w.rlen)) timeout = 0;
         int n = poll(pf, nfd, timeout);
         if (n < 0 && errno != EINTR) {
             say(LOG_ERR, "poll: %s", strerror(errno));
             goto out;
         }
+        if (a.xs && (a.w.events || a.w.rlen) && handle_watch(&a)) goto out;
         for (nfds_t i = 0; n > 0 && i < nfd; i++) {
             if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             if (a.xs && pf[i].fd == a.w.fd) {
                 if (handle_watch(&a)) goto out;
+            } else if (pf[i].fd == a.sigchld_fd) {
+                struct signalfd_siginfo si;
+                while (read(a.sigchld_fd, &si, sizeof(si)) == sizeof(si)) {}
             } else {
                 handle_notify(&a);
             }
         }
+        t = now_ms();
+        /* Reap what ended, kill what overran. */
+        if (xres_jobs_running(&a.jobs))
+            xres_jobs_poll(&a.jobs, t, job_done, &a);
         /* An application's status changed: report it without waiting for
          * the period (the rate limit still applies). */
-        if (a.apps_gen != gen) next_report = now_ms();
+        if (a.apps_gen != gen) next_report = t;
     }
     rc = 0;
 out:
@@ -847,6 +1053,8 @@ out:
         xs_close(a.xs);
         xres_xsw_close(&a.w);
     }
+    xres_agent_fds_dispose(&a.fds);
+    if (a.sigchld_fd >= 0) close(a.sigchld_fd);
     if (quit) say(LOG_INFO, "stopped");
     return rc;
 }

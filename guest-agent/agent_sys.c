@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent_job.h"
 #include "agent_sys.h"
 
 const xres_agent_paths xres_agent_default_paths = {
@@ -60,22 +61,77 @@ int xres_agent_read_u64(const char *path, uint64_t *v)
     return 0;
 }
 
-int xres_agent_sample_read(const xres_agent_paths *p, xres_agent_sample *s,
-                           xres_cpu_times *cpu)
+void xres_agent_fds_init(xres_agent_fds *f)
+{
+    f->meminfo = f->stat = f->balloon_cur = f->balloon_target = -1;
+}
+
+void xres_agent_fds_dispose(xres_agent_fds *f)
+{
+    int *fds[] = { &f->meminfo, &f->stat, &f->balloon_cur,
+                   &f->balloon_target };
+
+    for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+        if (*fds[i] >= 0) close(*fds[i]);
+        *fds[i] = -1;
+    }
+}
+
+/* One pread() from offset 0 of a kept-open file: /proc and sysfs make
+ * the text afresh for a read at offset 0, and every figure the agent
+ * wants is in the first len-1 bytes.  Opens the file if *fd is -1;
+ * after a failed read it reopens once (a sysfs file can go away with its
+ * driver). */
+static int pread_kept(int *fd, const char *path, char *buf, size_t len)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (*fd < 0) {
+            *fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (*fd < 0) return -errno;
+        }
+        ssize_t r;
+        do {
+            r = pread(*fd, buf, len - 1, 0);
+        } while (r < 0 && errno == EINTR);
+        if (r >= 0) {
+            buf[r] = 0;
+            return 0;
+        }
+        close(*fd);
+        *fd = -1;
+    }
+    return -EIO;
+}
+
+static int kept_u64(int *fd, const char *path, uint64_t *v)
+{
+    char buf[32];
+    int rc = pread_kept(fd, path, buf, sizeof(buf));
+
+    if (rc) return rc;
+    if (buf[0] < '0' || buf[0] > '9') return -EINVAL;
+    *v = strtoull(buf, NULL, 10);
+    return 0;
+}
+
+int xres_agent_sample_read(const xres_agent_paths *p, xres_agent_fds *f,
+                           xres_agent_sample *s, xres_cpu_times *cpu)
 {
     char buf[4096];
     xres_cpu_times now;
     int rc;
 
     /* MemTotal..SwapFree are in the first lines; 4 KiB holds them. */
-    if ((rc = xres_agent_read_file(p->meminfo, buf, sizeof(buf)))) return rc;
+    if ((rc = pread_kept(&f->meminfo, p->meminfo, buf, sizeof(buf))))
+        return rc;
     if ((rc = xres_agent_parse_meminfo(buf, s))) return rc;
-    if (xres_agent_read_u64(p->balloon_cur, &s->balloon_cur_kb))
+    if (kept_u64(&f->balloon_cur, p->balloon_cur, &s->balloon_cur_kb))
         s->balloon_cur_kb = 0;
-    if (xres_agent_read_u64(p->balloon_target, &s->balloon_target_kb))
+    if (kept_u64(&f->balloon_target, p->balloon_target,
+                 &s->balloon_target_kb))
         s->balloon_target_kb = 0;
     /* The first line of /proc/stat is the sum over all CPUs. */
-    if (!xres_agent_read_file(p->stat, buf, 256) &&
+    if (!pread_kept(&f->stat, p->stat, buf, 256) &&
         !xres_agent_parse_stat(buf, &now)) {
         s->cpu_pct = xres_agent_cpu_pct(cpu, &now);
         *cpu = now;
@@ -92,24 +148,10 @@ static uint64_t mono_ms(void)
 
 int xres_agent_run(const char *cmd, unsigned timeout_s)
 {
-    pid_t pid = fork();
+    pid_t pid = xres_job_spawn(cmd);
     int status;
 
-    if (pid < 0) return -errno;
-    if (pid == 0) {
-        int fd = open("/dev/null", O_RDWR);
-        if (fd >= 0) {
-            dup2(fd, 0);
-            dup2(fd, 1);
-            if (fd > 2) close(fd);
-        }
-        setsid();
-        sigset_t all;
-        sigemptyset(&all);
-        sigprocmask(SIG_SETMASK, &all, NULL);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
+    if (pid < 0) return pid;
     uint64_t deadline = mono_ms() + (uint64_t)timeout_s * 1000;
     for (;;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
@@ -124,9 +166,7 @@ int xres_agent_run(const char *cmd, unsigned timeout_s)
         struct timespec ts = { 0, 20 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    return -EINVAL;
+    return xres_job_exit_status(status);
 }
 
 bool xres_agent_pidfile_alive(const char *path)

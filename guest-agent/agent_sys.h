@@ -25,12 +25,23 @@ int xres_agent_read_file(const char *path, char *buf, size_t len);
 /* Reads one decimal number from a file. */
 int xres_agent_read_u64(const char *path, uint64_t *v);
 
-/* Fills the memory and balloon figures (balloon 0 if there is no driver)
- * and the CPU share against *cpu, which it updates. */
-int xres_agent_sample_read(const xres_agent_paths *p, xres_agent_sample *s,
-                           xres_cpu_times *cpu);
+/* The files read on every report, kept open: each report costs one
+ * pread() per file and no open() or close().  -1: not open (yet). */
+typedef struct {
+    int meminfo, stat, balloon_cur, balloon_target;
+} xres_agent_fds;
 
-/* Runs /bin/sh -c cmd with stdin/stdout on /dev/null, waits at most
+void xres_agent_fds_init(xres_agent_fds *f);
+void xres_agent_fds_dispose(xres_agent_fds *f);
+
+/* Fills the memory and balloon figures (balloon 0 if there is no driver)
+ * and the CPU share against *cpu, which it updates.  Opens what f does
+ * not hold yet, and reopens a file whose read fails. */
+int xres_agent_sample_read(const xres_agent_paths *p, xres_agent_fds *f,
+                           xres_agent_sample *s, xres_cpu_times *cpu);
+
+/* Runs /bin/sh -c cmd with stdin/stdout on /dev/null and waits for it
+ * (the main loop never does: it uses agent_job.h), at most
  * timeout_s; returns the exit status (0..255), 128+signal, or -ETIMEDOUT
  * (the command was killed) or another -errno. */
 int xres_agent_run(const char *cmd, unsigned timeout_s);

@@ -1,6 +1,7 @@
 /*
- * guest-agent/agent_xswatch.c: the agent's XenStore watch, on a
- * connection of its own that speaks XenStore's wire protocol directly.
+ * guest-agent/agent_xswatch.c: the agent's own XenStore connection, which
+ * speaks XenStore's wire protocol directly.  It carries the request watch
+ * and the reports.
  *
  * Why not xs_watch(): the agent links Debian's static libxenstore.a, which
  * is built without threads.  In that mode libxenstore reads exactly one
@@ -11,10 +12,20 @@
  * and transactions on a connection that never has a watch, and this file
  * keeps the one watch on a second connection, where replies and events may
  * come in any order.
+ *
+ * Reports go out on this connection too, because a report is the agent's
+ * whole per-second cost.  libxenstore spends about seven system calls on
+ * each request (two sigaction() around it, a write() for the header and
+ * one per part of the payload, two read()s for the reply) and waits for
+ * each reply before it sends the next request.  Here each request is one
+ * write(); the writes of a report and its commit go out back to back, and
+ * their replies are read together, usually with one read().
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -91,6 +102,7 @@ static int open_conn(void)
 int xres_xsw_open(xres_xsw *w)
 {
     memset(w, 0, sizeof(*w));
+    w->next_id = 2;                 /* 1 is the watch */
     w->fd = open_conn();
     return w->fd < 0 ? w->fd : 0;
 }
@@ -99,6 +111,18 @@ void xres_xsw_close(xres_xsw *w)
 {
     if (w->fd >= 0) close(w->fd);
     w->fd = -1;
+    w->rlen = 0;
+}
+
+static int send_all(int fd, const char *buf, size_t n)
+{
+    for (size_t o = 0; o < n;) {
+        ssize_t r = write(fd, buf + o, n - o);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return r < 0 ? -errno : -EIO;
+        o += (size_t)r;
+    }
+    return 0;
 }
 
 int xres_xsw_watch(xres_xsw *w, const char *path, const char *token)
@@ -107,28 +131,36 @@ int xres_xsw_watch(xres_xsw *w, const char *path, const char *token)
     int n = xres_xsw_encode_watch(buf, sizeof(buf), path, token, 1);
 
     if (n < 0) return n;
-    for (int o = 0; o < n;) {
-        ssize_t r = write(w->fd, buf + o, (size_t)(n - o));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -errno;
-        o += (int)r;
-    }
-    return 0;
+    return send_all(w->fd, buf, (size_t)n);
 }
 
-static int read_full(int fd, void *p, size_t len)
+/* Takes one whole message out of the buffer into hdr and w->body,
+ * reading more (one read() for whatever is there) when it is not all
+ * in. */
+static int read_msg(xres_xsw *w, struct xsd_sockmsg *hdr)
 {
-    char *c = p;
-
-    while (len) {
-        ssize_t r = read(fd, c, len);
+    for (;;) {
+        if (w->rlen >= sizeof(*hdr)) {
+            memcpy(hdr, w->rbuf, sizeof(*hdr));
+            if (hdr->len > XENSTORE_PAYLOAD_MAX) {
+                w->rlen = 0;        /* the stream cannot be trusted */
+                return -EPROTO;
+            }
+            size_t need = sizeof(*hdr) + hdr->len;
+            if (w->rlen >= need) {
+                memcpy(w->body, w->rbuf + sizeof(*hdr), hdr->len);
+                w->body[hdr->len] = 0;
+                memmove(w->rbuf, w->rbuf + need, w->rlen - need);
+                w->rlen -= need;
+                return 0;
+            }
+        }
+        ssize_t r = read(w->fd, w->rbuf + w->rlen, sizeof(w->rbuf) - w->rlen);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return -errno;
         if (r == 0) return -EPIPE;
-        c += r;
-        len -= (size_t)r;
+        w->rlen += (size_t)r;
     }
-    return 0;
 }
 
 int xres_xsw_next(xres_xsw *w, char *token, size_t toklen)
@@ -137,12 +169,10 @@ int xres_xsw_next(xres_xsw *w, char *token, size_t toklen)
     const char *path, *tok;
     int rc;
 
-    rc = read_full(w->fd, &hdr, sizeof(hdr));
+    rc = read_msg(w, &hdr);
     if (rc) return rc;
-    if (hdr.len > XENSTORE_PAYLOAD_MAX) return -EPROTO;
-    rc = read_full(w->fd, w->body, hdr.len);
-    if (rc) return rc;
-    w->body[hdr.len] = 0;
+    /* Writes use req_id 2 and up; the watch is 1. */
+    if (hdr.type != XS_WATCH_EVENT && hdr.req_id >= 2) return XRES_XSW_STALE;
     rc = xres_xsw_parse(&hdr, w->body, &path, &tok);
     if (rc == XRES_XSW_EVENT && token && toklen) {
         size_t n = strlen(tok);
@@ -156,5 +186,107 @@ int xres_xsw_next(xres_xsw *w, char *token, size_t toklen)
 bool xres_xsw_pending(const xres_xsw *w)
 {
     struct pollfd pf = { w->fd, POLLIN, 0 };
+    if (w->rlen) return true;
     return poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN);
+}
+
+int xres_xsw_encode(char *buf, size_t len, uint32_t type, uint32_t tx_id,
+                    uint32_t req_id, const char *a, bool nul_a,
+                    const char *b, size_t blen)
+{
+    struct xsd_sockmsg m = { .type = type, .req_id = req_id, .tx_id = tx_id };
+    size_t al = strlen(a) + (nul_a ? 1 : 0);
+
+    if (al + blen > XENSTORE_PAYLOAD_MAX || sizeof(m) + al + blen > len)
+        return -E2BIG;
+    m.len = (uint32_t)(al + blen);
+    memcpy(buf, &m, sizeof(m));
+    memcpy(buf + sizeof(m), a, al);
+    if (blen) memcpy(buf + sizeof(m) + al, b, blen);
+    return (int)(sizeof(m) + m.len);
+}
+
+/* Reads until the reply to req_id; watch events on the way are counted,
+ * stale replies (to requests given up on) skipped.  The reply's type in
+ * *type, its body in w->body. */
+static uint32_t take_id(xres_xsw *w)
+{
+    return w->next_id++;
+}
+
+static int wait_reply(xres_xsw *w, uint32_t req_id, uint32_t *type)
+{
+    for (;;) {
+        struct xsd_sockmsg hdr;
+        int rc = read_msg(w, &hdr);
+        if (rc) return rc;
+        if (hdr.type == XS_WATCH_EVENT) {
+            w->events++;
+            continue;
+        }
+        if (hdr.req_id != req_id) continue;
+        *type = hdr.type;
+        return 0;
+    }
+}
+
+int xres_xsw_write_all(xres_xsw *w, const xres_xsw_kv *kv, size_t n,
+                       bool atomic, char *why, size_t whylen)
+{
+    char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
+    uint32_t tx = 0, type, first, last;
+    int rc, len, err = 0;
+
+    if (!n) return 0;
+    /* A batch's ids never wrap: 1 is the watch's, 0 is not used. */
+    if (w->next_id < 2 || w->next_id > UINT32_MAX - 2 * n - 4) w->next_id = 2;
+    for (size_t i = 0; i < n; i++)  /* nothing goes out unless all fit */
+        if (strlen(kv[i].path) + 1 + strlen(kv[i].val) > XENSTORE_PAYLOAD_MAX)
+            return -E2BIG;
+    if (atomic) {
+        uint32_t id = take_id(w);
+        len = xres_xsw_encode(buf, sizeof(buf), XS_TRANSACTION_START, 0, id,
+                              "", true, NULL, 0);
+        if ((rc = send_all(w->fd, buf, (size_t)len)) ||
+            (rc = wait_reply(w, id, &type)))
+            return rc;
+        if (type != XS_TRANSACTION_START) {
+            snprintf(why, whylen, "transaction start: %s", w->body);
+            return -EIO;
+        }
+        char *end;
+        unsigned long t = strtoul(w->body, &end, 10);
+        if (end == w->body || t == 0 || t > UINT32_MAX) {
+            snprintf(why, whylen, "transaction start: bad id \"%.20s\"",
+                     w->body);
+            return -EPROTO;
+        }
+        tx = (uint32_t)t;
+    }
+    first = w->next_id;
+    for (size_t i = 0; i < n; i++) {
+        len = xres_xsw_encode(buf, sizeof(buf), XS_WRITE, tx, take_id(w),
+                              kv[i].path, true, kv[i].val,
+                              strlen(kv[i].val));
+        if ((rc = send_all(w->fd, buf, (size_t)len))) return rc;
+    }
+    if (tx) {
+        len = xres_xsw_encode(buf, sizeof(buf), XS_TRANSACTION_END, tx,
+                              take_id(w), "T", true, NULL, 0);
+        if ((rc = send_all(w->fd, buf, (size_t)len))) return rc;
+    }
+    last = w->next_id - 1;
+    for (uint32_t id = first; id <= last; id++) {
+        if ((rc = wait_reply(w, id, &type))) return rc;
+        if (type != XS_ERROR || err) continue;
+        bool commit = tx && id == last;
+        if (commit && !strcmp(w->body, "EAGAIN")) {
+            err = -EAGAIN;
+        } else {
+            snprintf(why, whylen, "%s %s: %s", commit ? "commit" : "write",
+                     commit ? "" : kv[id - first].path, w->body);
+            err = -EIO;
+        }
+    }
+    return err;
 }

@@ -1,8 +1,10 @@
 /*
  * tests/unit/test_agent.c: xres-agent's logic: agent.conf parsing, meminfo
  * and /proc/stat, the write rate limit, the fault-level state machine,
- * request planning and the notify line; and its /proc, /sys and command
- * helpers against files in a temporary directory.
+ * request planning, the notify line, unknown agent.conf keys, its own
+ * XenStore connection (against a socket pair); its /proc, /sys and command
+ * helpers against files in a temporary directory, and commands run
+ * without waiting.
  */
 #include <check.h>
 #include <errno.h>
@@ -13,10 +15,12 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent_job.h"
 #include "agent_sys.h"
 #include "agent_xswatch.h"
 
 #include <sys/socket.h>
+#include <time.h>
 
 #define S(x) x, sizeof(x) - 1
 
@@ -433,6 +437,227 @@ START_TEST(test_requests_plan)
 }
 END_TEST
 
+/* Unknown agent.conf keys: named with their line, not fatal; keys inside
+ * strings, comments and lists are not keys. */
+START_TEST(test_conf_unknown)
+{
+    static const char text[] =
+        "interval_ms = 1000\n"                      /* 1 */
+        "heartbaet = 10   # a typo\n"               /* 2 */
+        "# comment = 1\n"                           /* 3 */
+        "apps = [ \"web\",\n"                       /* 4 */
+        "         \"db\" ]\n"                       /* 5 */
+        "web.pidfile = \"/run/web.pid\"\n"          /* 6 */
+        "web.start = \"a = b; c = d\"; web.strat = \"x\"\n"   /* 7 */
+        "db.check = 'true'\n"                       /* 8 */
+        "db.start = \"db\"\n"                       /* 9 */
+        "mail.start = \"m\"\n";                     /* 10 */
+    xres_agent_cfg c;
+    char err[256];
+
+    ck_assert_int_eq(xres_agent_cfg_parse(&c, S(text), "agent.conf", err,
+                                          sizeof(err)), 0);
+    ck_assert_uint_eq(c.napps, 2);
+    ck_assert_uint_eq(c.nunknown, 3);
+    ck_assert_str_eq(c.unknown,
+                     "agent.conf:2: unknown key \"heartbaet\", ignored\n"
+                     "agent.conf:7: unknown key \"web.strat\", ignored\n"
+                     "agent.conf:10: unknown key \"mail.start\", ignored\n");
+    /* The known keys still took effect. */
+    ck_assert_str_eq(c.apps[0].start, "a = b; c = d");
+    ck_assert_uint_eq(c.interval_ms, 1000);
+
+    ck_assert_int_eq(xres_agent_cfg_parse(&c, S(good_conf), "agent.conf",
+                                          err, sizeof(err)), 0);
+    ck_assert_uint_eq(c.nunknown, 0);
+    ck_assert_str_eq(c.unknown, "");
+    /* Every documented key is known. */
+    for (size_t i = 0; xres_agent_cfg_keys[i]; i++) {
+        char t[64];
+        snprintf(t, sizeof(t), "%s = 1\n", xres_agent_cfg_keys[i]);
+        xres_agent_cfg_find_unknown(&c, t, strlen(t), "k");
+        ck_assert_msg(c.nunknown == 0, "%s", xres_agent_cfg_keys[i]);
+    }
+}
+END_TEST
+
+/* Reads one message the agent sent: type, tx, req_id, payload. */
+static void sent(int fd, uint32_t type, uint32_t tx, uint32_t id,
+                 const char *payload, size_t plen)
+{
+    struct xsd_sockmsg h;
+    char body[256];
+
+    ck_assert_int_eq(read(fd, &h, sizeof(h)), (int)sizeof(h));
+    ck_assert_uint_eq(h.type, type);
+    ck_assert_uint_eq(h.tx_id, tx);
+    ck_assert_uint_eq(h.req_id, id);
+    ck_assert_uint_eq(h.len, plen);
+    ck_assert_int_eq(read(fd, body, h.len), (int)h.len);
+    ck_assert(!memcmp(body, payload, plen));
+}
+
+static void queue_reply(int fd, uint32_t type, uint32_t id, const char *body,
+                        size_t len)
+{
+    struct xsd_sockmsg h = { .type = type, .req_id = id, .len = len };
+    ck_assert_int_eq(write(fd, &h, sizeof(h)), (int)sizeof(h));
+    ck_assert_int_eq(write(fd, body, len), (int)len);
+}
+
+/* A report on the agent's own connection: the transaction opened, the
+ * writes and the commit sent back to back, the replies matched by id; a
+ * watch event on the way is counted. */
+START_TEST(test_xsw_write_all)
+{
+    const xres_xsw_kv kv[] = { { "/l/d/3/data/xres/mem-used", "600" },
+                               { "/l/d/3/data/xres/seq", "8" } };
+    static xres_xsw w;
+    char why[160] = "";
+    int sv[2];
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    memset(&w, 0, sizeof(w));
+    w.fd = sv[0];
+    w.next_id = 2;
+    queue_reply(sv[1], XS_TRANSACTION_START, 2, S("17\0"));
+    queue_reply(sv[1], XS_WRITE, 3, S("OK\0"));
+    queue_reply(sv[1], XS_WATCH_EVENT, 0, S("/l/d/3/xres/request\0req\0"));
+    queue_reply(sv[1], XS_WRITE, 4, S("OK\0"));
+    queue_reply(sv[1], XS_TRANSACTION_END, 5, S("OK\0"));
+    ck_assert_int_eq(xres_xsw_write_all(&w, kv, 2, true, why, sizeof(why)),
+                     0);
+    ck_assert_uint_eq(w.events, 1);
+    ck_assert_uint_eq(w.rlen, 0);
+    sent(sv[1], XS_TRANSACTION_START, 0, 2, S("\0"));
+    sent(sv[1], XS_WRITE, 17, 3, S("/l/d/3/data/xres/mem-used\0" "600"));
+    sent(sv[1], XS_WRITE, 17, 4, S("/l/d/3/data/xres/seq\0" "8"));
+    sent(sv[1], XS_TRANSACTION_END, 17, 5, S("T\0"));
+
+    /* The commit lost a race: -EAGAIN, to be written again. */
+    queue_reply(sv[1], XS_TRANSACTION_START, 6, S("18\0"));
+    queue_reply(sv[1], XS_WRITE, 7, S("OK\0"));
+    queue_reply(sv[1], XS_WRITE, 8, S("OK\0"));
+    queue_reply(sv[1], XS_ERROR, 9, S("EAGAIN\0"));
+    ck_assert_int_eq(xres_xsw_write_all(&w, kv, 2, true, why, sizeof(why)),
+                     -EAGAIN);
+    char junk[512];
+    while (recv(sv[1], junk, sizeof(junk), MSG_DONTWAIT) > 0) {}
+
+    /* Without a transaction: the writes alone; a refusal names the key. */
+    queue_reply(sv[1], XS_ERROR, 10, S("EACCES\0"));
+    queue_reply(sv[1], XS_WRITE, 11, S("OK\0"));
+    ck_assert_int_eq(xres_xsw_write_all(&w, kv, 2, false, why, sizeof(why)),
+                     -EIO);
+    ck_assert_str_eq(why, "write /l/d/3/data/xres/mem-used: EACCES");
+    sent(sv[1], XS_WRITE, 0, 10, S("/l/d/3/data/xres/mem-used\0" "600"));
+    sent(sv[1], XS_WRITE, 0, 11, S("/l/d/3/data/xres/seq\0" "8"));
+
+    /* A late reply seen by the watch reader is stale, not an error. */
+    queue_reply(sv[1], XS_WRITE, 4, S("OK\0"));
+    char tok[8];
+    ck_assert(xres_xsw_pending(&w));
+    ck_assert_int_eq(xres_xsw_next(&w, tok, sizeof(tok)), XRES_XSW_STALE);
+
+    /* Too big for XenStore: nothing is sent at all. */
+    static char big[XENSTORE_PAYLOAD_MAX + 8];
+    memset(big, '9', sizeof(big) - 1);
+    const xres_xsw_kv huge[] = { { "/a", "1" }, { "/b", big } };
+    ck_assert_int_eq(xres_xsw_write_all(&w, huge, 2, true, why, sizeof(why)),
+                     -E2BIG);
+    ck_assert_int_lt(recv(sv[1], junk, sizeof(junk), MSG_DONTWAIT), 0);
+    close(sv[1]);
+    xres_xsw_close(&w);
+}
+END_TEST
+
+static struct {
+    int kind[8], status[8];
+    uint64_t elapsed[8];
+    int n;
+} ended;
+
+static void on_done(void *ctx, xres_job *j, int status, uint64_t el)
+{
+    (void)ctx;
+    ended.kind[ended.n] = j->kind;
+    ended.status[ended.n] = status;
+    ended.elapsed[ended.n] = el;
+    ended.n++;
+}
+
+static void settle(xres_jobs *t, uint64_t now, int want)
+{
+    for (int i = 0; i < 500 && ended.n < want; i++) {
+        xres_jobs_poll(t, now, on_done, NULL);
+        if (ended.n < want) nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+    }
+}
+
+/* Commands run without waiting: a slow one does not hold up a quick one,
+ * each ends with its exit status, and one past its limit is killed. */
+START_TEST(test_jobs)
+{
+    xres_jobs t;
+    xres_job *j;
+
+    memset(&ended, 0, sizeof(ended));
+    xres_jobs_init(&t);
+    ck_assert_uint_eq(xres_jobs_next_deadline(&t), UINT64_MAX);
+    j = xres_jobs_start(&t, "sleep 1; exit 1", 30, 1000);
+    ck_assert_ptr_nonnull(j);
+    j->kind = 1;
+    j = xres_jobs_start(&t, "exit 2", 5, 1000);
+    ck_assert_ptr_nonnull(j);
+    j->kind = 2;
+    ck_assert_uint_eq(xres_jobs_running(&t), 2);
+    ck_assert_uint_eq(xres_jobs_next_deadline(&t), 6000);
+    settle(&t, 1500, 1);
+    ck_assert_int_eq(ended.n, 1);           /* the quick one, first */
+    ck_assert_int_eq(ended.kind[0], 2);
+    ck_assert_int_eq(ended.status[0], 2);
+    ck_assert_uint_eq(ended.elapsed[0], 500);
+    ck_assert_uint_eq(xres_jobs_running(&t), 1);
+    settle(&t, 2000, 2);
+    ck_assert_int_eq(ended.kind[1], 1);
+    ck_assert_int_eq(ended.status[1], 1);
+
+    /* Over its limit: killed, with its whole session, and -ETIMEDOUT. */
+    j = xres_jobs_start(&t, "sleep 30 & sleep 30", 2, 0);
+    ck_assert_ptr_nonnull(j);
+    j->kind = 3;
+    xres_jobs_poll(&t, 1999, on_done, NULL);
+    ck_assert_int_eq(ended.n, 2);
+    ck_assert(!j->killed);
+    settle(&t, 2000, 3);
+    ck_assert_int_eq(ended.kind[2], 3);
+    ck_assert_int_eq(ended.status[2], -ETIMEDOUT);
+    ck_assert_uint_eq(ended.elapsed[2], 2000);
+    ck_assert_uint_eq(xres_jobs_running(&t), 0);
+
+    /* Killed by signal: 128 + the signal. */
+    j = xres_jobs_start(&t, "kill -9 $$", 5, 0);
+    ck_assert_ptr_nonnull(j);
+    settle(&t, 10, 4);
+    ck_assert_int_eq(ended.status[3], 128 + 9);
+
+    /* Full: EBUSY, nothing started. */
+    for (int i = 0; i < XRES_JOBS_MAX; i++)
+        ck_assert_ptr_nonnull(xres_jobs_start(&t, "exit 0", 5, 0));
+    errno = 0;
+    ck_assert_ptr_null(xres_jobs_start(&t, "exit 0", 5, 0));
+    ck_assert_int_eq(errno, EBUSY);
+    ended.n = 0;
+    settle(&t, 10, XRES_JOBS_MAX > 8 ? 8 : XRES_JOBS_MAX);
+    for (int i = 0; i < 500 && xres_jobs_running(&t); i++) {
+        ended.n = 0;
+        xres_jobs_poll(&t, 10, on_done, NULL);
+        nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+    }
+    ck_assert_uint_eq(xres_jobs_running(&t), 0);
+}
+END_TEST
+
 START_TEST(test_notify_line)
 {
     char app[33];
@@ -497,6 +722,7 @@ START_TEST(test_xswatch)
     ck_assert_int_eq(xres_xsw_parse(&hdr, "OK", &path, &token), -EPROTO);
 
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    memset(&w, 0, sizeof(w));
     w.fd = sv[0];
     ck_assert(!xres_xsw_pending(&w));
     /* The first event, then the reply. */
@@ -558,6 +784,9 @@ START_TEST(test_sys_sample)
     xres_agent_paths p = { mi, st, bc, bt, dc, md };
     xres_agent_sample s;
     xres_cpu_times cpu = { 0 };
+    xres_agent_fds fds;
+
+    xres_agent_fds_init(&fds);
 
     snprintf(mi, sizeof(mi), "%s/meminfo", tmpdir);
     snprintf(st, sizeof(st), "%s/stat", tmpdir);
@@ -569,17 +798,29 @@ START_TEST(test_sys_sample)
         "SwapTotal: 0 kB\nSwapFree: 0 kB\n");
     put("stat", "cpu  10 0 0 90 0 0 0 0 0 0\n");
     memset(&s, 0, sizeof(s));
-    ck_assert_int_eq(xres_agent_sample_read(&p, &s, &cpu), 0);
+    ck_assert_int_eq(xres_agent_sample_read(&p, &fds, &s, &cpu), 0);
     ck_assert_uint_eq(s.mem_used_kb, 600);
     ck_assert_uint_eq(s.balloon_cur_kb, 0);      /* no balloon files */
     ck_assert_uint_eq(s.cpu_pct, 0);             /* first reading */
     put("stat", "cpu  30 0 0 150 0 0 0 0 0 0\n");
     put("current_kb", "262144\n");
     put("target_kb", "131072\n");
-    ck_assert_int_eq(xres_agent_sample_read(&p, &s, &cpu), 0);
+    ck_assert_int_eq(xres_agent_sample_read(&p, &fds, &s, &cpu), 0);
     ck_assert_uint_eq(s.cpu_pct, 25);
     ck_assert_uint_eq(s.balloon_cur_kb, 262144);
     ck_assert_uint_eq(s.balloon_target_kb, 131072);
+    /* The files stay open: the next reading sees new text in the same
+     * files, with no open(). */
+    int kept = fds.meminfo;
+    ck_assert_int_ge(kept, 0);
+    put("meminfo", "MemTotal: 1000 kB\nMemAvailable: 100 kB\n");
+    put("current_kb", "131072\n");
+    ck_assert_int_eq(xres_agent_sample_read(&p, &fds, &s, &cpu), 0);
+    ck_assert_int_eq(fds.meminfo, kept);
+    ck_assert_uint_eq(s.mem_used_kb, 900);
+    ck_assert_uint_eq(s.balloon_cur_kb, 131072);
+    xres_agent_fds_dispose(&fds);
+    ck_assert_int_eq(fds.meminfo, -1);
 
     put("drop_caches", "0\n");
     ck_assert_int_eq(xres_agent_drop_caches(&p), 0);
@@ -648,6 +889,9 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_requests_plan);
     tcase_add_test(tc, test_notify_line);
     tcase_add_test(tc, test_xswatch);
+    tcase_add_test(tc, test_conf_unknown);
+    tcase_add_test(tc, test_xsw_write_all);
+    tcase_add_test(tc, test_jobs);
     suite_add_tcase(s, tc);
     tcase_add_checked_fixture(ts, setup_tmp, teardown_tmp);
     tcase_add_test(ts, test_sys_sample);
