@@ -101,7 +101,9 @@ static int open_conn(void)
 
 int xres_xsw_open(xres_xsw *w)
 {
-    memset(w, 0, sizeof(*w));
+    /* Not a memset: the buffers' pages stay untouched until used. */
+    w->rlen = 0;
+    w->events = 0;
     w->next_id = 2;                 /* 1 is the watch */
     w->fd = open_conn();
     return w->fd < 0 ? w->fd : 0;

@@ -110,22 +110,43 @@ assert_eq 0 "$(rd $A/level)" "notify 0 clears it"
 assert_fail "notify of an unknown application" xb_guest_exec a1 'xres-agent notify mail 1'
 
 # ------------------------------------------------------------ footprint
-# Figures only (bench/agent_footprint.sh measures the same way): VmRSS,
-# and utime+stime over 30 s at one report per second.  No backslashes in
-# the guest command: xenstore-write would unescape them.
+# Figures only (bench/agent_footprint.sh measures the same way).  A loop in
+# a1 flips a tmpfs file between 0 and 256 KiB every second, so mem-avail
+# and mem-used change and the agent really writes a report every second
+# (the seq count over the window shows it).  Over 60 s: the agent's CPU
+# from utime+stime (10 ms ticks) and from /proc/PID/schedstat (ns on a
+# CPU), and its VmRSS.  Then bench/agent_mix in the same guest: a fixed mix
+# of system calls timed under this emulation, to set against the same
+# program on the host.  The loop keeps running for the next section.
+xb_guest_exec a1 'rm -f /tmp/churn.stop; (i=0; while [ ! -e /tmp/churn.stop ]; do head -c $(( (i % 2) * 262144 )) /dev/zero >/tmp/churn; i=$((i + 1)); sleep 1; done) >/dev/null 2>&1 </dev/null & echo $!' >/dev/null
+sleep 3
+# One line (xenstore-read would escape tabs and newlines): "VmRSS: N kB
+# UTIME STIME UPTIME RUN_NS".  No backslashes in guest commands:
+# xenstore-write would unescape them.
 fp() {
-    xb_guest_exec a1 'p=$(pidof xres-agent); echo $(grep VmRSS /proc/$p/status) $(cut -d" " -f14,15 /proc/$p/stat) $(cut -d" " -f1 /proc/uptime)'
+    xb_guest_exec a1 'p=$(pidof xres-agent); echo $(grep VmRSS /proc/$p/status) $(cut -d" " -f14,15 /proc/$p/stat) $(cut -d" " -f1 /proc/uptime) $(cut -d" " -f1 /proc/$p/schedstat)'
 }
-# One line (xenstore-read would escape tabs and newlines):
-# "VmRSS: N kB UTIME STIME UPTIME"
+FP_SECS=${XB_AGENT_FP_SECS:-60}
+q0=$(rd seq)
 # shellcheck disable=SC2046 # split into the figures
 set -- $(fp)
-rss0=$2 tk0=$(($4 + $5)) up0=$6
-sleep 30
+rss0=$2 tk0=$(($4 + $5)) up0=$6 ns0=$7
+sleep "$FP_SECS"
+q1=$(rd seq)
 # shellcheck disable=SC2046
 set -- $(fp)
 xb_say "XB-INFO agent_rss_kb $rss0 $2"
-xb_say "XB-INFO agent_cpu_pct $(awk -v a="$tk0" -v b="$(($4 + $5))" -v t0="$up0" -v t1="$6" 'BEGIN { printf "%.3f over %.0f s", (b - a) / 100 * 100 / (t1 - t0), t1 - t0 }')"
+xb_say "XB-INFO agent_reports $((q1 - q0)) in $(awk -v a="$up0" -v b="$6" 'BEGIN { printf "%.0f", b - a }') s"
+xb_say "XB-INFO agent_cpu_pct $(awk -v a="$tk0" -v b="$(($4 + $5))" -v t0="$up0" -v t1="$6" -v n0="$ns0" -v n1="$7" 'BEGIN { printf "%.3f (ticks) %.4f (schedstat) over %.0f s", (b - a) / 100 * 100 / (t1 - t0), (n1 - n0) / 1e9 * 100 / (t1 - t0), t1 - t0 }')"
+xb_say "XB-INFO agent_cpu_ms_per_report $(awk -v n0="$ns0" -v n1="$7" -v r="$((q1 - q0))" 'BEGIN { printf "%.2f", r ? (n1 - n0) / 1e6 / r : 0 }')"
+if xb_guest_exec a1 'command -v agent_mix' >/dev/null; then
+    xb_guest_exec a1 'rm -f /tmp/mix.done; (agent_mix 20000 >/tmp/mix.out 2>&1; touch /tmp/mix.done) </dev/null >/dev/null 2>&1 &' >/dev/null
+    wait_for 600 xb_guest_exec a1 'test -e /tmp/mix.done' || true
+    for i in 1 2 3 4 5; do
+        l=$(xb_guest_exec a1 "sed -n ${i}p /tmp/mix.out")
+        [ -n "$l" ] && xb_say "XB-INFO agent_mix_guest $l"
+    done
+fi
 
 # ------------------------------------------------------------ xresd
 xresd_start || exit 1
@@ -182,6 +203,42 @@ assert_match '^ok ' "$(ack_of "$n")" "engage is acked ($n)"
 tgt=$(xs_dom "$D" memory/target)
 n=$(req "release $tgt drop-caches")
 assert_match '^ok balloon at [0-9]+ KiB$' "$(ack_of "$n")" "release to the current target is acked ($n)"
+
+# ------------------------------------------------------------ commands never block
+# The agent again, with one more application whose start command takes
+# 25 s.  While it runs, the agent goes on reporting, refuses a second
+# command for that application as busy, and acks a request for another
+# application first; the slow start is acked when it ends.
+xb_guest_exec a1 'kill $(pidof xres-agent)' >/dev/null
+wait_for 30 sh -c "! xenstore-exists $R/seq" || xb_fail "the agent did not remove seq on SIGTERM"
+xb_guest_exec a1 "grep -v -e '^apps' -e '^command_timeout' /etc/xres/agent.conf >/tmp/slow.conf; echo \"command_timeout = 90; apps = [ 'web', 'broken', 'slow' ]\" >>/tmp/slow.conf; echo \"slow.check = 'true'; slow.start = 'sleep 25; touch /tmp/slow.started'; slow.stop = 'rm -f /tmp/slow.started'\" >>/tmp/slow.conf" >/dev/null
+assert_ok "agent.conf with a slow application passes --check-config" \
+    xb_guest_exec a1 'xres-agent -c /tmp/slow.conf --check-config'
+assert_fail "--check-config fails on an unknown key" \
+    xb_guest_exec a1 "cp /tmp/slow.conf /tmp/typo.conf; echo 'slow.strat = 1' >>/tmp/typo.conf; xres-agent -c /tmp/typo.conf --check-config"
+assert_match 'typo.conf:[0-9]+: unknown key "slow.strat", ignored' \
+    "$(xb_guest_exec a1 'xres-agent -c /tmp/typo.conf --check-config 2>&1 | head -n 1')" \
+    "the warning names the file, the line and the key"
+xb_guest_exec a1 'xres-agent -c /tmp/slow.conf >/var/log/xres-agent.slow.log 2>&1 </dev/null &' >/dev/null
+wait_for 60 is app/slow/level 0 || xb_fail "slow did not report level 0: $(rd app/slow/level)"
+wait_for 60 is $A/state running || true
+n1=$(req "start slow")
+n2=$(req "stop slow")
+assert_eq "error busy: a start command of slow is running" "$(ack_of "$n2")" \
+    "a second command for slow while its start runs is refused as busy ($n2)"
+n3=$(req "stop web")
+assert_eq "ok stopped web" "$(ack_of "$n3")" "stop web is acked while slow starts ($n3)"
+assert_fail "start slow ($n1) is not acked yet" xenstore-exists "$R/ack/$n1"
+s0=$(rd seq)
+wait_for 30 sh -c "[ \"\$(xenstore-read $R/seq)\" -ge $((s0 + 3)) ]" || true
+assert_ok "reports go on while slow starts (seq $s0 -> $(rd seq))" \
+    sh -c "[ \"\$(xenstore-read $R/seq)\" -ge $((s0 + 3)) ]"
+assert_fail "start slow ($n1) is still not acked" xenstore-exists "$R/ack/$n1"
+wait_for 90 xenstore-exists "$R/ack/$n1" || true
+assert_eq "ok started slow" "$(xenstore-read "$R/ack/$n1" 2>/dev/null)" \
+    "start slow is acked once its command ends ($n1)"
+assert_ok "slow's start command ran to its end" xb_guest_exec a1 'test -e /tmp/slow.started'
+xb_guest_exec a1 'touch /tmp/churn.stop' >/dev/null
 
 # ------------------------------------------------------------ (3) a hostile guest
 # Stop the agent so its own writes do not hide the garbage.
