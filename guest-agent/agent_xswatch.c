@@ -16,10 +16,15 @@
  * Reports go out on this connection too, because a report is the agent's
  * whole per-second cost.  libxenstore spends about seven system calls on
  * each request (two sigaction() around it, a write() for the header and
- * one per part of the payload, two read()s for the reply) and waits for
- * each reply before it sends the next request.  Here each request is one
- * write(); the writes of a report and its commit go out back to back, and
- * their replies are read together, usually with one read().
+ * one per part of the payload, two read()s for the reply).  Here a request
+ * is one write() and its reply usually one read().
+ *
+ * Requests are not pipelined: the guest kernel's /dev/xen/xenbus keeps
+ * pointing at its one message buffer until its xenbus thread has copied
+ * the request to the ring, so a second write() before the first reply
+ * can overwrite the first request's payload -- seen in the test bed as a
+ * seq value with bytes of an earlier path after it.  Each request waits
+ * for its reply.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -232,25 +237,36 @@ static int wait_reply(xres_xsw *w, uint32_t req_id, uint32_t *type)
     }
 }
 
+/* One request and its reply: the reply's type in *type, its body in
+ * w->body. */
+static int request(xres_xsw *w, uint32_t type, uint32_t tx, const char *a,
+                   const char *b, size_t blen, uint32_t *rtype)
+{
+    char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
+    uint32_t id = take_id(w);
+    int len = xres_xsw_encode(buf, sizeof(buf), type, tx, id, a, true, b,
+                              blen);
+    int rc;
+
+    if (len < 0) return len;
+    if ((rc = send_all(w->fd, buf, (size_t)len))) return rc;
+    return wait_reply(w, id, rtype);
+}
+
 int xres_xsw_write_all(xres_xsw *w, const xres_xsw_kv *kv, size_t n,
                        bool atomic, char *why, size_t whylen)
 {
-    char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
-    uint32_t tx = 0, type, first, last;
-    int rc, len, err = 0;
+    uint32_t tx = 0, type;
+    int rc;
 
     if (!n) return 0;
-    /* A batch's ids never wrap: 1 is the watch's, 0 is not used. */
+    /* 1 is the watch's req_id, 0 is not used. */
     if (w->next_id < 2 || w->next_id > UINT32_MAX - 2 * n - 4) w->next_id = 2;
     for (size_t i = 0; i < n; i++)  /* nothing goes out unless all fit */
         if (strlen(kv[i].path) + 1 + strlen(kv[i].val) > XENSTORE_PAYLOAD_MAX)
             return -E2BIG;
     if (atomic) {
-        uint32_t id = take_id(w);
-        len = xres_xsw_encode(buf, sizeof(buf), XS_TRANSACTION_START, 0, id,
-                              "", true, NULL, 0);
-        if ((rc = send_all(w->fd, buf, (size_t)len)) ||
-            (rc = wait_reply(w, id, &type)))
+        if ((rc = request(w, XS_TRANSACTION_START, 0, "", NULL, 0, &type)))
             return rc;
         if (type != XS_TRANSACTION_START) {
             snprintf(why, whylen, "transaction start: %s", w->body);
@@ -265,30 +281,27 @@ int xres_xsw_write_all(xres_xsw *w, const xres_xsw_kv *kv, size_t n,
         }
         tx = (uint32_t)t;
     }
-    first = w->next_id;
     for (size_t i = 0; i < n; i++) {
-        len = xres_xsw_encode(buf, sizeof(buf), XS_WRITE, tx, take_id(w),
-                              kv[i].path, true, kv[i].val,
-                              strlen(kv[i].val));
-        if ((rc = send_all(w->fd, buf, (size_t)len))) return rc;
-    }
-    if (tx) {
-        len = xres_xsw_encode(buf, sizeof(buf), XS_TRANSACTION_END, tx,
-                              take_id(w), "T", true, NULL, 0);
-        if ((rc = send_all(w->fd, buf, (size_t)len))) return rc;
-    }
-    last = w->next_id - 1;
-    for (uint32_t id = first; id <= last; id++) {
-        if ((rc = wait_reply(w, id, &type))) return rc;
-        if (type != XS_ERROR || err) continue;
-        bool commit = tx && id == last;
-        if (commit && !strcmp(w->body, "EAGAIN")) {
-            err = -EAGAIN;
-        } else {
-            snprintf(why, whylen, "%s %s: %s", commit ? "commit" : "write",
-                     commit ? "" : kv[id - first].path, w->body);
-            err = -EIO;
+        if ((rc = request(w, XS_WRITE, tx, kv[i].path, kv[i].val,
+                          strlen(kv[i].val), &type)))
+            return rc;
+        if (type == XS_ERROR) {
+            snprintf(why, whylen, "write %s: %s", kv[i].path, w->body);
+            /* Nothing of it stays: the transaction is dropped; without
+             * one, the keys after it (seq last) are not written. */
+            if (tx) (void)request(w, XS_TRANSACTION_END, tx, "F", NULL, 0,
+                                  &type);
+            return -EIO;
         }
     }
-    return err;
+    if (tx) {
+        if ((rc = request(w, XS_TRANSACTION_END, tx, "T", NULL, 0, &type)))
+            return rc;
+        if (type == XS_ERROR) {
+            if (!strcmp(w->body, "EAGAIN")) return -EAGAIN;
+            snprintf(why, whylen, "commit: %s", w->body);
+            return -EIO;
+        }
+    }
+    return 0;
 }

@@ -64,11 +64,10 @@ int xres_xsw_encode(char *buf, size_t len, uint32_t type, uint32_t tx_id,
                     uint32_t req_id, const char *a, bool nul_a,
                     const char *b, size_t blen);
 
-/* Writes n keys, in that order.  atomic: in one transaction, opened with
- * one round trip; then every write (and the commit) is sent back to back
- * and their replies are read together.  A refused write does not stop
- * the others or the commit: the error is returned, and the caller writes
- * every key again next time.
+/* Writes n keys, in that order, each request waiting for its reply (see
+ * agent_xswatch.c).  atomic: in one transaction.  A refused write stops
+ * there: the transaction is dropped, or without one the keys after it are
+ * not written; the caller writes every key again next time.
  * Watch events that arrive meanwhile are counted in w->events.  0,
  * -EAGAIN (the commit lost a race: write again), -EIO with why filled
  * (XenStore refused: its error name), or -errno. */

@@ -42,6 +42,7 @@ assert_eq $((total - avail)) "$used" "mem-used = mem-total - mem-avail"
 assert_eq "$(xs_dom "$D" memory/target)" "$(rd balloon-target)" \
     "balloon-target is the toolstack's memory/target"
 s0=$(rd seq)
+case $s0 in ''|*[!0-9]*) xb_fail "seq is not a number: $s0"; s0=0 ;; esac
 wait_for 30 sh -c "[ \"\$(xenstore-read $R/seq)\" -gt $s0 ]" ||
     xb_fail "seq did not move from $s0 in 30 s (heartbeat 10 s)"
 xb_pass "seq moves: $s0 -> $(rd seq)"
@@ -110,16 +111,26 @@ assert_eq 0 "$(rd $A/level)" "notify 0 clears it"
 assert_fail "notify of an unknown application" xb_guest_exec a1 'xres-agent notify mail 1'
 
 # ------------------------------------------------------------ footprint
-# Figures only (bench/agent_footprint.sh measures the same way).  A loop in
-# a1 flips a tmpfs file between 0 and 256 KiB every second, so mem-avail
-# and mem-used change and the agent really writes a report every second
-# (the seq count over the window shows it).  Over 60 s: the agent's CPU
-# from utime+stime (10 ms ticks) and from /proc/PID/schedstat (ns on a
-# CPU), and its VmRSS.  Then bench/agent_mix in the same guest: a fixed mix
-# of system calls timed under this emulation, to set against the same
-# program on the host.  The loop keeps running for the next section.
+# Figures only (bench/agent_footprint.sh measures the same way).  For the
+# window the agent runs with --heartbeat 1, so it writes a report every
+# second whatever changed, and a loop in a1 flips a tmpfs file between 0
+# and 256 KiB every second, so mem-avail and mem-used change too and most
+# reports are transactions (the seq count over the window shows how many
+# reports went out).  Over 60 s: the agent's CPU from utime+stime (10 ms
+# ticks) and from /proc/PID/schedstat (ns on a CPU), and its VmRSS.  Then
+# bench/agent_mix in the same guest: a fixed mix of system calls timed
+# under this emulation, to set against the same program on the host.  The
+# loop keeps running for the next section; the agent goes back to the
+# configuration's rates.
+agent_restart() {
+    xb_guest_exec a1 'kill $(pidof xres-agent)' >/dev/null
+    wait_for 30 sh -c "! xenstore-exists $R/seq" || xb_fail "the agent did not remove seq on SIGTERM"
+    xb_guest_exec a1 "xres-agent $1 >/var/log/xres-agent.$2.log 2>&1 </dev/null &" >/dev/null
+    wait_for 60 xenstore-exists "$R/seq" || xb_fail "the agent ($1) did not report within 60 s"
+}
 xb_guest_exec a1 'rm -f /tmp/churn.stop; (i=0; while [ ! -e /tmp/churn.stop ]; do head -c $(( (i % 2) * 262144 )) /dev/zero >/tmp/churn; i=$((i + 1)); sleep 1; done) >/dev/null 2>&1 </dev/null & echo $!' >/dev/null
-sleep 3
+agent_restart "--heartbeat 1" fp
+sleep 5
 # One line (xenstore-read would escape tabs and newlines): "VmRSS: N kB
 # UTIME STIME UPTIME RUN_NS".  No backslashes in guest commands:
 # xenstore-write would unescape them.
@@ -139,6 +150,7 @@ xb_say "XB-INFO agent_rss_kb $rss0 $2"
 xb_say "XB-INFO agent_reports $((q1 - q0)) in $(awk -v a="$up0" -v b="$6" 'BEGIN { printf "%.0f", b - a }') s"
 xb_say "XB-INFO agent_cpu_pct $(awk -v a="$tk0" -v b="$(($4 + $5))" -v t0="$up0" -v t1="$6" -v n0="$ns0" -v n1="$7" 'BEGIN { printf "%.3f (ticks) %.4f (schedstat) over %.0f s", (b - a) / 100 * 100 / (t1 - t0), (n1 - n0) / 1e9 * 100 / (t1 - t0), t1 - t0 }')"
 xb_say "XB-INFO agent_cpu_ms_per_report $(awk -v n0="$ns0" -v n1="$7" -v r="$((q1 - q0))" 'BEGIN { printf "%.2f", r ? (n1 - n0) / 1e6 / r : 0 }')"
+agent_restart "" main
 if xb_guest_exec a1 'command -v agent_mix' >/dev/null; then
     xb_guest_exec a1 'rm -f /tmp/mix.done; (agent_mix 20000 >/tmp/mix.out 2>&1; touch /tmp/mix.done) </dev/null >/dev/null 2>&1 &' >/dev/null
     wait_for 600 xb_guest_exec a1 'test -e /tmp/mix.done' || true
@@ -230,6 +242,7 @@ n3=$(req "stop web")
 assert_eq "ok stopped web" "$(ack_of "$n3")" "stop web is acked while slow starts ($n3)"
 assert_fail "start slow ($n1) is not acked yet" xenstore-exists "$R/ack/$n1"
 s0=$(rd seq)
+case $s0 in ''|*[!0-9]*) xb_fail "seq is not a number: $s0"; s0=0 ;; esac
 wait_for 30 sh -c "[ \"\$(xenstore-read $R/seq)\" -ge $((s0 + 3)) ]" || true
 assert_ok "reports go on while slow starts (seq $s0 -> $(rd seq))" \
     sh -c "[ \"\$(xenstore-read $R/seq)\" -ge $((s0 + 3)) ]"

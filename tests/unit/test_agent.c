@@ -506,8 +506,8 @@ static void queue_reply(int fd, uint32_t type, uint32_t id, const char *body,
 }
 
 /* A report on the agent's own connection: the transaction opened, the
- * writes and the commit sent back to back, the replies matched by id; a
- * watch event on the way is counted. */
+ * writes and the commit, the replies matched by id; a watch event on the
+ * way is counted. */
 START_TEST(test_xsw_write_all)
 {
     const xres_xsw_kv kv[] = { { "/l/d/3/data/xres/mem-used", "600" },
@@ -544,14 +544,29 @@ START_TEST(test_xsw_write_all)
     char junk[512];
     while (recv(sv[1], junk, sizeof(junk), MSG_DONTWAIT) > 0) {}
 
-    /* Without a transaction: the writes alone; a refusal names the key. */
-    queue_reply(sv[1], XS_ERROR, 10, S("EACCES\0"));
+    /* Without a transaction: the writes alone; a refusal names the key
+     * and stops there, so seq (last) is not written. */
+    queue_reply(sv[1], XS_WRITE, 10, S("OK\0"));
     queue_reply(sv[1], XS_WRITE, 11, S("OK\0"));
+    ck_assert_int_eq(xres_xsw_write_all(&w, kv, 2, false, why, sizeof(why)),
+                     0);
+    sent(sv[1], XS_WRITE, 0, 10, S("/l/d/3/data/xres/mem-used\0" "600"));
+    sent(sv[1], XS_WRITE, 0, 11, S("/l/d/3/data/xres/seq\0" "8"));
+    queue_reply(sv[1], XS_ERROR, 12, S("EACCES\0"));
     ck_assert_int_eq(xres_xsw_write_all(&w, kv, 2, false, why, sizeof(why)),
                      -EIO);
     ck_assert_str_eq(why, "write /l/d/3/data/xres/mem-used: EACCES");
-    sent(sv[1], XS_WRITE, 0, 10, S("/l/d/3/data/xres/mem-used\0" "600"));
-    sent(sv[1], XS_WRITE, 0, 11, S("/l/d/3/data/xres/seq\0" "8"));
+    sent(sv[1], XS_WRITE, 0, 12, S("/l/d/3/data/xres/mem-used\0" "600"));
+    ck_assert_int_lt(recv(sv[1], junk, sizeof(junk), MSG_DONTWAIT), 0);
+    /* In a transaction: a refused write drops it. */
+    queue_reply(sv[1], XS_TRANSACTION_START, 13, S("19\0"));
+    queue_reply(sv[1], XS_ERROR, 14, S("E2BIG\0"));
+    queue_reply(sv[1], XS_TRANSACTION_END, 15, S("OK\0"));
+    ck_assert_int_eq(xres_xsw_write_all(&w, kv, 2, true, why, sizeof(why)),
+                     -EIO);
+    sent(sv[1], XS_TRANSACTION_START, 0, 13, S("\0"));
+    sent(sv[1], XS_WRITE, 19, 14, S("/l/d/3/data/xres/mem-used\0" "600"));
+    sent(sv[1], XS_TRANSACTION_END, 19, 15, S("F\0"));
 
     /* A late reply seen by the watch reader is stale, not an error. */
     queue_reply(sv[1], XS_WRITE, 4, S("OK\0"));
