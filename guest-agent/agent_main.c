@@ -1008,9 +1008,15 @@ int main(int argc, char **argv)
             if (a.apps_gen != before) next_report = t;
         }
         if (t >= next_report) {
-            report_tick(&a, t);
+            /* The rate limit counts on the timer's grid, not on when
+             * poll() happened to return: a wake-up a few ms late must not
+             * make the next tick look early (with interval 1000 ms that
+             * skipped one report in three). */
+            uint64_t due = next_report;
+            while (due + period <= t) due += period;
+            report_tick(&a, due);
             releases_tick(&a, t);
-            while (next_report <= t) next_report += period;
+            next_report = due + period;
         }
         if (a.once) {
             rc = a.written ? 0 : 1;

@@ -216,43 +216,6 @@ tgt=$(xs_dom "$D" memory/target)
 n=$(req "release $tgt drop-caches")
 assert_match '^ok balloon at [0-9]+ KiB$' "$(ack_of "$n")" "release to the current target is acked ($n)"
 
-# ------------------------------------------------------------ commands never block
-# The agent again, with one more application whose start command takes
-# 25 s.  While it runs, the agent goes on reporting, refuses a second
-# command for that application as busy, and acks a request for another
-# application first; the slow start is acked when it ends.
-xb_guest_exec a1 'kill $(pidof xres-agent)' >/dev/null
-wait_for 30 sh -c "! xenstore-exists $R/seq" || xb_fail "the agent did not remove seq on SIGTERM"
-xb_guest_exec a1 "grep -v -e '^apps' -e '^command_timeout' /etc/xres/agent.conf >/tmp/slow.conf; echo \"command_timeout = 90; apps = [ 'web', 'broken', 'slow' ]\" >>/tmp/slow.conf; echo \"slow.check = 'true'; slow.start = 'sleep 25; touch /tmp/slow.started'; slow.stop = 'rm -f /tmp/slow.started'\" >>/tmp/slow.conf" >/dev/null
-assert_ok "agent.conf with a slow application passes --check-config" \
-    xb_guest_exec a1 'xres-agent -c /tmp/slow.conf --check-config'
-assert_fail "--check-config fails on an unknown key" \
-    xb_guest_exec a1 "cp /tmp/slow.conf /tmp/typo.conf; echo 'slow.strat = 1' >>/tmp/typo.conf; xres-agent -c /tmp/typo.conf --check-config"
-assert_match 'typo.conf:[0-9]+: unknown key "slow.strat", ignored' \
-    "$(xb_guest_exec a1 'xres-agent -c /tmp/typo.conf --check-config 2>&1 | head -n 1')" \
-    "the warning names the file, the line and the key"
-xb_guest_exec a1 'xres-agent -c /tmp/slow.conf >/var/log/xres-agent.slow.log 2>&1 </dev/null &' >/dev/null
-wait_for 60 is app/slow/level 0 || xb_fail "slow did not report level 0: $(rd app/slow/level)"
-wait_for 60 is $A/state running || true
-n1=$(req "start slow")
-n2=$(req "stop slow")
-assert_eq "error busy: a start command of slow is running" "$(ack_of "$n2")" \
-    "a second command for slow while its start runs is refused as busy ($n2)"
-n3=$(req "stop web")
-assert_eq "ok stopped web" "$(ack_of "$n3")" "stop web is acked while slow starts ($n3)"
-assert_fail "start slow ($n1) is not acked yet" xenstore-exists "$R/ack/$n1"
-s0=$(rd seq)
-case $s0 in ''|*[!0-9]*) xb_fail "seq is not a number: $s0"; s0=0 ;; esac
-wait_for 30 sh -c "[ \"\$(xenstore-read $R/seq)\" -ge $((s0 + 3)) ]" || true
-assert_ok "reports go on while slow starts (seq $s0 -> $(rd seq))" \
-    sh -c "[ \"\$(xenstore-read $R/seq)\" -ge $((s0 + 3)) ]"
-assert_fail "start slow ($n1) is still not acked" xenstore-exists "$R/ack/$n1"
-wait_for 90 xenstore-exists "$R/ack/$n1" || true
-assert_eq "ok started slow" "$(xenstore-read "$R/ack/$n1" 2>/dev/null)" \
-    "start slow is acked once its command ends ($n1)"
-assert_ok "slow's start command ran to its end" xb_guest_exec a1 'test -e /tmp/slow.started'
-xb_guest_exec a1 'touch /tmp/churn.stop' >/dev/null
-
 # ------------------------------------------------------------ (3) a hostile guest
 # Stop the agent so its own writes do not hide the garbage.
 xb_guest_exec a1 'kill $(pidof xres-agent)' >/dev/null
@@ -291,5 +254,44 @@ wait_for 60 sh -c "xres list | awk -v id=$D 'NR > 1 && \$2 == id { exit !(\$8 ~ 
     xb_fail "a1 did not report again after the agent restarted"
 assert_match '^[0-9]+$' "$(xres list | awk -v id="$D" 'NR > 1 && $2 == id { print $8 }')" \
     "a1 reports again: Used is a figure"
+# ------------------------------------------------------------ commands never block
+# (After the hostile guest: restarting the agent makes xresd log, and its
+# per-domain log limit must not be spent before that section.)
+# The agent again, with one more application whose start command takes
+# 25 s.  While it runs, the agent goes on reporting, refuses a second
+# command for that application as busy, and acks a request for another
+# application first; the slow start is acked when it ends.
+xb_guest_exec a1 'kill $(pidof xres-agent)' >/dev/null
+wait_for 30 sh -c "! xenstore-exists $R/seq" || xb_fail "the agent did not remove seq on SIGTERM"
+xb_guest_exec a1 "grep -v -e '^apps' -e '^command_timeout' /etc/xres/agent.conf >/tmp/slow.conf; echo \"command_timeout = 90; apps = [ 'web', 'broken', 'slow' ]\" >>/tmp/slow.conf; echo \"slow.check = 'true'; slow.start = 'sleep 25; touch /tmp/slow.started'; slow.stop = 'rm -f /tmp/slow.started'\" >>/tmp/slow.conf" >/dev/null
+assert_ok "agent.conf with a slow application passes --check-config" \
+    xb_guest_exec a1 'xres-agent -c /tmp/slow.conf --check-config'
+assert_fail "--check-config fails on an unknown key" \
+    xb_guest_exec a1 "cp /tmp/slow.conf /tmp/typo.conf; echo 'slow.strat = 1' >>/tmp/typo.conf; xres-agent -c /tmp/typo.conf --check-config"
+assert_match 'typo.conf:[0-9]+: unknown key "slow.strat", ignored' \
+    "$(xb_guest_exec a1 'xres-agent -c /tmp/typo.conf --check-config 2>&1 | head -n 1')" \
+    "the warning names the file, the line and the key"
+xb_guest_exec a1 'xres-agent -c /tmp/slow.conf >/var/log/xres-agent.slow.log 2>&1 </dev/null &' >/dev/null
+wait_for 60 is app/slow/level 0 || xb_fail "slow did not report level 0: $(rd app/slow/level)"
+wait_for 60 is $A/state running || true
+n1=$(req "start slow")
+n2=$(req "stop slow")
+assert_eq "error busy: a start command of slow is running" "$(ack_of "$n2")" \
+    "a second command for slow while its start runs is refused as busy ($n2)"
+n3=$(req "stop web")
+assert_eq "ok stopped web" "$(ack_of "$n3")" "stop web is acked while slow starts ($n3)"
+assert_fail "start slow ($n1) is not acked yet" xenstore-exists "$R/ack/$n1"
+s0=$(rd seq)
+case $s0 in ''|*[!0-9]*) xb_fail "seq is not a number: $s0"; s0=0 ;; esac
+wait_for 30 sh -c "[ \"\$(xenstore-read $R/seq)\" -ge $((s0 + 3)) ]" || true
+assert_ok "reports go on while slow starts (seq $s0 -> $(rd seq))" \
+    sh -c "[ \"\$(xenstore-read $R/seq)\" -ge $((s0 + 3)) ]"
+assert_fail "start slow ($n1) is still not acked" xenstore-exists "$R/ack/$n1"
+wait_for 90 xenstore-exists "$R/ack/$n1" || true
+assert_eq "ok started slow" "$(xenstore-read "$R/ack/$n1" 2>/dev/null)" \
+    "start slow is acked once its command ends ($n1)"
+assert_ok "slow's start command ran to its end" xb_guest_exec a1 'test -e /tmp/slow.started'
+xb_guest_exec a1 'touch /tmp/churn.stop' >/dev/null
+
 xresd_stop
 assert_eq 0 "$?" "xresd exits 0 on SIGTERM"
