@@ -254,6 +254,7 @@ wait_for 60 sh -c "xres list | awk -v id=$D 'NR > 1 && \$2 == id { exit !(\$8 ~ 
     xb_fail "a1 did not report again after the agent restarted"
 assert_match '^[0-9]+$' "$(xres list | awk -v id="$D" 'NR > 1 && $2 == id { print $8 }')" \
     "a1 reports again: Used is a figure"
+
 # ------------------------------------------------------------ commands never block
 # (After the hostile guest: restarting the agent makes xresd log, and its
 # per-domain log limit must not be spent before that section.)
