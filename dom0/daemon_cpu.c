@@ -34,6 +34,7 @@
 #define RT_POLICIES_MAX 1024        /* run-time policies kept */
 #define MANAGE_HIST 16              /* (A, t) pairs kept */
 #define REFUSED_RETRY_MS 600000     /* after an "error" ack, ask again */
+#define RUN_TIMEOUT_DEFAULT 3600    /* s: cpu_manage_run_timeout */
 
 typedef struct {
     char name[XRES_NAME_MAX];
@@ -65,6 +66,8 @@ typedef struct {
     uint64_t mg_seq;            /* pending "alloc" request, 0 = none */
     int mg_alloc;               /* the allocation that request carries */
     uint64_t mg_refused_ms;     /* when the agent last refused, 0 = never */
+    uint64_t mg_sent_ms;        /* when the pending request went out */
+    unsigned run_timeout_s;     /* give up waiting for its ack after this */
     /* What the latest request was worked out from (not kept over a
      * restart of xresd). */
     struct {
@@ -86,7 +89,8 @@ static cpu_state *ST(xres_daemon *d) { return d->priv.cpu; }
 /*----- settings from xres.conf -----*/
 
 static int read_settings(const xres_config *cfg, xres_cpu_settings *s,
-                         unsigned *history, char *err, size_t errlen)
+                         unsigned *history, unsigned *run_timeout,
+                         char *err, size_t errlen)
 {
     long v;
     int rc;
@@ -114,6 +118,8 @@ static int read_settings(const xres_config *cfg, xres_cpu_settings *s,
     LONG("cpu_demand_majority_pct", 1, 100, 60,
          s->demand_majority = v / 100.0);
     LONG("cpu_cap_step", 1, 1000, 10, s->cap_step = v);
+    LONG("cpu_manage_run_timeout", 10, 604800, RUN_TIMEOUT_DEFAULT,
+         *run_timeout = v);
 #undef LONG
     if (s->u_lo >= s->u_hi) {
         snprintf(err, errlen, "%s: cpu_idle_pct must be below cpu_busy_pct",
@@ -413,6 +419,8 @@ static void manage_load(xres_daemon *d)
     }
     free(v);
     if (!xs_get_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, &x)) st->mg_seq = x;
+    /* A request from a previous xresd: its run timeout starts now. */
+    if (st->mg_seq) st->mg_sent_ms = d->host.now_ms ? d->host.now_ms : 1;
     if (!xs_get_u64(d, XS_SCHED_MANAGE_ALLOC, 0, NULL, &x))
         st->mg_alloc = (int)x;
     if (!xs_get_u64(d, XS_SCHED_MANAGE_HNEXT, 0, NULL, &x))
@@ -483,6 +491,7 @@ static void manage_request(xres_daemon *d, const xres_domain *dom, int alloc)
         d->be->ops->xs_watch(d->be, path, WATCH_ACK);
     st->mg_seq = seq;
     st->mg_alloc = alloc;
+    st->mg_sent_ms = d->host.now_ms ? d->host.now_ms : 1;
     st->mg_domid = dom->domid;
     snprintf(st->mg_name, sizeof(st->mg_name), "%s", dom->name);
     xs_put(d, XS_SCHED_MANAGE_DOMAIN, 0, NULL, dom->name);
@@ -681,6 +690,18 @@ static void run_pass(xres_daemon *d, bool sample)
         xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
     }
     hold = mdom && st->mg_seq && st->mg_domid == mdom->domid;
+    if (hold && st->mg_sent_ms &&
+        d->host.now_ms - st->mg_sent_ms >= st->run_timeout_s * 1000ULL) {
+        /* An agent that never answers does not keep the allocation. */
+        XLOG_WARN("cpu: %s: no answer to request %" PRIu64 " (alloc %d) "
+                  "after %u s (cpu_manage_run_timeout); withdrawn, asking "
+                  "with a new allocation", mdom->name, st->mg_seq,
+                  st->mg_alloc, st->run_timeout_s);
+        manage_drop_request(d, st->mg_domid, st->mg_seq);
+        st->mg_seq = 0;
+        xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
+        hold = false;
+    }
     for (size_t i = 0; i < acts.n; i++) {
         xres_action *a = &acts.v[i];
         const xres_domain *dom = xres_host_find(&d->host, a->domid);
@@ -706,7 +727,7 @@ static void run_pass(xres_daemon *d, bool sample)
             char was[sizeof(st->res.dec[k].note)];
             snprintf(was, sizeof(was), "%s", st->res.dec[k].note);
             snprintf(st->res.dec[k].note, sizeof(st->res.dec[k].note),
-                     "manage: run %" PRIu64 " under alloc %d; next %.60s",
+                     "manage: run %" PRIu64 " under alloc %d; next %.90s",
                      st->mg_seq, st->mg_alloc, was);
         }
         if (mdom->cap != st->mg_alloc) {
@@ -745,14 +766,14 @@ out:
 static int cpu_check_config(xres_daemon *d, const xres_config *cfg)
 {
     xres_cpu_settings s;
-    unsigned hist;
+    unsigned hist, rto;
     named_policy *v = NULL;
     size_t n = 0;
     char err[512];
     int rc;
 
     (void)d;
-    rc = read_settings(cfg, &s, &hist, err, sizeof(err));
+    rc = read_settings(cfg, &s, &hist, &rto, err, sizeof(err));
     if (!rc) rc = read_policies(cfg, &v, &n, err, sizeof(err));
     if (!rc) {
         size_t nman = 0;
@@ -775,10 +796,10 @@ static void cpu_reload(xres_daemon *d)
     cpu_state *st = ST(d);
     named_policy *v = NULL;
     size_t n = 0;
-    unsigned hist = XRES_CPU_HIST_DEFAULT;
+    unsigned hist = XRES_CPU_HIST_DEFAULT, rto = RUN_TIMEOUT_DEFAULT;
     char err[512];
 
-    if (read_settings(&d->cfg, &st->set, &hist, err, sizeof(err)) ||
+    if (read_settings(&d->cfg, &st->set, &hist, &rto, err, sizeof(err)) ||
         read_policies(&d->cfg, &v, &n, err, sizeof(err))) {
         XLOG_ERR("cpu: %s", err);
         return;
@@ -786,6 +807,7 @@ static void cpu_reload(xres_daemon *d)
     free(st->cfg);
     st->cfg = v;
     st->nr_cfg = n;
+    st->run_timeout_s = rto;
     if (hist != st->history) {
         /* A new length: start the history afresh. */
         xres_cpu_meter_dispose(&st->meter);
@@ -806,6 +828,7 @@ static int cpu_init(xres_daemon *d)
     xres_cpu_result_init(&st->res);
     xres_ratelimit_init(&st->rl, 10, 0.2);
     st->mg_domid = XRES_DOMID_INVALID;
+    st->run_timeout_s = RUN_TIMEOUT_DEFAULT;
     cpu_reload(d);
     {
         char root[XRES_SCHEMA_PATH_MAX];

@@ -455,6 +455,16 @@ START_TEST(test_manage_hold)
     snprintf(path, sizeof(path), "/local/domain/%u/xres/request/3", g2);
     xs_expect(path, "alloc 150");
     ck_assert_int_eq(cap_of(g2), 150);
+
+    /* An agent that never answers: after cpu_manage_run_timeout (3600 s,
+     * 1800 ticks of 2 s) the request is withdrawn and a new one sent. */
+    ticks(1799);
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request/4", g2);
+    ck_assert_int_eq(be.ops->xs_read(&be, path, &v, NULL), -ENOENT);
+    ticks(1);
+    xs_expect(path, "alloc 150");
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request/3", g2);
+    ck_assert_int_eq(be.ops->xs_read(&be, path, &v, NULL), -ENOENT);
 }
 END_TEST
 
