@@ -417,8 +417,10 @@ static void do_request(agent *a, uint64_t seq, const xres_request *q)
     }
     case XRES_REQ_ALLOC:
         if (xres_alloc_start(&a->alloc, seq, q->pct, now_ms(), ack,
-                             sizeof(ack)))
+                             sizeof(ack))) {
+            say(LOG_INFO, "analysis started under alloc %u", q->pct);
             return;                 /* acked when the job is done */
+        }
         break;
     default:
         xres_schema_format_ack(false, "unknown request", ack, sizeof(ack));
@@ -814,8 +816,11 @@ int main(int argc, char **argv)
             uint64_t aseq;
             char aack[XRES_ACK_DETAIL_MAX + 16];
             if (a.xs && xres_alloc_poll(&a.alloc, t, &aseq, aack,
-                                        sizeof(aack)))
+                                        sizeof(aack))) {
+                say(LOG_INFO, "analysis for request %" PRIu64 ": %s", aseq,
+                    aack);
                 write_ack(&a, aseq, aack);
+            }
             next_report = t + period;
         }
         if (a.once) {
