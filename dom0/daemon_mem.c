@@ -413,13 +413,20 @@ static void start_plan(xres_daemon *d, const xres_mem_plan *plan,
 }
 
 /* Ask the core's loop to come back within check_ms while moves are in
- * flight (its timer is the only one; see docs/xres-mem.md). */
+ * flight, and as soon as balancing is due again when a report is waiting
+ * for it (the core's timer is the only one; see docs/xres-mem.md). */
 static void schedule_check(xres_daemon *d)
 {
     mem_priv *mp = P(d);
+    uint64_t wait = mp->p.check_ms;
 
     if (!mp->mv.n && !mp->balance_pending) return;
-    uint64_t at = xres_monotonic_ms() + mp->p.check_ms;
+    if (mp->balance_pending) {
+        uint64_t now = now_ms(d), due = mp->last_balance_ms + mp->p.check_ms;
+        uint64_t w = due > now ? due - now : 0;
+        if (w < wait) wait = w;
+    }
+    uint64_t at = xres_monotonic_ms() + wait;
     if (at < d->next_tick_ms) d->next_tick_ms = at;
 }
 
