@@ -152,6 +152,17 @@ static int cmd_sched_list(int argc, char **argv)
                xres_json_get_str(mg, "domain") : "?",
                num(mg, "allocable_pct"), num(mg, "alloc_pct"),
                YAJL_IS_ARRAY(runs) ? runs->u.array.len : 0);
+        long long rseq = 0, ralloc = -1;
+        xres_json_get_int(mg, "request_seq", &rseq);
+        xres_json_get_int(mg, "request_alloc_pct", &ralloc);
+        if (rseq > 0)
+            printf("  run in progress under alloc %lld (request %lld); its "
+                   "cap stays there until the run reports\n", ralloc, rseq);
+        if (YAJL_IS_ARRAY(runs) && runs->u.array.len) {
+            yajl_val last = runs->u.array.values[runs->u.array.len - 1];
+            printf("  last run: alloc %.1f%%, %.1f s\n",
+                   num(last, "alloc_pct"), num(last, "time_s"));
+        }
     }
     for (size_t i = 0; YAJL_IS_ARRAY(doms) && i < doms->u.array.len; i++) {
         yajl_val d = doms->u.array.values[i];

@@ -34,6 +34,7 @@
 #define RT_POLICIES_MAX 1024        /* run-time policies kept */
 #define MANAGE_HIST 16              /* (A, t) pairs kept */
 #define REFUSED_RETRY_MS 600000     /* after an "error" ack, ask again */
+#define RUN_TIMEOUT_DEFAULT 3600    /* s: cpu_manage_run_timeout */
 
 typedef struct {
     char name[XRES_NAME_MAX];
@@ -65,6 +66,16 @@ typedef struct {
     uint64_t mg_seq;            /* pending "alloc" request, 0 = none */
     int mg_alloc;               /* the allocation that request carries */
     uint64_t mg_refused_ms;     /* when the agent last refused, 0 = never */
+    uint64_t mg_sent_ms;        /* when the pending request went out */
+    unsigned run_timeout_s;     /* give up waiting for its ack after this */
+    /* What the latest request was worked out from (not kept over a
+     * restart of xresd). */
+    struct {
+        bool valid;
+        uint64_t seq;
+        double available, own, allocable, a;
+        char note[128];
+    } basis;
     manage_entry hist[MANAGE_HIST];
     size_t hist_n;              /* entries (<= MANAGE_HIST) */
     size_t hist_next;           /* ring position */
@@ -78,7 +89,8 @@ static cpu_state *ST(xres_daemon *d) { return d->priv.cpu; }
 /*----- settings from xres.conf -----*/
 
 static int read_settings(const xres_config *cfg, xres_cpu_settings *s,
-                         unsigned *history, char *err, size_t errlen)
+                         unsigned *history, unsigned *run_timeout,
+                         char *err, size_t errlen)
 {
     long v;
     int rc;
@@ -106,6 +118,8 @@ static int read_settings(const xres_config *cfg, xres_cpu_settings *s,
     LONG("cpu_demand_majority_pct", 1, 100, 60,
          s->demand_majority = v / 100.0);
     LONG("cpu_cap_step", 1, 1000, 10, s->cap_step = v);
+    LONG("cpu_manage_run_timeout", 10, 604800, RUN_TIMEOUT_DEFAULT,
+         *run_timeout = v);
 #undef LONG
     if (s->u_lo >= s->u_hi) {
         snprintf(err, errlen, "%s: cpu_idle_pct must be below cpu_busy_pct",
@@ -397,10 +411,16 @@ static void manage_load(xres_daemon *d)
     uint64_t x;
 
     if (!xs_get(d, XS_SCHED_MANAGE_DOMAIN, 0, NULL, &v, &len) &&
-        len < sizeof(st->mg_name))
+        len < sizeof(st->mg_name)) {
+        const xres_domain *dom;
         snprintf(st->mg_name, sizeof(st->mg_name), "%s", v);
+        dom = xres_host_find_name(&d->host, st->mg_name);
+        if (dom) st->mg_domid = dom->domid;
+    }
     free(v);
     if (!xs_get_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, &x)) st->mg_seq = x;
+    /* A request from a previous xresd: its run timeout starts now. */
+    if (st->mg_seq) st->mg_sent_ms = d->host.now_ms ? d->host.now_ms : 1;
     if (!xs_get_u64(d, XS_SCHED_MANAGE_ALLOC, 0, NULL, &x))
         st->mg_alloc = (int)x;
     if (!xs_get_u64(d, XS_SCHED_MANAGE_HNEXT, 0, NULL, &x))
@@ -452,33 +472,44 @@ static void manage_drop_request(xres_daemon *d, uint32_t domid, uint64_t seq)
 }
 
 /* Post "alloc A" to the managing domain: the allocation for its next
- * analysis run, whose time it acknowledges. */
+ * analysis run, whose time it acknowledges.  Its cap is A already. */
 static void manage_request(xres_daemon *d, const xres_domain *dom, int alloc)
 {
     cpu_state *st = ST(d);
-    char path[XRES_SCHEMA_PATH_MAX], val[64], sq[24];
+    char path[XRES_SCHEMA_PATH_MAX], sq[24];
+    xres_request req;
     uint64_t seq = 0;
 
-    if (st->mg_seq && st->mg_domid == dom->domid)
-        manage_drop_request(d, dom->domid, st->mg_seq);
-    if (xs_get_u64(d, XS_REQ_LAST_SEQ, dom->domid, NULL, &seq)) seq = 0;
-    seq++;
+    if (st->mg_seq) manage_drop_request(d, st->mg_domid, st->mg_seq);
+    memset(&req, 0, sizeof(req));
+    req.op = XRES_REQ_ALLOC;
+    req.pct = (unsigned)alloc;
+    /* Logs its own failure, naming the domain. */
+    if (xres_agent_request_send(d->be, dom->domid, &req, &seq)) return;
     snprintf(sq, sizeof(sq), "%" PRIu64, seq);
-    snprintf(val, sizeof(val), "alloc %d", alloc);
-    if (xs_put_u64(d, XS_REQ_LAST_SEQ, dom->domid, NULL, seq) ||
-        xs_put(d, XS_REQ_ITEM, dom->domid, sq, val))
-        return;
     if (!xpath(path, XS_REPORT_ACK, dom->domid, sq))
         d->be->ops->xs_watch(d->be, path, WATCH_ACK);
     st->mg_seq = seq;
     st->mg_alloc = alloc;
+    st->mg_sent_ms = d->host.now_ms ? d->host.now_ms : 1;
     st->mg_domid = dom->domid;
     snprintf(st->mg_name, sizeof(st->mg_name), "%s", dom->name);
     xs_put(d, XS_SCHED_MANAGE_DOMAIN, 0, NULL, dom->name);
     xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, seq);
     xs_put_u64(d, XS_SCHED_MANAGE_ALLOC, 0, NULL, (uint64_t)alloc);
-    XLOG_INFO("cpu: %s: request %" PRIu64 ": alloc %d", dom->name, seq,
-              alloc);
+    st->basis.valid = true;
+    st->basis.seq = seq;
+    st->basis.available = st->res.available;
+    st->basis.own = st->res.manage_own;
+    st->basis.allocable = st->res.allocable;
+    st->basis.a = st->res.manage_alloc;
+    for (size_t i = 0; i < st->res.n; i++)
+        if (st->res.dec[i].domid == dom->domid)
+            snprintf(st->basis.note, sizeof(st->basis.note), "%s",
+                     st->res.dec[i].note);
+    XLOG_INFO("cpu: %s: request %" PRIu64 ": alloc %d (allocable %.1f, A "
+              "%.1f: %s)", dom->name, seq, alloc, st->basis.allocable,
+              st->basis.a, st->basis.note);
 }
 
 /* Look for the managing domain's ack to the pending request, through the
@@ -500,7 +531,23 @@ static void manage_poll_ack(xres_daemon *d)
     snprintf(sq, sizeof(sq), "%" PRIu64, st->mg_seq);
     rc = xres_agent_request_poll(d->be, dom->domid, st->mg_seq, &ack,
                                  d->host.now_ms);
-    if (rc == -EAGAIN) return;
+    if (rc == -EAGAIN) {
+        char *v = NULL;
+        size_t len = 0;
+        /* Only dom0 removes a request: one that is gone (a restarted
+         * xresd set the directory up afresh) will never be answered. */
+        if (xs_get(d, XS_REQ_ITEM, dom->domid, sq, &v, &len) != -ENOENT) {
+            free(v);
+            return;
+        }
+        XLOG_WARN("cpu: %s: request %s (alloc %d) is gone unanswered; "
+                  "asking again", dom->name, sq, st->mg_alloc);
+        if (!xpath(path, XS_REPORT_ACK, dom->domid, sq))
+            d->be->ops->xs_unwatch(d->be, path, WATCH_ACK);
+        st->mg_seq = 0;
+        xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
+        return;
+    }
     if (!xpath(path, XS_REPORT_ACK, dom->domid, sq))
         d->be->ops->xs_unwatch(d->be, path, WATCH_ACK);
     if (rc) {
@@ -582,6 +629,13 @@ static bool same_as_before(const uint32_t *ids, const xres_cpu_policy *pols,
     return false;
 }
 
+static size_t dec_index(cpu_state *st, uint32_t domid)
+{
+    for (size_t i = 0; i < st->res.n; i++)
+        if (st->res.dec[i].domid == domid) return i;
+    return SIZE_MAX;
+}
+
 static void run_pass(xres_daemon *d, bool sample)
 {
     cpu_state *st = ST(d);
@@ -590,6 +644,8 @@ static void run_pass(xres_daemon *d, bool sample)
     size_t nprev = 0;
     uint32_t *prev_ids = NULL;
     xres_cpu_policy *prev_pols = NULL;
+    const xres_domain *mdom;
+    bool hold;
     int rc;
 
     if (sample && xres_cpu_meter_update(&st->meter, &d->host))
@@ -621,10 +677,39 @@ static void run_pass(xres_daemon *d, bool sample)
     }
     if (st->res.error[0] && strcmp(prev_err, st->res.error))
         XLOG_ERR("cpu: %s", st->res.error);
+    /* The managing domain: while its run under the requested allocation
+     * is under way, its cap stays at that allocation, so that the time it
+     * reports belongs to one A; the policy's new A waits for the ack. */
+    mdom = st->res.manage_domid != XRES_DOMID_INVALID ?
+           xres_host_find(&d->host, st->res.manage_domid) : NULL;
+    if (st->mg_seq && (!mdom || st->mg_domid != mdom->domid) &&
+        !st->res.error[0]) {
+        /* No managing domain any more, or another one: withdraw. */
+        manage_drop_request(d, st->mg_domid, st->mg_seq);
+        st->mg_seq = 0;
+        xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
+    }
+    hold = mdom && st->mg_seq && st->mg_domid == mdom->domid;
+    if (hold && st->mg_sent_ms &&
+        d->host.now_ms - st->mg_sent_ms >= st->run_timeout_s * 1000ULL) {
+        /* An agent that never answers does not keep the allocation. */
+        XLOG_WARN("cpu: %s: no answer to request %" PRIu64 " (alloc %d) "
+                  "after %u s (cpu_manage_run_timeout); withdrawn, asking "
+                  "with a new allocation", mdom->name, st->mg_seq,
+                  st->mg_alloc, st->run_timeout_s);
+        manage_drop_request(d, st->mg_domid, st->mg_seq);
+        st->mg_seq = 0;
+        xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
+        hold = false;
+    }
     for (size_t i = 0; i < acts.n; i++) {
-        const xres_action *a = &acts.v[i];
+        xres_action *a = &acts.v[i];
         const xres_domain *dom = xres_host_find(&d->host, a->domid);
         size_t k = SIZE_MAX;
+        if (hold && a->domid == mdom->domid) {
+            a->u.sched.cap = -1;
+            if (a->u.sched.weight < 0) continue;
+        }
         for (size_t j = 0; j < st->res.n; j++)
             if (st->res.dec[j].domid == a->domid) k = j;
         if (dom && k != SIZE_MAX &&
@@ -636,29 +721,39 @@ static void run_pass(xres_daemon *d, bool sample)
                       "%s", dom->name, a->why);
         xres_daemon_apply_action(d, a);
     }
-    /* The managing domain: announce a new allocation when its cap moved
-     * or when its last run was reported. */
-    if (st->res.manage_domid != XRES_DOMID_INVALID) {
-        const xres_domain *dom = xres_host_find(&d->host,
-                                                st->res.manage_domid);
-        int cap = -1;
-        for (size_t i = 0; i < st->res.n; i++)
-            if (st->res.dec[i].domid == st->res.manage_domid)
-                cap = st->res.dec[i].cap >= 0 ? st->res.dec[i].cap
-                                              : (dom ? dom->cap : -1);
-        bool changed = !dom || st->mg_domid != dom->domid ||
-                       cap != st->mg_alloc;
+    if (hold) {
+        size_t k = dec_index(st, mdom->domid);
+        if (k != SIZE_MAX) {
+            char was[sizeof(st->res.dec[k].note)];
+            snprintf(was, sizeof(was), "%s", st->res.dec[k].note);
+            snprintf(st->res.dec[k].note, sizeof(st->res.dec[k].note),
+                     "manage: run %" PRIu64 " under alloc %d; next %.90s",
+                     st->mg_seq, st->mg_alloc, was);
+        }
+        if (mdom->cap != st->mg_alloc) {
+            xres_action act;
+            memset(&act, 0, sizeof(act));
+            act.kind = XRES_ACT_SET_SCHED;
+            act.domid = mdom->domid;
+            act.u.sched.weight = -1;
+            act.u.sched.cap = st->mg_alloc;
+            snprintf(act.why, sizeof(act.why), "manage: cap held at alloc %d "
+                     "until run %" PRIu64 " reports", st->mg_alloc,
+                     st->mg_seq);
+            xres_daemon_apply_action(d, &act);
+        }
+    } else if (mdom && st->res.manage_cap > 0) {
+        /* No run under way: announce the allocation the policy gave (the
+         * cap is set to it above), unless the agent refused this very
+         * allocation not long ago. */
+        int cap = st->res.manage_cap;
+        bool changed = st->mg_domid != mdom->domid || cap != st->mg_alloc;
         bool refused = st->mg_refused_ms &&
                        d->host.now_ms - st->mg_refused_ms < REFUSED_RETRY_MS;
-        if (dom && cap > 0 && (changed || (!st->mg_seq && !refused))) {
-            if (changed) st->mg_refused_ms = 0;
-            manage_request(d, dom, cap);
+        if (changed || !refused) {
+            st->mg_refused_ms = 0;
+            manage_request(d, mdom, cap);
         }
-    } else if (st->mg_seq && !st->res.error[0]) {
-        /* No managing domain any more: withdraw the pending request. */
-        manage_drop_request(d, st->mg_domid, st->mg_seq);
-        st->mg_seq = 0;
-        xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
     }
 out:
     xres_actions_dispose(&acts);
@@ -671,14 +766,14 @@ out:
 static int cpu_check_config(xres_daemon *d, const xres_config *cfg)
 {
     xres_cpu_settings s;
-    unsigned hist;
+    unsigned hist, rto;
     named_policy *v = NULL;
     size_t n = 0;
     char err[512];
     int rc;
 
     (void)d;
-    rc = read_settings(cfg, &s, &hist, err, sizeof(err));
+    rc = read_settings(cfg, &s, &hist, &rto, err, sizeof(err));
     if (!rc) rc = read_policies(cfg, &v, &n, err, sizeof(err));
     if (!rc) {
         size_t nman = 0;
@@ -701,10 +796,10 @@ static void cpu_reload(xres_daemon *d)
     cpu_state *st = ST(d);
     named_policy *v = NULL;
     size_t n = 0;
-    unsigned hist = XRES_CPU_HIST_DEFAULT;
+    unsigned hist = XRES_CPU_HIST_DEFAULT, rto = RUN_TIMEOUT_DEFAULT;
     char err[512];
 
-    if (read_settings(&d->cfg, &st->set, &hist, err, sizeof(err)) ||
+    if (read_settings(&d->cfg, &st->set, &hist, &rto, err, sizeof(err)) ||
         read_policies(&d->cfg, &v, &n, err, sizeof(err))) {
         XLOG_ERR("cpu: %s", err);
         return;
@@ -712,6 +807,7 @@ static void cpu_reload(xres_daemon *d)
     free(st->cfg);
     st->cfg = v;
     st->nr_cfg = n;
+    st->run_timeout_s = rto;
     if (hist != st->history) {
         /* A new length: start the history afresh. */
         xres_cpu_meter_dispose(&st->meter);
@@ -732,6 +828,7 @@ static int cpu_init(xres_daemon *d)
     xres_cpu_result_init(&st->res);
     xres_ratelimit_init(&st->rl, 10, 0.2);
     st->mg_domid = XRES_DOMID_INVALID;
+    st->run_timeout_s = RUN_TIMEOUT_DEFAULT;
     cpu_reload(d);
     {
         char root[XRES_SCHEMA_PATH_MAX];
@@ -794,16 +891,22 @@ static void json_num1(yajl_gen g, const char *key, double v)
     yajl_gen_number(g, buf, strlen(buf));
 }
 
+static void json_num3(yajl_gen g, const char *key, double v)
+{
+    char buf[40];
+
+    xres_json_str(g, key);
+    if (!isfinite(v)) {
+        yajl_gen_null(g);
+        return;
+    }
+    snprintf(buf, sizeof(buf), "%.3f", v);
+    yajl_gen_number(g, buf, strlen(buf));
+}
+
 static const char *src_name(uint8_t s)
 {
     return s == 2 ? "run-time" : s == 1 ? "config" : "-";
-}
-
-static size_t dec_index(cpu_state *st, uint32_t domid)
-{
-    for (size_t i = 0; i < st->res.n; i++)
-        if (st->res.dec[i].domid == domid) return i;
-    return SIZE_MAX;
 }
 
 static void cpu_fill_domain_json(xres_daemon *d, const xres_domain *dom,
@@ -852,6 +955,23 @@ static void sched_list(xres_daemon *d, yajl_val req, yajl_gen g)
         json_num1(g, "allocable_pct", st->res.allocable);
         json_num1(g, "alloc_pct", st->res.manage_alloc);
         xres_json_kv_u64(g, "request_seq", st->mg_seq);
+        xres_json_kv_int(g, "request_alloc_pct",
+                         st->mg_seq ? st->mg_alloc : -1);
+        /* What the latest request was worked out from, to 3 decimals so
+         * that it can be checked against the figures above. */
+        xres_json_str(g, "basis");
+        if (st->basis.valid) {
+            yajl_gen_map_open(g);
+            xres_json_kv_u64(g, "seq", st->basis.seq);
+            json_num3(g, "available_pct", st->basis.available);
+            json_num3(g, "own_pct", st->basis.own);
+            json_num3(g, "allocable_pct", st->basis.allocable);
+            json_num3(g, "a_pct", st->basis.a);
+            xres_json_kv_str(g, "note", st->basis.note);
+            yajl_gen_map_close(g);
+        } else {
+            yajl_gen_null(g);
+        }
         xres_json_str(g, "runs");
         yajl_gen_array_open(g);
         for (size_t i = 0; i < st->hist_n; i++) {

@@ -40,9 +40,19 @@ typedef struct {
     uint64_t cur_kb;            /* its memory when marked */
 } nr_mark;
 
+/* For the log: when the report behind a balancing move was read, so that
+ * the move's end can say how long after it the receiver was raised. */
+#define LAT_NOTES 8
+typedef struct {
+    uint64_t move_id;           /* 0: slot free */
+    uint64_t report_ms;         /* monotonic, when xresd read the report */
+} lat_note;
+
 typedef struct {
     xres_mem_params p;
     xres_movers mv;
+    lat_note lat[LAT_NOTES];
+    unsigned lat_next;
     rt_policy *rt;
     size_t rt_n;
     nr_mark *nr;
@@ -237,6 +247,19 @@ static void move_done(void *opaque, const xres_move *m)
     xres_daemon *d = opaque;
     mem_priv *mp = P(d);
 
+    for (unsigned i = 0; i < LAT_NOTES; i++) {
+        lat_note *n = &mp->lat[i];
+        if (n->move_id != m->id) continue;
+        if (m->state == XRES_MOVE_DONE && m->t.dst != XRES_DOMID_INVALID) {
+            uint64_t w = xres_monotonic_ms();
+            XLOG_INFO("mem: latency: move %" PRIu64 ": receiver %s's target "
+                      "written at %" PRIu64 " ms, %" PRIu64 " ms after its "
+                      "report was read", m->id, m->dst_name, w,
+                      w >= n->report_ms ? w - n->report_ms : 0);
+        }
+        n->move_id = 0;
+    }
+
     if (m->t.src != XRES_DOMID_INVALID &&
         xres_daemon_domstate(d, m->t.src))
         xres_daemon_clear_balloon_state(d, m->t.src);
@@ -272,7 +295,12 @@ static int apply_cb(void *opaque, const xres_action *act)
 }
 
 /* Clear not-responding marks of domains whose balloon moved, that are
- * gone, or whose retry time came. */
+ * gone, or whose retry time came while their agent reports.  A domain
+ * whose agent went silent (a hung or paused guest) keeps its mark, and
+ * `xres list` keeps showing it, until the balloon moves or the agent
+ * reports again and the retry time has passed.  `now` may be older than
+ * a mark made later in the same cycle (Xen calls take time): such a mark
+ * is not due. */
 static void nr_update(xres_daemon *d, uint64_t now)
 {
     mem_priv *mp = P(d);
@@ -287,10 +315,14 @@ static void nr_update(xres_daemon *d, uint64_t now)
         uint64_t diff = dom->cur_kb > k->cur_kb ? dom->cur_kb - k->cur_kb
                                                 : k->cur_kb - dom->cur_kb;
         bool moved = diff > mp->p.tolerance_kb;
-        if (moved || (mp->p.retry_ms && now - k->since_ms >= mp->p.retry_ms)) {
+        bool retry = mp->p.retry_ms && now >= k->since_ms &&
+            now - k->since_ms >= mp->p.retry_ms && dom->agent.valid &&
+            dom->agent.heartbeat_ms > k->since_ms;
+        if (moved || retry) {
             XLOG_INFO("mem: %s (dom%" PRIu32 ") %s; taking part in balancing "
                       "again", dom->name, dom->domid,
-                      moved ? "balloon moved" : "retry time reached");
+                      moved ? "balloon moved"
+                            : "retry time reached and its agent reports");
             xres_daemon_clear_balloon_state(d, k->domid);
             nr_remove(mp, i);
             continue;
@@ -322,6 +354,37 @@ static int planning_view(xres_daemon *d, xres_host *view)
     return 0;
 }
 
+/* The report-to-target time, in the log (info) with monotonic stamps:
+ * when xresd read the receiver's latest report, and when the move just
+ * started wrote its first target (the donor's lowered one, or the
+ * receiver's raised one for a move from free memory).  move_done adds the
+ * receiver's raise.  tests/system/40-mem.sh prints the figures. */
+static void note_latency(xres_daemon *d, const xres_mem_transfer *t,
+                         uint64_t id)
+{
+    mem_priv *mp = P(d);
+    const xres_domstate *rs;
+    const xres_move *m = xres_movers_find(&mp->mv, id);
+    uint64_t w = xres_monotonic_ms();   /* the clock of report_last_ms */
+
+    if (!m || t->dst == XRES_DOMID_INVALID ||
+        !(rs = xres_daemon_domstate(d, t->dst)) || !rs->report_last_ms ||
+        !rs->agent.valid)
+        return;
+    if (m->state == XRES_MOVE_FAILED ||
+        (m->state == XRES_MOVE_DONE && t->src != XRES_DOMID_INVALID))
+        return;                         /* no target of this move written */
+    XLOG_INFO("mem: latency: move %" PRIu64 ": report seq %" PRIu64
+              " of dom%" PRIu32 " read at %" PRIu64 " ms, %s target "
+              "written at %" PRIu64 " ms, %" PRIu64 " ms after",
+              id, rs->agent.seq, t->dst, rs->report_last_ms,
+              t->src != XRES_DOMID_INVALID ? "donor's" : "receiver's", w,
+              w >= rs->report_last_ms ? w - rs->report_last_ms : 0);
+    if (m->state == XRES_MOVE_DONE) return;
+    mp->lat[mp->lat_next] = (lat_note){ id, rs->report_last_ms };
+    mp->lat_next = (mp->lat_next + 1) % LAT_NOTES;
+}
+
 /* Start the transfers of a plan that do not touch a busy domain. */
 static void start_plan(xres_daemon *d, const xres_mem_plan *plan,
                        const char *origin, uint64_t *first_id)
@@ -339,6 +402,7 @@ static void start_plan(xres_daemon *d, const xres_mem_plan *plan,
             continue;
         }
         if (first_id && !*first_id) *first_id = id;
+        note_latency(d, t, id);
         /* still in flight? (a move from free memory ends at once) */
         for (size_t k = 0; k < mp->mv.n; k++)
             if (mp->mv.v[k].id == id) {
@@ -349,13 +413,20 @@ static void start_plan(xres_daemon *d, const xres_mem_plan *plan,
 }
 
 /* Ask the core's loop to come back within check_ms while moves are in
- * flight (its timer is the only one; see docs/xres-mem.md). */
+ * flight, and as soon as balancing is due again when a report is waiting
+ * for it (the core's timer is the only one; see docs/xres-mem.md). */
 static void schedule_check(xres_daemon *d)
 {
     mem_priv *mp = P(d);
+    uint64_t wait = mp->p.check_ms;
 
     if (!mp->mv.n && !mp->balance_pending) return;
-    uint64_t at = xres_monotonic_ms() + mp->p.check_ms;
+    if (mp->balance_pending) {
+        uint64_t now = now_ms(d), due = mp->last_balance_ms + mp->p.check_ms;
+        uint64_t w = due > now ? due - now : 0;
+        if (w < wait) wait = w;
+    }
+    uint64_t at = xres_monotonic_ms() + wait;
     if (at < d->next_tick_ms) d->next_tick_ms = at;
 }
 

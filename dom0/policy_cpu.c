@@ -543,6 +543,8 @@ void xres_cpu_result_init(xres_cpu_result *r)
 {
     memset(r, 0, sizeof(*r));
     r->manage_alloc = -1;
+    r->manage_own = 0;
+    r->manage_cap = -1;
     r->manage_domid = XRES_DOMID_INVALID;
 }
 
@@ -763,6 +765,7 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
             a = xres_cpu_manage_alloc(p, r->allocable, last, d->note,
                                       sizeof(d->note));
             r->manage_alloc = a;
+            r->manage_own = own;
             r->manage_domid = dom->domid;
             floor_cap = p->cap_min ? p->cap_min : 1;
             vlimit = 100L * (dom->vcpus_online ? dom->vcpus_online : 1);
@@ -778,6 +781,7 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
              * a step or more, or there is none. */
             if (dom->cap > 0 && labs(cap - dom->cap) * 2 < (long)step)
                 cap = dom->cap;
+            r->manage_cap = (int)cap;
             want(d, dom, -1, (int)cap);
             break;
         }

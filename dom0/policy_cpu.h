@@ -170,6 +170,10 @@ typedef struct {
     double available;
     double allocable;           /* for the managing domain, 0 if none */
     double manage_alloc;        /* A, -1 if no managing domain */
+    double manage_own;          /* its own load, counted as available */
+    int manage_cap;             /* the cap A gives it (bounds, vCPUs and
+                                   half a step of slack applied), -1 if
+                                   none */
     uint32_t manage_domid;      /* XRES_DOMID_INVALID if none */
     bool active;                /* false: scheduler has no weight/cap */
     char error[192];            /* host-level refusal, "" if none */

@@ -15,6 +15,7 @@
 #include <libxlutil.h>
 
 #include "agent.h"
+#include "agent_alloc.h"
 
 void xres_agent_cfg_defaults(xres_agent_cfg *c)
 {
@@ -202,6 +203,9 @@ static bool known_key(const xres_agent_cfg *c, const char *key)
 {
     for (size_t i = 0; xres_agent_cfg_keys[i]; i++)
         if (!strcmp(key, xres_agent_cfg_keys[i])) return true;
+    /* The managing domain's keys, read by agent_alloc.c. */
+    for (size_t i = 0; xres_alloc_conf_keys[i]; i++)
+        if (!strcmp(key, xres_alloc_conf_keys[i])) return true;
     const char *dot = strchr(key, '.');
     if (!dot) return false;
     for (size_t i = 0; i < c->napps; i++) {

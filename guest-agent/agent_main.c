@@ -27,6 +27,7 @@
 #include <xenstore.h>
 
 #include "agent.h"
+#include "agent_alloc.h"
 #include "agent_job.h"
 #include "agent_sys.h"
 #include "agent_xswatch.h"
@@ -72,6 +73,7 @@ typedef struct {
 
     int listen_fd;
     char req_dir[XRES_SCHEMA_PATH_MAX];
+    xres_alloc alloc;               /* "alloc PCT": agent_alloc.h */
 } agent;
 
 static volatile sig_atomic_t quit;
@@ -485,6 +487,13 @@ static void do_request(agent *a, uint64_t seq, const xres_request *q)
         }
         return;                     /* acked when the command ends */
     }
+    case XRES_REQ_ALLOC:
+        if (xres_alloc_start(&a->alloc, seq, q->pct, now_ms(), ack,
+                             sizeof(ack))) {
+            say(LOG_INFO, "analysis started under alloc %u", q->pct);
+            return;                 /* acked when the job is done */
+        }
+        break;
     default:
         xres_schema_format_ack(false, "unknown request", ack, sizeof(ack));
         break;
@@ -623,7 +632,8 @@ static void handle_requests(agent *a)
         char ack[XRES_ACK_DETAIL_MAX + 16];
 
         snprintf(s, sizeof(s), "%" PRIu64, seqs[i]);
-        if (release_active(a, seqs[i]) || job_active_for(a, seqs[i]))
+        if (release_active(a, seqs[i]) || job_active_for(a, seqs[i]) ||
+            xres_alloc_running(&a->alloc, seqs[i]))
             continue;
         if (path_of(a, p, XS_REPORT_ACK, s)) continue;
         char *old = xs_read(a->xs, XBT_NULL, p, &len);
@@ -657,7 +667,8 @@ static void handle_requests(agent *a)
             continue;
         }
         for (size_t j = 0; j < ns; j++) pending |= seqs[j] == sq;
-        if (!pending && !release_active(a, sq) && !job_active_for(a, sq))
+        if (!pending && !release_active(a, sq) && !job_active_for(a, sq) &&
+            !xres_alloc_running(&a->alloc, sq))
             xrm(a, XS_REPORT_ACK, names[i]);
     }
     free(names);
@@ -931,6 +942,11 @@ int main(int argc, char **argv)
         return 0;
     }
     if (sock) snprintf(a.cfg.socket, sizeof(a.cfg.socket), "%s", sock);
+    xres_alloc_init(&a.alloc);
+    if (xres_alloc_cfg_load(&a.alloc.cfg, conf, err, sizeof(err))) {
+        say(LOG_ERR, "%s", err);
+        return 1;
+    }
 
     if (optind < argc) {
         if (!strcmp(argv[optind], "notify") && argc - optind == 3)
@@ -1016,6 +1032,14 @@ int main(int argc, char **argv)
             while (due + period <= t) due += period;
             report_tick(&a, due);
             releases_tick(&a, t);
+            uint64_t aseq;
+            char aack[XRES_ACK_DETAIL_MAX + 16];
+            if (a.xs && xres_alloc_poll(&a.alloc, t, &aseq, aack,
+                                        sizeof(aack))) {
+                say(LOG_INFO, "analysis for request %" PRIu64 ": %s", aseq,
+                    aack);
+                write_ack(&a, aseq, aack);
+            }
             next_report = due + period;
         }
         if (a.once) {
@@ -1069,6 +1093,7 @@ int main(int argc, char **argv)
     }
     rc = 0;
 out:
+    xres_alloc_dispose(&a.alloc);
     if (a.listen_fd >= 0) {
         close(a.listen_fd);
         unlink(a.cfg.socket);

@@ -240,6 +240,7 @@ const char *xres_request_op_name(xres_request_op op)
     case XRES_REQ_ENGAGE: return "engage";
     case XRES_REQ_START: return "start";
     case XRES_REQ_STOP: return "stop";
+    case XRES_REQ_ALLOC: return "alloc";
     }
     return "?";
 }
@@ -322,6 +323,17 @@ int xres_schema_parse_request(const char *val, size_t len, xres_request *req,
                           "bad application name");
         memcpy(req->app, w[1], wl[1]);
         req->app[wl[1]] = 0;
+    } else if (word_is(w[0], wl[0], "alloc")) {
+        uint64_t pct;
+        req->op = XRES_REQ_ALLOC;
+        if (nw != 2)
+            return reject(-EINVAL, why, whylen, "request", val, len,
+                          "usage: alloc PCT");
+        rc = parse_dec(w[1], wl[1], 5, &pct);
+        if (rc || pct == 0 || pct > XRES_REQ_ALLOC_MAX)
+            return reject(rc ? rc : -ERANGE, why, whylen, "request", val, len,
+                          "alloc: PCT must be 1..%u", XRES_REQ_ALLOC_MAX);
+        req->pct = (unsigned)pct;
     } else {
         memset(req, 0, sizeof(*req));
         return reject(-EINVAL, why, whylen, "request", val, len,
@@ -355,6 +367,10 @@ int xres_schema_format_request(const xres_request *req, char *buf,
             return -EINVAL;
         n = snprintf(buf, len, "%s %s", xres_request_op_name(req->op),
                      req->app);
+        break;
+    case XRES_REQ_ALLOC:
+        if (req->pct == 0 || req->pct > XRES_REQ_ALLOC_MAX) return -ERANGE;
+        n = snprintf(buf, len, "alloc %u", req->pct);
         break;
     default:
         return -EINVAL;

@@ -115,13 +115,20 @@ typedef enum {
     XRES_REQ_ENGAGE,        /* "engage [KB]": bring added memory online */
     XRES_REQ_START,         /* "start APP" */
     XRES_REQ_STOP,          /* "stop APP" */
+    XRES_REQ_ALLOC,         /* "alloc PCT": the managing domain's CPU
+                               allocation (% of one physical CPU); run the
+                               analysis job, ack "ok time-ms=N" */
 } xres_request_op;
+
+/* alloc PCT: 1..XRES_REQ_ALLOC_MAX (the scheduler cap's range). */
+#define XRES_REQ_ALLOC_MAX 65535
 
 typedef struct {
     xres_request_op op;
     uint64_t kb;            /* release: target; engage: size added, 0 = any */
     bool drop_caches;       /* release */
     char app[XRES_APP_NAME_MAX + 1];   /* start, stop */
+    unsigned pct;           /* alloc */
 } xres_request;
 
 const char *xres_request_op_name(xres_request_op op);

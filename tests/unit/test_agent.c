@@ -471,6 +471,10 @@ START_TEST(test_conf_unknown)
                                           err, sizeof(err)), 0);
     ck_assert_uint_eq(c.nunknown, 0);
     ck_assert_str_eq(c.unknown, "");
+    /* The managing domain's keys (agent_alloc.c) are known too. */
+    xres_agent_cfg_find_unknown(&c, S("analysis_command = \"x\"\n"
+                                      "analysis_timeout = 5\n"), "k");
+    ck_assert_uint_eq(c.nunknown, 0);
     /* Every documented key is known. */
     for (size_t i = 0; xres_agent_cfg_keys[i]; i++) {
         char t[64];

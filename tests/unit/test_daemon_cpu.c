@@ -379,6 +379,95 @@ START_TEST(test_manage)
 }
 END_TEST
 
+/* Reads a number from the manage block's "basis" of sched-list. */
+static const char *basis_of(yajl_val r, const char *key)
+{
+    yajl_val b = xres_json_get(xres_json_get(r, "manage"), "basis");
+    ck_assert_ptr_nonnull(b);
+    return xres_json_get(b, key)->u.number.r;
+}
+
+/* While a run under "alloc A" is under way the cap stays at A, whatever
+ * the available amount does, and nothing new is asked; the ack lets the
+ * next A through.  A request that vanished unanswered is asked again. */
+START_TEST(test_manage_hold)
+{
+    yajl_val r;
+    char path[128];
+
+    xres_sim_set_cpu_load(&be, g2, 5);      /* 2 vCPUs: 10% of a CPU */
+    r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g2\","
+             "\"policy\":\"manage method=1 reserve=50\"}");
+    ck_assert(ok(r));
+    yajl_tree_free(r);
+    /* Max 400, load 100 + 10 = 110, own 10 available: allocable = 300 -
+     * 50% x 400 = 100 = A. */
+    ticks(1);
+    ck_assert_int_eq(cap_of(g2), 100);
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request/1", g2);
+    xs_expect(path, "alloc 100");
+    r = call("{\"cmd\":\"sched-list\"}");
+    ck_assert_str_eq(basis_of(r, "available_pct"), "290.000");
+    ck_assert_str_eq(basis_of(r, "own_pct"), "10.000");
+    ck_assert_str_eq(basis_of(r, "allocable_pct"), "100.000");
+    ck_assert_str_eq(basis_of(r, "a_pct"), "100.000");
+    ck_assert_int_eq(xres_json_get(xres_json_get(r, "manage"),
+                                   "request_alloc_pct")->u.number.i, 100);
+    yajl_tree_free(r);
+
+    /* g1 falls to 50: allocable would be 350 - 200 = 150, but the run
+     * goes on under 100; a cap changed outside is put back. */
+    xres_sim_set_cpu_load(&be, g1, 50);
+    ticks(3);
+    ck_assert_int_eq(cap_of(g2), 100);
+    ck_assert_int_eq(be.ops->set_sched(&be, g2, -1, 40), 0);
+    ticks(1);
+    ck_assert_int_eq(cap_of(g2), 100);
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request/2", g2);
+    char *v = NULL;
+    ck_assert_int_eq(be.ops->xs_read(&be, path, &v, NULL), -ENOENT);
+    r = call("{\"cmd\":\"sched-list\"}");
+    ck_assert_str_eq(basis_of(r, "allocable_pct"), "100.000");
+    ck_assert_str_eq(xres_json_get(xres_json_get(r, "manage"),
+                                   "allocable_pct")->u.number.r, "150.0");
+    yajl_tree_free(r);
+
+    /* The run reports: recorded, and the new A goes out. */
+    snprintf(path, sizeof(path), "/local/domain/%u/data/xres/ack/1", g2);
+    ck_assert_int_eq(be.ops->xs_write(&be, path, "ok time-ms=30000", 16), 0);
+    ticks(1);
+    xs_expect("/local/domain/0/xres/sched/manage/history/1", "100 30000");
+    ck_assert_int_eq(cap_of(g2), 150);
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request/2", g2);
+    xs_expect(path, "alloc 150");
+    r = call("{\"cmd\":\"sched-list\"}");
+    ck_assert_uint_eq(xres_json_get(xres_json_get(r, "manage"),
+                                    "basis")->u.object.len, 6);
+    ck_assert_str_eq(basis_of(r, "seq"), "2");
+    ck_assert_str_eq(basis_of(r, "available_pct"), "340.000");
+    ck_assert_str_eq(basis_of(r, "allocable_pct"), "150.000");
+    yajl_tree_free(r);
+
+    /* The request disappears unanswered (a new xresd reset the guest's
+     * request directory): asked again. */
+    ck_assert_int_eq(be.ops->xs_rm(&be, path), 0);
+    ticks(1);
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request/3", g2);
+    xs_expect(path, "alloc 150");
+    ck_assert_int_eq(cap_of(g2), 150);
+
+    /* An agent that never answers: after cpu_manage_run_timeout (3600 s,
+     * 1800 ticks of 2 s) the request is withdrawn and a new one sent. */
+    ticks(1799);
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request/4", g2);
+    ck_assert_int_eq(be.ops->xs_read(&be, path, &v, NULL), -ENOENT);
+    ticks(1);
+    xs_expect(path, "alloc 150");
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request/3", g2);
+    ck_assert_int_eq(be.ops->xs_read(&be, path, &v, NULL), -ENOENT);
+}
+END_TEST
+
 START_TEST(test_fixed_put_back)
 {
     yajl_val r;
@@ -491,6 +580,7 @@ Suite *daemon_cpu_suite(void)
     tcase_add_test(tc, test_set_and_refusals);
     tcase_add_test(tc, test_demand_and_restart);
     tcase_add_test(tc, test_manage);
+    tcase_add_test(tc, test_manage_hold);
     tcase_add_test(tc, test_fixed_put_back);
     tcase_add_test(tc, test_config_policies);
     suite_add_tcase(s, tc);

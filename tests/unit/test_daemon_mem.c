@@ -325,6 +325,65 @@ START_TEST(test_not_responding_donor)
 }
 END_TEST
 
+/* A backend whose set_target takes 50 ms, as a libxl call does on a busy
+ * host: a mark made late in a check must not look overdue to that check. */
+static xres_backend_ops slow_ops;
+static int (*sim_set_target)(xres_backend *, uint32_t, uint64_t);
+
+static int slow_set_target(xres_backend *b, uint32_t domid, uint64_t kb)
+{
+    xres_sim_advance(b, 50);
+    return sim_set_target(b, domid, kb);
+}
+
+/* An agent report that is fresh now. */
+static void fresh(uint32_t domid, uint64_t mib)
+{
+    used(domid, mib);
+    xres_daemon_domstate(D, domid)->agent.heartbeat_ms = B.ops->now_ms(&B);
+}
+
+START_TEST(test_not_responding_kept_while_silent)
+{
+    yajl_val r;
+
+    slow_ops = *B.ops;
+    sim_set_target = slow_ops.set_target;
+    slow_ops.set_target = slow_set_target;
+    B.ops = &slow_ops;
+    fresh(V1, 300);
+    fresh(V2, 300);
+    fresh(V3, 300);
+    xres_sim_set_balloon_refuses(&B, V2, true);     /* a hung guest */
+    r = call("{\"cmd\":\"mem-move\",\"src\":\"vm2\",\"dst\":\"vm3\","
+             "\"kb\":131072}");
+    ck_assert(ok(r));
+    yajl_tree_free(r);
+    run_ms(6000);
+    ck_assert_int_eq(dom(V2)->balloon, XRES_BALLOON_NOT_RESPONDING);
+    ck_assert_uint_eq(dom(V2)->target_kb, 1024 * MiB);
+    ck_assert_uint_eq(dom(V3)->target_kb, 1024 * MiB);
+    /* Its agent falls silent: the report goes stale, the mark stays, also
+     * past the retry time (60 s). */
+    xres_daemon_domstate(D, V2)->agent.valid = false;
+    fresh(V1, 300);
+    fresh(V3, 300);
+    run_ms(70000);
+    ck_assert(!dom(V2)->agent.valid);
+    ck_assert_int_eq(dom(V2)->balloon, XRES_BALLOON_NOT_RESPONDING);
+    /* Left out of donating: a move from it is refused with the reason. */
+    r = call("{\"cmd\":\"mem-move\",\"src\":\"vm2\",\"dst\":\"vm3\","
+             "\"kb\":65536}");
+    ck_assert(!ok(r));
+    yajl_tree_free(r);
+    ck_assert_uint_eq(dom(V2)->cur_kb, 1024 * MiB);
+    /* It reports again, and the retry time has passed: tried once more. */
+    fresh(V2, 300);
+    run_ms(200);
+    ck_assert_int_eq(dom(V2)->balloon, XRES_BALLOON_OK);
+}
+END_TEST
+
 START_TEST(test_kill_mid_move)
 {
     set_three();
@@ -475,6 +534,7 @@ Suite *daemon_mem_suite(void)
     tcase_add_test(tc, test_cmd_mem_set_and_dry_run);
     tcase_add_test(tc, test_policy_survives_restart);
     tcase_add_test(tc, test_not_responding_donor);
+    tcase_add_test(tc, test_not_responding_kept_while_silent);
     tcase_add_test(tc, test_kill_mid_move);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);

@@ -3,7 +3,8 @@
 #  1. three guests with agents: one allocates until deficient, one idles,
 #     one is in between: the hungry guest's target and memory rise, the
 #     idle guest's fall, and xresd's log shows the donor confirmed before
-#     the receiver was raised;
+#     the receiver was raised; the time from the guest's report to the new
+#     targets is printed (XB-TIMING, never asserted);
 #  2. `xres mem-move g1 g2 64M` moves exactly 64 MiB (xl list);
 #  3. a guest whose balloon cannot release (the guest is paused, as a hung
 #     guest would be) is marked not-responding, its target goes back to its
@@ -65,7 +66,10 @@ settled() {
 }
 no_moves() { ! xres mem-moves | grep -Eq ': (lowering|raising) '; }
 # Start memhog in a guest: `hog_to G pct N` brings its use to about N % of
-# its target; `hog_to G fill N` leaves only N MiB available.
+# its target; `hog_to G fill N` leaves only N MiB available.  Prints
+# memhog's log once it holds its memory ("memhog: holding N MiB").  The
+# command is one line without backslashes: the guest's xenstore-read
+# escapes a newline as \012, which the guest's shell then cannot parse.
 hog_to() {
     local want
     if [ "$2" = pct ]; then
@@ -73,10 +77,7 @@ hog_to() {
     else
         want="\$(( a - $3 ))"
     fi
-    xb_guest_exec "$1" "t=\$(awk '/MemTotal/ { print int(\$2 / 1024) }' /proc/meminfo);
-        a=\$(awk '/MemAvailable/ { print int(\$2 / 1024) }' /proc/meminfo);
-        want=$want; [ \$want -gt 0 ] || want=1;
-        (memhog \$want 0 >/tmp/memhog.log 2>&1 &) ; sleep 2; cat /tmp/memhog.log"
+    xb_guest_exec "$1" "rm -f /tmp/memhog.log; t=\$(awk '/MemTotal/ { print int(\$2 / 1024) }' /proc/meminfo); a=\$(awk '/MemAvailable/ { print int(\$2 / 1024) }' /proc/meminfo); want=$want; [ \$want -gt 0 ] || want=1; memhog \$want 0 >/tmp/memhog.log 2>&1 & i=0; while [ \$i -lt 90 ] && ! grep -q holding /tmp/memhog.log; do sleep 1; i=\$((i + 1)); done; cat /tmp/memhog.log"
 }
 
 wait_for 60 sh -c "[ \"\$(xres list | awk '\$1 == \"g1\" { print \$8 }')\" != - ]" ||
@@ -89,8 +90,22 @@ done
 # 1. By demand -----------------------------------------------------------
 sum0=$(host_sum)
 m1=$(xl_mem g1); m2=$(xl_mem g2); m3=$(xl_mem g3)
-hog_to g3 pct 52 >/dev/null      # in between: neither gives nor takes
-hog_to g1 pct 72 >/dev/null      # deficient (>= 65 %); no swap, so not fuller
+# The dom0 side of g1's reports: when each report's seq (written last)
+# showed up in XenStore, on the clock of xresd's stamps (uptime is
+# CLOCK_BOOTTIME, the same as CLOCK_MONOTONIC on a host that never
+# suspends).
+D1=$(domid_of g1)
+seqlog=$XB_TMP/g1-seq.log
+(sh -c 'echo $$ >"$1"; exec xenstore-watch "$2"' _ "$XB_TMP/seqwatch.pid" \
+     "/local/domain/$D1/data/xres/seq" |
+ while read -r _p; do
+     echo "$(cut -d' ' -f1 /proc/uptime) $(xenstore-read "/local/domain/$D1/data/xres/seq" 2>/dev/null)"
+ done >"$seqlog") &
+assert_match 'memhog: holding [0-9]+ MiB' "$(hog_to g3 pct 52)" \
+    "memhog holds g3 at 52 % of its target (in between: neither gives nor takes)"
+# deficient (>= 65 %); no swap, so not fuller
+assert_match 'memhog: holding [0-9]+ MiB' "$(hog_to g1 pct 72)" \
+    "memhog holds g1 at 72 % of its target (deficient)"
 if wait_for 120 sh -c "[ \$(xl list g1 | awk 'NR == 2 { print \$3 }') -gt $m1 ]"; then
     xb_pass "g1's memory rose above $m1 MiB"
 else
@@ -125,6 +140,30 @@ if [ -n "$id" ] && [ -n "$cline" ] && [ -n "$lline" ] &&
 else
     xb_fail "log order for g1's first move: '$raise' confirm=$cline lower=$lline"
     grep -E 'move|set-target' "$log" | head -n 20 >&2
+fi
+
+# Report-to-target time for that move (printed, never asserted): xresd
+# logs when it read g1's report and when it wrote the donor's target and
+# then g1's, on its monotonic clock; the seq watch adds when the report
+# appeared in XenStore.
+kill "$(cat "$XB_TMP/seqwatch.pid")" 2>/dev/null
+lat=$(grep "mem: latency: move $id: report seq" "$log" | head -n 1)
+if [ -n "$id" ] && [ -n "$lat" ]; then
+    xb_pass "xresd logged the report-to-target times of move $id"
+    lseq=$(echo "$lat" | sed -n 's/.* report seq \([0-9]*\) .*/\1/p')
+    lread=$(echo "$lat" | sed -n 's/.* read at \([0-9]*\) ms.*/\1/p')
+    lwrite=$(echo "$lat" | sed -n 's/.* target written at \([0-9]*\) ms.*/\1/p')
+    lraise=$(grep "mem: latency: move $id: receiver" "$log" | head -n 1 |
+             sed -n 's/.* target written at \([0-9]*\) ms.*/\1/p')
+    lseen=$(awk -v s="$lseq" '$2 == s { print $1; exit }' "$seqlog")
+    xb_say "XB-TIMING mem-report-read-to-donor-target $(awk -v a="$lread" -v b="$lwrite" 'BEGIN { printf "%.3f", (b - a) / 1000 }')"
+    [ -n "$lseen" ] &&
+        xb_say "XB-TIMING mem-report-in-xenstore-to-donor-target $(awk -v a="$lseen" -v b="$lwrite" 'BEGIN { printf "%.3f", b / 1000 - a }')"
+    [ -n "$lraise" ] &&
+        xb_say "XB-TIMING mem-report-read-to-receiver-target $(awk -v a="$lread" -v b="$lraise" 'BEGIN { printf "%.3f", (b - a) / 1000 }')"
+    xb_say "XB-OUT $lat"
+else
+    xb_fail "no report-to-target line for g1's first move ('$id') in xresd's log"
 fi
 
 # Load goes away: stop the hogs; nothing is taken back without demand.
@@ -182,6 +221,9 @@ assert_ok "a move record is left in XenStore" \
     sh -c "xenstore-list /local/domain/0/xres/mem/moves | grep -q ."
 XRESD_ARGS="-c $conf"
 xresd_start || exit 1
+# xresd listens before its subsystems have started: wait for their lines.
+wait_for 60 grep -q 'xresd .* started' "$log" ||
+    xb_fail "the restarted xresd did not log that it started"
 check "the restarted xresd took the move over" \
     "no 'taken over' in the log of the restarted xresd" \
     grep -q "taken over" "$log"
