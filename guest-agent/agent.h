@@ -36,6 +36,14 @@ typedef struct {
     unsigned max_restarts;
 } xres_agent_app_cfg;
 
+/* The managing domain's analysis job ("alloc" requests, agent_alloc.h). */
+#define XRES_ALLOC_TIMEOUT_DEFAULT 3600     /* s */
+#define XRES_ALLOC_TIMEOUT_MAX 604800       /* s: a week, as xresd takes */
+typedef struct {
+    char command[XRES_AGENT_CMD_MAX];   /* analysis_command; "" = none */
+    unsigned timeout_s;                 /* analysis_timeout */
+} xres_alloc_cfg;
+
 typedef struct {
     unsigned interval_ms;           /* at most one write per this */
     unsigned heartbeat_s;           /* a write at least this often */
@@ -48,6 +56,7 @@ typedef struct {
     char socket[108];               /* xres-agent notify */
     size_t napps;
     xres_agent_app_cfg apps[XRES_AGENT_APPS_MAX];
+    xres_alloc_cfg alloc;           /* analysis_command, analysis_timeout */
     /* Keys the agent does not know, one line each: "FILE:LINE: unknown
      * key \"KEY\", ignored".  They do not stop the agent. */
     unsigned nunknown;

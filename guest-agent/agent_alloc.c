@@ -35,46 +35,25 @@ void xres_alloc_cfg_defaults(xres_alloc_cfg *c)
     c->timeout_s = XRES_ALLOC_TIMEOUT_DEFAULT;
 }
 
-int xres_alloc_cfg_parse(xres_alloc_cfg *c, const char *data, size_t len,
-                         const char *fname, char *err, size_t errlen)
+int xres_alloc_cfg_read(xres_alloc_cfg *c, XLU_Config *cfg,
+                        const char *fname, char *err, size_t errlen)
 {
-    char *msgs = NULL;
-    size_t msglen = 0;
-    FILE *report = open_memstream(&msgs, &msglen);
-    XLU_Config *cfg = NULL;
     XLU_ConfigList *l;
     const char *s;
-    int rc = -EINVAL, n;
+    int n;
 
     xres_alloc_cfg_defaults(c);
-    if (!report) {
-        snprintf(err, errlen, "%s: out of memory", fname);
-        return -ENOMEM;
-    }
-    cfg = xlu_cfg_init(report, fname);
-    if (!cfg) {
-        snprintf(err, errlen, "%s: out of memory", fname);
-        rc = -ENOMEM;
-        goto out;
-    }
-    if (xlu_cfg_readdata(cfg, data, (int)len)) {
-        fflush(report);
-        char *nl = msgs ? strchr(msgs, '\n') : NULL;
-        if (nl) *nl = 0;
-        snprintf(err, errlen, "%s", msgs && *msgs ? msgs : "syntax error");
-        goto out;
-    }
     if (!xlu_cfg_get_string(cfg, "analysis_command", &s, 1)) {
         if (!s[0] || strlen(s) >= sizeof(c->command)) {
             snprintf(err, errlen, "%s: analysis_command: must be 1..%zu "
                      "bytes", fname, sizeof(c->command) - 1);
-            goto out;
+            return -EINVAL;
         }
         snprintf(c->command, sizeof(c->command), "%s", s);
     } else if (!xlu_cfg_get_list(cfg, "analysis_command", &l, &n, 1)) {
         snprintf(err, errlen, "%s: analysis_command: must be a string, e.g. "
                  "analysis_command = \"/usr/local/bin/analyse\"", fname);
-        goto out;
+        return -EINVAL;
     }
     if (!xlu_cfg_get_string(cfg, "analysis_timeout", &s, 1)) {
         char *end;
@@ -85,52 +64,15 @@ int xres_alloc_cfg_parse(xres_alloc_cfg *c, const char *data, size_t len,
             snprintf(err, errlen, "%s: analysis_timeout: \"%s\" is not a "
                      "number of seconds 1..%d", fname, s,
                      XRES_ALLOC_TIMEOUT_MAX);
-            goto out;
+            return -EINVAL;
         }
         c->timeout_s = (unsigned)v;
     } else if (!xlu_cfg_get_list(cfg, "analysis_timeout", &l, &n, 1)) {
         snprintf(err, errlen, "%s: analysis_timeout: must be a number",
                  fname);
-        goto out;
+        return -EINVAL;
     }
-    rc = 0;
-out:
-    if (cfg) xlu_cfg_destroy(cfg);
-    fclose(report);
-    free(msgs);
-    return rc;
-}
-
-int xres_alloc_cfg_load(xres_alloc_cfg *c, const char *path, char *err,
-                        size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    char *data = NULL;
-    size_t len = 0;
-    int rc;
-
-    xres_alloc_cfg_defaults(c);
-    if (!f) {
-        if (errno == ENOENT) return 0;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -errno;
-    }
-    data = malloc((1 << 20) + 1);
-    if (!data) {
-        fclose(f);
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -ENOMEM;
-    }
-    len = fread(data, 1, (1 << 20) + 1, f);
-    fclose(f);
-    if (len > (1 << 20)) {
-        snprintf(err, errlen, "%s: larger than 1 MiB", path);
-        rc = -EINVAL;
-    } else {
-        rc = xres_alloc_cfg_parse(c, data, len, path, err, errlen);
-    }
-    free(data);
-    return rc;
+    return 0;
 }
 
 void xres_alloc_init(xres_alloc *al)

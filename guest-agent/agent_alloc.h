@@ -16,25 +16,17 @@
 
 #include "agent.h"
 
-#define XRES_ALLOC_TIMEOUT_DEFAULT 3600     /* s */
-#define XRES_ALLOC_TIMEOUT_MAX 604800       /* s: a week, as xresd takes */
+#include <libxlutil.h>
 
 /* agent.conf keys read here (for a check of unknown keys); NULL-ended. */
 extern const char *const xres_alloc_conf_keys[];
 
-typedef struct {
-    char command[XRES_AGENT_CMD_MAX];   /* analysis_command; "" = none */
-    unsigned timeout_s;                 /* analysis_timeout */
-} xres_alloc_cfg;
-
 void xres_alloc_cfg_defaults(xres_alloc_cfg *c);
-/* agent.conf text (xl.cfg syntax; fname for messages).  0, or -EINVAL
+/* Takes analysis_command and analysis_timeout from agent.conf, already
+ * parsed by xres_agent_cfg_parse() (fname for messages).  0, or -EINVAL
  * with a message naming the file and the key in err. */
-int xres_alloc_cfg_parse(xres_alloc_cfg *c, const char *data, size_t len,
-                         const char *fname, char *err, size_t errlen);
-/* Reads the file; a missing file gives the defaults and 0. */
-int xres_alloc_cfg_load(xres_alloc_cfg *c, const char *path, char *err,
-                        size_t errlen);
+int xres_alloc_cfg_read(xres_alloc_cfg *c, XLU_Config *cfg,
+                        const char *fname, char *err, size_t errlen);
 
 typedef struct {
     xres_alloc_cfg cfg;

@@ -28,6 +28,7 @@ void xres_agent_cfg_defaults(xres_agent_cfg *c)
     c->command_timeout_s = 30;
     c->release_timeout_s = 60;
     snprintf(c->socket, sizeof(c->socket), "%s", XRES_AGENT_SOCKET);
+    xres_alloc_cfg_defaults(&c->alloc);
 }
 
 int xres_agent_parse_size(const char *s, uint64_t *kb)
@@ -340,6 +341,8 @@ int xres_agent_cfg_parse(xres_agent_cfg *c, const char *data, size_t len,
                   "interval_ms (%u ms)", c->heartbeat_s, c->interval_ms);
         goto out;
     }
+    if ((rc = xres_alloc_cfg_read(&c->alloc, cfg, fname, err, errlen)))
+        goto out;
     if (!xlu_cfg_get_list(cfg, "apps", &apps, &n, 1)) {
         if (n > XRES_AGENT_APPS_MAX) {
             rc = fail(err, errlen, fname, "apps: at most %d applications",

@@ -943,10 +943,7 @@ int main(int argc, char **argv)
     }
     if (sock) snprintf(a.cfg.socket, sizeof(a.cfg.socket), "%s", sock);
     xres_alloc_init(&a.alloc);
-    if (xres_alloc_cfg_load(&a.alloc.cfg, conf, err, sizeof(err))) {
-        say(LOG_ERR, "%s", err);
-        return 1;
-    }
+    a.alloc.cfg = a.cfg.alloc;
 
     if (optind < argc) {
         if (!strcmp(argv[optind], "notify") && argc - optind == 3)

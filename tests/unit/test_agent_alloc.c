@@ -72,40 +72,41 @@ END_TEST
 
 START_TEST(test_config)
 {
-    xres_alloc_cfg c;
+    xres_agent_cfg ac;
+    const xres_alloc_cfg *c = &ac.alloc;
     char err[300];
 
-    ck_assert_int_eq(xres_alloc_cfg_parse(&c, S("interval_ms = 1000\n"),
+    ck_assert_int_eq(xres_agent_cfg_parse(&ac, S("interval_ms = 1000\n"),
                                           "a.conf", err, sizeof(err)), 0);
-    ck_assert_str_eq(c.command, "");
-    ck_assert_uint_eq(c.timeout_s, XRES_ALLOC_TIMEOUT_DEFAULT);
-    ck_assert_int_eq(xres_alloc_cfg_parse(
-                         &c, S("analysis_command = \"/bin/analyse --all\"\n"
+    ck_assert_str_eq(c->command, "");
+    ck_assert_uint_eq(c->timeout_s, XRES_ALLOC_TIMEOUT_DEFAULT);
+    ck_assert_int_eq(xres_agent_cfg_parse(
+                         &ac, S("analysis_command = \"/bin/analyse --all\"\n"
                                "analysis_timeout = 90\n"),
                          "a.conf", err, sizeof(err)), 0);
-    ck_assert_str_eq(c.command, "/bin/analyse --all");
-    ck_assert_uint_eq(c.timeout_s, 90);
+    ck_assert_str_eq(c->command, "/bin/analyse --all");
+    ck_assert_uint_eq(c->timeout_s, 90);
 
-    ck_assert_int_eq(xres_alloc_cfg_parse(&c, S("analysis_timeout = 0\n"),
+    ck_assert_int_eq(xres_agent_cfg_parse(&ac, S("analysis_timeout = 0\n"),
                                           "a.conf", err, sizeof(err)),
                      -EINVAL);
     ck_assert_str_eq(err, "a.conf: analysis_timeout: \"0\" is not a number "
                      "of seconds 1..604800");
-    ck_assert_int_eq(xres_alloc_cfg_parse(&c, S("analysis_timeout = 9x\n"),
+    ck_assert_int_eq(xres_agent_cfg_parse(&ac, S("analysis_timeout = 9x\n"),
                                           "a.conf", err, sizeof(err)),
                      -EINVAL);
-    ck_assert_int_eq(xres_alloc_cfg_parse(&c, S("analysis_command = "
+    ck_assert_int_eq(xres_agent_cfg_parse(&ac, S("analysis_command = "
                                                 "[ \"a\" ]\n"),
                                           "a.conf", err, sizeof(err)),
                      -EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "analysis_command: must be a "
                                       "string"));
-    ck_assert_int_eq(xres_alloc_cfg_parse(&c, S("analysis_command = \"\"\n"),
+    ck_assert_int_eq(xres_agent_cfg_parse(&ac, S("analysis_command = \"\"\n"),
                                           "a.conf", err, sizeof(err)),
                      -EINVAL);
-    ck_assert_int_eq(xres_alloc_cfg_load(&c, "/nonexistent/agent.conf", err,
+    ck_assert_int_eq(xres_agent_cfg_load(&ac, "/nonexistent/agent.conf", err,
                                          sizeof(err)), 0);
-    ck_assert_str_eq(c.command, "");
+    ck_assert_str_eq(c->command, "");
     ck_assert_str_eq(xres_alloc_conf_keys[0], "analysis_command");
     ck_assert_str_eq(xres_alloc_conf_keys[1], "analysis_timeout");
     ck_assert_ptr_null(xres_alloc_conf_keys[2]);
