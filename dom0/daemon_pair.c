@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent_report.h"
 #include "daemon.h"
@@ -29,6 +30,9 @@
 /* Passes over a failover per call: an action may make the next condition
  * true once the snapshot is fresh (a fence, a balloon already there). */
 #define DRIVE_PASSES 4
+/* While a failover waits for something that is no event (a balloon on
+ * its way, a timeout), look again this often rather than a full tick. */
+#define PAIR_CHECK_MS 200
 
 /* The agent's report sequence number as last read, and when it last
  * changed: the heartbeat, when the core does not give one. */
@@ -390,6 +394,38 @@ static bool active_lost(xres_daemon *d, const xres_pair *p)
 
 static void handle(xres_daemon *d, xres_pair *p, const xres_pair_decision *dc);
 
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Memory balancing keeps the standby at what a failover engaged into it
+ * (xres_domain.mem_floor_kb); every other member has no floor from us. */
+static void set_floors(xres_daemon *d, const xres_pair *p)
+{
+    uint64_t kb = xres_pair_mem_floor(p, p->standby);
+
+    if (p->standby) xres_daemon_set_mem_floor(d, p->standby, kb);
+    if (p->active) xres_daemon_set_mem_floor(d, p->active, 0);
+}
+
+static void log_latency(const xres_pair *p)
+{
+    const xres_pair_lat *l = &p->lat;
+
+    if (!l->valid) return;
+    XLOG_INFO("pair %s: %s failover timing: toolstack %" PRIu64 ".%03"
+              PRIu64 " ms (xresd's own work), guest %" PRIu64 " ms (balloon "
+              "%" PRIu64 " ms after the target was written, app start ack %"
+              PRIu64 " ms), target written %" PRIu64 " ms after the fault, "
+              "total %" PRIu64 " ms", p->name, xres_fo_kind_name(l->kind),
+              l->toolstack_us / 1000, l->toolstack_us % 1000, l->guest_ms,
+              l->balloon_ms, l->start_ms, l->targets_ms, l->total_ms);
+}
+
 static void drive(xres_daemon *d, xres_pair *p)
 {
     xres_pair_obs obs;
@@ -405,15 +441,23 @@ static void drive(xres_daemon *d, xres_pair *p)
     }
     for (int pass = 0; pass < DRIVE_PASSES && p->fo.kind != XRES_FO_NONE;
          pass++) {
+        uint64_t t0 = now_us();
         xres_daemon_refresh(d);
         read_obs(d, p, &obs);
+        /* Snapshot and agent reads are xresd's share of the failover. */
+        p->fo.busy_us += now_us() - t0;
         n = 0;
         rc = xres_pair_drive(d->be, p, &d->host, &obs, pair_exec, d, &n,
                              NULL, NULL);
         if (rc < 0 || rc == XRES_FO_FINISHED || n == 0) break;
     }
+    /* Still waiting (a balloon, an ack, a timeout): look again soon, not
+     * only on the next report or a full tick later. */
+    if (p->fo.kind != XRES_FO_NONE)
+        xres_daemon_wake_at(d, xres_monotonic_ms() + PAIR_CHECK_MS);
     if (rc == XRES_FO_FINISHED) {
         const xres_pair_logent *e = p->nlog ? &p->log[p->nlog - 1] : NULL;
+        set_floors(d, p);
         xres_daemon_clear_balloon_state(d, act);
         xres_daemon_clear_balloon_state(d, sb);
         cleanup_requests(d, p);
@@ -425,6 +469,7 @@ static void drive(xres_daemon *d, xres_pair *p)
                       e->ended_ms - e->started_ms, e->bound_kb / 1024,
                       p->standby, e->return_kb / 1024, e->reserve_kb / 1024,
                       e->failed_mask ? "; some apps did not start" : "");
+        log_latency(p);
         /* The active may have died while an app failover ran (its event
          * found the pair busy): fail the whole domain over now. */
         if (p->state == XRES_PAIR_NORMAL && active_lost(d, p)) {
@@ -561,6 +606,7 @@ static void look(xres_daemon *d, xres_pair *p)
                   "memory", p->name);
         save(d, p);
     }
+    set_floors(d, p);
     if (p->fo.kind != XRES_FO_NONE) {
         drive(d, p);
         return;
@@ -621,6 +667,7 @@ static int pair_init(xres_daemon *d)
             free(p);
             continue;
         }
+        set_floors(d, p);
         if (p->fo.kind != XRES_FO_NONE) {
             XLOG_WARN("pair %s: resuming the %s failover at step %s",
                       p->name, xres_fo_kind_name(p->fo.kind),
@@ -899,6 +946,22 @@ static void json_pair(xres_daemon *d, const xres_pair *p, yajl_gen g,
     xres_json_kv_str(g, "standby_name", p->standby_name);
     xres_json_kv_str(g, "state", xres_pair_state_name(p->state));
     xres_json_kv_u64(g, "reserve_lent_kb", p->debt_kb);
+    xres_json_kv_u64(g, "standby_floor_kb", xres_pair_mem_floor(p,
+                                                                p->standby));
+    if (!p->lat.valid) {
+        xres_json_kv_null(g, "last_failover_timing");
+    } else {
+        xres_json_str(g, "last_failover_timing");
+        yajl_gen_map_open(g);
+        xres_json_kv_str(g, "kind", xres_fo_kind_name(p->lat.kind));
+        xres_json_kv_u64(g, "toolstack_us", p->lat.toolstack_us);
+        xres_json_kv_u64(g, "guest_ms", p->lat.guest_ms);
+        xres_json_kv_u64(g, "target_written_ms", p->lat.targets_ms);
+        xres_json_kv_u64(g, "balloon_ms", p->lat.balloon_ms);
+        xres_json_kv_u64(g, "start_ack_ms", p->lat.start_ms);
+        xres_json_kv_u64(g, "total_ms", p->lat.total_ms);
+        yajl_gen_map_close(g);
+    }
     if (fo->kind == XRES_FO_NONE) {
         xres_json_kv_null(g, "failover");
     } else {
@@ -1037,6 +1100,9 @@ static int pair_command(xres_daemon *d, const char *cmd, yajl_val req,
             return 0;
         }
         save(d, p);
+        /* The old standby is the active now: no floor from the pair. */
+        xres_daemon_set_mem_floor(d, old_standby, 0);
+        set_floors(d, p);
         watch_acks(d, old_active, false);
         watch_acks(d, ns->domid, true);
         hold_standby_apps(d, p);
@@ -1065,6 +1131,8 @@ static int pair_command(xres_daemon *d, const char *cmd, yajl_val req,
         }
         watch_acks(d, p->active, false);
         watch_acks(d, p->standby, false);
+        xres_daemon_set_mem_floor(d, p->active, 0);
+        xres_daemon_set_mem_floor(d, p->standby, 0);
         XLOG_INFO("pair %s deleted", p->name);
         for (size_t i = 0; i < pp->n; i++)
             if (pp->v[i] == p) {

@@ -922,6 +922,9 @@ static void do_commit(xres_pair *p)
             ar->running = false;
         }
     }
+    /* What was engaged stays in the standby: balancing may not take it. */
+    if (fo->bound_kb && fo->sb_target0 + fo->bound_kb > p->sb_floor_kb)
+        p->sb_floor_kb = fo->sb_target0 + fo->bound_kb;
     if (fo->reserve_kb) {
         p->debt_kb += fo->reserve_kb;
         p->debt_domid = fo->act_domid;
@@ -953,11 +956,28 @@ static void finish(xres_pair *p, const xres_host *snap)
     e->return_kb = fo->return_kb;
     e->reserve_kb = fo->reserve_kb;
     e->failed_mask = fo->failed_mask;
+
+    memset(&p->lat, 0, sizeof(p->lat));
+    p->lat.valid = true;
+    p->lat.kind = fo->kind;
+    p->lat.total_ms = e->ended_ms - e->started_ms;
+    p->lat.toolstack_us = fo->busy_us;
+    if (fo->target_ms >= fo->started_ms && fo->target_ms)
+        p->lat.targets_ms = fo->target_ms - fo->started_ms;
+    if (fo->reached_ms >= fo->target_ms && fo->target_ms)
+        p->lat.balloon_ms = fo->reached_ms - fo->target_ms;
+    if (fo->acked_ms >= fo->startreq_ms && fo->startreq_ms)
+        p->lat.start_ms = fo->acked_ms - fo->startreq_ms;
+    p->lat.guest_ms = p->lat.balloon_ms + p->lat.start_ms;
     memset(fo, 0, sizeof(*fo));
 }
 
 static void next_step(xres_pair_fo *fo, const xres_host *snap)
 {
+    if (fo->steps[fo->pos] == XRES_STEP_ENGAGE && fo->target_ms)
+        fo->reached_ms = snap->now_ms;
+    if (fo->steps[fo->pos] == XRES_STEP_START && fo->startreq_ms)
+        fo->acked_ms = snap->now_ms;
     fo->done |= 1u << fo->steps[fo->pos];
     fo->pos++;
     fo->sub = 0;
@@ -1081,6 +1101,14 @@ xres_fo_result xres_pair_fo_run(xres_pair *p, const xres_host *snap,
     return XRES_FO_ADVANCED;
 }
 
+uint64_t xres_pair_mem_floor(const xres_pair *p, uint32_t domid)
+{
+    if (!p->sb_floor_kb || domid != p->standby ||
+        p->state == XRES_PAIR_DEGRADED)
+        return 0;
+    return p->sb_floor_kb;
+}
+
 bool xres_pair_refill(xres_pair *p, const xres_host *snap)
 {
     const xres_domain *d;
@@ -1156,6 +1184,7 @@ int xres_pair_failback(xres_pair *p, const xres_host *snap,
     q.standby = new_standby;
     snprintf(q.standby_name, sizeof(q.standby_name), "%s", ns->name);
     q.state = XRES_PAIR_NORMAL;
+    q.sb_floor_kb = 0;      /* the new standby has been given nothing */
 
     rc = xres_pair_admit(&q, snap, hot > declared_hot_kb(&q) ? hot
                          : declared_hot_kb(&q), reserve_kb, why, whylen);

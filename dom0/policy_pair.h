@@ -147,7 +147,29 @@ typedef struct {
     uint32_t start_mask;            /* areas (by index) to start */
     uint32_t acked_mask;            /* start acks received */
     uint32_t failed_mask;           /* start refused or timed out */
+
+    /* Timing (same clock as started_ms; 0: not yet). */
+    uint64_t busy_us;               /* xresd's own time on it so far */
+    uint64_t target_ms;             /* the standby's new target written */
+    uint64_t reached_ms;            /* the standby's balloon got there */
+    uint64_t startreq_ms;           /* first start request written */
+    uint64_t acked_ms;              /* every start acked (or given up) */
 } xres_pair_fo;
+
+/* Latency of the last failover, split into xresd's share and the wait for
+ * the guests.  All ms figures are counted from the fault seen by xresd
+ * (started_ms) unless said otherwise. */
+typedef struct {
+    bool valid;
+    xres_fo_kind kind;
+    uint64_t total_ms;              /* fault seen -> failover finished */
+    uint64_t toolstack_us;          /* xresd's own time: snapshots,
+                                     * decisions, libxl and XenStore writes */
+    uint64_t targets_ms;            /* fault seen -> standby target written */
+    uint64_t balloon_ms;            /* target written -> balloon reached */
+    uint64_t start_ms;              /* start request -> agent's ack */
+    uint64_t guest_ms;              /* balloon_ms + start_ms */
+} xres_pair_lat;
 
 /* One line of the failover log kept with the pair. */
 typedef struct {
@@ -182,6 +204,12 @@ typedef struct {
     uint64_t debt_until_kb;         /* ... when its memory is at most this */
 
     xres_pair_fo fo;
+
+    /* Memory balancing keeps the standby at or above this once memory
+     * was engaged into it (its target after the last engagement); 0:
+     * none.  Cleared when it becomes the active at failback. */
+    uint64_t sb_floor_kb;
+    xres_pair_lat lat;              /* the last failover's timing */
 
     size_t nlog;                    /* newest last */
     xres_pair_logent log[XRES_PAIR_LOG_MAX];
@@ -345,6 +373,11 @@ typedef enum {
 xres_fo_result xres_pair_fo_run(xres_pair *p, const xres_host *snap,
                                 const xres_pair_obs *obs,
                                 xres_actions *acts);
+
+/* The floor memory balancing must honour for domid because of this pair
+ * (xres_domain.mem_floor_kb): the standby keeps what a failover engaged
+ * into it.  0 for any other domain. */
+uint64_t xres_pair_mem_floor(const xres_pair *p, uint32_t domid);
 
 /* Reserve bookkeeping: true when the reserve lent to a standby has been
  * given back (the old active released its memory or is gone); clears
