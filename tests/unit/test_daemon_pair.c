@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "ipc.h"
 #include "subsys.h"
+#include "util.h"
 
 #define MiB 1024ULL
 
@@ -248,6 +249,14 @@ START_TEST(test_crash)
     setup_pair();
     ck_assert_uint_eq(cur_kb(2), 512 * MiB);
     xres_sim_crash_domain(&be, 1);
+    /* The failover waits for the standby's balloon: xresd asks for a tick
+     * within 200 ms rather than the configured 500. */
+    ck_assert_int_eq(xres_daemon_run_once(&d, 0), 0);
+    yajl_val r = command("{\"cmd\":\"pair-show\",\"name\":\"p\"}");
+    yajl_val p = xres_json_get(r, "pair");
+    ck_assert(YAJL_IS_OBJECT(xres_json_get(p, "failover")));
+    ck_assert_uint_le(d.next_tick_ms, xres_monotonic_ms() + 200);
+    yajl_tree_free(r);
     run(40);
     ck_assert_uint_eq(cur_kb(1), 0);
     ck_assert_uint_eq(cur_kb(2), (512 + 128) * MiB);
@@ -255,6 +264,34 @@ START_TEST(test_crash)
     ck_assert_str_eq(area_owner("base"), "host");
     ck_assert_uint_eq(starts[2], 1);
     ck_assert_uint_eq(pending(2), 0);
+
+    /* Memory balancing is told to keep the standby where it is now. */
+    ck_assert_uint_eq(xres_host_find(&d.host, 2)->mem_floor_kb,
+                      (512 + 128) * MiB);
+    xres_daemon_refresh(&d);
+    ck_assert_uint_eq(xres_host_find(&d.host, 2)->mem_floor_kb,
+                      (512 + 128) * MiB);
+
+    /* The failover's timing: xresd's share and the guests' share. */
+    uint64_t ts = 0, guest = 0, bal = 0, ack = 0, tw = 0, tot = 0, fl = 0;
+    r = command("{\"cmd\":\"pair-show\",\"name\":\"p\"}");
+    p = xres_json_get(r, "pair");
+    yajl_val t = xres_json_get(p, "last_failover_timing");
+    ck_assert(YAJL_IS_OBJECT(t));
+    ck_assert_str_eq(xres_json_get_str(t, "kind"), "domain");
+    ck_assert_int_eq(xres_json_get_u64(t, "toolstack_us", &ts), 0);
+    ck_assert_int_eq(xres_json_get_u64(t, "guest_ms", &guest), 0);
+    ck_assert_int_eq(xres_json_get_u64(t, "balloon_ms", &bal), 0);
+    ck_assert_int_eq(xres_json_get_u64(t, "start_ack_ms", &ack), 0);
+    ck_assert_int_eq(xres_json_get_u64(t, "target_written_ms", &tw), 0);
+    ck_assert_int_eq(xres_json_get_u64(t, "total_ms", &tot), 0);
+    ck_assert_int_eq(xres_json_get_u64(p, "standby_floor_kb", &fl), 0);
+    ck_assert_uint_eq(fl, (512 + 128) * MiB);
+    ck_assert_uint_gt(ts, 0);
+    ck_assert_uint_gt(bal, 0);          /* the sim's balloon takes time */
+    ck_assert_uint_eq(guest, bal + ack);
+    ck_assert_uint_le(tw + guest, tot);
+    yajl_tree_free(r);
     stop();
 }
 END_TEST
