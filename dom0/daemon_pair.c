@@ -51,6 +51,10 @@ typedef struct {
     size_t nloose;
     struct { uint32_t domid; uint64_t seq; } loose[LOOSE_MAX];
     xres_ratelimit rl_guest;    /* messages a guest can provoke */
+    /* Pairs declared in xres.conf, and what became of each. */
+    size_t ndecl;
+    xres_pair_decl decl[PAIRS_MAX];
+    enum { DECL_PENDING = 0, DECL_WAITING, DECL_DONE } decl_state[PAIRS_MAX];
 } pair_priv;
 
 static pair_priv *PP(xres_daemon *d) { return d->priv.pair; }
@@ -92,22 +96,47 @@ static int pair_check_config(xres_daemon *d, const xres_config *cfg)
 {
     uint64_t r;
     xres_pair_cfg c;
-    char err[256] = "";
+    xres_pair_decl *v = calloc(PAIRS_MAX, sizeof(*v));
+    size_t n;
+    char err[512] = "";
     int rc;
 
     (void)d;
+    if (!v) return -ENOMEM;
     rc = read_config(cfg, &r, &c, err, sizeof(err));
+    if (!rc) rc = xres_pair_decls_of_config(cfg, v, PAIRS_MAX, &n, err,
+                                            sizeof(err));
     if (rc) XLOG_ERR("%s", err);
+    free(v);
     return rc;
 }
+
+static void load_decls(xres_daemon *d)
+{
+    pair_priv *pp = PP(d);
+    char err[512] = "";
+
+    pp->ndecl = 0;
+    memset(pp->decl_state, 0, sizeof(pp->decl_state));
+    /* check_config accepted this configuration already. */
+    if (xres_pair_decls_of_config(&d->cfg, pp->decl, PAIRS_MAX, &pp->ndecl,
+                                  err, sizeof(err))) {
+        XLOG_ERR("%s", err);
+        pp->ndecl = 0;
+    }
+}
+
+static void declare(xres_daemon *d);
 
 static void pair_reload(xres_daemon *d)
 {
     pair_priv *pp = PP(d);
     char err[256] = "";
 
-    if (pp) read_config(&d->cfg, &pp->reserve_kb, &pp->defaults, err,
-                        sizeof(err));
+    if (!pp) return;
+    read_config(&d->cfg, &pp->reserve_kb, &pp->defaults, err, sizeof(err));
+    load_decls(d);
+    declare(d);
 }
 
 /*----- XenStore helpers (all paths through the schema) -----*/
@@ -617,6 +646,82 @@ static void look(xres_daemon *d, xres_pair *p)
     handle(d, p, &dc);
 }
 
+/*----- pairs declared in xres.conf -----*/
+
+static int create_pair(xres_daemon *d, const char *name,
+                       const xres_domain *a, const xres_domain *s,
+                       const xres_pair_app *av, size_t napps,
+                       const xres_pair_cfg *cfg, const char *by,
+                       char *why, size_t whylen);
+
+static bool runs(const xres_domain *x)
+{
+    return x && !x->shutdown && !x->dying;
+}
+
+/* Creates each declared pair that does not exist yet, once both its
+ * domains run.  A pair of that name made at run time (xres pair-create,
+ * or stored from before) wins over the file, and so does a run-time pair
+ * that holds one of the declared domains; both are logged once. */
+static void declare(xres_daemon *d)
+{
+    pair_priv *pp = PP(d);
+    const char *file = d->cfg.path ? d->cfg.path : "xres.conf";
+
+    for (size_t i = 0; i < pp->ndecl; i++) {
+        const xres_pair_decl *x = &pp->decl[i];
+        xres_pair *p = find_pair(d, x->name);
+        const xres_domain *a, *s;
+        xres_pair *pa, *ps;
+        xres_pair_cfg cfg = pp->defaults;
+        char why[320] = "", by[300];
+        int rc;
+
+        if (pp->decl_state[i] == DECL_DONE) continue;
+        if (p) {
+            if (!strcmp(p->active_name, x->active) &&
+                !strcmp(p->standby_name, x->standby))
+                XLOG_INFO("pair %s (declared in %s) exists already; kept as "
+                          "it is", x->name, file);
+            else
+                XLOG_WARN("pair %s: %s declares active %s, standby %s; the "
+                          "pair made at run time (active %s, standby %s) "
+                          "wins", x->name, file, x->active, x->standby,
+                          p->active_name, p->standby_name);
+            pp->decl_state[i] = DECL_DONE;
+            continue;
+        }
+        a = xres_host_find_name(&d->host, x->active);
+        s = xres_host_find_name(&d->host, x->standby);
+        pa = a ? pair_of_domain(d, a->domid) : NULL;
+        ps = s ? pair_of_domain(d, s->domid) : NULL;
+        if (pa || ps) {
+            XLOG_WARN("pair %s (declared in %s) not created: %s is already "
+                      "in pair %s, made at run time, which wins", x->name,
+                      file, pa ? x->active : x->standby,
+                      pa ? pa->name : ps->name);
+            pp->decl_state[i] = DECL_DONE;
+            continue;
+        }
+        if (!runs(a) || !runs(s)) {
+            if (pp->decl_state[i] != DECL_WAITING)
+                XLOG_INFO("pair %s (declared in %s) waits: domain %s is not "
+                          "running", x->name, file,
+                          !runs(a) ? x->active : x->standby);
+            pp->decl_state[i] = DECL_WAITING;
+            continue;
+        }
+        snprintf(by, sizeof(by), "declared in %s", file);
+        rc = create_pair(d, x->name, a, s, x->apps, x->napps, &cfg, by, why,
+                         sizeof(why));
+        if (rc == -ENOMEM) continue;            /* next tick */
+        if (rc)
+            XLOG_ERR("pair %s (declared in %s) not created: %s", x->name,
+                     file, why);
+        pp->decl_state[i] = DECL_DONE;
+    }
+}
+
 /*----- hooks -----*/
 
 static int add_pair(xres_daemon *d, xres_pair *p)
@@ -690,6 +795,8 @@ static int pair_init(xres_daemon *d)
     xres_pair_store_free_names(names, n);
     XLOG_INFO("pairs: %zu loaded, reserve %" PRIu64 " MiB", pp->n,
               pp->reserve_kb / 1024);
+    load_decls(d);
+    declare(d);
     return rc;
 }
 
@@ -707,6 +814,7 @@ static void pair_tick(xres_daemon *d)
 {
     pair_priv *pp = PP(d);
 
+    if (pp) declare(d);
     for (size_t i = 0; pp && i < pp->n; i++) look(d, pp->v[i]);
     if (pp) sweep_requests(d);
 }
@@ -847,6 +955,42 @@ static void sweep_requests(xres_daemon *d)
     pp->nloose = k;
 }
 
+/* Creates, stores and starts following a pair; `why` gets the reason of
+ * a refusal.  0, -ENOMEM, or another negative errno with why set. */
+static int create_pair(xres_daemon *d, const char *name,
+                       const xres_domain *a, const xres_domain *s,
+                       const xres_pair_app *av, size_t napps,
+                       const xres_pair_cfg *cfg, const char *by,
+                       char *why, size_t whylen)
+{
+    xres_pair *p = calloc(1, sizeof(*p));
+    int rc;
+
+    if (!p) return -ENOMEM;
+    rc = xres_pair_create(p, name, &d->host, a->domid, s->domid, av, napps,
+                          cfg, PP(d)->reserve_kb, why, whylen);
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    rc = xres_pair_store_save_config(d->be, p);
+    if (!rc) rc = xres_pair_store_save_state(d->be, p);
+    if (!rc) rc = add_pair(d, p);
+    if (rc) {
+        xres_pair_store_delete(d->be, name);
+        snprintf(why, whylen, "cannot store it: %s", strerror(-rc));
+        free(p);
+        return rc == -ENOMEM ? -EIO : rc;
+    }
+    hold_standby_apps(d, p);
+    XLOG_INFO("pair %s created (%s): active %s (dom%" PRIu32 "), standby %s "
+              "(dom%" PRIu32 "), %zu apps", name, by, a->name, a->domid,
+              s->name, s->domid, napps);
+    /* Apps the agent already reports running go into the table now. */
+    look(d, p);
+    return 0;
+}
+
 static int cmd_create(xres_daemon *d, yajl_val req, yajl_gen out)
 {
     const char *name = xres_json_get_str(req, "name");
@@ -854,7 +998,6 @@ static int cmd_create(xres_daemon *d, yajl_val req, yajl_gen out)
     xres_pair_app av[XRES_PAIR_APPS_MAX];
     const xres_domain *a, *s;
     xres_pair_cfg cfg = PP(d)->defaults;
-    xres_pair *p;
     char why[320] = "";
     size_t napps = 0;
     int rc;
@@ -901,31 +1044,13 @@ static int cmd_create(xres_daemon *d, yajl_val req, yajl_gen out)
         napps++;
     }
     cfg.preserve = xres_json_get_bool(req, "preserve", false);
-    p = calloc(1, sizeof(*p));
-    if (!p) return -ENOMEM;
-    rc = xres_pair_create(p, name, &d->host, a->domid, s->domid, av, napps,
-                          &cfg, PP(d)->reserve_kb, why, sizeof(why));
+    rc = create_pair(d, name, a, s, av, napps, &cfg, "xres pair-create", why,
+                     sizeof(why));
+    if (rc == -ENOMEM) return rc;
     if (rc) {
         xres_ipc_reply_error(out, "pair-create %s: %s", name, why);
-        free(p);
         return 0;
     }
-    rc = xres_pair_store_save_config(d->be, p);
-    if (!rc) rc = xres_pair_store_save_state(d->be, p);
-    if (!rc) rc = add_pair(d, p);
-    if (rc) {
-        xres_pair_store_delete(d->be, name);
-        xres_ipc_reply_error(out, "pair-create %s: cannot store it: %s",
-                             name, strerror(-rc));
-        free(p);
-        return 0;
-    }
-    hold_standby_apps(d, p);
-    XLOG_INFO("pair %s created: active %s (dom%" PRIu32 "), standby %s "
-              "(dom%" PRIu32 "), %zu apps", name, a->name, a->domid, s->name,
-              s->domid, napps);
-    /* Apps the agent already reports running go into the table now. */
-    look(d, p);
     xres_ipc_reply_ok_begin(out);
     xres_json_kv_str(out, "name", name);
     yajl_gen_map_close(out);

@@ -43,20 +43,28 @@ static void daemon_up(void)
     ck_assert_int_eq(xres_daemon_init(&d, &be, &o), 0);
 }
 
+static const char *conf_extra = "";
+
+static void write_conf(const char *extra)
+{
+    FILE *f = fopen(conf, "w");
+
+    ck_assert_ptr_nonnull(f);
+    fputs("report_interval_ms = 100\ntick_ms = 500\n", f);
+    fputs(extra, f);
+    fclose(f);
+}
+
 static void start(void)
 {
     char err[256];
-    FILE *f;
 
     xres_log_set_level(getenv("PAIR_DEBUG") ? LOG_DEBUG : LOG_ERR);
     snprintf(dir, sizeof(dir), "/tmp/xres-pair-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(sock, sizeof(sock), "%s/xresd.sock", dir);
     snprintf(conf, sizeof(conf), "%s/xres.conf", dir);
-    f = fopen(conf, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("report_interval_ms = 100\ntick_ms = 500\n", f);
-    fclose(f);
+    write_conf(conf_extra);
     ck_assert_int_eq(xres_sim_open_scenario(&be, NULL, err, sizeof(err)), 0);
     xres_sim_set_balloon_rate(&be, 2, 1024 * MiB);
     memset(stops, 0, sizeof(stops));
@@ -224,6 +232,80 @@ static void setup_pair(void)
     ck_assert_uint_eq(pending(2), 0);
 }
 
+/* pair=, role= and pair_apps= in xres.conf declare a pair: xresd creates
+ * it at start-up, and keeps it (not a second one) when it restarts. */
+START_TEST(test_declared)
+{
+    yajl_val r, p, apps;
+    uint64_t v = 0;
+
+    conf_extra = "domains = [ \"name=g1, pair=web, role=active, "
+                 "pair_apps=shop:128M:hot\",\n"
+                 "            \"name=g2, pair=web, role=standby\" ]\n";
+    start();
+    conf_extra = "";
+    for (int round = 0; round < 2; round++) {
+        r = command("{\"cmd\":\"pair-show\",\"name\":\"web\"}");
+        ck_assert_msg(xres_json_get_bool(r, "ok", false), "%s",
+                      xres_json_get_str(r, "error"));
+        p = xres_json_get(r, "pair");
+        ck_assert_int_eq(xres_json_get_u64(p, "active", &v), 0);
+        ck_assert_uint_eq(v, 1);
+        ck_assert_int_eq(xres_json_get_u64(p, "standby", &v), 0);
+        ck_assert_uint_eq(v, 2);
+        apps = xres_json_get(p, "apps");
+        ck_assert_uint_eq(apps->u.array.len, 1);
+        ck_assert_str_eq(xres_json_get_str(apps->u.array.values[0], "name"),
+                         "shop");
+        ck_assert_int_eq(xres_json_get_u64(apps->u.array.values[0],
+                                           "size_kb", &v), 0);
+        ck_assert_uint_eq(v, 128 * MiB);
+        ck_assert(xres_json_get_bool(apps->u.array.values[0], "hot", false));
+        yajl_tree_free(r);
+        r = command("{\"cmd\":\"pair-list\"}");
+        ck_assert_uint_eq(xres_json_get(r, "pairs")->u.array.len, 1);
+        yajl_tree_free(r);
+        /* The standby holds shop stopped, as after pair-create. */
+        run(5);
+        ck_assert_uint_eq(stops[2], 1);
+        /* xresd restarts: the stored pair is the declared one. */
+        xres_daemon_dispose(&d);
+        daemon_up();
+    }
+    stop();
+}
+END_TEST
+
+/* A pair made at run time wins over xres.conf under the same name with
+ * other members; a declared pair whose domains do not run waits. */
+START_TEST(test_declared_conflict)
+{
+    yajl_val r;
+    uint64_t v = 0;
+
+    start();
+    setup_pair();                       /* run-time pair p: g1 -> g2 */
+    xres_daemon_dispose(&d);
+    write_conf("domains = [ \"name=g2, pair=p, role=active\",\n"
+               "            \"name=g1, pair=p, role=standby\",\n"
+               "            \"name=g3, pair=q, role=active\",\n"
+               "            \"name=g4, pair=q, role=standby\" ]\n");
+    daemon_up();
+    r = command("{\"cmd\":\"pair-show\",\"name\":\"p\"}");
+    ck_assert_int_eq(xres_json_get_u64(xres_json_get(r, "pair"), "active",
+                                       &v), 0);
+    ck_assert_uint_eq(v, 1);
+    yajl_tree_free(r);
+    r = command("{\"cmd\":\"pair-show\",\"name\":\"q\"}");
+    ck_assert_str_eq(xres_json_get_str(r, "error"), "no pair `q'");
+    yajl_tree_free(r);
+    r = command("{\"cmd\":\"pair-list\"}");
+    ck_assert_uint_eq(xres_json_get(r, "pairs")->u.array.len, 1);
+    yajl_tree_free(r);
+    stop();
+}
+END_TEST
+
 START_TEST(test_refused)
 {
     yajl_val r;
@@ -370,6 +452,8 @@ Suite *daemon_pair_suite(void)
 
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_refused);
+    tcase_add_test(tc, test_declared);
+    tcase_add_test(tc, test_declared_conflict);
     tcase_add_test(tc, test_crash);
     tcase_add_test(tc, test_crash_restart_daemon);
     tcase_add_test(tc, test_app_level3);
