@@ -31,7 +31,8 @@
  * true once the snapshot is fresh (a fence, a balloon already there). */
 #define DRIVE_PASSES 4
 /* While a failover waits for something that is no event (a balloon on
- * its way, a timeout), look again this often rather than a full tick. */
+ * its way, a timeout), look again this often rather than a full tick
+ * (then less often as the step gets older). */
 #define PAIR_CHECK_MS 200
 
 /* The agent's report sequence number as last read, and when it last
@@ -481,9 +482,15 @@ static void drive(xres_daemon *d, xres_pair *p)
         if (rc < 0 || rc == XRES_FO_FINISHED || n == 0) break;
     }
     /* Still waiting (a balloon, an ack, a timeout): look again soon, not
-     * only on the next report or a full tick later. */
-    if (p->fo.kind != XRES_FO_NONE)
-        xres_daemon_wake_at(d, xres_monotonic_ms() + PAIR_CHECK_MS);
+     * only on the next report or a full tick later.  A step that takes
+     * long (a guest that does not move) is looked at less and less often:
+     * a quarter of its age, at most every tick. */
+    if (p->fo.kind != XRES_FO_NONE) {
+        uint64_t age = d->host.now_ms > p->fo.step_ms
+            ? d->host.now_ms - p->fo.step_ms : 0;
+        uint64_t wait = age / 4 > PAIR_CHECK_MS ? age / 4 : PAIR_CHECK_MS;
+        xres_daemon_wake_at(d, xres_monotonic_ms() + wait);
+    }
     if (rc == XRES_FO_FINISHED) {
         const xres_pair_logent *e = p->nlog ? &p->log[p->nlog - 1] : NULL;
         set_floors(d, p);
