@@ -81,8 +81,13 @@ make_pair() {  # PAIR ACTIVE STANDBY
     xb_guest_exec "$2" 'sh -c "sleep 100000 >/dev/null 2>&1 & echo \$! >/run/web.pid"' >/dev/null
     xl sched-credit -d "$2" -w 512 -c 0 >/dev/null
     xl sched-credit -d "$3" -w 64 -c 20 >/dev/null
-    wait_for 30 app_state_is "$2" running ||
+    if ! wait_for 30 app_state_is "$2" running; then
         xb_fail "$2: the agent never reported web running"
+        xb_say "XB-INFO $2's agent log and processes:"
+        { xb_guest_exec "$2" 'tail -n 15 /var/log/xres-agent.log; head -n 3 /etc/xres/agent.conf; ps | grep -v "\[" | tail -n 12; cat /run/web.pid' 2>&1
+          xenstore-ls "/local/domain/$(domid_of "$2")/data/xres" 2>&1 | head -n 40; } |
+            while IFS= read -r l; do xb_say "XB-INFO   $l"; done
+    fi
     assert_ok "xres pair-create $1" xres pair-create "$1" --active "$2" --standby "$3" \
         --app "web:${APP_MIB}M:hot"
     wait_for 30 web_in_table "$1" || xb_fail "$1: web never entered the table"
@@ -96,12 +101,10 @@ make_pair() {  # PAIR ACTIVE STANDBY
         "$1: the base is the rest of the active's memory"
 }
 
-# Balancing every 2 s: every reporting guest counts as in excess (low 99 %),
-# none as deficient (high 100 %), Xen's free memory is never handed out
-# (reserve 4G), so a guest below its guarantee (m1, created after (1)) can
-# only be fed by a donor.
+# xresd starts on the built-in defaults; after (1) it reloads (SIGHUP) a
+# configuration for the balancing check.
 conf=$XB_TMP/xres-pair.conf
-printf 'tick_ms = 2000\nmem_high = 100\nmem_low = 99\nmem_block = "32M"\nmem_reserve = "4G"\ndomains = [ "name=m1, min=160M" ]\n' >"$conf"
+: >"$conf"
 xresd_start -c "$conf" || exit 1
 wait_for 30 xres list || { xb_fail "xresd does not answer"; exit 1; }
 
@@ -133,7 +136,13 @@ grep "failover timing" "$XB_TMP/xresd.log" | tail -n 1
 assert_eq $(((s0 + APP_MIB) * 1024)) "$(json_get "$XB_TMP/pair.json" pair.standby_floor_kb)" \
     "(1) the pair keeps the standby at what it now has"
 
-# Balancing after the failover: m1 is below its guarantee by 64 MiB.
+# Balancing after the failover, every 2 s: every reporting guest counts as
+# in excess (low 99 %), none as deficient (high 100 %), Xen's free memory
+# is never handed out (reserve 4G), so m1, below its guarantee by 64 MiB,
+# can only be fed by a donor.
+printf 'tick_ms = 2000\nmem_high = 100\nmem_low = 99\nmem_block = "32M"\nmem_reserve = "4G"\ndomains = [ "name=m1, min=160M" ]\n' >"$conf"
+kill -HUP "$(xresd_pid)"
+sleep 2
 s1mem=$(xl_mem s1)
 xb_create_guest d1 160 320 || exit 1
 xb_create_guest m1 96 256 || exit 1
