@@ -471,14 +471,20 @@ static void drive(xres_daemon *d, xres_pair *p)
     }
     for (int pass = 0; pass < DRIVE_PASSES && p->fo.kind != XRES_FO_NONE;
          pass++) {
-        uint64_t t0 = now_us();
+        uint64_t t0 = now_us(), look_us;
+        unsigned pos0 = p->fo.pos, sub0 = p->fo.sub;
         xres_daemon_refresh(d);
         read_obs(d, p, &obs);
-        /* Snapshot and agent reads are xresd's share of the failover. */
-        p->fo.busy_us += now_us() - t0;
+        look_us = now_us() - t0;
         n = 0;
         rc = xres_pair_drive(d->be, p, &d->host, &obs, pair_exec, d, &n,
                              NULL, NULL);
+        /* The snapshot and agent reads count as xresd's share when they
+         * led somewhere (an action, a step done); a look that found the
+         * guests still on their way is part of waiting for them. */
+        if (rc == XRES_FO_FINISHED) p->lat.toolstack_us += look_us;
+        else if (p->fo.pos != pos0 || p->fo.sub != sub0)
+            p->fo.busy_us += look_us;
         if (rc < 0 || rc == XRES_FO_FINISHED || n == 0) break;
     }
     /* Still waiting (a balloon, an ack, a timeout): look again soon, not
