@@ -138,17 +138,17 @@ assert_eq $(((s0 + APP_MIB) * 1024)) "$(json_get "$XB_TMP/pair.json" pair.standb
 
 # Balancing after the failover, every 2 s: every reporting guest counts as
 # in excess (low 99 %), none as deficient (high 100 %), Xen's free memory
-# is never handed out (reserve 4G), so m1, below its guarantee by 64 MiB,
+# is never handed out (reserve 4G), so m1 (128 MiB, min 192M: 64 MiB short)
 # can only be fed by a donor.
-printf 'tick_ms = 2000\nmem_high = 100\nmem_low = 99\nmem_block = "32M"\nmem_reserve = "4G"\ndomains = [ "name=m1, min=160M" ]\n' >"$conf"
+printf 'tick_ms = 2000\nmem_high = 100\nmem_low = 99\nmem_block = "32M"\nmem_reserve = "4G"\ndomains = [ "name=m1, min=192M" ]\n' >"$conf"
 kill -HUP "$(xresd_pid)"
 sleep 2
 s1mem=$(xl_mem s1)
 xb_create_guest d1 160 320 || exit 1
-xb_create_guest m1 96 256 || exit 1
-wait_for 120 mem_is m1 160 || xb_fail "m1 never got its guarantee (has $(xl_mem m1))"
+xb_create_guest m1 128 256 || exit 1
+wait_for 120 mem_is m1 192 || xb_fail "m1 never got its guarantee (has $(xl_mem m1))"
 sleep 8     # a few more balancing ticks
-assert_eq 160 "$(xl_mem m1)" "(1b) m1 got its 64 MiB guarantee"
+assert_eq 192 "$(xl_mem m1)" "(1b) m1 got its 64 MiB guarantee"
 assert_eq 96 "$(xl_mem d1)" "(1b) the 64 MiB came from d1"
 assert_eq "$s1mem" "$(xl_mem s1)" "(1b) balancing left the new active s1 what the failover gave it"
 grep "mem: .*move\|mem: .*balance" "$XB_TMP/xresd.log" | tail -n 4
