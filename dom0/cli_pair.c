@@ -205,7 +205,9 @@ static const char show_help[] =
 "and each app's area) with its size, owner (active, standby, host),\n"
 "switch-over destination (standby, or none: back to the host), kind (base,\n"
 "hot, cold, ext = extension from the host pool) and whether the app runs;\n"
-"then the failover in progress, if any, and a log of the last failovers.\n"
+"then the failover in progress, if any, a log of the last failovers, and\n"
+"the last failover's timing: xresd's own time (toolstack) and the wait for\n"
+"the guests (the standby's balloon, then its agent's ack of the app start).\n"
 "\n"
 "  -j, --json   print xresd's JSON reply\n";
 
@@ -243,6 +245,9 @@ static int cmd_show(int argc, char **argv)
     if (num(p, "reserve_lent_kb"))
         printf("  reserve lent, not yet given back: %llu MiB\n",
                num(p, "reserve_lent_kb") / 1024);
+    if (num(p, "standby_floor_kb"))
+        printf("  standby kept at %llu MiB or more by memory balancing\n",
+               num(p, "standby_floor_kb") / 1024);
     printf("\n%-16s %8s %-8s %-8s %-5s %s\n", "Area", "MiB", "Owner",
            "Dest", "Kind", "Running");
     v = xres_json_get(p, "areas");
@@ -276,6 +281,15 @@ static int cmd_show(int argc, char **argv)
                    ? ", apps failed to start" : "", str(e, "why"));
         }
     }
+    v = xres_json_get(p, "last_failover_timing");
+    if (v && YAJL_IS_OBJECT(v))
+        printf("\nlast failover timing (%s): toolstack %llu.%03llu ms, guest "
+               "%llu ms (balloon %llu ms, app start ack %llu ms), target "
+               "written %llu ms after the fault, total %llu ms\n",
+               str(v, "kind"), num(v, "toolstack_us") / 1000,
+               num(v, "toolstack_us") % 1000, num(v, "guest_ms"),
+               num(v, "balloon_ms"), num(v, "start_ack_ms"),
+               num(v, "target_written_ms"), num(v, "total_ms"));
 out:
     yajl_tree_free(reply);
     return rc ? rc : (fflush(stdout) ? XRES_EXIT_FAIL : 0);

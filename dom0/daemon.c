@@ -150,6 +150,7 @@ static void merge_domain(xres_daemon *d, xres_domain *dom)
     memset(&dom->mem_policy, 0, sizeof(dom->mem_policy));
     if (cd) dom->mem_policy = cd->mem;
     dom->balloon = balloon_state(dom, ds);
+    dom->mem_floor_kb = ds ? ds->mem_floor_kb : 0;
 }
 
 int xres_daemon_refresh(xres_daemon *d)
@@ -224,6 +225,22 @@ void xres_daemon_clear_balloon_state(xres_daemon *d, uint32_t domid)
     if (!ds) return;
     ds->balloon_forced = false;
     if (dom) dom->balloon = balloon_state(dom, ds);
+}
+
+void xres_daemon_set_mem_floor(xres_daemon *d, uint32_t domid,
+                               uint64_t kb)
+{
+    xres_domstate *ds = xres_daemon_domstate(d, domid);
+    xres_domain *dom = xres_host_find(&d->host, domid);
+
+    if (!ds) return;
+    ds->mem_floor_kb = kb;
+    if (dom) dom->mem_floor_kb = kb;
+}
+
+void xres_daemon_wake_at(xres_daemon *d, uint64_t at_ms)
+{
+    if (at_ms < d->next_tick_ms) d->next_tick_ms = at_ms;
 }
 
 xres_domain *xres_daemon_find_domain(xres_daemon *d, const char *s)

@@ -36,6 +36,7 @@ typedef struct {
     xres_agent_report agent;    /* latest report, as agent_report.c read it */
     bool balloon_forced;        /* a subsystem set the balloon state */
     xres_balloon_state balloon;
+    uint64_t mem_floor_kb;      /* a subsystem's floor for balancing */
 } xres_domstate;
 
 #define XRES_MAX_CONNS 16
@@ -125,6 +126,16 @@ xres_domstate *xres_daemon_domstate(xres_daemon *d, uint32_t domid);
 void xres_daemon_set_balloon_state(xres_daemon *d, uint32_t domid,
                                    xres_balloon_state s);
 void xres_daemon_clear_balloon_state(xres_daemon *d, uint32_t domid);
+/* A subsystem sets the floor memory balancing honours for domid
+ * (xres_domain.mem_floor_kb; 0 clears it).  It sticks, in this snapshot
+ * and the next ones, until set again or the domain is gone. */
+void xres_daemon_set_mem_floor(xres_daemon *d, uint32_t domid,
+                               uint64_t kb);
+/* A subsystem waiting for something that is not an event (a balloon on
+ * its way, a timeout) asks for the next tick no later than at_ms
+ * (monotonic, as xres_monotonic_ms).  The tick still runs every
+ * subsystem's tick hook; each takes an early tick as an ordinary one. */
+void xres_daemon_wake_at(xres_daemon *d, uint64_t at_ms);
 
 /* Carry out one action through the backend and log it.  SET_TARGET,
  * SET_MAXMEM, SET_SCHED, DESTROY, PAUSE and MARK (balloon state) are

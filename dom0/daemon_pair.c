@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent_report.h"
 #include "daemon.h"
@@ -29,6 +30,10 @@
 /* Passes over a failover per call: an action may make the next condition
  * true once the snapshot is fresh (a fence, a balloon already there). */
 #define DRIVE_PASSES 4
+/* While a failover waits for something that is no event (a balloon on
+ * its way, a timeout), look again this often rather than a full tick
+ * (then less often as the step gets older). */
+#define PAIR_CHECK_MS 200
 
 /* The agent's report sequence number as last read, and when it last
  * changed: the heartbeat, when the core does not give one. */
@@ -47,6 +52,10 @@ typedef struct {
     size_t nloose;
     struct { uint32_t domid; uint64_t seq; } loose[LOOSE_MAX];
     xres_ratelimit rl_guest;    /* messages a guest can provoke */
+    /* Pairs declared in xres.conf, and what became of each. */
+    size_t ndecl;
+    xres_pair_decl decl[PAIRS_MAX];
+    enum { DECL_PENDING = 0, DECL_WAITING, DECL_DONE } decl_state[PAIRS_MAX];
 } pair_priv;
 
 static pair_priv *PP(xres_daemon *d) { return d->priv.pair; }
@@ -88,22 +97,47 @@ static int pair_check_config(xres_daemon *d, const xres_config *cfg)
 {
     uint64_t r;
     xres_pair_cfg c;
-    char err[256] = "";
+    xres_pair_decl *v = calloc(PAIRS_MAX, sizeof(*v));
+    size_t n;
+    char err[512] = "";
     int rc;
 
     (void)d;
+    if (!v) return -ENOMEM;
     rc = read_config(cfg, &r, &c, err, sizeof(err));
+    if (!rc) rc = xres_pair_decls_of_config(cfg, v, PAIRS_MAX, &n, err,
+                                            sizeof(err));
     if (rc) XLOG_ERR("%s", err);
+    free(v);
     return rc;
 }
+
+static void load_decls(xres_daemon *d)
+{
+    pair_priv *pp = PP(d);
+    char err[512] = "";
+
+    pp->ndecl = 0;
+    memset(pp->decl_state, 0, sizeof(pp->decl_state));
+    /* check_config accepted this configuration already. */
+    if (xres_pair_decls_of_config(&d->cfg, pp->decl, PAIRS_MAX, &pp->ndecl,
+                                  err, sizeof(err))) {
+        XLOG_ERR("%s", err);
+        pp->ndecl = 0;
+    }
+}
+
+static void declare(xres_daemon *d);
 
 static void pair_reload(xres_daemon *d)
 {
     pair_priv *pp = PP(d);
     char err[256] = "";
 
-    if (pp) read_config(&d->cfg, &pp->reserve_kb, &pp->defaults, err,
-                        sizeof(err));
+    if (!pp) return;
+    read_config(&d->cfg, &pp->reserve_kb, &pp->defaults, err, sizeof(err));
+    load_decls(d);
+    declare(d);
 }
 
 /*----- XenStore helpers (all paths through the schema) -----*/
@@ -390,6 +424,38 @@ static bool active_lost(xres_daemon *d, const xres_pair *p)
 
 static void handle(xres_daemon *d, xres_pair *p, const xres_pair_decision *dc);
 
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Memory balancing keeps the standby at what a failover engaged into it
+ * (xres_domain.mem_floor_kb); every other member has no floor from us. */
+static void set_floors(xres_daemon *d, const xres_pair *p)
+{
+    uint64_t kb = xres_pair_mem_floor(p, p->standby);
+
+    if (p->standby) xres_daemon_set_mem_floor(d, p->standby, kb);
+    if (p->active) xres_daemon_set_mem_floor(d, p->active, 0);
+}
+
+static void log_latency(const xres_pair *p)
+{
+    const xres_pair_lat *l = &p->lat;
+
+    if (!l->valid) return;
+    XLOG_INFO("pair %s: %s failover timing: toolstack %" PRIu64 ".%03"
+              PRIu64 " ms (xresd's own work), guest %" PRIu64 " ms (balloon "
+              "%" PRIu64 " ms after the target was written, app start ack %"
+              PRIu64 " ms), target written %" PRIu64 " ms after the fault, "
+              "total %" PRIu64 " ms", p->name, xres_fo_kind_name(l->kind),
+              l->toolstack_us / 1000, l->toolstack_us % 1000, l->guest_ms,
+              l->balloon_ms, l->start_ms, l->targets_ms, l->total_ms);
+}
+
 static void drive(xres_daemon *d, xres_pair *p)
 {
     xres_pair_obs obs;
@@ -405,15 +471,35 @@ static void drive(xres_daemon *d, xres_pair *p)
     }
     for (int pass = 0; pass < DRIVE_PASSES && p->fo.kind != XRES_FO_NONE;
          pass++) {
+        uint64_t t0 = now_us(), look_us;
+        unsigned pos0 = p->fo.pos, sub0 = p->fo.sub;
         xres_daemon_refresh(d);
         read_obs(d, p, &obs);
+        look_us = now_us() - t0;
         n = 0;
         rc = xres_pair_drive(d->be, p, &d->host, &obs, pair_exec, d, &n,
                              NULL, NULL);
+        /* The snapshot and agent reads count as xresd's share when they
+         * led somewhere (an action, a step done); a look that found the
+         * guests still on their way is part of waiting for them. */
+        if (rc == XRES_FO_FINISHED) p->lat.toolstack_us += look_us;
+        else if (p->fo.pos != pos0 || p->fo.sub != sub0)
+            p->fo.busy_us += look_us;
         if (rc < 0 || rc == XRES_FO_FINISHED || n == 0) break;
+    }
+    /* Still waiting (a balloon, an ack, a timeout): look again soon, not
+     * only on the next report or a full tick later.  A step that takes
+     * long (a guest that does not move) is looked at less and less often:
+     * a quarter of its age, at most every tick. */
+    if (p->fo.kind != XRES_FO_NONE) {
+        uint64_t age = d->host.now_ms > p->fo.step_ms
+            ? d->host.now_ms - p->fo.step_ms : 0;
+        uint64_t wait = age / 4 > PAIR_CHECK_MS ? age / 4 : PAIR_CHECK_MS;
+        xres_daemon_wake_at(d, xres_monotonic_ms() + wait);
     }
     if (rc == XRES_FO_FINISHED) {
         const xres_pair_logent *e = p->nlog ? &p->log[p->nlog - 1] : NULL;
+        set_floors(d, p);
         xres_daemon_clear_balloon_state(d, act);
         xres_daemon_clear_balloon_state(d, sb);
         cleanup_requests(d, p);
@@ -425,6 +511,7 @@ static void drive(xres_daemon *d, xres_pair *p)
                       e->ended_ms - e->started_ms, e->bound_kb / 1024,
                       p->standby, e->return_kb / 1024, e->reserve_kb / 1024,
                       e->failed_mask ? "; some apps did not start" : "");
+        log_latency(p);
         /* The active may have died while an app failover ran (its event
          * found the pair busy): fail the whole domain over now. */
         if (p->state == XRES_PAIR_NORMAL && active_lost(d, p)) {
@@ -561,6 +648,7 @@ static void look(xres_daemon *d, xres_pair *p)
                   "memory", p->name);
         save(d, p);
     }
+    set_floors(d, p);
     if (p->fo.kind != XRES_FO_NONE) {
         drive(d, p);
         return;
@@ -569,6 +657,82 @@ static void look(xres_daemon *d, xres_pair *p)
     sync_apps(d, p, &obs);
     xres_pair_check(p, &d->host, &obs, &dc);
     handle(d, p, &dc);
+}
+
+/*----- pairs declared in xres.conf -----*/
+
+static int create_pair(xres_daemon *d, const char *name,
+                       const xres_domain *a, const xres_domain *s,
+                       const xres_pair_app *av, size_t napps,
+                       const xres_pair_cfg *cfg, const char *by,
+                       char *why, size_t whylen);
+
+static bool runs(const xres_domain *x)
+{
+    return x && !x->shutdown && !x->dying;
+}
+
+/* Creates each declared pair that does not exist yet, once both its
+ * domains run.  A pair of that name made at run time (xres pair-create,
+ * or stored from before) wins over the file, and so does a run-time pair
+ * that holds one of the declared domains; both are logged once. */
+static void declare(xres_daemon *d)
+{
+    pair_priv *pp = PP(d);
+    const char *file = d->cfg.path ? d->cfg.path : "xres.conf";
+
+    for (size_t i = 0; i < pp->ndecl; i++) {
+        const xres_pair_decl *x = &pp->decl[i];
+        xres_pair *p = find_pair(d, x->name);
+        const xres_domain *a, *s;
+        xres_pair *pa, *ps;
+        xres_pair_cfg cfg = pp->defaults;
+        char why[320] = "", by[300];
+        int rc;
+
+        if (pp->decl_state[i] == DECL_DONE) continue;
+        if (p) {
+            if (!strcmp(p->active_name, x->active) &&
+                !strcmp(p->standby_name, x->standby))
+                XLOG_INFO("pair %s (declared in %s) exists already; kept as "
+                          "it is", x->name, file);
+            else
+                XLOG_WARN("pair %s: %s declares active %s, standby %s; the "
+                          "pair made at run time (active %s, standby %s) "
+                          "wins", x->name, file, x->active, x->standby,
+                          p->active_name, p->standby_name);
+            pp->decl_state[i] = DECL_DONE;
+            continue;
+        }
+        a = xres_host_find_name(&d->host, x->active);
+        s = xres_host_find_name(&d->host, x->standby);
+        pa = a ? pair_of_domain(d, a->domid) : NULL;
+        ps = s ? pair_of_domain(d, s->domid) : NULL;
+        if (pa || ps) {
+            XLOG_WARN("pair %s (declared in %s) not created: %s is already "
+                      "in pair %s, made at run time, which wins", x->name,
+                      file, pa ? x->active : x->standby,
+                      pa ? pa->name : ps->name);
+            pp->decl_state[i] = DECL_DONE;
+            continue;
+        }
+        if (!runs(a) || !runs(s)) {
+            if (pp->decl_state[i] != DECL_WAITING)
+                XLOG_INFO("pair %s (declared in %s) waits: domain %s is not "
+                          "running", x->name, file,
+                          !runs(a) ? x->active : x->standby);
+            pp->decl_state[i] = DECL_WAITING;
+            continue;
+        }
+        snprintf(by, sizeof(by), "declared in %s", file);
+        rc = create_pair(d, x->name, a, s, x->apps, x->napps, &cfg, by, why,
+                         sizeof(why));
+        if (rc == -ENOMEM) continue;            /* next tick */
+        if (rc)
+            XLOG_ERR("pair %s (declared in %s) not created: %s", x->name,
+                     file, why);
+        pp->decl_state[i] = DECL_DONE;
+    }
 }
 
 /*----- hooks -----*/
@@ -621,6 +785,7 @@ static int pair_init(xres_daemon *d)
             free(p);
             continue;
         }
+        set_floors(d, p);
         if (p->fo.kind != XRES_FO_NONE) {
             XLOG_WARN("pair %s: resuming the %s failover at step %s",
                       p->name, xres_fo_kind_name(p->fo.kind),
@@ -643,6 +808,8 @@ static int pair_init(xres_daemon *d)
     xres_pair_store_free_names(names, n);
     XLOG_INFO("pairs: %zu loaded, reserve %" PRIu64 " MiB", pp->n,
               pp->reserve_kb / 1024);
+    load_decls(d);
+    declare(d);
     return rc;
 }
 
@@ -660,6 +827,7 @@ static void pair_tick(xres_daemon *d)
 {
     pair_priv *pp = PP(d);
 
+    if (pp) declare(d);
     for (size_t i = 0; pp && i < pp->n; i++) look(d, pp->v[i]);
     if (pp) sweep_requests(d);
 }
@@ -800,6 +968,42 @@ static void sweep_requests(xres_daemon *d)
     pp->nloose = k;
 }
 
+/* Creates, stores and starts following a pair; `why` gets the reason of
+ * a refusal.  0, -ENOMEM, or another negative errno with why set. */
+static int create_pair(xres_daemon *d, const char *name,
+                       const xres_domain *a, const xres_domain *s,
+                       const xres_pair_app *av, size_t napps,
+                       const xres_pair_cfg *cfg, const char *by,
+                       char *why, size_t whylen)
+{
+    xres_pair *p = calloc(1, sizeof(*p));
+    int rc;
+
+    if (!p) return -ENOMEM;
+    rc = xres_pair_create(p, name, &d->host, a->domid, s->domid, av, napps,
+                          cfg, PP(d)->reserve_kb, why, whylen);
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    rc = xres_pair_store_save_config(d->be, p);
+    if (!rc) rc = xres_pair_store_save_state(d->be, p);
+    if (!rc) rc = add_pair(d, p);
+    if (rc) {
+        xres_pair_store_delete(d->be, name);
+        snprintf(why, whylen, "cannot store it: %s", strerror(-rc));
+        free(p);
+        return rc == -ENOMEM ? -EIO : rc;
+    }
+    hold_standby_apps(d, p);
+    XLOG_INFO("pair %s created (%s): active %s (dom%" PRIu32 "), standby %s "
+              "(dom%" PRIu32 "), %zu apps", name, by, a->name, a->domid,
+              s->name, s->domid, napps);
+    /* Apps the agent already reports running go into the table now. */
+    look(d, p);
+    return 0;
+}
+
 static int cmd_create(xres_daemon *d, yajl_val req, yajl_gen out)
 {
     const char *name = xres_json_get_str(req, "name");
@@ -807,7 +1011,6 @@ static int cmd_create(xres_daemon *d, yajl_val req, yajl_gen out)
     xres_pair_app av[XRES_PAIR_APPS_MAX];
     const xres_domain *a, *s;
     xres_pair_cfg cfg = PP(d)->defaults;
-    xres_pair *p;
     char why[320] = "";
     size_t napps = 0;
     int rc;
@@ -854,31 +1057,13 @@ static int cmd_create(xres_daemon *d, yajl_val req, yajl_gen out)
         napps++;
     }
     cfg.preserve = xres_json_get_bool(req, "preserve", false);
-    p = calloc(1, sizeof(*p));
-    if (!p) return -ENOMEM;
-    rc = xres_pair_create(p, name, &d->host, a->domid, s->domid, av, napps,
-                          &cfg, PP(d)->reserve_kb, why, sizeof(why));
+    rc = create_pair(d, name, a, s, av, napps, &cfg, "xres pair-create", why,
+                     sizeof(why));
+    if (rc == -ENOMEM) return rc;
     if (rc) {
         xres_ipc_reply_error(out, "pair-create %s: %s", name, why);
-        free(p);
         return 0;
     }
-    rc = xres_pair_store_save_config(d->be, p);
-    if (!rc) rc = xres_pair_store_save_state(d->be, p);
-    if (!rc) rc = add_pair(d, p);
-    if (rc) {
-        xres_pair_store_delete(d->be, name);
-        xres_ipc_reply_error(out, "pair-create %s: cannot store it: %s",
-                             name, strerror(-rc));
-        free(p);
-        return 0;
-    }
-    hold_standby_apps(d, p);
-    XLOG_INFO("pair %s created: active %s (dom%" PRIu32 "), standby %s "
-              "(dom%" PRIu32 "), %zu apps", name, a->name, a->domid, s->name,
-              s->domid, napps);
-    /* Apps the agent already reports running go into the table now. */
-    look(d, p);
     xres_ipc_reply_ok_begin(out);
     xres_json_kv_str(out, "name", name);
     yajl_gen_map_close(out);
@@ -899,6 +1084,22 @@ static void json_pair(xres_daemon *d, const xres_pair *p, yajl_gen g,
     xres_json_kv_str(g, "standby_name", p->standby_name);
     xres_json_kv_str(g, "state", xres_pair_state_name(p->state));
     xres_json_kv_u64(g, "reserve_lent_kb", p->debt_kb);
+    xres_json_kv_u64(g, "standby_floor_kb", xres_pair_mem_floor(p,
+                                                                p->standby));
+    if (!p->lat.valid) {
+        xres_json_kv_null(g, "last_failover_timing");
+    } else {
+        xres_json_str(g, "last_failover_timing");
+        yajl_gen_map_open(g);
+        xres_json_kv_str(g, "kind", xres_fo_kind_name(p->lat.kind));
+        xres_json_kv_u64(g, "toolstack_us", p->lat.toolstack_us);
+        xres_json_kv_u64(g, "guest_ms", p->lat.guest_ms);
+        xres_json_kv_u64(g, "target_written_ms", p->lat.targets_ms);
+        xres_json_kv_u64(g, "balloon_ms", p->lat.balloon_ms);
+        xres_json_kv_u64(g, "start_ack_ms", p->lat.start_ms);
+        xres_json_kv_u64(g, "total_ms", p->lat.total_ms);
+        yajl_gen_map_close(g);
+    }
     if (fo->kind == XRES_FO_NONE) {
         xres_json_kv_null(g, "failover");
     } else {
@@ -1037,6 +1238,9 @@ static int pair_command(xres_daemon *d, const char *cmd, yajl_val req,
             return 0;
         }
         save(d, p);
+        /* The old standby is the active now: no floor from the pair. */
+        xres_daemon_set_mem_floor(d, old_standby, 0);
+        set_floors(d, p);
         watch_acks(d, old_active, false);
         watch_acks(d, ns->domid, true);
         hold_standby_apps(d, p);
@@ -1065,6 +1269,8 @@ static int pair_command(xres_daemon *d, const char *cmd, yajl_val req,
         }
         watch_acks(d, p->active, false);
         watch_acks(d, p->standby, false);
+        xres_daemon_set_mem_floor(d, p->active, 0);
+        xres_daemon_set_mem_floor(d, p->standby, 0);
         XLOG_INFO("pair %s deleted", p->name);
         for (size_t i = 0; i < pp->n; i++)
             if (pp->v[i] == p) {

@@ -85,6 +85,11 @@ typedef struct {
     /* Policy and state that xresd keeps. */
     xres_mem_policy mem_policy;
     xres_balloon_state balloon;
+    /* Memory balancing never takes the domain below this (0: none).  Set
+     * by a subsystem, e.g. the pair subsystem for a standby that took
+     * over: the memory engaged into it stays there.  Balancing honours
+     * max(mem_policy.min_kb, mem_floor_kb). */
+    uint64_t mem_floor_kb;
 } xres_domain;
 
 /* The host. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "pair_store.h"
@@ -94,6 +95,12 @@ int xres_pair_format_state(const xres_pair *p, char *buf, size_t len)
     out(&o, ";seq %" PRIu64 ";", p->next_seq);
     out(&o, "debt %" PRIu64 " %" PRIu32 " %" PRIu64 ";", p->debt_kb,
         p->debt_domid, p->debt_until_kb);
+    if (p->sb_floor_kb) out(&o, "floor %" PRIu64 ";", p->sb_floor_kb);
+    if (p->lat.valid)
+        out(&o, "lat %s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %"
+            PRIu64 ";", xres_fo_kind_name(p->lat.kind), p->lat.total_ms,
+            p->lat.toolstack_us, p->lat.targets_ms, p->lat.balloon_ms,
+            p->lat.start_ms);
     for (size_t i = 0; i < p->nareas; i++) {
         const xres_pair_area *a = &p->areas[i];
         out(&o, "area %s %" PRIu64 " %s %s %s %d %d %u %" PRIu64 ";",
@@ -120,7 +127,9 @@ int xres_pair_format_state(const xres_pair *p, char *buf, size_t len)
             out(&o, "%s%s", i ? "," : "", xres_fo_step_name(fo->steps[i]));
         out(&o, ";fo-why ");
         out_text(&o, fo->why);
-        out(&o, ";");
+        out(&o, ";fo-time %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+            " %" PRIu64 ";", fo->busy_us, fo->target_ms, fo->reached_ms,
+            fo->startreq_ms, fo->acked_ms);
     }
     for (size_t i = 0; i < p->nlog; i++) {
         const xres_pair_logent *e = &p->log[i];
@@ -331,6 +340,23 @@ int xres_pair_parse_state(xres_pair *p, const char *text)
             NUM(w[1], U64 / 4, p->debt_kb);
             NUM(w[2], U32, p->debt_domid);
             NUM(w[3], U64, p->debt_until_kb);
+        } else if (!strcmp(w[0], "floor") && n == 2) {
+            NUM(w[1], U64 / 4, p->sb_floor_kb);
+        } else if (!strcmp(w[0], "lat") && n == 7) {
+            if (xres_fo_kind_parse(w[1], &p->lat.kind)) goto bad;
+            NUM(w[2], U64, p->lat.total_ms);
+            NUM(w[3], U64, p->lat.toolstack_us);
+            NUM(w[4], U64, p->lat.targets_ms);
+            NUM(w[5], U64, p->lat.balloon_ms);
+            NUM(w[6], U64, p->lat.start_ms);
+            p->lat.guest_ms = p->lat.balloon_ms + p->lat.start_ms;
+            p->lat.valid = true;
+        } else if (!strcmp(w[0], "fo-time") && n == 6) {
+            NUM(w[1], U64, p->fo.busy_us);
+            NUM(w[2], U64, p->fo.target_ms);
+            NUM(w[3], U64, p->fo.reached_ms);
+            NUM(w[4], U64, p->fo.startreq_ms);
+            NUM(w[5], U64, p->fo.acked_ms);
         } else if (!strcmp(w[0], "area") && n == 10) {
             xres_pair_area *a;
             uint64_t b;
@@ -539,6 +565,28 @@ int xres_pair_exec(xres_backend *b, const xres_action *act)
     }
 }
 
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* When the writes the guests then have to follow were done (the
+ * backend's clock, as the snapshot's now_ms). */
+static void stamp(xres_backend *b, xres_pair *p, const xres_action *act)
+{
+    xres_pair_fo *fo = &p->fo;
+
+    if (act->domid != fo->sb_domid) return;
+    if (act->kind == XRES_ACT_SET_TARGET)
+        fo->target_ms = b->ops->now_ms(b);
+    else if (act->kind == XRES_ACT_AGENT_REQUEST &&
+             !strcmp(act->u.req.op, "start") && !fo->startreq_ms)
+        fo->startreq_ms = b->ops->now_ms(b);
+}
+
 int xres_pair_drive(xres_backend *b, xres_pair *p, const xres_host *snap,
                     const xres_pair_obs *obs, xres_pair_exec_fn exec,
                     void *exec_ctx, unsigned *nacts,
@@ -551,6 +599,7 @@ int xres_pair_drive(xres_backend *b, xres_pair *p, const xres_host *snap,
 
     xres_actions_init(&acts);
     if (nacts) *nacts = 0;
+    uint64_t t0 = now_us();
     for (;;) {
         xres_fo_step step = p->fo.pos < p->fo.nsteps
             ? p->fo.steps[p->fo.pos] : XRES_STEP_NR;
@@ -574,6 +623,7 @@ int xres_pair_drive(xres_backend *b, xres_pair *p, const xres_host *snap,
             XLOG_INFO("pair %s: %s failover, step %s: %s", p->name,
                       xres_fo_kind_name(kind), xres_fo_step_name(step),
                       line);
+            stamp(b, p, &acts.v[0]);
             if (nacts) (*nacts)++;
             if (crash && !crash(opaque, false)) { rc = -EINTR; break; }
         } else if (rc == XRES_FO_ADVANCED) {
@@ -586,6 +636,12 @@ int xres_pair_drive(xres_backend *b, xres_pair *p, const xres_host *snap,
                       xres_fo_kind_name(kind), e ? e->why : "",
                       p->state == XRES_PAIR_DEGRADED ? " (degraded)" : "");
         }
+        /* xresd's own time so far, counted into the progress before it is
+         * stored (after the end, into the last failover's figures). */
+        uint64_t t1 = now_us();
+        if (rc == XRES_FO_FINISHED) p->lat.toolstack_us += t1 - t0;
+        else p->fo.busy_us += t1 - t0;
+        t0 = t1;
         int src = xres_pair_store_save_state(b, p);
         if (src) {
             XLOG_ERR("pair %s: cannot store failover progress: %s",

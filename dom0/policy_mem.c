@@ -183,6 +183,13 @@ static void classify(mdom *x, const xres_domain *d, const xres_mem_params *p)
     x->used = d->agent.mem_used_kb;
     x->hi = xres_mem_max_of(d);
     x->lo = d->mem_policy.min_kb;
+    /* A floor set by another subsystem (a pair's standby that took over)
+     * counts like a guarantee, and also lifts a lower policy max. */
+    if (d->mem_floor_kb > x->lo) x->lo = d->mem_floor_kb;
+    if (d->mem_floor_kb > x->hi) {
+        uint64_t smax = d->static_max_kb ? d->static_max_kb : d->xen_max_kb;
+        x->hi = d->mem_floor_kb < smax ? d->mem_floor_kb : smax;
+    }
     if (x->lo > x->hi) x->lo = x->hi;
     x->prio = d->mem_policy.priority;
     x->u = x->a ? (double)x->used / (double)x->a : 1e9;

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "policy_pair.h"
+#include "util.h"
+#include "xs_schema.h"
 
 #define MIB ((uint64_t)1024)
 
@@ -922,6 +925,9 @@ static void do_commit(xres_pair *p)
             ar->running = false;
         }
     }
+    /* What was engaged stays in the standby: balancing may not take it. */
+    if (fo->bound_kb && fo->sb_target0 + fo->bound_kb > p->sb_floor_kb)
+        p->sb_floor_kb = fo->sb_target0 + fo->bound_kb;
     if (fo->reserve_kb) {
         p->debt_kb += fo->reserve_kb;
         p->debt_domid = fo->act_domid;
@@ -953,11 +959,28 @@ static void finish(xres_pair *p, const xres_host *snap)
     e->return_kb = fo->return_kb;
     e->reserve_kb = fo->reserve_kb;
     e->failed_mask = fo->failed_mask;
+
+    memset(&p->lat, 0, sizeof(p->lat));
+    p->lat.valid = true;
+    p->lat.kind = fo->kind;
+    p->lat.total_ms = e->ended_ms - e->started_ms;
+    p->lat.toolstack_us = fo->busy_us;
+    if (fo->target_ms >= fo->started_ms && fo->target_ms)
+        p->lat.targets_ms = fo->target_ms - fo->started_ms;
+    if (fo->reached_ms >= fo->target_ms && fo->target_ms)
+        p->lat.balloon_ms = fo->reached_ms - fo->target_ms;
+    if (fo->acked_ms >= fo->startreq_ms && fo->startreq_ms)
+        p->lat.start_ms = fo->acked_ms - fo->startreq_ms;
+    p->lat.guest_ms = p->lat.balloon_ms + p->lat.start_ms;
     memset(fo, 0, sizeof(*fo));
 }
 
 static void next_step(xres_pair_fo *fo, const xres_host *snap)
 {
+    if (fo->steps[fo->pos] == XRES_STEP_ENGAGE && fo->target_ms)
+        fo->reached_ms = snap->now_ms;
+    if (fo->steps[fo->pos] == XRES_STEP_START && fo->startreq_ms)
+        fo->acked_ms = snap->now_ms;
     fo->done |= 1u << fo->steps[fo->pos];
     fo->pos++;
     fo->sub = 0;
@@ -1081,6 +1104,14 @@ xres_fo_result xres_pair_fo_run(xres_pair *p, const xres_host *snap,
     return XRES_FO_ADVANCED;
 }
 
+uint64_t xres_pair_mem_floor(const xres_pair *p, uint32_t domid)
+{
+    if (!p->sb_floor_kb || domid != p->standby ||
+        p->state == XRES_PAIR_DEGRADED)
+        return 0;
+    return p->sb_floor_kb;
+}
+
 bool xres_pair_refill(xres_pair *p, const xres_host *snap)
 {
     const xres_domain *d;
@@ -1156,10 +1187,149 @@ int xres_pair_failback(xres_pair *p, const xres_host *snap,
     q.standby = new_standby;
     snprintf(q.standby_name, sizeof(q.standby_name), "%s", ns->name);
     q.state = XRES_PAIR_NORMAL;
+    q.sb_floor_kb = 0;      /* the new standby has been given nothing */
 
     rc = xres_pair_admit(&q, snap, hot > declared_hot_kb(&q) ? hot
                          : declared_hot_kb(&q), reserve_kb, why, whylen);
     if (rc) return rc;
     *p = q;
+    return 0;
+}
+
+/* ---- pairs declared in xres.conf ---- */
+
+int xres_pair_apps_parse(const char *s, xres_pair_app *apps, size_t max,
+                         size_t *n, char *err, size_t errlen)
+{
+    char buf[256], *tok, *save = NULL;
+
+    *n = 0;
+    if (strlen(s) >= sizeof(buf)) {
+        set_why(err, errlen, "pair_apps is too long");
+        return -EINVAL;
+    }
+    snprintf(buf, sizeof(buf), "%s", s);
+    for (tok = strtok_r(buf, " \t", &save); tok;
+         tok = strtok_r(NULL, " \t", &save)) {
+        char *c1 = strchr(tok, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        xres_pair_app *a;
+        uint64_t kb;
+
+        if (!c1 || !c2 || strchr(c2 + 1, ':')) {
+            set_why(err, errlen, "pair_apps: `%s' is not NAME:SIZE:hot|cold",
+                    tok);
+            return -EINVAL;
+        }
+        *c1 = *c2 = 0;
+        if (*n == max) {
+            set_why(err, errlen, "pair_apps: at most %zu apps", max);
+            return -EINVAL;
+        }
+        if (!xres_schema_check_name(tok, strlen(tok)) ||
+            strlen(tok) >= XRES_PAIR_NAME_MAX) {
+            set_why(err, errlen, "pair_apps: bad app name `%s': use "
+                    "[a-z][a-z0-9_]*, at most 31 characters", tok);
+            return -EINVAL;
+        }
+        if (xres_parse_size_kb(c1 + 1, 'm', &kb) || !kb) {
+            set_why(err, errlen, "pair_apps: %s: `%s' is not a size (like "
+                    "64M)", tok, c1 + 1);
+            return -EINVAL;
+        }
+        if (strcmp(c2 + 1, "hot") && strcmp(c2 + 1, "cold")) {
+            set_why(err, errlen, "pair_apps: %s: `%s' must be hot or cold",
+                    tok, c2 + 1);
+            return -EINVAL;
+        }
+        for (size_t i = 0; i < *n; i++)
+            if (!strcmp(apps[i].name, tok)) {
+                set_why(err, errlen, "pair_apps: %s given twice", tok);
+                return -EINVAL;
+            }
+        a = &apps[(*n)++];
+        memset(a, 0, sizeof(*a));
+        snprintf(a->name, sizeof(a->name), "%s", tok);
+        a->size_kb = kb;
+        a->hot = !strcmp(c2 + 1, "hot");
+    }
+    return 0;
+}
+
+int xres_pair_decls_of_config(const struct xres_config *cfg,
+                              xres_pair_decl *v, size_t max, size_t *n,
+                              char *err, size_t errlen)
+{
+    const char *file = cfg->path ? cfg->path : "xres.conf";
+
+    *n = 0;
+    for (size_t i = 0; i < cfg->nr_domains; i++) {
+        const char *dn = cfg->domains[i].name;
+        const char *pn = xres_config_domain_get(cfg, dn, "pair");
+        const char *role = xres_config_domain_get(cfg, dn, "role");
+        const char *apps = xres_config_domain_get(cfg, dn, "pair_apps");
+        xres_pair_decl *x = NULL;
+        char why[200] = "";
+        bool active;
+
+        if (!pn) {
+            if (role || apps) {
+                set_why(err, errlen, "%s: domains (%s): %s= without pair=",
+                        file, dn, role ? "role" : "pair_apps");
+                return -EINVAL;
+            }
+            continue;
+        }
+        if (!xres_pair_name_ok(pn)) {
+            set_why(err, errlen, "%s: domains (%s): pair=%s: a pair name is "
+                    "1 to 31 of [A-Za-z0-9_.-], not `base'", file, dn, pn);
+            return -EINVAL;
+        }
+        if (!role || (strcmp(role, "active") && strcmp(role, "standby"))) {
+            set_why(err, errlen, "%s: domains (%s): pair=%s needs role=active"
+                    " or role=standby%s%s", file, dn, pn,
+                    role ? ", not " : "", role ? role : "");
+            return -EINVAL;
+        }
+        active = !strcmp(role, "active");
+        for (size_t k = 0; k < *n; k++)
+            if (!strcmp(v[k].name, pn)) x = &v[k];
+        if (!x) {
+            if (*n == max) {
+                set_why(err, errlen, "%s: domains (%s): pair=%s: at most %zu "
+                        "pairs", file, dn, pn, max);
+                return -EINVAL;
+            }
+            x = &v[(*n)++];
+            memset(x, 0, sizeof(*x));
+            snprintf(x->name, sizeof(x->name), "%s", pn);
+        }
+        if ((active ? x->active : x->standby)[0]) {
+            set_why(err, errlen, "%s: domains (%s): pair=%s has two %s "
+                    "domains (%s and %s)", file, dn, pn, role,
+                    active ? x->active : x->standby, dn);
+            return -EINVAL;
+        }
+        snprintf(active ? x->active : x->standby, XRES_NAME_MAX, "%s", dn);
+        if (apps) {
+            if (x->napps) {
+                set_why(err, errlen, "%s: domains (%s): pair=%s: pair_apps "
+                        "given on both members", file, dn, pn);
+                return -EINVAL;
+            }
+            if (xres_pair_apps_parse(apps, x->apps, XRES_PAIR_APPS_MAX,
+                                     &x->napps, why, sizeof(why))) {
+                set_why(err, errlen, "%s: domains (%s): pair=%s: %s", file,
+                        dn, pn, why);
+                return -EINVAL;
+            }
+        }
+    }
+    for (size_t k = 0; k < *n; k++)
+        if (!v[k].active[0] || !v[k].standby[0]) {
+            set_why(err, errlen, "%s: pair=%s has no %s domain (role=%s)",
+                    file, v[k].name, v[k].active[0] ? "standby" : "active",
+                    v[k].active[0] ? "standby" : "active");
+            return -EINVAL;
+        }
     return 0;
 }

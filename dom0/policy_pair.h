@@ -147,7 +147,29 @@ typedef struct {
     uint32_t start_mask;            /* areas (by index) to start */
     uint32_t acked_mask;            /* start acks received */
     uint32_t failed_mask;           /* start refused or timed out */
+
+    /* Timing (same clock as started_ms; 0: not yet). */
+    uint64_t busy_us;               /* xresd's own time on it so far */
+    uint64_t target_ms;             /* the standby's new target written */
+    uint64_t reached_ms;            /* the standby's balloon got there */
+    uint64_t startreq_ms;           /* first start request written */
+    uint64_t acked_ms;              /* every start acked (or given up) */
 } xres_pair_fo;
+
+/* Latency of the last failover, split into xresd's share and the wait for
+ * the guests.  All ms figures are counted from the fault seen by xresd
+ * (started_ms) unless said otherwise. */
+typedef struct {
+    bool valid;
+    xres_fo_kind kind;
+    uint64_t total_ms;              /* fault seen -> failover finished */
+    uint64_t toolstack_us;          /* xresd's own time: snapshots,
+                                     * decisions, libxl and XenStore writes */
+    uint64_t targets_ms;            /* fault seen -> standby target written */
+    uint64_t balloon_ms;            /* target written -> balloon reached */
+    uint64_t start_ms;              /* start request -> agent's ack */
+    uint64_t guest_ms;              /* balloon_ms + start_ms */
+} xres_pair_lat;
 
 /* One line of the failover log kept with the pair. */
 typedef struct {
@@ -182,6 +204,12 @@ typedef struct {
     uint64_t debt_until_kb;         /* ... when its memory is at most this */
 
     xres_pair_fo fo;
+
+    /* Memory balancing keeps the standby at or above this once memory
+     * was engaged into it (its target after the last engagement); 0:
+     * none.  Cleared when it becomes the active at failback. */
+    uint64_t sb_floor_kb;
+    xres_pair_lat lat;              /* the last failover's timing */
 
     size_t nlog;                    /* newest last */
     xres_pair_logent log[XRES_PAIR_LOG_MAX];
@@ -218,6 +246,30 @@ typedef struct {
 typedef struct {
     xres_pair_guest_obs active, standby;
 } xres_pair_obs;
+
+/*
+ * Pairs declared in xres.conf: per-domain keys pair=NAME and
+ * role=active|standby, and on either entry pair_apps="APP:SIZE:hot|cold
+ * ..." (space-separated).  xresd creates each declared pair that does not
+ * exist yet; a pair made at run time under the same name wins.
+ */
+typedef struct {
+    char name[XRES_PAIR_NAME_MAX];
+    char active[XRES_NAME_MAX];
+    char standby[XRES_NAME_MAX];
+    size_t napps;
+    xres_pair_app apps[XRES_PAIR_APPS_MAX];
+} xres_pair_decl;
+
+struct xres_config;
+/* All declarations of cfg into v (at most max).  0, or -EINVAL with
+ * "FILE: domains (DOM): pair=NAME: reason" in err. */
+int xres_pair_decls_of_config(const struct xres_config *cfg,
+                              xres_pair_decl *v, size_t max, size_t *n,
+                              char *err, size_t errlen);
+/* "web:64M:hot db:32M:cold" -> apps.  0 or -EINVAL with a reason. */
+int xres_pair_apps_parse(const char *s, xres_pair_app *apps, size_t max,
+                         size_t *n, char *err, size_t errlen);
 
 /* Names. */
 const char *xres_pair_owner_name(xres_pair_owner o);
@@ -345,6 +397,11 @@ typedef enum {
 xres_fo_result xres_pair_fo_run(xres_pair *p, const xres_host *snap,
                                 const xres_pair_obs *obs,
                                 xres_actions *acts);
+
+/* The floor memory balancing must honour for domid because of this pair
+ * (xres_domain.mem_floor_kb): the standby keeps what a failover engaged
+ * into it.  0 for any other domain. */
+uint64_t xres_pair_mem_floor(const xres_pair *p, uint32_t domid);
 
 /* Reserve bookkeeping: true when the reserve lent to a standby has been
  * given back (the old active released its memory or is gone); clears

@@ -8,6 +8,11 @@
 #      standby, the active keeps running;
 #  (3) a level-1 fault restarts web in place (new pid) and no memory
 #      moves; web stays the active's.
+# After (1), memory balancing runs with a guest below its guarantee (m1)
+# and two possible donors: the new active s1, the most underused, and d1.
+# s1 keeps what the failover gave it (the pair's floor); d1 gives.
+# The timing of each failover (xresd's share, the guests' share) is
+# printed, not asserted.
 # shellcheck shell=dash disable=SC2016
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -58,6 +63,13 @@ web_restarted() {  # GUEST OLD_PID
     p=$(xb_guest_exec "$1" 'cat /run/web.pid 2>/dev/null')
     [ -n "$p" ] && [ "$p" != "$2" ] && web_running_in "$1"
 }
+# The last failover's timing from pair-show, as one line in the log.
+print_timing() {  # PAIR CASE
+    xb_say "$(pair_flat "$1" | awk -F '\t' -v c="$2" '
+        $1 ~ /^pair\.last_failover_timing\./ { sub(/^pair\.last_failover_timing\./, "", $1); v[$1] = $2 }
+        END { printf "XB-INFO %s failover timing: toolstack %.3f ms, guest %d ms (balloon %d ms, app start ack %d ms), target written %d ms after the fault, total %d ms\n",
+              c, v["toolstack_us"] / 1000, v["guest_ms"], v["balloon_ms"], v["start_ack_ms"], v["target_written_ms"], v["total_ms"] }')"
+}
 web_in_table() { [ "$(area_field "$1" web owner)" = active ]; }
 
 # Two fresh guests, agents set up, web running on the active only.
@@ -69,8 +81,13 @@ make_pair() {  # PAIR ACTIVE STANDBY
     xb_guest_exec "$2" 'sh -c "sleep 100000 >/dev/null 2>&1 & echo \$! >/run/web.pid"' >/dev/null
     xl sched-credit -d "$2" -w 512 -c 0 >/dev/null
     xl sched-credit -d "$3" -w 64 -c 20 >/dev/null
-    wait_for 30 app_state_is "$2" running ||
+    if ! wait_for 30 app_state_is "$2" running; then
         xb_fail "$2: the agent never reported web running"
+        xb_say "XB-INFO $2's agent log and processes:"
+        { xb_guest_exec "$2" 'tail -n 15 /var/log/xres-agent.log; head -n 3 /etc/xres/agent.conf; ps | grep -v "\[" | tail -n 12; cat /run/web.pid' 2>&1
+          xenstore-ls "/local/domain/$(domid_of "$2")/data/xres" 2>&1 | head -n 40; } |
+            while IFS= read -r l; do xb_say "XB-INFO   $l"; done
+    fi
     assert_ok "xres pair-create $1" xres pair-create "$1" --active "$2" --standby "$3" \
         --app "web:${APP_MIB}M:hot"
     wait_for 30 web_in_table "$1" || xb_fail "$1: web never entered the table"
@@ -84,7 +101,11 @@ make_pair() {  # PAIR ACTIVE STANDBY
         "$1: the base is the rest of the active's memory"
 }
 
-xresd_start || exit 1
+# xresd starts on the built-in defaults; after (1) it reloads (SIGHUP) a
+# configuration for the balancing check.
+conf=$XB_TMP/xres-pair.conf
+: >"$conf"
+xresd_start -c "$conf" || exit 1
 wait_for 30 xres list || { xb_fail "xresd does not answer"; exit 1; }
 
 # A pair the standby could not serve is refused, with the reason.
@@ -110,7 +131,30 @@ assert_eq host "$(area_field p1 base owner)" "(1) the base went back to the host
 assert_eq failed-over "$(json_get "$XB_TMP/pair.json" pair.state)" "(1) pair state"
 assert_eq "512 0" "$(xl_weight s1) $(xl_cap s1)" "(1) the standby has the active's weight and cap"
 xres pair-show p1
+print_timing p1 "(1) domain"
+grep "failover timing" "$XB_TMP/xresd.log" | tail -n 1
+assert_eq $(((s0 + APP_MIB) * 1024)) "$(json_get "$XB_TMP/pair.json" pair.standby_floor_kb)" \
+    "(1) the pair keeps the standby at what it now has"
+
+# Balancing after the failover, every 2 s: every reporting guest counts as
+# in excess (low 99 %), none as deficient (high 100 %), Xen's free memory
+# is never handed out (reserve 4G), so m1 (128 MiB, min 192M: 64 MiB short)
+# can only be fed by a donor.
+printf 'tick_ms = 2000\nmem_high = 100\nmem_low = 99\nmem_block = "32M"\nmem_reserve = "4G"\ndomains = [ "name=m1, min=192M" ]\n' >"$conf"
+kill -HUP "$(xresd_pid)"
+sleep 2
+s1mem=$(xl_mem s1)
+xb_create_guest d1 160 320 || exit 1
+xb_create_guest m1 128 256 || exit 1
+wait_for 120 mem_is m1 192 || xb_fail "m1 never got its guarantee (has $(xl_mem m1))"
+sleep 8     # a few more balancing ticks
+assert_eq 192 "$(xl_mem m1)" "(1b) m1 got its 64 MiB guarantee"
+assert_eq 96 "$(xl_mem d1)" "(1b) the 64 MiB came from d1"
+assert_eq "$s1mem" "$(xl_mem s1)" "(1b) balancing left the new active s1 what the failover gave it"
+grep "mem: .*move\|mem: .*balance" "$XB_TMP/xresd.log" | tail -n 4
 assert_ok "(1) pair-delete" xres pair-delete p1
+xb_destroy_guest d1
+xb_destroy_guest m1
 xb_destroy_guest s1
 
 # ---------------------------------------------------------------- (2)
@@ -141,6 +185,7 @@ assert_ok "(2) web runs on the standby" web_running_in s2
 assert_eq standby "$(area_field p2 web owner)" "(2) web's owner is the standby"
 assert_eq active "$(area_field p2 base owner)" "(2) the base stays with the active"
 assert_eq normal "$(json_get "$XB_TMP/pair.json" pair.state)" "(2) pair state"
+print_timing p2 "(2) app"
 assert_ok "(2) pair-delete" xres pair-delete p2
 xb_destroy_guest a2
 xb_destroy_guest s2

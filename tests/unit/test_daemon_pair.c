@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "ipc.h"
 #include "subsys.h"
+#include "util.h"
 
 #define MiB 1024ULL
 
@@ -42,20 +43,28 @@ static void daemon_up(void)
     ck_assert_int_eq(xres_daemon_init(&d, &be, &o), 0);
 }
 
+static const char *conf_extra = "";
+
+static void write_conf(const char *extra)
+{
+    FILE *f = fopen(conf, "w");
+
+    ck_assert_ptr_nonnull(f);
+    fputs("report_interval_ms = 100\ntick_ms = 500\n", f);
+    fputs(extra, f);
+    fclose(f);
+}
+
 static void start(void)
 {
     char err[256];
-    FILE *f;
 
     xres_log_set_level(getenv("PAIR_DEBUG") ? LOG_DEBUG : LOG_ERR);
     snprintf(dir, sizeof(dir), "/tmp/xres-pair-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(sock, sizeof(sock), "%s/xresd.sock", dir);
     snprintf(conf, sizeof(conf), "%s/xres.conf", dir);
-    f = fopen(conf, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("report_interval_ms = 100\ntick_ms = 500\n", f);
-    fclose(f);
+    write_conf(conf_extra);
     ck_assert_int_eq(xres_sim_open_scenario(&be, NULL, err, sizeof(err)), 0);
     xres_sim_set_balloon_rate(&be, 2, 1024 * MiB);
     memset(stops, 0, sizeof(stops));
@@ -223,6 +232,80 @@ static void setup_pair(void)
     ck_assert_uint_eq(pending(2), 0);
 }
 
+/* pair=, role= and pair_apps= in xres.conf declare a pair: xresd creates
+ * it at start-up, and keeps it (not a second one) when it restarts. */
+START_TEST(test_declared)
+{
+    yajl_val r, p, apps;
+    uint64_t v = 0;
+
+    conf_extra = "domains = [ \"name=g1, pair=web, role=active, "
+                 "pair_apps=shop:128M:hot\",\n"
+                 "            \"name=g2, pair=web, role=standby\" ]\n";
+    start();
+    conf_extra = "";
+    for (int round = 0; round < 2; round++) {
+        r = command("{\"cmd\":\"pair-show\",\"name\":\"web\"}");
+        ck_assert_msg(xres_json_get_bool(r, "ok", false), "%s",
+                      xres_json_get_str(r, "error"));
+        p = xres_json_get(r, "pair");
+        ck_assert_int_eq(xres_json_get_u64(p, "active", &v), 0);
+        ck_assert_uint_eq(v, 1);
+        ck_assert_int_eq(xres_json_get_u64(p, "standby", &v), 0);
+        ck_assert_uint_eq(v, 2);
+        apps = xres_json_get(p, "apps");
+        ck_assert_uint_eq(apps->u.array.len, 1);
+        ck_assert_str_eq(xres_json_get_str(apps->u.array.values[0], "name"),
+                         "shop");
+        ck_assert_int_eq(xres_json_get_u64(apps->u.array.values[0],
+                                           "size_kb", &v), 0);
+        ck_assert_uint_eq(v, 128 * MiB);
+        ck_assert(xres_json_get_bool(apps->u.array.values[0], "hot", false));
+        yajl_tree_free(r);
+        r = command("{\"cmd\":\"pair-list\"}");
+        ck_assert_uint_eq(xres_json_get(r, "pairs")->u.array.len, 1);
+        yajl_tree_free(r);
+        /* The standby holds shop stopped, as after pair-create. */
+        run(5);
+        ck_assert_uint_eq(stops[2], 1);
+        /* xresd restarts: the stored pair is the declared one. */
+        xres_daemon_dispose(&d);
+        daemon_up();
+    }
+    stop();
+}
+END_TEST
+
+/* A pair made at run time wins over xres.conf under the same name with
+ * other members; a declared pair whose domains do not run waits. */
+START_TEST(test_declared_conflict)
+{
+    yajl_val r;
+    uint64_t v = 0;
+
+    start();
+    setup_pair();                       /* run-time pair p: g1 -> g2 */
+    xres_daemon_dispose(&d);
+    write_conf("domains = [ \"name=g2, pair=p, role=active\",\n"
+               "            \"name=g1, pair=p, role=standby\",\n"
+               "            \"name=g3, pair=q, role=active\",\n"
+               "            \"name=g4, pair=q, role=standby\" ]\n");
+    daemon_up();
+    r = command("{\"cmd\":\"pair-show\",\"name\":\"p\"}");
+    ck_assert_int_eq(xres_json_get_u64(xres_json_get(r, "pair"), "active",
+                                       &v), 0);
+    ck_assert_uint_eq(v, 1);
+    yajl_tree_free(r);
+    r = command("{\"cmd\":\"pair-show\",\"name\":\"q\"}");
+    ck_assert_str_eq(xres_json_get_str(r, "error"), "no pair `q'");
+    yajl_tree_free(r);
+    r = command("{\"cmd\":\"pair-list\"}");
+    ck_assert_uint_eq(xres_json_get(r, "pairs")->u.array.len, 1);
+    yajl_tree_free(r);
+    stop();
+}
+END_TEST
+
 START_TEST(test_refused)
 {
     yajl_val r;
@@ -248,6 +331,14 @@ START_TEST(test_crash)
     setup_pair();
     ck_assert_uint_eq(cur_kb(2), 512 * MiB);
     xres_sim_crash_domain(&be, 1);
+    /* The failover waits for the standby's balloon: xresd asks for a tick
+     * within 200 ms rather than the configured 500. */
+    ck_assert_int_eq(xres_daemon_run_once(&d, 0), 0);
+    yajl_val r = command("{\"cmd\":\"pair-show\",\"name\":\"p\"}");
+    yajl_val p = xres_json_get(r, "pair");
+    ck_assert(YAJL_IS_OBJECT(xres_json_get(p, "failover")));
+    ck_assert_uint_le(d.next_tick_ms, xres_monotonic_ms() + 200);
+    yajl_tree_free(r);
     run(40);
     ck_assert_uint_eq(cur_kb(1), 0);
     ck_assert_uint_eq(cur_kb(2), (512 + 128) * MiB);
@@ -255,6 +346,34 @@ START_TEST(test_crash)
     ck_assert_str_eq(area_owner("base"), "host");
     ck_assert_uint_eq(starts[2], 1);
     ck_assert_uint_eq(pending(2), 0);
+
+    /* Memory balancing is told to keep the standby where it is now. */
+    ck_assert_uint_eq(xres_host_find(&d.host, 2)->mem_floor_kb,
+                      (512 + 128) * MiB);
+    xres_daemon_refresh(&d);
+    ck_assert_uint_eq(xres_host_find(&d.host, 2)->mem_floor_kb,
+                      (512 + 128) * MiB);
+
+    /* The failover's timing: xresd's share and the guests' share. */
+    uint64_t ts = 0, guest = 0, bal = 0, ack = 0, tw = 0, tot = 0, fl = 0;
+    r = command("{\"cmd\":\"pair-show\",\"name\":\"p\"}");
+    p = xres_json_get(r, "pair");
+    yajl_val t = xres_json_get(p, "last_failover_timing");
+    ck_assert(YAJL_IS_OBJECT(t));
+    ck_assert_str_eq(xres_json_get_str(t, "kind"), "domain");
+    ck_assert_int_eq(xres_json_get_u64(t, "toolstack_us", &ts), 0);
+    ck_assert_int_eq(xres_json_get_u64(t, "guest_ms", &guest), 0);
+    ck_assert_int_eq(xres_json_get_u64(t, "balloon_ms", &bal), 0);
+    ck_assert_int_eq(xres_json_get_u64(t, "start_ack_ms", &ack), 0);
+    ck_assert_int_eq(xres_json_get_u64(t, "target_written_ms", &tw), 0);
+    ck_assert_int_eq(xres_json_get_u64(t, "total_ms", &tot), 0);
+    ck_assert_int_eq(xres_json_get_u64(p, "standby_floor_kb", &fl), 0);
+    ck_assert_uint_eq(fl, (512 + 128) * MiB);
+    ck_assert_uint_gt(ts, 0);
+    ck_assert_uint_gt(bal, 0);          /* the sim's balloon takes time */
+    ck_assert_uint_eq(guest, bal + ack);
+    ck_assert_uint_le(tw + guest, tot);
+    yajl_tree_free(r);
     stop();
 }
 END_TEST
@@ -333,6 +452,8 @@ Suite *daemon_pair_suite(void)
 
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_refused);
+    tcase_add_test(tc, test_declared);
+    tcase_add_test(tc, test_declared_conflict);
     tcase_add_test(tc, test_crash);
     tcase_add_test(tc, test_crash_restart_daemon);
     tcase_add_test(tc, test_app_level3);

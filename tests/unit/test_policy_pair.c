@@ -9,11 +9,16 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 #include "pair_store.h"
 #include "pair_world.h"
+#include "policy_mem.h"
 #include "policy_pair.h"
 
 #define MiB 1024ULL
@@ -310,6 +315,230 @@ START_TEST(test_domain_crash)
     ck_assert_uint_eq(s.p.log[0].return_kb, 96 * MiB);
     ck_assert_int_eq(s.p.fo.kind, XRES_FO_NONE);
     scen_dispose(&s);
+}
+END_TEST
+
+/* ---- memory balancing after a failover ---- */
+
+/* The world as memory balancing sees it: both guests report through
+ * their agents (the standby uses 40 MiB, g3 90 MiB), and the floor the
+ * pair sets when `floor` is true.  Xen's free memory is all reserve. */
+static void balance_view(scen *s, uint32_t g3, bool floor, xres_host *h,
+                         xres_mem_params *mp)
+{
+    world_snapshot(&s->w, h);
+    for (size_t i = 0; i < h->nr_domains; i++) {
+        xres_domain *x = &h->domains[i];
+        if (x->domid != s->sb && x->domid != g3) continue;
+        x->agent.valid = true;
+        x->agent.balloon_cur_kb = x->cur_kb;
+        x->agent.mem_used_kb = (x->domid == s->sb ? 40 : 90) * MiB;
+        x->balloon = XRES_BALLOON_OK;
+        x->mem_floor_kb = floor ? xres_pair_mem_floor(&s->p, x->domid) : 0;
+    }
+    xres_mem_params_default(mp);
+    mp->reserve_kb = h->free_kb;
+}
+
+/* Balancing rounds as xresd runs them: decide, set the targets, let the
+ * balloons move.  Returns how many transfers took memory from the
+ * standby. */
+static unsigned balance_rounds(scen *s, uint32_t g3, bool floor,
+                               unsigned rounds, uint64_t *sb_after)
+{
+    unsigned from_sb = 0;
+    xres_host h;
+    xres_mem_params mp;
+
+    xres_host_init(&h);
+    for (unsigned r = 0; r < rounds; r++) {
+        xres_mem_plan plan;
+        xres_mem_plan_init(&plan);
+        balance_view(s, g3, floor, &h, &mp);
+        ck_assert_int_eq(xres_mem_balance(&h, &mp, &plan), 0);
+        for (size_t i = 0; i < plan.n; i++) {
+            const xres_mem_transfer *t = &plan.v[i];
+            if (t->src == s->sb) {
+                from_sb++;
+                /* the one move balancing finds without a floor */
+                ck_assert_uint_eq(t->dst, g3);
+                ck_assert_uint_eq(t->kb, 64 * MiB);
+                ck_assert_uint_eq(t->src_from, 192 * MiB);
+                ck_assert_uint_eq(t->src_to, 128 * MiB);
+            }
+            if (t->src != XRES_DOMID_INVALID)
+                world_dom(&s->w, t->src)->target = t->src_to;
+            if (t->dst != XRES_DOMID_INVALID)
+                world_dom(&s->w, t->dst)->target = t->dst_to;
+        }
+        xres_mem_plan_dispose(&plan);
+        world_settle(&s->w, 1000);
+        if (floor)
+            ck_assert_uint_eq(world_dom(&s->w, s->sb)->cur, 192 * MiB);
+    }
+    *sb_after = world_dom(&s->w, s->sb)->cur;
+    xres_host_dispose(&h);
+    return from_sb;
+}
+
+/* The standby took over A (64 + 128 MiB) and hardly uses it yet; g3 is
+ * short of memory.  With the pair's floor, balancing gives g3 nothing
+ * from the standby, round after round; without it, it takes 64 MiB. */
+START_TEST(test_floor_keeps_standby_after_failover)
+{
+    for (int floor = 1; floor >= 0; floor--) {
+        scen s;
+        uint64_t sb_after = 0;
+        wdom *g3;
+
+        scen_init(&s, 64, 0);
+        start_both(&s);
+        crash_active(&s);
+        run_to_end(&s);
+        ck_assert_uint_eq(world_dom(&s.w, s.sb)->cur, 192 * MiB);
+        ck_assert_uint_eq(s.p.sb_floor_kb, 192 * MiB);
+        ck_assert_uint_eq(xres_pair_mem_floor(&s.p, s.sb), 192 * MiB);
+        ck_assert_uint_eq(xres_pair_mem_floor(&s.p, s.act), 0);
+
+        /* g3 takes the 96 MiB the failover gave back: nothing is free. */
+        g3 = world_add(&s.w, "g3", 96 * MiB, 512 * MiB);
+        ck_assert_ptr_nonnull(g3);
+        ck_assert_uint_eq(world_free(&s.w), 0);
+        unsigned from_sb = balance_rounds(&s, g3->domid, floor, 5,
+                                          &sb_after);
+        if (floor) {
+            ck_assert_uint_eq(from_sb, 0);
+            ck_assert_uint_eq(sb_after, 192 * MiB);
+            ck_assert_uint_eq(world_dom(&s.w, g3->domid)->cur, 96 * MiB);
+        } else {
+            ck_assert_uint_eq(from_sb, 1);
+            ck_assert_uint_eq(sb_after, 128 * MiB);
+            ck_assert_uint_eq(world_dom(&s.w, g3->domid)->cur, 160 * MiB);
+        }
+        scen_dispose(&s);
+    }
+}
+END_TEST
+
+/* The floor survives a daemon restart (it is stored with the pair) and
+ * is gone once the standby becomes the active at failback. */
+START_TEST(test_floor_stored_and_cleared_at_failback)
+{
+    scen s;
+    xres_pair q;
+    char why[256] = "";
+    wdom *n;
+
+    scen_init(&s, 64, 0);
+    start_both(&s);
+    crash_active(&s);
+    run_to_end(&s);
+    ck_assert_int_eq(xres_pair_store_save_state(&s.w.b, &s.p), 0);
+    memset(&q, 0x5a, sizeof(q));
+    ck_assert_int_eq(xres_pair_store_load(&s.w.b, "web", &q), 0);
+    ck_assert_uint_eq(q.sb_floor_kb, 192 * MiB);
+    ck_assert_uint_eq(xres_pair_mem_floor(&q, s.sb), 192 * MiB);
+    ck_assert(q.lat.valid);
+    ck_assert_int_eq(q.lat.kind, XRES_FO_DOMAIN);
+    ck_assert_uint_eq(q.lat.total_ms, s.p.lat.total_ms);
+
+    n = world_add(&s.w, "sb2", 64 * MiB, 512 * MiB);
+    world_snapshot(&s.w, &s.h);
+    ck_assert_int_eq(xres_pair_failback(&s.p, &s.h, n->domid, 0, why,
+                                        sizeof(why)), 0);
+    ck_assert_uint_eq(xres_pair_mem_floor(&s.p, s.sb), 0);
+    ck_assert_uint_eq(xres_pair_mem_floor(&s.p, n->domid), 0);
+    scen_dispose(&s);
+}
+END_TEST
+
+/* ---- pairs declared in xres.conf ---- */
+
+/* Loads text as xres.conf and reads its pair declarations.  Returns the
+ * result; err gets the reason. */
+static int decls(const char *text, xres_pair_decl *v, size_t *n, char *err,
+                 size_t errlen)
+{
+    char path[] = "/tmp/xres-pair-conf-XXXXXX";
+    int fd = mkstemp(path), rc;
+    xres_config cfg;
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    xres_config_init(&cfg);
+    rc = xres_config_load(&cfg, path, false, err, errlen);
+    ck_assert_msg(rc == 0, "%s", err);
+    rc = xres_pair_decls_of_config(&cfg, v, 8, n, err, errlen);
+    xres_config_dispose(&cfg);
+    unlink(path);
+    return rc;
+}
+
+START_TEST(test_config_decls)
+{
+    xres_pair_decl v[8];
+    char err[512] = "";
+    size_t n = 99;
+
+    ck_assert_int_eq(decls("domains = [ \"name=g3, min=64M\",\n"
+                           " \"name=w2, pair=web, role=standby\",\n"
+                           " \"name=w1, pair=web, role=active, "
+                           "pair_apps=app_a:128M:hot app_b:64M:cold\",\n"
+                           " \"name=d1, pair=db, role=active\",\n"
+                           " \"name=d2, pair=db, role=standby\" ]\n",
+                           v, &n, err, sizeof(err)), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(v[0].name, "web");
+    ck_assert_str_eq(v[0].active, "w1");
+    ck_assert_str_eq(v[0].standby, "w2");
+    ck_assert_uint_eq(v[0].napps, 2);
+    ck_assert_str_eq(v[0].apps[0].name, "app_a");
+    ck_assert_uint_eq(v[0].apps[0].size_kb, 128 * MiB);
+    ck_assert(v[0].apps[0].hot);
+    ck_assert_str_eq(v[0].apps[1].name, "app_b");
+    ck_assert_uint_eq(v[0].apps[1].size_kb, 64 * MiB);
+    ck_assert(!v[0].apps[1].hot);
+    ck_assert_str_eq(v[1].name, "db");
+    ck_assert_str_eq(v[1].active, "d1");
+    ck_assert_str_eq(v[1].standby, "d2");
+    ck_assert_uint_eq(v[1].napps, 0);
+
+    static const struct { const char *text, *want; } bad[] = {
+        { "domains = [ \"name=w1, pair=web, role=active\" ]",
+          "pair=web has no standby domain" },
+        { "domains = [ \"name=w1, pair=web, role=main\","
+          " \"name=w2, pair=web, role=standby\" ]",
+          "domains (w1): pair=web needs role=active or role=standby, not main" },
+        { "domains = [ \"name=w1, pair=web\" ]",
+          "domains (w1): pair=web needs role=active or role=standby" },
+        { "domains = [ \"name=w1, role=active\" ]",
+          "domains (w1): role= without pair=" },
+        { "domains = [ \"name=w1, pair=web, role=active\","
+          " \"name=w2, pair=web, role=active\" ]",
+          "pair=web has two active domains (w1 and w2)" },
+        { "domains = [ \"name=w1, pair=web, role=active, "
+          "pair_apps=Web:64M:hot\", \"name=w2, pair=web, role=standby\" ]",
+          "pair_apps: bad app name `Web'" },
+        { "domains = [ \"name=w1, pair=base, role=active\" ]",
+          "pair=base: a pair name is" },
+        { "domains = [ \"name=w1, pair=web, role=active, "
+          "pair_apps=web:big:hot\", \"name=w2, pair=web, role=standby\" ]",
+          "domains (w1): pair=web: pair_apps: web: `big' is not a size" },
+        { "domains = [ \"name=w1, pair=web, role=active, "
+          "pair_apps=web:64M:warm\", \"name=w2, pair=web, role=standby\" ]",
+          "pair_apps: web: `warm' must be hot or cold" },
+        { "domains = [ \"name=w1, pair=web, role=active, "
+          "pair_apps=web:64M\", \"name=w2, pair=web, role=standby\" ]",
+          "pair_apps: `web:64M' is not NAME:SIZE:hot|cold" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = 0;
+        ck_assert_int_eq(decls(bad[i].text, v, &n, err, sizeof(err)),
+                         -EINVAL);
+        ck_assert_msg(strstr(err, bad[i].want), "%s: got `%s'", bad[i].want,
+                      err);
+    }
 }
 END_TEST
 
@@ -771,6 +1000,7 @@ static void final_state(scen *s, char *buf, size_t len)
     ck_assert_int_eq(xres_pair_format_state(&s->p, st, sizeof(st)), 0);
     for (line = strtok_r(st, ";", &save); line;
          line = strtok_r(NULL, ";", &save)) {
+        if (!strncmp(line, "lat ", 4)) continue;    /* timing only */
         if (!strncmp(line, "log ", 4)) {
             /* keep what moved, not when */
             char *p = strchr(line + 4, ' ');
@@ -851,6 +1081,7 @@ Suite *policy_pair_suite(void)
     tcase_add_test(tc, test_table_cold_refused);
     tcase_add_test(tc, test_table_reserve_not_lent_to_extensions);
     tcase_add_test(tc, test_create_refused);
+    tcase_add_test(tc, test_config_decls);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("failover");
@@ -866,6 +1097,8 @@ Suite *policy_pair_suite(void)
     tcase_add_test(tc, test_failback_refused);
     tcase_add_test(tc, test_domain_crash_preserve);
     tcase_add_test(tc, test_standby_lost_midway);
+    tcase_add_test(tc, test_floor_keeps_standby_after_failover);
+    tcase_add_test(tc, test_floor_stored_and_cleared_at_failback);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("store");
