@@ -18,6 +18,7 @@
 #include "log.h"
 #include "model.h"
 #include "subsys.h"
+#include "xs_schema.h"
 
 /* Watch tokens of the core.  Paths come from xenstore-schema/ (XS_*). */
 #define XRES_WATCH_REPORT "core:report:"      /* followed by the domid */
@@ -136,6 +137,23 @@ void xres_daemon_set_mem_floor(xres_daemon *d, uint32_t domid,
  * (monotonic, as xres_monotonic_ms).  The tick still runs every
  * subsystem's tick hook; each takes an early tick as an ordinary one. */
 void xres_daemon_wake_at(xres_daemon *d, uint64_t at_ms);
+
+/* XenStore nodes by schema row (arg fills the placeholder other than
+ * <domid>).  Numbers are parsed with the row's bounds; a failed write is
+ * logged with its path.  xres_xs_path fills buf (XRES_SCHEMA_PATH_MAX
+ * bytes) and logs a row that cannot be addressed. */
+int xres_xs_path(char *buf, xres_schema_id id, uint32_t domid,
+                 const char *arg);
+int xres_xs_get(xres_daemon *d, xres_schema_id id, uint32_t domid,
+                const char *arg, char **val, size_t *len);
+int xres_xs_get_u64(xres_daemon *d, xres_schema_id id, uint32_t domid,
+                    const char *arg, uint64_t *out);
+int xres_xs_put(xres_daemon *d, xres_schema_id id, uint32_t domid,
+                const char *arg, const char *val);
+int xres_xs_put_u64(xres_daemon *d, xres_schema_id id, uint32_t domid,
+                    const char *arg, uint64_t v);
+void xres_xs_del(xres_daemon *d, xres_schema_id id, uint32_t domid,
+                 const char *arg);
 
 /* Carry out one action through the backend and log it.  SET_TARGET,
  * SET_MAXMEM, SET_SCHED, DESTROY, PAUSE and MARK (balloon state) are

@@ -256,63 +256,6 @@ out:
     return rc;
 }
 
-/*----- XenStore helpers -----*/
-
-/* Path of schema row id; arg fills its placeholder other than <domid>. */
-static int xpath(char *buf, xres_schema_id id, uint32_t domid,
-                 const char *arg)
-{
-    int rc = xres_schema_path(buf, XRES_SCHEMA_PATH_MAX, id, domid, arg);
-
-    if (rc) XLOG_ERR("cpu: no path for %s (%s): %s", xres_schema_leaf(id),
-                     arg ? arg : "-", strerror(-rc));
-    return rc;
-}
-
-static int xs_get(xres_daemon *d, xres_schema_id id, uint32_t domid,
-                  const char *arg, char **val, size_t *len)
-{
-    char path[XRES_SCHEMA_PATH_MAX];
-    int rc = xpath(path, id, domid, arg);
-
-    if (rc) return rc;
-    return d->be->ops->xs_read(d->be, path, val, len);
-}
-
-static int xs_put(xres_daemon *d, xres_schema_id id, uint32_t domid,
-                  const char *arg, const char *val)
-{
-    char path[XRES_SCHEMA_PATH_MAX];
-    int rc = xpath(path, id, domid, arg);
-
-    if (!rc) rc = d->be->ops->xs_write(d->be, path, val, strlen(val));
-    if (rc) XLOG_WARN("cpu: cannot write %s: %s", path, strerror(-rc));
-    return rc;
-}
-
-static int xs_put_u64(xres_daemon *d, xres_schema_id id, uint32_t domid,
-                      const char *arg, uint64_t v)
-{
-    char val[24];
-
-    snprintf(val, sizeof(val), "%" PRIu64, v);
-    return xs_put(d, id, domid, arg, val);
-}
-
-/* A number in one of dom0's own nodes (or REQ_LAST_SEQ), checked by the
- * schema's bounds. */
-static int xs_get_u64(xres_daemon *d, xres_schema_id id, uint32_t domid,
-                      const char *arg, uint64_t *out)
-{
-    char *v = NULL;
-    size_t len = 0;
-    int rc = xs_get(d, id, domid, arg, &v, &len);
-
-    if (!rc) rc = xres_schema_parse_u64(id, v, len, out, NULL, 0);
-    free(v);
-    return rc;
-}
-
 static named_policy *find_rt(cpu_state *st, const char *name)
 {
     for (size_t i = 0; i < st->nr_rt; i++)
@@ -339,8 +282,8 @@ static void persist_policy(xres_daemon *d, const char *name)
     }
     snprintf(sq, sizeof(sq), "%" PRIu64, np->slot);
     xres_cpu_policy_format(&np->pol, spec, sizeof(spec));
-    if (xs_put(d, XS_SCHED_POLICY_NAME, 0, sq, name) ||
-        xs_put(d, XS_SCHED_POLICY_SPEC, 0, sq, spec))
+    if (xres_xs_put(d, XS_SCHED_POLICY_NAME, 0, sq, name) ||
+        xres_xs_put(d, XS_SCHED_POLICY_SPEC, 0, sq, spec))
         XLOG_WARN("cpu: %s's policy is in force but will not survive a "
                   "restart of xresd", name);
 }
@@ -350,7 +293,7 @@ static void forget_policy(xres_daemon *d, uint64_t slot)
     char path[XRES_SCHEMA_PATH_MAX], sq[24], *slash;
 
     snprintf(sq, sizeof(sq), "%" PRIu64, slot);
-    if (!slot || xpath(path, XS_SCHED_POLICY_NAME, 0, sq)) return;
+    if (!slot || xres_xs_path(path, XS_SCHED_POLICY_NAME, 0, sq)) return;
     slash = strrchr(path, '/');
     if (slash) *slash = '\0';       /* the entry's directory */
     d->be->ops->xs_rm(d->be, path);
@@ -363,7 +306,7 @@ static void load_runtime_policies(xres_daemon *d)
     char **names = NULL;
     unsigned n = 0;
 
-    if (xpath(dir, XS_SCHED_POLICY_DIR, 0, NULL) ||
+    if (xres_xs_path(dir, XS_SCHED_POLICY_DIR, 0, NULL) ||
         d->be->ops->xs_directory(d->be, dir, &names, &n))
         return;
     for (unsigned i = 0; i < n; i++) {
@@ -374,8 +317,8 @@ static void load_runtime_policies(xres_daemon *d)
 
         if (st->nr_rt >= RT_POLICIES_MAX) break;
         if (xres_schema_parse_seq(names[i], strlen(names[i]), &slot) ||
-            xs_get(d, XS_SCHED_POLICY_NAME, 0, names[i], &name, &nl) ||
-            xs_get(d, XS_SCHED_POLICY_SPEC, 0, names[i], &spec, &sl))
+            xres_xs_get(d, XS_SCHED_POLICY_NAME, 0, names[i], &name, &nl) ||
+            xres_xs_get(d, XS_SCHED_POLICY_SPEC, 0, names[i], &spec, &sl))
             goto next;
         if (nl == 0 || xres_schema_check(XS_SCHED_POLICY_NAME, name, nl,
                                          err, sizeof(err)) ||
@@ -410,7 +353,7 @@ static void manage_load(xres_daemon *d)
     size_t len = 0;
     uint64_t x;
 
-    if (!xs_get(d, XS_SCHED_MANAGE_DOMAIN, 0, NULL, &v, &len) &&
+    if (!xres_xs_get(d, XS_SCHED_MANAGE_DOMAIN, 0, NULL, &v, &len) &&
         len < sizeof(st->mg_name)) {
         const xres_domain *dom;
         snprintf(st->mg_name, sizeof(st->mg_name), "%s", v);
@@ -418,19 +361,19 @@ static void manage_load(xres_daemon *d)
         if (dom) st->mg_domid = dom->domid;
     }
     free(v);
-    if (!xs_get_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, &x)) st->mg_seq = x;
+    if (!xres_xs_get_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, &x)) st->mg_seq = x;
     /* A request from a previous xresd: its run timeout starts now. */
     if (st->mg_seq) st->mg_sent_ms = d->host.now_ms ? d->host.now_ms : 1;
-    if (!xs_get_u64(d, XS_SCHED_MANAGE_ALLOC, 0, NULL, &x))
+    if (!xres_xs_get_u64(d, XS_SCHED_MANAGE_ALLOC, 0, NULL, &x))
         st->mg_alloc = (int)x;
-    if (!xs_get_u64(d, XS_SCHED_MANAGE_HNEXT, 0, NULL, &x))
+    if (!xres_xs_get_u64(d, XS_SCHED_MANAGE_HNEXT, 0, NULL, &x))
         st->hist_next = (x - 1) % MANAGE_HIST;
     for (size_t i = 0; i < MANAGE_HIST; i++) {
         double a, t;
         char extra;
         v = NULL;
         snprintf(slot, sizeof(slot), "%zu", i + 1);
-        if (xs_get(d, XS_SCHED_MANAGE_HIST, 0, slot, &v, &len)) continue;
+        if (xres_xs_get(d, XS_SCHED_MANAGE_HIST, 0, slot, &v, &len)) continue;
         if (sscanf(v, "%lf %lf%c", &a, &t, &extra) == 2 && a >= 0 && t > 0) {
             st->hist[i].alloc = a;
             st->hist[i].time_s = t / 1000.0;
@@ -455,10 +398,10 @@ static void manage_record(xres_daemon *d, double alloc, uint64_t t_ms)
     st->hist[st->hist_next].time_s = (double)t_ms / 1000.0;
     snprintf(slot, sizeof(slot), "%zu", st->hist_next + 1);
     snprintf(val, sizeof(val), "%.0f %" PRIu64, alloc, t_ms);
-    xs_put(d, XS_SCHED_MANAGE_HIST, 0, slot, val);
+    xres_xs_put(d, XS_SCHED_MANAGE_HIST, 0, slot, val);
     st->hist_next = (st->hist_next + 1) % MANAGE_HIST;
     if (st->hist_n < MANAGE_HIST) st->hist_n++;
-    xs_put_u64(d, XS_SCHED_MANAGE_HNEXT, 0, NULL, st->hist_next + 1);
+    xres_xs_put_u64(d, XS_SCHED_MANAGE_HNEXT, 0, NULL, st->hist_next + 1);
     st->last.valid = true;
     st->last.alloc = alloc;
     st->last.time_s = (double)t_ms / 1000.0;
@@ -487,16 +430,16 @@ static void manage_request(xres_daemon *d, const xres_domain *dom, int alloc)
     /* Logs its own failure, naming the domain. */
     if (xres_agent_request_send(d->be, dom->domid, &req, &seq)) return;
     snprintf(sq, sizeof(sq), "%" PRIu64, seq);
-    if (!xpath(path, XS_REPORT_ACK, dom->domid, sq))
+    if (!xres_xs_path(path, XS_REPORT_ACK, dom->domid, sq))
         d->be->ops->xs_watch(d->be, path, WATCH_ACK);
     st->mg_seq = seq;
     st->mg_alloc = alloc;
     st->mg_sent_ms = d->host.now_ms ? d->host.now_ms : 1;
     st->mg_domid = dom->domid;
     snprintf(st->mg_name, sizeof(st->mg_name), "%s", dom->name);
-    xs_put(d, XS_SCHED_MANAGE_DOMAIN, 0, NULL, dom->name);
-    xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, seq);
-    xs_put_u64(d, XS_SCHED_MANAGE_ALLOC, 0, NULL, (uint64_t)alloc);
+    xres_xs_put(d, XS_SCHED_MANAGE_DOMAIN, 0, NULL, dom->name);
+    xres_xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, seq);
+    xres_xs_put_u64(d, XS_SCHED_MANAGE_ALLOC, 0, NULL, (uint64_t)alloc);
     st->basis.valid = true;
     st->basis.seq = seq;
     st->basis.available = st->res.available;
@@ -536,19 +479,19 @@ static void manage_poll_ack(xres_daemon *d)
         size_t len = 0;
         /* Only dom0 removes a request: one that is gone (a restarted
          * xresd set the directory up afresh) will never be answered. */
-        if (xs_get(d, XS_REQ_ITEM, dom->domid, sq, &v, &len) != -ENOENT) {
+        if (xres_xs_get(d, XS_REQ_ITEM, dom->domid, sq, &v, &len) != -ENOENT) {
             free(v);
             return;
         }
         XLOG_WARN("cpu: %s: request %s (alloc %d) is gone unanswered; "
                   "asking again", dom->name, sq, st->mg_alloc);
-        if (!xpath(path, XS_REPORT_ACK, dom->domid, sq))
+        if (!xres_xs_path(path, XS_REPORT_ACK, dom->domid, sq))
             d->be->ops->xs_unwatch(d->be, path, WATCH_ACK);
         st->mg_seq = 0;
-        xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
+        xres_xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
         return;
     }
-    if (!xpath(path, XS_REPORT_ACK, dom->domid, sq))
+    if (!xres_xs_path(path, XS_REPORT_ACK, dom->domid, sq))
         d->be->ops->xs_unwatch(d->be, path, WATCH_ACK);
     if (rc) {
         /* Malformed (logged by the poll) or unreadable: nothing recorded. */
@@ -571,7 +514,7 @@ static void manage_poll_ack(xres_daemon *d)
     }
     /* Answered (well or not): the next request carries the next run. */
     st->mg_seq = 0;
-    xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
+    xres_xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
 }
 
 /*----- a pass -----*/
@@ -687,7 +630,7 @@ static void run_pass(xres_daemon *d, bool sample)
         /* No managing domain any more, or another one: withdraw. */
         manage_drop_request(d, st->mg_domid, st->mg_seq);
         st->mg_seq = 0;
-        xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
+        xres_xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
     }
     hold = mdom && st->mg_seq && st->mg_domid == mdom->domid;
     if (hold && st->mg_sent_ms &&
@@ -699,7 +642,7 @@ static void run_pass(xres_daemon *d, bool sample)
                   st->mg_alloc, st->run_timeout_s);
         manage_drop_request(d, st->mg_domid, st->mg_seq);
         st->mg_seq = 0;
-        xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
+        xres_xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
         hold = false;
     }
     for (size_t i = 0; i < acts.n; i++) {
@@ -832,7 +775,7 @@ static int cpu_init(xres_daemon *d)
     cpu_reload(d);
     {
         char root[XRES_SCHEMA_PATH_MAX];
-        if (!xpath(root, XS_SCHED_ROOT, 0, NULL))
+        if (!xres_xs_path(root, XS_SCHED_ROOT, 0, NULL))
             d->be->ops->xs_mkdir(d->be, root);
     }
     load_runtime_policies(d);

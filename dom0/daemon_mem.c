@@ -137,20 +137,6 @@ static int overlay(xres_daemon *d)
     return 0;
 }
 
-static int xs_get_u64(xres_daemon *d, const char *path, uint64_t *out)
-{
-    char *val = NULL, *end;
-    int rc = d->be->ops->xs_read(d->be, path, &val, NULL);
-
-    if (rc) return rc;
-    errno = 0;
-    unsigned long long v = strtoull(val, &end, 10);
-    rc = (errno || *end || val[0] < '0' || val[0] > '9') ? -EINVAL : 0;
-    if (!rc) *out = v;
-    free(val);
-    return rc;
-}
-
 /* The policy keys, their XenStore rows and their names in requests. */
 static const struct {
     const char *key;
@@ -178,9 +164,7 @@ static void load_policies(xres_daemon *d)
             continue;
         for (size_t k = 0; k < sizeof(pol_keys) / sizeof(pol_keys[0]); k++) {
             uint64_t v;
-            if (xres_schema_path(path, sizeof(path), pol_keys[k].id, 0,
-                                 names[i]) ||
-                xs_get_u64(d, path, &v))
+            if (xres_xs_get_u64(d, pol_keys[k].id, 0, names[i], &v))
                 continue;
             if (pol_keys[k].bit == POL_MIN) r->pol.min_kb = v;
             else if (pol_keys[k].bit == POL_MAX) r->pol.max_kb = v;
@@ -200,7 +184,6 @@ static void load_policies(xres_daemon *d)
 
 static int store_policy(xres_daemon *d, const rt_policy *r)
 {
-    char path[XRES_SCHEMA_PATH_MAX], val[32];
     int rc = 0;
 
     for (size_t k = 0; k < sizeof(pol_keys) / sizeof(pol_keys[0]) && !rc;
@@ -213,11 +196,7 @@ static int store_policy(xres_daemon *d, const rt_policy *r)
         case POL_PRIO: v = r->pol.priority; break;
         default: v = r->pol.weight; break;
         }
-        if ((rc = xres_schema_path(path, sizeof(path), pol_keys[k].id, 0,
-                                   r->name)))
-            break;
-        snprintf(val, sizeof(val), "%" PRIu64, v);
-        rc = d->be->ops->xs_write(d->be, path, val, strlen(val));
+        rc = xres_xs_put_u64(d, pol_keys[k].id, 0, r->name, v);
     }
     return rc;
 }

@@ -140,48 +140,6 @@ static void pair_reload(xres_daemon *d)
     declare(d);
 }
 
-/*----- XenStore helpers (all paths through the schema) -----*/
-
-static int xs_get(xres_daemon *d, xres_schema_id id, uint32_t domid,
-                  const char *arg, char **val, size_t *len)
-{
-    char path[XRES_SCHEMA_PATH_MAX];
-    int rc = xres_schema_path(path, sizeof(path), id, domid, arg);
-
-    if (rc) return rc;
-    return d->be->ops->xs_read(d->be, path, val, len);
-}
-
-static int xs_get_u64(xres_daemon *d, xres_schema_id id, uint32_t domid,
-                      const char *arg, uint64_t *out)
-{
-    char *val = NULL;
-    size_t len = 0;
-    int rc = xs_get(d, id, domid, arg, &val, &len);
-
-    if (!rc) rc = xres_schema_parse_u64(id, val, len, out, NULL, 0);
-    free(val);
-    return rc;
-}
-
-static int xs_put(xres_daemon *d, xres_schema_id id, uint32_t domid,
-                  const char *arg, const char *val)
-{
-    char path[XRES_SCHEMA_PATH_MAX];
-    int rc = xres_schema_path(path, sizeof(path), id, domid, arg);
-
-    if (rc) return rc;
-    return d->be->ops->xs_write(d->be, path, val, strlen(val));
-}
-
-static void xs_del(xres_daemon *d, xres_schema_id id, uint32_t domid,
-                   const char *arg)
-{
-    char path[XRES_SCHEMA_PATH_MAX];
-
-    if (!xres_schema_path(path, sizeof(path), id, domid, arg))
-        d->be->ops->xs_rm(d->be, path);
-}
 
 static void watch_acks(xres_daemon *d, uint32_t domid, bool on)
 {
@@ -209,13 +167,13 @@ static int reserve_seqs(xres_daemon *d, xres_pair *p, uint64_t n)
 
     for (int i = 0; i < 2; i++)
         if (xres_host_find(&d->host, doms[i]) &&
-            !xs_get_u64(d, XS_REQ_LAST_SEQ, doms[i], NULL, &v) && v > top)
+            !xres_xs_get_u64(d, XS_REQ_LAST_SEQ, doms[i], NULL, &v) && v > top)
             top = v;
     p->next_seq = top + 1;
     snprintf(buf, sizeof(buf), "%" PRIu64, top + n);
     for (int i = 0; i < 2; i++)
         if (xres_host_find(&d->host, doms[i])) {
-            int r = xs_put(d, XS_REQ_LAST_SEQ, doms[i], NULL, buf);
+            int r = xres_xs_put(d, XS_REQ_LAST_SEQ, doms[i], NULL, buf);
             if (r && !rc) rc = r;
         }
     return rc;
@@ -246,7 +204,7 @@ static int send_request(xres_daemon *d, const xres_action *act)
     rc = xres_schema_format_request(&r, val, sizeof(val));
     if (rc < 0) return rc;
     snprintf(seq, sizeof(seq), "%" PRIu64, act->u.req.seq);
-    return xs_put(d, XS_REQ_ITEM, act->domid, seq, val);
+    return xres_xs_put(d, XS_REQ_ITEM, act->domid, seq, val);
 }
 
 static int pair_exec(void *ctx, const xres_action *act)
@@ -296,7 +254,7 @@ static void guest_obs(xres_daemon *d, const xres_pair *p, uint32_t domid,
         xres_ack ack;
 
         snprintf(seq, sizeof(seq), "%" PRIu64, seqs[i]);
-        if (xs_get(d, XS_REPORT_ACK, domid, seq, &val, &len)) continue;
+        if (xres_xs_get(d, XS_REPORT_ACK, domid, seq, &val, &len)) continue;
         if (!xres_schema_parse_ack(val, len, &ack, NULL, 0)) {
             g->acks[g->nacks].seq = seqs[i];
             g->acks[g->nacks].rc = ack.ok ? 0 : -EIO;
@@ -317,7 +275,7 @@ static uint64_t heartbeat_of(xres_daemon *d, uint32_t domid)
         if (pp->hb[i].domid == domid && pp->hb[i].changed_ms) h = &pp->hb[i];
         if (!pp->hb[i].changed_ms && !free_slot) free_slot = &pp->hb[i];
     }
-    if (xs_get_u64(d, XS_REPORT_SEQ, domid, NULL, &seq))
+    if (xres_xs_get_u64(d, XS_REPORT_SEQ, domid, NULL, &seq))
         return h ? h->changed_ms : 0;
     if (!h) {
         if (!free_slot) {
@@ -355,7 +313,7 @@ static void read_obs(xres_daemon *d, const xres_pair *p, xres_pair_obs *obs)
         uint64_t ival;
         if (a && !a->agent.heartbeat_ms)
             obs->active.heartbeat_ms = heartbeat_of(d, p->active);
-        if (!xs_get_u64(d, XS_REPORT_HB_INTERVAL, p->active, NULL, &ival))
+        if (!xres_xs_get_u64(d, XS_REPORT_HB_INTERVAL, p->active, NULL, &ival))
             obs->active.heartbeat_min_timeout_ms = 2 * ival * 1000 + 5000;
     }
     guest_obs(d, p, p->standby, ss,
@@ -410,8 +368,8 @@ static void cleanup_requests(xres_daemon *d, const xres_pair *p)
         for (uint64_t k = 0; k < XRES_PAIR_SEQ_SPAN; k++) {
             if (!seq0) break;
             snprintf(seq, sizeof(seq), "%" PRIu64, seq0 + k);
-            xs_del(d, XS_REQ_ITEM, doms[i], seq);
-            xs_del(d, XS_REPORT_ACK, doms[i], seq);
+            xres_xs_del(d, XS_REQ_ITEM, doms[i], seq);
+            xres_xs_del(d, XS_REPORT_ACK, doms[i], seq);
         }
     }
 }
@@ -957,10 +915,10 @@ static void sweep_requests(xres_daemon *d)
         bool gone = !xres_host_find(&d->host, pp->loose[i].domid);
 
         snprintf(seq, sizeof(seq), "%" PRIu64, pp->loose[i].seq);
-        if (!gone && !xs_get(d, XS_REPORT_ACK, pp->loose[i].domid, seq, &v,
+        if (!gone && !xres_xs_get(d, XS_REPORT_ACK, pp->loose[i].domid, seq, &v,
                              NULL)) {
             free(v);
-            xs_del(d, XS_REQ_ITEM, pp->loose[i].domid, seq);
+            xres_xs_del(d, XS_REQ_ITEM, pp->loose[i].domid, seq);
             gone = true;
         }
         if (!gone) pp->loose[k++] = pp->loose[i];
