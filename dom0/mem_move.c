@@ -339,6 +339,20 @@ static void do_raise(xres_movers *m, size_t i, const xres_host *h)
          * have gone to a new domain meanwhile. */
         xres_mem_account_of(h, &m->p, &acc);
         uint64_t grow = mv->t.dst_to - r->target_kb;
+        /* Free memory already below the reserve before the donor gave
+         * (a reserve larger than the host has, or other domains grew):
+         * what the donor released is still this move's own to hand on,
+         * and leaves Xen's free memory no lower than it was. */
+        const xres_domain *s = mv->t.src == XRES_DOMID_INVALID ? NULL
+            : find(h, mv->t.src, mv->src_name);
+        if (s && s->cur_kb < mv->t.src_from) {
+            int64_t rel = (int64_t)(mv->t.src_from - s->cur_kb);
+            int64_t unpromised = acc.spare_kb + (int64_t)acc.reserve_kb;
+            if (acc.spare_kb - rel < 0) {
+                int64_t own = rel < unpromised ? rel : unpromised;
+                if (own > acc.spare_kb) acc.spare_kb = own;
+            }
+        }
         if (acc.spare_kb < (int64_t)grow) {
             uint64_t ok = acc.spare_kb > 0 ? (uint64_t)acc.spare_kb / 4 * 4
                                            : 0;

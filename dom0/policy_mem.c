@@ -232,7 +232,13 @@ static void classify(mdom *x, const xres_domain *d, const xres_mem_params *p)
         base = x->hi;
     }
     if (x->u <= p->low) {
-        double f = ceil((double)x->used / mid);
+        /* What the guest holds outside MemTotal (kernel, page tables,
+         * reserved pages) cannot go back through its balloon: its lowest
+         * reachable target is that much above what it uses. */
+        uint64_t over = d->agent.mem_total_kb &&
+            d->agent.mem_total_kb < d->cur_kb
+            ? d->cur_kb - d->agent.mem_total_kb : 0;
+        double f = ceil((double)x->used / mid) + (double)over;
         mid_floor = f > (double)UINT64_MAX / 2 ? UINT64_MAX / 2 : (uint64_t)f;
         if (mid_floor < x->lo) mid_floor = x->lo;
         if (mid_floor < B) mid_floor = B;
