@@ -143,6 +143,9 @@ typedef struct {
     uint64_t need;          /* still wanted */
     uint64_t give;          /* still offered */
     uint64_t want;          /* the target at which u < high */
+    uint64_t keep;          /* never asked below: min, and with a report
+                               of MemTotal what the guest holds outside
+                               it plus what it uses */
     uint64_t share;         /* short mode: its share */
     double u;
     double wd;              /* weight x used */
@@ -176,7 +179,7 @@ static bool eligible(const xres_domain *d, const xres_mem_params *p)
 
 static void classify(mdom *x, const xres_domain *d, const xres_mem_params *p)
 {
-    uint64_t B = p->block_kb, mid_floor, base;
+    uint64_t B = p->block_kb, mid_floor, base, over;
     double mid = (p->low + p->high) / 2.0;
 
     x->a = d->target_kb;
@@ -196,11 +199,20 @@ static void classify(mdom *x, const xres_domain *d, const xres_mem_params *p)
     x->wd = (double)(d->mem_policy.weight ? d->mem_policy.weight : 1) *
         (double)(x->used ? x->used : 1);
 
-    /* want: the smallest target with used / target < high */
-    double w = floor((double)x->used / p->high) + 1.0;
+    /* What the guest holds outside MemTotal (kernel, page tables,
+     * reserved pages) cannot go back through its balloon: every target it
+     * can reach is that much above what it uses. */
+    over = d->agent.mem_total_kb && d->agent.mem_total_kb < d->cur_kb
+        ? d->cur_kb - d->agent.mem_total_kb : 0;
+    /* want: the smallest target with used / target < high, plus that */
+    double w = floor((double)x->used / p->high) + 1.0 + (double)over;
     if (w > (double)x->hi) w = (double)x->hi;
     x->want = (uint64_t)w;
     if (x->want < x->lo) x->want = x->lo;
+    x->keep = x->lo;
+    if (over && over + x->used > x->keep) x->keep = over + x->used;
+    if (x->keep > x->hi) x->keep = x->hi > x->lo ? x->hi : x->lo;
+    if (x->want < x->keep) x->want = x->keep;
 
     /* Receiver: below its min, or deficient. */
     uint64_t goal = x->a;
@@ -232,12 +244,6 @@ static void classify(mdom *x, const xres_domain *d, const xres_mem_params *p)
         base = x->hi;
     }
     if (x->u <= p->low) {
-        /* What the guest holds outside MemTotal (kernel, page tables,
-         * reserved pages) cannot go back through its balloon: its lowest
-         * reachable target is that much above what it uses. */
-        uint64_t over = d->agent.mem_total_kb &&
-            d->agent.mem_total_kb < d->cur_kb
-            ? d->cur_kb - d->agent.mem_total_kb : 0;
         double f = ceil((double)x->used / mid) + (double)over;
         mid_floor = f > (double)UINT64_MAX / 2 ? UINT64_MAX / 2 : (uint64_t)f;
         if (mid_floor < x->lo) mid_floor = x->lo;
@@ -334,26 +340,27 @@ static uint32_t fbits(double x)
     return u;
 }
 
-/* Shares for short mode: min first, then the rest in proportion to
+/* Shares for short mode: what each must keep first (its min, and what
+ * it cannot give back), then the rest in proportion to
  * weight x used, each capped at want.  Water-filling over the sorted
  * saturation points. */
 static int compute_shares(bal *b, uint64_t pool)
 {
-    double M = (double)pool, sum_lo = 0, sum_want = 0;
+    double M = (double)pool, sum_keep = 0, sum_want = 0;
     skey *k;
     size_t nk = 0;
 
     for (size_t i = 0; i < b->n; i++) {
         M += (double)b->m[i].a;
-        sum_lo += (double)b->m[i].lo;
+        sum_keep += (double)b->m[i].keep;
         sum_want += (double)b->m[i].want;
     }
     if (sum_want <= M) {
         for (size_t i = 0; i < b->n; i++) b->m[i].share = b->m[i].want;
         return 0;
     }
-    if (sum_lo >= M) {
-        for (size_t i = 0; i < b->n; i++) b->m[i].share = b->m[i].lo;
+    if (sum_keep >= M) {
+        for (size_t i = 0; i < b->n; i++) b->m[i].share = b->m[i].keep;
         return 0;
     }
     k = malloc((b->n ? b->n : 1) * sizeof(*k));
@@ -361,9 +368,9 @@ static int compute_shares(bal *b, uint64_t pool)
     double base = 0, slope = 0;
     for (size_t i = 0; i < b->n; i++) {
         mdom *x = &b->m[i];
-        base += (double)x->lo;
-        if (x->want > x->lo) {
-            k[nk].k = dbits((double)(x->want - x->lo) / x->wd);
+        base += (double)x->keep;
+        if (x->want > x->keep) {
+            k[nk].k = dbits((double)(x->want - x->keep) / x->wd);
             k[nk].i = i;
             nk++;
             slope += x->wd;
@@ -377,17 +384,17 @@ static int compute_shares(bal *b, uint64_t pool)
     for (size_t j = 0; j < nk; j++) {
         lambda = slope > 0 ? (M - base) / slope : 0;
         mdom *x = &b->m[k[j].i];
-        double bp = (double)(x->want - x->lo) / x->wd;
+        double bp = (double)(x->want - x->keep) / x->wd;
         if (lambda <= bp) break;
-        base += (double)(x->want - x->lo);
+        base += (double)(x->want - x->keep);
         slope -= x->wd;
         lambda = bp;
     }
     for (size_t i = 0; i < b->n; i++) {
         mdom *x = &b->m[i];
-        double s = (double)x->lo + lambda * x->wd;
+        double s = (double)x->keep + lambda * x->wd;
         x->share = s >= (double)x->want ? x->want : (uint64_t)s;
-        if (x->share < x->lo) x->share = x->lo;
+        if (x->share < x->keep) x->share = x->keep;
     }
     free(k);
     return 0;
@@ -483,7 +490,7 @@ int xres_mem_balance(const xres_host *h, const xres_mem_params *p,
     nd = 0;
     for (size_t i = 0; i < b.n; i++) {
         mdom *x = &b.m[i];
-        uint64_t floor_ = x->share > x->lo ? x->share : x->lo;
+        uint64_t floor_ = x->share > x->keep ? x->share : x->keep;
         x->give = 0;
         if (x->a <= floor_) continue;
         x->give = (x->a - floor_) / B * B;

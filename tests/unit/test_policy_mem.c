@@ -283,6 +283,59 @@ START_TEST(test_free_memory_above_reserve)
 }
 END_TEST
 
+/* KiB the plan moves from src to dst, checking it moves nothing else. */
+static uint64_t from_to(const xres_mem_plan *plan, uint32_t src, uint32_t dst)
+{
+    uint64_t kb = 0;
+
+    for (size_t i = 0; i < plan->n; i++) {
+        ck_assert_uint_eq(plan->v[i].src, src);
+        ck_assert_uint_eq(plan->v[i].dst, dst);
+        kb += plan->v[i].kb;
+    }
+    return kb;
+}
+
+/* A guest holds memory outside MemTotal (kernel, page tables): its
+ * balloon cannot give that back.  d1 holds 160 MiB of which 118 are
+ * MemTotal and 29 used, so it can go no lower than 42 + 30 = 72 MiB: two
+ * 32 MiB blocks (to 96), not the four that its use alone would allow. */
+START_TEST(test_donor_keeps_what_is_outside_memtotal)
+{
+    xres_host h;
+    xres_mem_plan plan;
+    xres_domain *d;
+
+    P.high = 1.0;
+    P.low = 0.99;
+    P.block_kb = 32 * MiB;
+    xres_host_init(&h);
+    mt_add(&h, 0, "Domain-0", 512, 0, 512);
+    d = mt_add(&h, 1, "d1", 160, 29, 320);
+    d->agent.mem_total_kb = 118 * MiB;
+    d = mt_add(&h, 2, "m1", 128, 28, 512);
+    d->mem_policy.min_kb = 256 * MiB;                   /* 128 short */
+    mt_set_free(&h, P.reserve_kb);
+    xres_mem_plan_init(&plan);
+    ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
+    ck_assert_uint_eq(from_to(&plan, 1, 2), 64 * MiB);
+    ck_assert_uint_eq(plan.v[plan.n - 1].src_to, 96 * MiB);
+    xres_mem_plan_dispose(&plan);
+
+    /* MemTotal unknown or above what Xen shows: no allowance */
+    d = xres_host_find(&h, 1);
+    d->agent.mem_total_kb = 0;
+    ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
+    ck_assert_uint_eq(from_to(&plan, 1, 2), 128 * MiB);
+    xres_mem_plan_dispose(&plan);
+    d->agent.mem_total_kb = 400 * MiB;
+    ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
+    ck_assert_uint_eq(from_to(&plan, 1, 2), 128 * MiB);
+    xres_mem_plan_dispose(&plan);
+    xres_host_dispose(&h);
+}
+END_TEST
+
 START_TEST(test_guarantee_and_max)
 {
     xres_host h;
@@ -496,6 +549,7 @@ Suite *policy_mem_suite(void)
     tcase_add_test(tc, test_priority_and_donor_order);
     tcase_add_test(tc, test_free_memory_above_reserve);
     tcase_add_test(tc, test_guarantee_and_max);
+    tcase_add_test(tc, test_donor_keeps_what_is_outside_memtotal);
     tcase_add_test(tc, test_short_shares_by_weight);
     tcase_add_test(tc, test_plan_move_and_set);
     tcase_add_test(tc, test_random_property);
