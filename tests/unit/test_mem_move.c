@@ -259,6 +259,55 @@ START_TEST(test_sim_three_vms)
 }
 END_TEST
 
+/* Xen's free memory already under the reserve (a reserve set larger
+ * than the host has free): what the donor released is still this move's
+ * own, the receiver gets it, and Xen's free memory ends where it was. */
+START_TEST(test_donor_release_under_reserve)
+{
+    xres_movers mv;
+    xres_mem_transfer t;
+    xres_host h;
+    uint64_t free0;
+    uint32_t v1 = add("vm1", 1024, 1024);
+    uint32_t v2 = add("vm2", 1024, 410);
+
+    P.reserve_kb = 2048 * MiB;         /* 1088 MiB are free */
+    mv_init(&mv);
+    xres_host_init(&h);
+    snap(&h);
+    free0 = h.free_kb;
+    memset(&t, 0, sizeof(t));
+    t.src = v2;
+    t.dst = v1;
+    t.kb = 256 * MiB;
+    t.src_from = 1024 * MiB;
+    t.src_to = 768 * MiB;
+    t.dst_from = 1024 * MiB;
+    t.dst_to = 1280 * MiB;
+    ck_assert_int_eq(xres_movers_start(&mv, &h, &t, "test",
+                                       B.ops->now_ms(&B), NULL), 0);
+    xres_host_dispose(&h);
+    for (int k = 0; k < 400 && mv.n; k++) {
+        xres_host_init(&h);
+        snap(&h);
+        xres_movers_step(&mv, &h, B.ops->now_ms(&B));
+        xres_host_dispose(&h);
+        xres_sim_advance(&B, 100);
+    }
+    ck_assert_uint_eq(mv.n, 0);
+    ck_assert_uint_eq(mv.hist_n, 1);
+    ck_assert_int_eq(mv.hist[0].result, 0);
+    xres_sim_advance(&B, 20000);
+    ck_assert_uint_eq(target_of(v1), 1280 * MiB);
+    ck_assert_uint_eq(target_of(v2), 768 * MiB);
+    xres_host_init(&h);
+    snap(&h);
+    ck_assert_uint_eq(h.free_kb, free0);
+    xres_host_dispose(&h);
+    xres_movers_dispose(&mv);
+}
+END_TEST
+
 START_TEST(test_uncooperative_donor)
 {
     xres_movers mv;
@@ -500,6 +549,7 @@ Suite *mem_move_suite(void)
     tcase_add_test(tc, test_encode_decode);
     tcase_add_test(tc, test_sim_three_vms);
     tcase_add_test(tc, test_uncooperative_donor);
+    tcase_add_test(tc, test_donor_release_under_reserve);
     tcase_add_test(tc, test_recover_mid_lowering);
     tcase_add_test(tc, test_recover_raising_idempotent);
     tcase_add_test(tc, test_recover_before_lowering);
