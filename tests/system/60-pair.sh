@@ -110,7 +110,7 @@ wait_for 30 xres list || { xb_fail "xresd does not answer"; exit 1; }
 
 # A pair the standby could not serve is refused, with the reason.
 xb_create_guest r1 128 256 || exit 1
-xb_create_guest r2 96 128 || exit 1
+xb_create_guest r2 128 128 || exit 1
 out=$(xres pair-create rp --active r1 --standby r2 --app web:64M:hot 2>&1)
 assert_match "r2.*maxmem 128 MiB" "$out" "pair-create refuses a standby that cannot grow"
 xb_destroy_guest r1
