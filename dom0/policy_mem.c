@@ -163,6 +163,10 @@ typedef struct {
     xres_mem_plan *plan;
 } bal;
 
+/* The most of a guest's memory taken as held outside MemTotal: 64 MiB or
+ * an eighth of what it has, whichever is more. */
+#define XRES_MEM_OUTSIDE_MAX(cur) ((cur) / 8 > 65536 ? (cur) / 8 : 65536)
+
 static bool eligible(const xres_domain *d, const xres_mem_params *p)
 {
     uint64_t gap;
@@ -204,6 +208,10 @@ static void classify(mdom *x, const xres_domain *d, const xres_mem_params *p)
      * can reach is that much above what it uses. */
     over = d->agent.mem_total_kb && d->agent.mem_total_kb < d->cur_kb
         ? d->cur_kb - d->agent.mem_total_kb : 0;
+    /* MemTotal comes from the guest: bound what it can claim this way
+     * (a real kernel's share is tens of MiB, about 2 % of a large guest). */
+    if (over > XRES_MEM_OUTSIDE_MAX(d->cur_kb))
+        over = XRES_MEM_OUTSIDE_MAX(d->cur_kb);
     /* want: the smallest target with used / target < high, plus that */
     double w = floor((double)x->used / p->high) + 1.0 + (double)over;
     if (w > (double)x->hi) w = (double)x->hi;

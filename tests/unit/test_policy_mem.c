@@ -332,6 +332,14 @@ START_TEST(test_donor_keeps_what_is_outside_memtotal)
     ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
     ck_assert_uint_eq(from_to(&plan, 1, 2), 128 * MiB);
     xres_mem_plan_dispose(&plan);
+
+    /* a guest claiming nearly everything is outside MemTotal is held to
+     * 64 MiB of it (an eighth of 160 is less): floor 64 + 30 = 94, so
+     * two blocks still go */
+    d->agent.mem_total_kb = 1 * MiB;
+    ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
+    ck_assert_uint_eq(from_to(&plan, 1, 2), 64 * MiB);
+    xres_mem_plan_dispose(&plan);
     xres_host_dispose(&h);
 }
 END_TEST
