@@ -24,6 +24,7 @@
 #include <libxlutil.h>
 
 #include "agent_alloc.h"
+#include "agent_job.h"
 
 const char *const xres_alloc_conf_keys[] = {
     "analysis_command", "analysis_timeout", NULL
@@ -122,22 +123,15 @@ static void runner(const char *cmd, unsigned pct, int wfd)
     job = fork();
     if (job < 0) _exit(126);
     if (job == 0) {
-        int fd = open("/dev/null", O_RDWR);
-        if (fd >= 0) {
-            dup2(fd, 0);
-            dup2(fd, 1);
-            if (fd > 2) close(fd);
-        }
         setenv("XRES_ALLOC_PCT", num, 1);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
+        xres_job_exec(cmd);
     }
     while (waitpid(job, &status, 0) < 0) {
         if (errno != EINTR) _exit(126);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    st = WIFEXITED(status) ? WEXITSTATUS(status)
-       : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
+    st = xres_job_exit_status(status);
+    if (st < 0) st = 255;
     int64_t ms = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
                  (t1.tv_nsec - t0.tv_nsec) / 1000000;
     int n = snprintf(line, sizeof(line), "%d %" PRId64 "\n", st, ms);

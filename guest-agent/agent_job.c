@@ -11,25 +11,31 @@
 
 #include "agent_job.h"
 
+void xres_job_exec(const char *cmd)
+{
+    int fd = open("/dev/null", O_RDWR);
+
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        if (fd > 2) close(fd);
+    }
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+}
+
 pid_t xres_job_spawn(const char *cmd)
 {
     pid_t pid = fork();
 
     if (pid < 0) return -errno;
     if (pid == 0) {
-        int fd = open("/dev/null", O_RDWR);
-        if (fd >= 0) {
-            dup2(fd, 0);
-            dup2(fd, 1);
-            if (fd > 2) close(fd);
-        }
         setsid();
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
+        xres_job_exec(cmd);
     }
     return pid;
 }

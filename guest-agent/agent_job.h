@@ -40,6 +40,9 @@ typedef struct {
     xres_job j[XRES_JOBS_MAX];
 } xres_jobs;
 
+/* In a child: stdin and stdout on /dev/null, then /bin/sh -c cmd (exit
+ * 127 if it cannot be run).  Never returns. */
+_Noreturn void xres_job_exec(const char *cmd);
 /* Starts /bin/sh -c cmd with stdin and stdout on /dev/null, in a new
  * session, with no signal blocked.  The child's pid, or -errno. */
 pid_t xres_job_spawn(const char *cmd);
