@@ -405,8 +405,7 @@ static void schedule_check(xres_daemon *d)
         uint64_t w = due > now ? due - now : 0;
         if (w < wait) wait = w;
     }
-    uint64_t at = xres_monotonic_ms() + wait;
-    if (at < d->next_tick_ms) d->next_tick_ms = at;
+    xres_daemon_wake_at(d, xres_monotonic_ms() + wait);
 }
 
 /* One check: advance the moves, refresh marks, balance.  d->host must be
