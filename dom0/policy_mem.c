@@ -205,9 +205,12 @@ static void classify(mdom *x, const xres_domain *d, const xres_mem_params *p)
 
     /* What the guest holds outside MemTotal (kernel, page tables,
      * reserved pages) cannot go back through its balloon: every target it
-     * can reach is that much above what it uses. */
-    over = d->agent.mem_total_kb && d->agent.mem_total_kb < d->cur_kb
-        ? d->cur_kb - d->agent.mem_total_kb : 0;
+     * can reach is that much above what it uses.  Both figures come from
+     * the same report (the balloon's current size and MemTotal): Xen's
+     * current memory may be newer than a report and would skew it. */
+    over = d->agent.mem_total_kb &&
+        d->agent.mem_total_kb < d->agent.balloon_cur_kb
+        ? d->agent.balloon_cur_kb - d->agent.mem_total_kb : 0;
     /* MemTotal comes from the guest: bound what it can claim this way
      * (a real kernel's share is tens of MiB, about 2 % of a large guest). */
     if (over > XRES_MEM_OUTSIDE_MAX(d->cur_kb))
