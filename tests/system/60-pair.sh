@@ -6,8 +6,9 @@
 #  (2) web faults at level 3 on the active: the active's memory falls by
 #      64 MiB before the standby's rises by 64 MiB, web runs on the
 #      standby, the active keeps running;
-#  (3) a level-1 fault restarts web in place (new pid) and no memory
-#      moves; web stays the active's.
+#  (3) a pair declared in xres.conf (pair=, role=, pair_apps=) is created
+#      on SIGHUP; a level-1 fault restarts web in place (new pid) and no
+#      memory moves; web stays the active's.
 # After (1), memory balancing runs with a guest below its guarantee (m1)
 # and two possible donors: the new active s1, the most underused, and d1.
 # s1 keeps what the failover gave it (the pair's floor); d1 gives.
@@ -73,7 +74,7 @@ print_timing() {  # PAIR CASE
 web_in_table() { [ "$(area_field "$1" web owner)" = active ]; }
 
 # Two fresh guests, agents set up, web running on the active only.
-make_pair() {  # PAIR ACTIVE STANDBY
+make_pair() {  # PAIR ACTIVE STANDBY [declared]
     xb_create_guest "$2" 160 320 || return 1
     xb_create_guest "$3" 128 256 || return 1
     agent_setup "$2"
@@ -88,8 +89,21 @@ make_pair() {  # PAIR ACTIVE STANDBY
           xenstore-ls "/local/domain/$(domid_of "$2")/data/xres" 2>&1 | head -n 40; } |
             while IFS= read -r l; do xb_say "XB-INFO   $l"; done
     fi
-    assert_ok "xres pair-create $1" xres pair-create "$1" --active "$2" --standby "$3" \
-        --app "web:${APP_MIB}M:hot"
+    if [ "${4:-}" = declared ]; then
+        # Declared in xres.conf (the balancing keys of (1b) unchanged) and
+        # picked up on SIGHUP, with no pair-create.
+        printf 'tick_ms = 2000\nmem_high = 100\nmem_low = 99\nmem_block = "32M"\nmem_reserve = "4G"\ndomains = [ "name=m1, min=192M", "name=%s, pair=%s, role=active, pair_apps=web:%sM:hot", "name=%s, pair=%s, role=standby" ]\n' \
+            "$2" "$1" "$APP_MIB" "$3" "$1" >"$conf"
+        kill -HUP "$(xresd_pid)"
+        wait_for 30 grep -q "pair $1 created (declared in $conf): active $2 (dom$(domid_of "$2")), standby $3 (dom$(domid_of "$3")), 1 apps" "$XB_TMP/xresd.log" ||
+            xb_fail "$1: the pair declared in xres.conf was not created"
+        xres pair-show --json "$1" >"$XB_TMP/pair.json"
+        assert_eq "$2 $3" "$(json_get "$XB_TMP/pair.json" pair.active_name) $(json_get "$XB_TMP/pair.json" pair.standby_name)" \
+            "$1: declared in xres.conf, with its members"
+    else
+        assert_ok "xres pair-create $1" xres pair-create "$1" --active "$2" --standby "$3" \
+            --app "web:${APP_MIB}M:hot"
+    fi
     wait_for 30 web_in_table "$1" || xb_fail "$1: web never entered the table"
     # xresd asks the standby's agent to hold web stopped until a failover.
     wait_for 30 app_state_is "$3" stopped || xb_fail "$3: web not held stopped"
@@ -191,7 +205,7 @@ xb_destroy_guest a2
 xb_destroy_guest s2
 
 # ---------------------------------------------------------------- (3)
-make_pair p3 a3 s3 || exit 1
+make_pair p3 a3 s3 declared || exit 1
 a0=$(xl_mem a3)
 s0=$(xl_mem s3)
 pid0=$(xb_guest_exec a3 'cat /run/web.pid')
