@@ -51,7 +51,7 @@ enum {
 typedef struct {
     xres_schema_id id;
     const char *ident;      /* "REPORT_SEQ" */
-    const char *path;       /* "/local/domain/<domid>/data/xres/seq" */
+    const char *path;       /* "/local/domain/<domid>/data/xres/report" */
     const char *writer;
     const char *readers;
     xres_schema_type type;
@@ -92,7 +92,7 @@ const char *xres_schema_leaf(xres_schema_id id);
 int xres_schema_path(char *buf, size_t len, xres_schema_id id,
                      uint32_t domid, const char *arg);
 /* The same path relative to /local/domain/<domid>/, as a guest may use
- * it: "data/xres/seq".  -EINVAL for rows outside /local/domain/<domid>. */
+ * it: "data/xres/report".  -EINVAL for rows outside /local/domain/<domid>. */
 int xres_schema_relpath(char *buf, size_t len, xres_schema_id id,
                         const char *arg);
 
