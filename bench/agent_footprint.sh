@@ -77,6 +77,7 @@ n0=$(run_ns "$pid")
 rss0=$(status_kb "$pid" VmRSS)
 # Voluntary context switches: one per sleep, so they count wake-ups.
 w0=$(status_kb "$pid" voluntary_ctxt_switches)
+p0=$(status_kb "$pid" nonvoluntary_ctxt_switches)
 sleep "$secs"
 if [ ! -r "/proc/$pid/stat" ]; then
     echo "agent_footprint: process $pid went away during the window" >&2
@@ -88,6 +89,7 @@ n1=$(run_ns "$pid")
 rss1=$(status_kb "$pid" VmRSS)
 hwm=$(status_kb "$pid" VmHWM)
 w1=$(status_kb "$pid" voluntary_ctxt_switches)
+p1=$(status_kb "$pid" nonvoluntary_ctxt_switches)
 name=$(cat "/proc/$pid/comm")
 
 if [ -n "$spawned" ]; then
@@ -97,7 +99,7 @@ fi
 
 awk -v name="$name" -v pid="$pid" -v t0="$t0" -v t1="$t1" -v c0="$c0" \
     -v c1="$c1" -v n0="$n0" -v n1="$n1" -v hz="$hz" -v rss0="$rss0" -v rss1="$rss1" -v hwm="$hwm" \
-    -v w0="$w0" -v w1="$w1" '
+    -v w0="$w0" -v w1="$w1" -v p0="$p0" -v p1="$p1" '
 BEGIN {
     el = t1 - t0
     cpu = (c1 - c0) / hz
@@ -111,5 +113,5 @@ BEGIN {
     printf "rss_kb         %d at start, %d at end   (target < 1024)\n", rss0, rss1
     printf "rss_peak_kb    %d\n", hwm
     if (el > 0)
-        printf "wakeups_per_s  %.2f   (voluntary context switches)\n", (w1 - w0) / el
+        printf "wakeups_per_s  %.2f   (voluntary context switches; %.2f/s preempted)\n", (w1 - w0) / el, (p1 - p0) / el
 }'

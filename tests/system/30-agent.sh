@@ -122,12 +122,12 @@ assert_fail "notify of an unknown application" xb_guest_exec a1 'xres-agent noti
 # window the agent runs with --heartbeat 1, so it writes a report every
 # second whatever changed, and a loop in a1 flips a tmpfs file between 0
 # and 256 KiB every second, so mem-avail and mem-used change too (the seq
-# count over the window shows how many reports went out).  Over 60 s: the agent's CPU from utime+stime (10 ms
-# ticks) and from /proc/PID/schedstat (ns on a CPU), and its VmRSS.  Then
+# count over the window shows how many reports went out).  Over 60 s: the
+# agent's CPU from utime+stime (10 ms ticks) and from /proc/PID/schedstat
+# (ns on a CPU), and its VmRSS.  Then
 # bench/agent_mix in the same guest: a fixed mix of system calls timed
 # under this emulation, to set against the same program on the host.  The
-# loop keeps running for the next section; the agent goes back to the
-# configuration's rates.
+# loop keeps running for the next section.
 agent_restart() {
     xb_guest_exec a1 'kill $(pidof xres-agent)' >/dev/null
     wait_for 30 sh -c "! xenstore-exists $R/report" || xb_fail "the agent did not remove its report on SIGTERM"
@@ -138,26 +138,26 @@ xb_guest_exec a1 'rm -f /tmp/churn.stop; (i=0; while [ ! -e /tmp/churn.stop ]; d
 agent_restart "--heartbeat 1" fp
 sleep 5
 # One line (xenstore-read would escape tabs and newlines): "VmRSS: N kB
-# UTIME STIME UPTIME RUN_NS voluntary_ctxt_switches: N" (a voluntary
-# switch is a sleep, so they count the agent's wake-ups).  No backslashes
+# UTIME STIME UPTIME RUN_NS voluntary_ctxt_switches: N
+# nonvoluntary_ctxt_switches: N" (a voluntary switch is a sleep, so they
+# count the agent's wake-ups; the others are preemptions).  No backslashes
 # in guest commands: xenstore-write would unescape them.
 fp() {
-    xb_guest_exec a1 'p=$(pidof xres-agent); echo $(grep VmRSS /proc/$p/status) $(cut -d" " -f14,15 /proc/$p/stat) $(cut -d" " -f1 /proc/uptime) $(cut -d" " -f1 /proc/$p/schedstat) $(grep ^voluntary_ctxt /proc/$p/status)'
+    xb_guest_exec a1 'p=$(pidof xres-agent); echo $(grep VmRSS /proc/$p/status) $(cut -d" " -f14,15 /proc/$p/stat) $(cut -d" " -f1 /proc/uptime) $(cut -d" " -f1 /proc/$p/schedstat) $(grep ^voluntary_ctxt /proc/$p/status) $(grep ^nonvoluntary_ctxt /proc/$p/status)'
 }
 FP_SECS=${XB_AGENT_FP_SECS:-60}
 q0=$(rd seq)
 # shellcheck disable=SC2046 # split into the figures
 set -- $(fp)
-rss0=$2 tk0=$(($4 + $5)) up0=$6 ns0=$7 vs0=$9
+rss0=$2 tk0=$(($4 + $5)) up0=$6 ns0=$7 vs0=$9 nv0=${11}
 sleep "$FP_SECS"
 q1=$(rd seq)
 # shellcheck disable=SC2046
 set -- $(fp)
 xb_say "XB-INFO agent_rss_kb $rss0 $2"
-xb_say "XB-INFO agent_reports $((q1 - q0)) in $(awk -v a="$up0" -v b="$6" 'BEGIN { printf "%.0f", b - a }') s, $(($9 - vs0)) wake-ups"
+xb_say "XB-INFO agent_reports $((q1 - q0)) in $(awk -v a="$up0" -v b="$6" 'BEGIN { printf "%.0f", b - a }') s, $(($9 - vs0)) wake-ups, $((${11} - nv0)) preemptions"
 xb_say "XB-INFO agent_cpu_pct $(awk -v a="$tk0" -v b="$(($4 + $5))" -v t0="$up0" -v t1="$6" -v n0="$ns0" -v n1="$7" 'BEGIN { printf "%.3f (ticks) %.4f (schedstat) over %.0f s", (b - a) / 100 * 100 / (t1 - t0), (n1 - n0) / 1e9 * 100 / (t1 - t0), t1 - t0 }')"
 xb_say "XB-INFO agent_cpu_ms_per_report $(awk -v n0="$ns0" -v n1="$7" -v r="$((q1 - q0))" 'BEGIN { printf "%.2f", r ? (n1 - n0) / 1e6 / r : 0 }')"
-agent_restart "" main
 if xb_guest_exec a1 'command -v agent_mix' >/dev/null; then
     xb_guest_exec a1 'rm -f /tmp/mix.done; (agent_mix 20000 >/tmp/mix.out 2>&1; touch /tmp/mix.done) </dev/null >/dev/null 2>&1 &' >/dev/null
     wait_for 600 xb_guest_exec a1 'test -e /tmp/mix.done' || true
@@ -168,11 +168,13 @@ if xb_guest_exec a1 'command -v agent_mix' >/dev/null; then
     done
 fi
 # Where the agent's time goes, each over 20 s beside the running agent:
-# the agent printing its reports instead of writing them to XenStore, with
-# no applications (sampling and wake-ups), and a program that only wakes
-# once a second.
+# a second agent with no applications (its reports overwrite the first's,
+# which does not matter here), the same printing its reports instead of
+# writing them to XenStore (sampling and wake-ups), and a program that
+# only wakes once a second.
 if xb_guest_exec a1 'command -v agent_footprint' >/dev/null; then
-    for what in "print-no-apps xres-agent --print --heartbeat 1 -c /dev/null --socket /tmp/fp2.sock" \
+    for what in "xs-no-apps xres-agent --heartbeat 1 -c /dev/null --socket /tmp/fp1.sock" \
+                "print-no-apps xres-agent --print --heartbeat 1 -c /dev/null --socket /tmp/fp2.sock" \
                 "idle agent_mix --idle 40"; do
         # shellcheck disable=SC2086 # split into the name and the command
         set -- $what
@@ -183,6 +185,8 @@ if xb_guest_exec a1 'command -v agent_footprint' >/dev/null; then
         xb_say "XB-INFO agent_cost $name: $(echo $l)"
     done
 fi
+# Back to the configuration's rates, every key written afresh.
+agent_restart "" main
 
 # ------------------------------------------------------------ xresd
 xresd_start || exit 1
