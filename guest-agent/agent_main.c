@@ -38,8 +38,9 @@
 
 #define RELEASES_MAX 8
 #define PENDING_MAX 32
-/* A report with every key at least this often (else only changes). */
-#define REFRESH_MS 60000
+/* The applications' keys are written again at least this often (else
+ * only when they change), in case one was lost or clobbered. */
+#define REFRESH_MS 600000
 
 typedef struct {
     xres_agent_cfg cfg;

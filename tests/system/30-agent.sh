@@ -145,19 +145,24 @@ sleep 5
 fp() {
     xb_guest_exec a1 'p=$(pidof xres-agent); echo $(grep VmRSS /proc/$p/status) $(cut -d" " -f14,15 /proc/$p/stat) $(cut -d" " -f1 /proc/uptime) $(cut -d" " -f1 /proc/$p/schedstat) $(grep ^voluntary_ctxt /proc/$p/status) $(grep ^nonvoluntary_ctxt /proc/$p/status)'
 }
-FP_SECS=${XB_AGENT_FP_SECS:-60}
-q0=$(rd seq)
-# shellcheck disable=SC2046 # split into the figures
-set -- $(fp)
-rss0=$2 tk0=$(($4 + $5)) up0=$6 ns0=$7 vs0=$9 nv0=${11}
-sleep "$FP_SECS"
-q1=$(rd seq)
-# shellcheck disable=SC2046
-set -- $(fp)
-xb_say "XB-INFO agent_rss_kb $rss0 $2"
-xb_say "XB-INFO agent_reports $((q1 - q0)) in $(awk -v a="$up0" -v b="$6" 'BEGIN { printf "%.0f", b - a }') s, $(($9 - vs0)) wake-ups, $((${11} - nv0)) preemptions"
-xb_say "XB-INFO agent_cpu_pct $(awk -v a="$tk0" -v b="$(($4 + $5))" -v t0="$up0" -v t1="$6" -v n0="$ns0" -v n1="$7" 'BEGIN { printf "%.3f (ticks) %.4f (schedstat) over %.0f s", (b - a) / 100 * 100 / (t1 - t0), (n1 - n0) / 1e9 * 100 / (t1 - t0), t1 - t0 }')"
-xb_say "XB-INFO agent_cpu_ms_per_report $(awk -v n0="$ns0" -v n1="$7" -v r="$((q1 - q0))" 'BEGIN { printf "%.2f", r ? (n1 - n0) / 1e6 / r : 0 }')"
+# fp_window SECONDS LABEL: the running agent's figures over a window.
+fp_window() {
+    local q0 q1 rss0 tk0 up0 ns0 vs0 nv0
+    q0=$(rd seq)
+    # shellcheck disable=SC2046 # split into the figures
+    set -- $(fp)
+    rss0=$2 tk0=$(($4 + $5)) up0=$6 ns0=$7 vs0=$9 nv0=${11}
+    sleep "$1"
+    q1=$(rd seq)
+    shift
+    # shellcheck disable=SC2046
+    set -- "$1" $(fp)
+    xb_say "XB-INFO agent_rss_kb ($1) $rss0 $3"
+    xb_say "XB-INFO agent_reports ($1) $((q1 - q0)) in $(awk -v a="$up0" -v b="$7" 'BEGIN { printf "%.0f", b - a }') s, $((${10} - vs0)) wake-ups, $((${12} - nv0)) preemptions"
+    xb_say "XB-INFO agent_cpu_pct ($1) $(awk -v a="$tk0" -v b="$(($5 + $6))" -v t0="$up0" -v t1="$7" -v n0="$ns0" -v n1="$8" 'BEGIN { printf "%.3f (ticks) %.4f (schedstat) over %.0f s", (b - a) / 100 * 100 / (t1 - t0), (n1 - n0) / 1e9 * 100 / (t1 - t0), t1 - t0 }')"
+    xb_say "XB-INFO agent_cpu_ms_per_report ($1) $(awk -v n0="$ns0" -v n1="$8" -v r="$((q1 - q0))" 'BEGIN { printf "%.2f", r ? (n1 - n0) / 1e6 / r : 0 }')"
+}
+fp_window "${XB_AGENT_FP_SECS:-60}" busy
 if xb_guest_exec a1 'command -v agent_mix' >/dev/null; then
     xb_guest_exec a1 'rm -f /tmp/mix.done; (agent_mix 20000 >/tmp/mix.out 2>&1; touch /tmp/mix.done) </dev/null >/dev/null 2>&1 &' >/dev/null
     wait_for 600 xb_guest_exec a1 'test -e /tmp/mix.done' || true
@@ -167,13 +172,20 @@ if xb_guest_exec a1 'command -v agent_mix' >/dev/null; then
         i=$((i + 1))
     done
 fi
+# The same with the loop stopped: a report a second still (--heartbeat
+# 1), in a guest where nothing else wakes every second.
+xb_guest_exec a1 'touch /tmp/churn.stop' >/dev/null
+sleep 3
+fp_window 30 quiet
 # Where the agent's time goes, each over 20 s beside the running agent:
 # a second agent with no applications (its reports overwrite the first's,
-# which does not matter here), the same printing its reports instead of
-# writing them to XenStore (sampling and wake-ups), and a program that
-# only wakes once a second.
+# which does not matter here), the same at nice -10 (so that the XenStore
+# kernel thread its write wakes does not preempt it), the same printing
+# its reports instead of writing them to XenStore (sampling and
+# wake-ups), and a program that only wakes once a second.
 if xb_guest_exec a1 'command -v agent_footprint' >/dev/null; then
     for what in "xs-no-apps xres-agent --heartbeat 1 -c /dev/null --socket /tmp/fp1.sock" \
+                "xs-no-apps-nice nice -n -10 xres-agent --heartbeat 1 -c /dev/null --socket /tmp/fp1.sock" \
                 "print-no-apps xres-agent --print --heartbeat 1 -c /dev/null --socket /tmp/fp2.sock" \
                 "idle agent_mix --idle 40"; do
         # shellcheck disable=SC2086 # split into the name and the command
@@ -181,10 +193,11 @@ if xb_guest_exec a1 'command -v agent_footprint' >/dev/null; then
         name=$1
         shift
         l=$(xb_guest_exec a1 "agent_footprint -t 20 --spawn $* | grep -e cpu_pct_ns -e wakeups")
-        # shellcheck disable=SC2086 # one line of words
-        xb_say "XB-INFO agent_cost $name: $(echo $l)"
+        # xenstore-read shows the newline as the two characters \n.
+        xb_say "XB-INFO agent_cost $name: $(printf '%s' "$l" | sed 's/\\n/; /g' | tr -s ' ')"
     done
 fi
+xb_guest_exec a1 'rm -f /tmp/churn.stop; (i=0; while [ ! -e /tmp/churn.stop ]; do head -c $(( (i % 2) * 262144 )) /dev/zero >/tmp/churn; i=$((i + 1)); sleep 1; done) >/dev/null 2>&1 </dev/null & echo $!' >/dev/null
 # Back to the configuration's rates, every key written afresh.
 agent_restart "" main
 
