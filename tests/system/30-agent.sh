@@ -147,16 +147,15 @@ fp() {
 }
 # fp_window SECONDS LABEL: the running agent's figures over a window.
 fp_window() {
-    local q0 q1 rss0 tk0 up0 ns0 vs0 nv0
+    local secs=$1 label=$2 q0 q1 rss0 tk0 up0 ns0 vs0 nv0
     q0=$(rd seq)
     # shellcheck disable=SC2046 # split into the figures
     set -- $(fp)
     rss0=$2 tk0=$(($4 + $5)) up0=$6 ns0=$7 vs0=$9 nv0=${11}
-    sleep "$1"
+    sleep "$secs"
     q1=$(rd seq)
-    shift
     # shellcheck disable=SC2046
-    set -- "$1" $(fp)
+    set -- "$label" $(fp)
     xb_say "XB-INFO agent_rss_kb ($1) $rss0 $3"
     xb_say "XB-INFO agent_reports ($1) $((q1 - q0)) in $(awk -v a="$up0" -v b="$7" 'BEGIN { printf "%.0f", b - a }') s, $((${10} - vs0)) wake-ups, $((${12} - nv0)) preemptions"
     xb_say "XB-INFO agent_cpu_pct ($1) $(awk -v a="$tk0" -v b="$(($5 + $6))" -v t0="$up0" -v t1="$7" -v n0="$ns0" -v n1="$8" 'BEGIN { printf "%.3f (ticks) %.4f (schedstat) over %.0f s", (b - a) / 100 * 100 / (t1 - t0), (n1 - n0) / 1e9 * 100 / (t1 - t0), t1 - t0 }')"
@@ -184,8 +183,10 @@ fp_window 30 quiet
 # its reports instead of writing them to XenStore (sampling and
 # wake-ups), and a program that only wakes once a second.
 if xb_guest_exec a1 'command -v agent_footprint' >/dev/null; then
+    # (busybox has renice, not nice)
+    xb_guest_exec a1 "echo 'renice -n -10 -p \$\$ >/dev/null; exec xres-agent \"\$@\"' >/tmp/nice-agent" >/dev/null
     for what in "xs-no-apps xres-agent --heartbeat 1 -c /dev/null --socket /tmp/fp1.sock" \
-                "xs-no-apps-nice nice -n -10 xres-agent --heartbeat 1 -c /dev/null --socket /tmp/fp1.sock" \
+                "xs-no-apps-nice sh /tmp/nice-agent --heartbeat 1 -c /dev/null --socket /tmp/fp1.sock" \
                 "print-no-apps xres-agent --print --heartbeat 1 -c /dev/null --socket /tmp/fp2.sock" \
                 "idle agent_mix --idle 40"; do
         # shellcheck disable=SC2086 # split into the name and the command
