@@ -75,6 +75,9 @@ t0=$(uptime_s)
 c0=$(ticks "$pid") || exit 1
 n0=$(run_ns "$pid")
 rss0=$(status_kb "$pid" VmRSS)
+# Voluntary context switches: one per sleep, so they count wake-ups.
+w0=$(status_kb "$pid" voluntary_ctxt_switches)
+p0=$(status_kb "$pid" nonvoluntary_ctxt_switches)
 sleep "$secs"
 if [ ! -r "/proc/$pid/stat" ]; then
     echo "agent_footprint: process $pid went away during the window" >&2
@@ -85,6 +88,8 @@ c1=$(ticks "$pid")
 n1=$(run_ns "$pid")
 rss1=$(status_kb "$pid" VmRSS)
 hwm=$(status_kb "$pid" VmHWM)
+w1=$(status_kb "$pid" voluntary_ctxt_switches)
+p1=$(status_kb "$pid" nonvoluntary_ctxt_switches)
 name=$(cat "/proc/$pid/comm")
 
 if [ -n "$spawned" ]; then
@@ -93,7 +98,8 @@ if [ -n "$spawned" ]; then
 fi
 
 awk -v name="$name" -v pid="$pid" -v t0="$t0" -v t1="$t1" -v c0="$c0" \
-    -v c1="$c1" -v n0="$n0" -v n1="$n1" -v hz="$hz" -v rss0="$rss0" -v rss1="$rss1" -v hwm="$hwm" '
+    -v c1="$c1" -v n0="$n0" -v n1="$n1" -v hz="$hz" -v rss0="$rss0" -v rss1="$rss1" -v hwm="$hwm" \
+    -v w0="$w0" -v w1="$w1" -v p0="$p0" -v p1="$p1" '
 BEGIN {
     el = t1 - t0
     cpu = (c1 - c0) / hz
@@ -106,4 +112,6 @@ BEGIN {
         printf "cpu_pct_ns     %.4f   (schedstat, %.1f ms on a CPU)\n", (n1 - n0) / 1e9 * 100 / el, (n1 - n0) / 1e6
     printf "rss_kb         %d at start, %d at end   (target < 1024)\n", rss0, rss1
     printf "rss_peak_kb    %d\n", hwm
+    if (el > 0)
+        printf "wakeups_per_s  %.2f   (voluntary context switches; %.2f/s preempted)\n", (w1 - w0) / el, (p1 - p0) / el
 }'

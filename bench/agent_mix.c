@@ -4,12 +4,19 @@
  * be set against the same work on the host.  Runs N rounds of getppid()
  * plus one pread() of a kept-open /proc/meminfo (the brief's fixed mix),
  * then the other reads a report makes (/proc/stat, the balloon's
- * current_kb), and prints the CPU and wall time per operation.  Built
+ * current_kb, /proc/uptime), the clocks, and a sleep and wake-up, and
+ * prints the CPU and wall time per operation.  Built
  * static into build/guest/ so the test bed's guests have it.  Prints
  * figures; asserts nothing.
  *
  * usage: agent_mix [ROUNDS]     (default 20000)
+ *        agent_mix --idle SECONDS
+ *   the second form only sleeps in poll() for a second at a time, as an
+ *   agent with nothing to do would, so that bench/agent_footprint.sh
+ *   --spawn can measure what the wake-ups alone cost.
  */
+#include <poll.h>
+#include <string.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,8 +67,13 @@ int main(int argc, char **argv)
     volatile long sink = 0;
     int fd;
 
+    if (argc == 3 && !strcmp(argv[1], "--idle")) {
+        long secs = strtol(argv[2], NULL, 10);
+        for (long i = 0; i < secs; i++) poll(NULL, 0, 1000);
+        return 0;
+    }
     if (n <= 0) {
-        fprintf(stderr, "usage: agent_mix [ROUNDS]\n");
+        fprintf(stderr, "usage: agent_mix [ROUNDS] | agent_mix --idle SECONDS\n");
         return 2;
     }
     fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
@@ -91,6 +103,34 @@ int main(int argc, char **argv)
     if (reads("/sys/devices/system/xen_memory/xen_memory0/info/current_kb",
               n / 4, 31) > 0)
         done("pread balloon current_kb", s, n / 4);
+    s = start();
+    if (reads("/proc/uptime", n / 4, 63) > 0)
+        done("pread /proc/uptime", s, n / 4);
+
+    /* Clocks: the fine one may be a system call (a clocksource without
+     * vDSO support), the coarse one is read in the vDSO. */
+    struct timespec ts;
+    s = start();
+    for (long i = 0; i < n; i++) {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        sink += ts.tv_nsec;
+    }
+    done("clock_gettime MONOTONIC", s, n);
+    s = start();
+    for (long i = 0; i < n; i++) {
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        sink += ts.tv_nsec;
+    }
+    done("clock_gettime MONOTONIC_COARSE", s, n);
+
+    /* A sleep and a wake-up, as the agent's poll() timeout makes one
+     * every second: its CPU time is what a wake-up costs. */
+    s = start();
+    for (long i = 0; i < n / 20; i++) {
+        struct timespec d = { 0, 2 * 1000 * 1000 };
+        nanosleep(&d, NULL);
+    }
+    done("nanosleep 2 ms (a wake-up)", s, n / 20);
     (void)sink;
     return 0;
 }

@@ -84,12 +84,23 @@ int main(void)
         t1 = now_s();
         double lj = (t1 - t0) * 1000 / reps;
 
-        /* Flood: one guest writes 50000 times, the loop drains it. */
-        char path[XRES_SCHEMA_PATH_MAX];
-        xres_schema_path(path, sizeof(path), XS_REPORT_SEQ, 1, NULL);
+        /* Flood: one guest writes its report 50000 times, the loop
+         * drains it. */
+        char path[XRES_SCHEMA_PATH_MAX], rec[1024];
+        xres_schema_field f[XRES_SCHEMA_FIELDS_MAX];
+        memset(f, 0, sizeof(f));
+        f[XS_POS_REPORT_SEQ].u64 = 1;
+        f[XS_POS_REPORT_VERSION].s = "0.1.0";
+        f[XS_POS_REPORT_VERSION].len = 5;
+        f[XS_POS_REPORT_HB_INTERVAL].u64 = 10;
+        if (xres_schema_path(path, sizeof(path), XS_REPORT, 1, NULL) ||
+            xres_schema_format_record(XS_REPORT, f, rec, sizeof(rec))) {
+            fprintf(stderr, "cannot build the report\n");
+            return 1;
+        }
         int writes = 50000;      /* below the simulator's event queue */
         for (int i = 0; i < writes; i++)
-            xres_sim_xs_write_as(&be, 1, path, "1");
+            xres_sim_xs_write_as(&be, 1, path, rec);
         t0 = now_s();
         int loops = 0;
         while (xres_daemon_domstate(&d, 1)->report_events <

@@ -1,6 +1,7 @@
 /*
- * dom0/agent_report.c: reads a guest agent's report from XenStore
- * (/local/domain/<domid>/data/xres) into an xres_agent_report.  Every
+ * dom0/agent_report.c: reads a guest agent's report from XenStore (the
+ * one record value /local/domain/<domid>/data/xres/report, and the
+ * applications under data/xres/app) into an xres_agent_report.  Every
  * value is hostile: it is parsed only through xenstore-schema, checked for
  * consistency, and on any fault the domain is "not reporting".  Rejections
  * are logged, rate-limited per domain.
@@ -124,72 +125,82 @@ bool xres_agent_report_expire(xres_agent_report *rep, uint32_t domid,
     return true;
 }
 
+/* Reads and parses the report record into f: 0, -ENOENT (no report),
+ * -EINVAL, -ERANGE or -E2BIG (rejected; why says which field), or a
+ * backend error (why says so). */
+static int read_record(xres_backend *b, uint32_t domid,
+                       xres_schema_field *f, char *why, size_t whylen)
+{
+    char *val = NULL;
+    size_t len = 0;
+    int rc = read_val(b, domid, XS_REPORT, NULL, &val, &len);
+
+    if (rc == -ENOENT) return rc;
+    if (rc) {
+        snprintf(why, whylen, "cannot read: %s", strerror(-rc));
+        return rc;
+    }
+    rc = xres_schema_parse_record(XS_REPORT, val, len, f, why, whylen);
+    free(val);
+    return rc;
+}
+
+static bool is_rejection(int rc)
+{
+    return rc == -EINVAL || rc == -ERANGE || rc == -E2BIG;
+}
+
+int xres_agent_report_peek(xres_backend *b, uint32_t domid, uint64_t *seq,
+                           unsigned *hb_interval_s)
+{
+    xres_schema_field f[XRES_SCHEMA_FIELDS_MAX];
+    char why[XRES_SCHEMA_WHY_MAX];
+    int rc = read_record(b, domid, f, why, sizeof(why));
+
+    if (is_rejection(rc)) return -EINVAL;
+    if (rc) return rc;
+    if (seq) *seq = f[XS_POS_REPORT_SEQ].u64;
+    if (hb_interval_s)
+        *hb_interval_s = (unsigned)f[XS_POS_REPORT_HB_INTERVAL].u64;
+    return 0;
+}
+
 int xres_daemon_read_agent_report(xres_backend *b, uint32_t domid,
                                   xres_agent_report *rep, uint64_t now_ms)
 {
-    static const xres_schema_id ids[] = {
-        XS_REPORT_HB_INTERVAL, XS_REPORT_MEM_TOTAL, XS_REPORT_MEM_AVAIL,
-        XS_REPORT_MEM_USED, XS_REPORT_SWAP_USED, XS_REPORT_BALLOON_CUR,
-        XS_REPORT_BALLOON_TGT, XS_REPORT_CPU_PCT, XS_REPORT_HEARTBEAT,
-    };
-    enum { HBI, TOTAL, AVAIL, USED, SWAP, BCUR, BTGT, CPU, HB, NV };
-    uint64_t v[NV], seq1 = 0, seq2 = 0;
+    xres_schema_field f[XRES_SCHEMA_FIELDS_MAX];
     char why[XRES_SCHEMA_WHY_MAX + 64];
-    char *val = NULL;
-    size_t len;
-    int rc = 0;
+    uint64_t seq, total, avail, used;
+    unsigned hbi;
+    int rc;
 
-    for (int attempt = 0; attempt < 2; attempt++) {
-        rc = read_val(b, domid, XS_REPORT_SEQ, NULL, &val, &len);
-        if (rc == -ENOENT) {
-            bool was = rep->valid;
-            memset(rep, 0, sizeof(*rep));
-            if (was && xres_agent_log_ok(domid, now_ms, NULL))
-                XLOG_INFO("dom%" PRIu32 ": agent gone", domid);
-            return -ENOENT;
-        }
-        if (rc) goto backend_error;
-        rc = xres_schema_parse_u64(XS_REPORT_SEQ, val, len, &seq1, why,
-                                   sizeof(why));
-        free(val);
-        val = NULL;
-        if (rc) goto reject;
-        rc = read_val(b, domid, XS_REPORT_VERSION, NULL, &val, &len);
-        if (rc == -ENOENT) {
-            snprintf(why, sizeof(why), "version: missing");
-            rc = -EINVAL;
-            goto reject;
-        }
-        if (rc) goto backend_error;
-        rc = xres_schema_check(XS_REPORT_VERSION, val, len, why,
-                               sizeof(why));
-        free(val);
-        val = NULL;
-        if (rc) goto reject;
-        for (int i = 0; i < NV; i++) {
-            rc = read_u64(b, domid, ids[i], NULL, &v[i], why, sizeof(why));
-            if (rc == -EINVAL || rc == -ERANGE || rc == -E2BIG) goto reject;
-            if (rc) goto backend_error;
-        }
-        rc = read_u64(b, domid, XS_REPORT_SEQ, NULL, &seq2, why,
-                      sizeof(why));
-        if (rc == -EINVAL || rc == -ERANGE || rc == -E2BIG) goto reject;
-        if (rc) goto backend_error;
-        if (seq1 == seq2) break;
-        if (attempt == 1) return -EAGAIN;   /* a flood: try next time */
+    rc = read_record(b, domid, f, why, sizeof(why));
+    if (rc == -ENOENT) {
+        bool was = rep->valid;
+        memset(rep, 0, sizeof(*rep));
+        if (was && xres_agent_log_ok(domid, now_ms, NULL))
+            XLOG_INFO("dom%" PRIu32 ": agent gone", domid);
+        return -ENOENT;
     }
+    if (is_rejection(rc)) goto reject;
+    if (rc) goto backend_error;
+    seq = f[XS_POS_REPORT_SEQ].u64;
+    hbi = (unsigned)f[XS_POS_REPORT_HB_INTERVAL].u64;
+    total = f[XS_POS_REPORT_MEM_TOTAL].u64;
+    avail = f[XS_POS_REPORT_MEM_AVAIL].u64;
+    used = f[XS_POS_REPORT_MEM_USED].u64;
 
     /* The figures must add up. */
-    if (v[AVAIL] > v[TOTAL]) {
+    if (avail > total) {
         snprintf(why, sizeof(why), "mem-avail %" PRIu64 " KiB is above "
-                 "mem-total %" PRIu64 " KiB", v[AVAIL], v[TOTAL]);
+                 "mem-total %" PRIu64 " KiB", avail, total);
         rc = -EINVAL;
         goto reject;
     }
-    if (v[USED] != v[TOTAL] - v[AVAIL]) {
+    if (used != total - avail) {
         snprintf(why, sizeof(why), "mem-used %" PRIu64 " KiB is not "
-                 "mem-total - mem-avail = %" PRIu64 " KiB", v[USED],
-                 v[TOTAL] - v[AVAIL]);
+                 "mem-total - mem-avail = %" PRIu64 " KiB", used,
+                 total - avail);
         rc = -EINVAL;
         goto reject;
     }
@@ -197,35 +208,34 @@ int xres_daemon_read_agent_report(xres_backend *b, uint32_t domid,
     /* Heartbeat: a new seq is a sign of life; the same seq for too long
      * is a dead or stuck agent. */
     bool was_valid = rep->valid;
-    if (seq1 != rep->seq || rep->heartbeat_ms == 0) {
-        rep->seq = seq1;
+    if (seq != rep->seq || rep->heartbeat_ms == 0) {
+        rep->seq = seq;
         rep->heartbeat_ms = now_ms ? now_ms : 1;
     } else if (now_ms > rep->heartbeat_ms &&
-               now_ms - rep->heartbeat_ms > stale_ms((unsigned)v[HBI])) {
+               now_ms - rep->heartbeat_ms > stale_ms(hbi)) {
         snprintf(why, sizeof(why), "seq %" PRIu64 " unchanged for %" PRIu64
-                 " s", seq1, (now_ms - rep->heartbeat_ms) / 1000);
-        rep->hb_interval_s = (unsigned)v[HBI];
+                 " s", seq, (now_ms - rep->heartbeat_ms) / 1000);
+        rep->hb_interval_s = hbi;
         rc = -ETIMEDOUT;
         goto reject;
     }
     rep->valid = true;
-    rep->hb_interval_s = (unsigned)v[HBI];
-    rep->mem_total_kb = v[TOTAL];
-    rep->mem_avail_kb = v[AVAIL];
-    rep->mem_used_kb = v[USED];
-    rep->swap_used_kb = v[SWAP];
-    rep->balloon_cur_kb = v[BCUR];
-    rep->balloon_target_kb = v[BTGT];
-    rep->cpu_pct = (unsigned)v[CPU];
+    rep->hb_interval_s = hbi;
+    rep->mem_total_kb = total;
+    rep->mem_avail_kb = avail;
+    rep->mem_used_kb = used;
+    rep->swap_used_kb = f[XS_POS_REPORT_SWAP_USED].u64;
+    rep->balloon_cur_kb = f[XS_POS_REPORT_BALLOON_CUR].u64;
+    rep->balloon_target_kb = f[XS_POS_REPORT_BALLOON_TGT].u64;
+    rep->cpu_pct = (unsigned)f[XS_POS_REPORT_CPU_PCT].u64;
     /* A guest that flips between good and bad reports must not flood the
      * log either: this message shares the domain's limit. */
     if (!was_valid && xres_agent_log_ok(domid, now_ms, NULL))
         XLOG_INFO("dom%" PRIu32 ": agent reporting (seq %" PRIu64 ")", domid,
-                  seq1);
+                  seq);
     return 0;
 
 reject:
-    free(val);
     if (rep->valid || rc != -ETIMEDOUT)
         reject_log(domid, now_ms, rc == -ETIMEDOUT ? "agent not reporting" :
                    "agent report rejected, domain treated as not reporting",
@@ -234,7 +244,6 @@ reject:
     return rc;
 
 backend_error:
-    free(val);
     XLOG_ERR("dom%" PRIu32 ": cannot read the agent report: %s", domid,
              strerror(-rc));
     clear_figures(rep);

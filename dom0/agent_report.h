@@ -19,18 +19,25 @@
 #define XRES_AGENT_STALE_GRACE_MS 5000
 
 /*
- * Reads /local/domain/<domid>/data/xres into *rep.  *rep holds the
- * previous report on entry (zeroed the first time): its seq and
- * heartbeat_ms tell a live agent from a stale one.  Every value is parsed
- * by the schema; any bad or missing value, figures that do not add up, or
- * a stale report make rep->valid false ("not reporting") and are logged,
- * rate-limited per domain.  Returns 0 (valid), -ENOENT (no agent),
- * -EINVAL (rejected), -ETIMEDOUT (stale), -EAGAIN (the report changed
- * while being read; *rep unchanged, read again later) or another -errno
- * from the backend.
+ * Reads the report record /local/domain/<domid>/data/xres/report into
+ * *rep.  *rep holds the previous report on entry (zeroed the first time):
+ * its seq and heartbeat_ms tell a live agent from a stale one.  The value
+ * is parsed by the schema (one value: read atomically, no torn reports);
+ * a bad value, figures that do not add up, or a stale report make
+ * rep->valid false ("not reporting") and are logged, rate-limited per
+ * domain.  Returns 0 (valid), -ENOENT (no agent), -EINVAL, -ERANGE or
+ * -E2BIG (rejected), -ETIMEDOUT (stale) or another -errno from the
+ * backend.
  */
 int xres_daemon_read_agent_report(xres_backend *b, uint32_t domid,
                                   xres_agent_report *rep, uint64_t now_ms);
+
+/* Just the seq and heartbeat-interval of domid's report (either pointer
+ * may be NULL), for code that watches another domain's heartbeat; the
+ * whole record is parsed, nothing is logged.  0, -ENOENT (no report),
+ * -EINVAL (rejected) or another -errno from the backend. */
+int xres_agent_report_peek(xres_backend *b, uint32_t domid, uint64_t *seq,
+                           unsigned *hb_interval_s);
 
 /* For the daemon's tick: marks a valid report stale once its time is up
  * (no XenStore read).  Returns true if it has just become invalid. */

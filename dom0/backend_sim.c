@@ -896,35 +896,32 @@ static void agent_put(sim *s, uint32_t domid, xres_schema_id id,
         sim_write_as(s, domid, path, val, strlen(val));
 }
 
-static void agent_put_u64(sim *s, uint32_t domid, xres_schema_id id,
-                          uint64_t v)
-{
-    char buf[32];
-
-    snprintf(buf, sizeof(buf), "%" PRIu64, v);
-    agent_put(s, domid, id, NULL, buf);
-}
-
-/* One report, as xres-agent writes it: figures first, seq last. */
+/* One report, as xres-agent writes it: the one record value. */
 static void agent_report(sim *s, sim_dom *d)
 {
+    static const char version[] = "0.1.0-sim";
+    xres_schema_field f[XRES_SCHEMA_FIELDS_MAX];
+    char val[1024];     /* more than the record may hold (schema.tbl) */
     uint64_t total = d->cur_kb;
     uint64_t used = d->used_kb < total ? d->used_kb : total;
     unsigned pct = d->cpu_pct > 100 ? 100 : d->cpu_pct;
 
-    agent_put(s, d->domid, XS_REPORT_VERSION, NULL, "0.1.0-sim");
-    agent_put_u64(s, d->domid, XS_REPORT_HB_INTERVAL,
-                  XRES_SIM_AGENT_PERIOD_MS / 1000 * 5);
-    agent_put_u64(s, d->domid, XS_REPORT_MEM_TOTAL, total);
-    agent_put_u64(s, d->domid, XS_REPORT_MEM_AVAIL, total - used);
-    agent_put_u64(s, d->domid, XS_REPORT_MEM_USED, used);
-    agent_put_u64(s, d->domid, XS_REPORT_SWAP_USED,
-                  d->used_kb > total ? d->used_kb - total : 0);
-    agent_put_u64(s, d->domid, XS_REPORT_BALLOON_CUR, d->cur_kb);
-    agent_put_u64(s, d->domid, XS_REPORT_BALLOON_TGT, d->target_kb);
-    agent_put_u64(s, d->domid, XS_REPORT_CPU_PCT, pct);
-    agent_put_u64(s, d->domid, XS_REPORT_HEARTBEAT, s->now_ms);
-    agent_put_u64(s, d->domid, XS_REPORT_SEQ, ++d->agent_seq);
+    memset(f, 0, sizeof(f));
+    f[XS_POS_REPORT_SEQ].u64 = ++d->agent_seq;
+    f[XS_POS_REPORT_VERSION].s = version;
+    f[XS_POS_REPORT_VERSION].len = sizeof(version) - 1;
+    f[XS_POS_REPORT_HEARTBEAT].u64 = s->now_ms;
+    f[XS_POS_REPORT_HB_INTERVAL].u64 = XRES_SIM_AGENT_PERIOD_MS / 1000 * 5;
+    f[XS_POS_REPORT_MEM_TOTAL].u64 = total;
+    f[XS_POS_REPORT_MEM_AVAIL].u64 = total - used;
+    f[XS_POS_REPORT_MEM_USED].u64 = used;
+    f[XS_POS_REPORT_SWAP_USED].u64 = d->used_kb > total ? d->used_kb - total
+                                                        : 0;
+    f[XS_POS_REPORT_BALLOON_CUR].u64 = d->cur_kb;
+    f[XS_POS_REPORT_BALLOON_TGT].u64 = d->target_kb;
+    f[XS_POS_REPORT_CPU_PCT].u64 = pct;
+    if (!xres_schema_format_record(XS_REPORT, f, val, sizeof(val)))
+        agent_put(s, d->domid, XS_REPORT, NULL, val);
 }
 
 /* Answers the requests dom0 left under xres/request: release KB once the

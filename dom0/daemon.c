@@ -710,13 +710,10 @@ static int process_reports(xres_daemon *d, uint64_t now)
         uint32_t domid = ds->domid;
         ds->report_dirty = false;
         ds->report_last_ms = now;
-        int rc = xres_daemon_read_agent_report(d->be, domid, &ds->agent,
-                                               d->be->ops->now_ms(d->be));
-        if (rc == -EAGAIN) {
-            /* Caught the agent mid-report: read it again next time. */
-            ds->report_dirty = true;
-            continue;
-        }
+        /* A rejected or missing report marks the domain "not reporting"
+         * inside; the figures below are the ones it leaves. */
+        (void)xres_daemon_read_agent_report(d->be, domid, &ds->agent,
+                                            d->be->ops->now_ms(d->be));
         xres_domain *dom = xres_host_find(&d->host, domid);
         if (dom) {
             dom->agent = ds->agent;

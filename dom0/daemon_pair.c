@@ -264,18 +264,19 @@ static void guest_obs(xres_daemon *d, const xres_pair *p, uint32_t domid,
     }
 }
 
-/* dom0 time of the last change of domid's report seq; 0 if never seen. */
-static uint64_t heartbeat_of(xres_daemon *d, uint32_t domid)
+/* dom0 time of the last change of domid's report seq; 0 if never seen.
+ * seq_rc, seq: what xres_agent_report_peek() gave for the domain now. */
+static uint64_t heartbeat_of(xres_daemon *d, uint32_t domid, int seq_rc,
+                             uint64_t seq)
 {
     pair_priv *pp = PP(d);
     heartbeat *h = NULL, *free_slot = NULL;
-    uint64_t seq;
 
     for (size_t i = 0; i < 2 * PAIRS_MAX; i++) {
         if (pp->hb[i].domid == domid && pp->hb[i].changed_ms) h = &pp->hb[i];
         if (!pp->hb[i].changed_ms && !free_slot) free_slot = &pp->hb[i];
     }
-    if (xres_xs_get_u64(d, XS_REPORT_SEQ, domid, NULL, &seq))
+    if (seq_rc)
         return h ? h->changed_ms : 0;
     if (!h) {
         if (!free_slot) {
@@ -310,11 +311,13 @@ static void read_obs(xres_daemon *d, const xres_pair *p, xres_pair_obs *obs)
     guest_obs(d, p, p->active, as, na, &obs->active);
     {
         const xres_domain *a = xres_host_find(&d->host, p->active);
-        uint64_t ival;
+        uint64_t seq = 0;
+        unsigned ival = 0;
+        int rc = xres_agent_report_peek(d->be, p->active, &seq, &ival);
         if (a && !a->agent.heartbeat_ms)
-            obs->active.heartbeat_ms = heartbeat_of(d, p->active);
-        if (!xres_xs_get_u64(d, XS_REPORT_HB_INTERVAL, p->active, NULL, &ival))
-            obs->active.heartbeat_min_timeout_ms = 2 * ival * 1000 + 5000;
+            obs->active.heartbeat_ms = heartbeat_of(d, p->active, rc, seq);
+        if (!rc)
+            obs->active.heartbeat_min_timeout_ms = 2ULL * ival * 1000 + 5000;
     }
     guest_obs(d, p, p->standby, ss,
               ns < XRES_PAIR_ACKS_MAX ? ns : XRES_PAIR_ACKS_MAX,

@@ -96,6 +96,7 @@ typedef struct {
     uint64_t balloon_target_kb;
     unsigned cpu_pct;
     unsigned apps_gen;              /* changes when any app's status does */
+    bool balloon_read;              /* balloon_* read now, not kept */
 } xres_agent_sample;
 
 /* /proc/meminfo text -> mem_* and swap_used_kb.  -EINVAL if MemTotal or

@@ -38,30 +38,35 @@
 
 #define RELEASES_MAX 8
 #define PENDING_MAX 32
-/* A report with every key at least this often (else only changes). */
-#define REFRESH_MS 60000
+/* The applications' keys are written again at least this often (else
+ * only when they change), in case one was lost or clobbered. */
+#define REFRESH_MS 600000
 
 typedef struct {
     xres_agent_cfg cfg;
     const xres_agent_paths *paths;
     struct xs_handle *xs;           /* NULL with --print */
     xres_xsw w;                     /* the watch's connection */
+    xres_xsw rw;                    /* the reports' connection: not
+                                       polled, see write_report */
     uint32_t domid;
     bool print, once, verbose;
 
     xres_app_state app[XRES_AGENT_APPS_MAX];
+    xres_pid_watch pw[XRES_AGENT_APPS_MAX];    /* pidfile checks */
     xres_app_state app_written[XRES_AGENT_APPS_MAX];
     bool app_ever_written[XRES_AGENT_APPS_MAX];
     unsigned apps_gen;
 
     xres_cpu_times cpu;
     xres_agent_sample last;         /* last written */
-    char last_val[XS__COUNT][24];   /* last written text per row */
+    xres_agent_sample sampled;      /* last read */
     uint64_t last_ms, seq, writes;
     uint64_t last_full_ms;          /* last report with every key */
     uint64_t xs_requests;           /* XenStore requests for reports */
     bool written;
     bool refresh;                   /* write every key next time */
+    uint64_t balloon_ms;            /* balloon files last read */
     xres_agent_fds fds;             /* /proc and sysfs, kept open */
     xres_jobs jobs;                 /* commands running */
     int sigchld_fd;                 /* signalfd: a job ended */
@@ -97,10 +102,13 @@ static void say(int prio, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The loop's clock.  The coarse clock (a few ms) is read in the vDSO
+ * without a system call even where the guest's clocksource has no vDSO
+ * support, as under Xen PV without a stable TSC. */
 static uint64_t now_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
@@ -163,34 +171,61 @@ static bool app_changed(const xres_app_state *x, const xres_app_state *y)
            xres_app_run_state_of(x) != xres_app_run_state_of(y);
 }
 
-/* Writes one report in one transaction, seq last.  full: every key, not
- * only those that changed. */
+/* Takes the reply to the last report, sent without waiting for it. */
+static void report_finish(agent *a)
+{
+    char why[160] = "";
+    int rc = xres_xsw_finish(&a->rw, why, sizeof(why));
+
+    if (!rc) return;
+    a->refresh = true;
+    say(LOG_ERR, "report %" PRIu64 " was not written: %s", a->seq,
+        rc == -EIO ? why : strerror(-rc));
+}
+
+/* Writes one report: the report record (every figure, in one value) and,
+ * when they changed or full is set, the applications' keys, in one
+ * transaction with the record.  A report with only the record -- nearly
+ * all of them -- is one request whose reply is read before the next
+ * one (xres_xsw_write_async). */
 static int write_report(agent *a, const xres_agent_sample *s, bool full,
                         uint64_t t_ms)
 {
-    struct { xres_schema_id id; uint64_t v; } figs[] = {
-        { XS_REPORT_HB_INTERVAL, a->cfg.heartbeat_s },
-        { XS_REPORT_MEM_TOTAL, s->mem_total_kb },
-        { XS_REPORT_MEM_AVAIL, s->mem_avail_kb },
-        { XS_REPORT_MEM_USED, s->mem_used_kb },
-        { XS_REPORT_SWAP_USED, s->swap_used_kb },
-        { XS_REPORT_BALLOON_CUR, s->balloon_cur_kb },
-        { XS_REPORT_BALLOON_TGT, s->balloon_target_kb },
-        { XS_REPORT_CPU_PCT, s->cpu_pct },
-        { XS_REPORT_HEARTBEAT, t_ms },
-    };
-    const size_t nf = sizeof(figs) / sizeof(figs[0]);
-    char val[XS__COUNT][24], seq[24];
+    xres_schema_field f[XRES_SCHEMA_FIELDS_MAX];
+    char rec[600];
     uint64_t next = a->seq + 1;
+    int rc;
 
-    for (size_t i = 0; i < nf; i++) fmt_u64(val[figs[i].id], figs[i].id,
-                                            figs[i].v);
-    fmt_u64(seq, XS_REPORT_SEQ, next);
+    memset(f, 0, sizeof(f));
+    f[XS_POS_REPORT_SEQ].u64 = next;
+    f[XS_POS_REPORT_VERSION].s = XRES_VERSION;
+    f[XS_POS_REPORT_VERSION].len = strlen(XRES_VERSION);
+    f[XS_POS_REPORT_HEARTBEAT].u64 = t_ms;
+    f[XS_POS_REPORT_HB_INTERVAL].u64 = a->cfg.heartbeat_s;
+    f[XS_POS_REPORT_MEM_TOTAL].u64 = s->mem_total_kb;
+    f[XS_POS_REPORT_MEM_AVAIL].u64 = s->mem_avail_kb;
+    f[XS_POS_REPORT_MEM_USED].u64 = s->mem_used_kb;
+    f[XS_POS_REPORT_SWAP_USED].u64 = s->swap_used_kb;
+    f[XS_POS_REPORT_BALLOON_CUR].u64 = s->balloon_cur_kb;
+    f[XS_POS_REPORT_BALLOON_TGT].u64 = s->balloon_target_kb;
+    f[XS_POS_REPORT_CPU_PCT].u64 = s->cpu_pct;
+    /* Figures out of the schema's bounds are clamped (a guest with more
+     * than 1 PiB, a clock past 2^53 ms), not left out. */
+    for (size_t i = 0; i < xres_schema_nrows(); i++) {
+        const xres_schema_row *r = xres_schema_row_get((xres_schema_id)i);
+        if (r->record != XS_REPORT || r->field_pos < 0 || r->type != XS_T_U64)
+            continue;
+        uint64_t *v = &f[r->field_pos].u64;
+        if (*v > r->max) *v = r->max;
+        if (*v < r->min) *v = r->min;
+    }
+    if ((rc = xres_schema_format_record(XS_REPORT, f, rec, sizeof(rec)))) {
+        say(LOG_ERR, "cannot format the report: %s", strerror(-rc));
+        return rc;
+    }
 
     if (a->print) {
-        printf("seq=%s", seq);
-        for (size_t i = 0; i < nf; i++)
-            printf(" %s=%s", xres_schema_leaf(figs[i].id), val[figs[i].id]);
+        printf("%s", rec);
         for (size_t i = 0; i < a->cfg.napps; i++) {
             char lv[24], rs[24];
             const char *st;
@@ -202,15 +237,13 @@ static int write_report(agent *a, const xres_agent_sample *s, bool full,
         goto done;
     }
 
-    /* Only what changed, seq last; in one transaction when the report
-     * carries figures that must agree with each other (the memory trio,
-     * an application's keys) or is a full one. */
-    enum { KV_MAX = 2 + 9 + 5 * XRES_AGENT_APPS_MAX };
+    report_finish(a);
+    full |= a->refresh;
+    enum { KV_MAX = 1 + 5 * XRES_AGENT_APPS_MAX };
     xres_xsw_kv kv[KV_MAX];
     char paths[KV_MAX][XRES_SCHEMA_PATH_MAX];
     char appv[XRES_AGENT_APPS_MAX][3][24];
     size_t n = 0;
-    bool atomic = full;
 #define KV(id_, arg_, val_) do { \
         if (path_of(a, paths[n], id_, arg_)) return -EINVAL; \
         kv[n].path = paths[n]; \
@@ -218,14 +251,6 @@ static int write_report(agent *a, const xres_agent_sample *s, bool full,
         n++; \
     } while (0)
 
-    if (full) KV(XS_REPORT_VERSION, NULL, XRES_VERSION);
-    for (size_t i = 0; i < nf; i++) {
-        xres_schema_id id = figs[i].id;
-        if (!full && !strcmp(val[id], a->last_val[id])) continue;
-        KV(id, NULL, val[id]);
-        atomic |= id == XS_REPORT_MEM_TOTAL || id == XS_REPORT_MEM_AVAIL ||
-                  id == XS_REPORT_MEM_USED;
-    }
     for (size_t i = 0; i < a->cfg.napps; i++) {
         const xres_agent_app_cfg *ac = &a->cfg.apps[i];
         const char *st;
@@ -239,14 +264,23 @@ static int write_report(agent *a, const xres_agent_sample *s, bool full,
         KV(XS_REPORT_APP_STATE, ac->name, st);
         KV(XS_REPORT_APP_STANDBY, ac->name, ac->hot_standby ? "1" : "0");
         KV(XS_REPORT_APP_MEMORY, ac->name, appv[i][2]);
-        atomic = true;
     }
-    KV(XS_REPORT_SEQ, NULL, seq);
+    KV(XS_REPORT, NULL, rec);
 #undef KV
 
+    if (n == 1) {
+        /* The common case: the record alone, its reply read later. */
+        if ((rc = xres_xsw_write_async(&a->rw, kv[0].path, kv[0].val))) {
+            a->refresh = true;
+            say(LOG_ERR, "cannot write the report: %s", strerror(-rc));
+            return rc;
+        }
+        a->xs_requests++;
+        goto done;
+    }
     for (int attempt = 0;; attempt++) {
         char why[160] = "";
-        int rc = xres_xsw_write_all(&a->w, kv, n, atomic, why, sizeof(why));
+        rc = xres_xsw_write_all(&a->rw, kv, n, true, why, sizeof(why));
         if (!rc) break;
         if (rc == -EAGAIN && attempt < 5) continue;
         /* Whatever went in, the next report writes every key again. */
@@ -257,38 +291,46 @@ static int write_report(agent *a, const xres_agent_sample *s, bool full,
             say(LOG_ERR, "cannot write the report: %s", strerror(-rc));
         return rc;
     }
-    a->xs_requests += n + (atomic ? 2 : 0);
+    a->xs_requests += n + 2;
+    a->refresh = false;
 done:
-    for (size_t i = 0; i < nf; i++)
-        memcpy(a->last_val[figs[i].id], val[figs[i].id], 24);
     for (size_t i = 0; i < a->cfg.napps; i++) {
         a->app_written[i] = a->app[i];
         a->app_ever_written[i] = true;
     }
     a->seq = next;
     a->writes++;
-    if (full) {
-        a->last_full_ms = t_ms;
-        a->refresh = false;
-    }
+    if (full) a->last_full_ms = t_ms;
     return 0;
 }
+
+/* The balloon's files are read when MemTotal moved (the balloon driver
+ * changes it as it takes or gives pages), while a release waits for the
+ * balloon, and at least this often; otherwise the last figures stand. */
+#define BALLOON_REREAD_MS 5000
+
+static bool release_pending(const agent *a);
 
 static void report_tick(agent *a, uint64_t t)
 {
     xres_agent_sample s;
+    bool balloon = !a->balloon_ms || t - a->balloon_ms >= BALLOON_REREAD_MS ||
+                   release_pending(a);
 
     memset(&s, 0, sizeof(s));
-    if (xres_agent_sample_read(a->paths, &a->fds, &s, &a->cpu)) {
+    if (xres_agent_sample_read(a->paths, &a->fds, &s, &a->cpu,
+                               balloon ? NULL : &a->sampled)) {
         say(LOG_ERR, "cannot read %s", a->paths->meminfo);
         return;
     }
+    if (s.balloon_read) a->balloon_ms = t;
+    a->sampled = s;
     s.apps_gen = a->apps_gen;
     xres_write_why w = xres_agent_should_write(&a->cfg, a->written, &a->last,
                                                a->last_ms, &s, t);
     if (w == XRES_WRITE_NO) return;
-    /* Every key now and then, in case one was lost or clobbered; else
-     * only what changed. */
+    /* The applications' keys now and then, in case one was lost or
+     * clobbered; else only what changed. */
     bool full = w == XRES_WRITE_FIRST || a->refresh ||
                 t - a->last_full_ms >= REFRESH_MS;
     if (write_report(a, &s, full, t)) return;
@@ -377,7 +419,7 @@ static void app_check(agent *a, size_t i)
     if (a->app[i].stopped)
         app_checked(a, i, true);
     else if (ac->pidfile[0])
-        app_checked(a, i, xres_agent_pidfile_alive(ac->pidfile));
+        app_checked(a, i, xres_pid_watch_alive(&a->pw[i], ac->pidfile));
     else
         (void)job_start(a, ac->check, JOB_CHECK, (int)i, 0);
 }
@@ -404,6 +446,13 @@ static void write_ack(agent *a, uint64_t seq, const char *ack)
     if (a->verbose) say(LOG_DEBUG, "request %s: %s", s, ack);
     if (!xwrite(a, XBT_NULL, XS_REPORT_ACK, s, ack))
         say(LOG_ERR, "cannot write ack %s: %s", s, strerror(errno));
+}
+
+static bool release_pending(const agent *a)
+{
+    for (int i = 0; i < RELEASES_MAX; i++)
+        if (a->rel[i].active) return true;
+    return false;
 }
 
 static bool release_active(agent *a, uint64_t seq)
@@ -833,6 +882,11 @@ static int xs_setup(agent *a)
         say(LOG_ERR, "cannot watch %s: %s", a->req_dir, strerror(-rc));
         return -1;
     }
+    if ((rc = xres_xsw_open(&a->rw))) {
+        say(LOG_ERR, "cannot open a XenStore connection for reports: %s",
+            strerror(-rc));
+        return -1;
+    }
     say(LOG_INFO, "reporting for domain %" PRIu32 ", %zu applications",
         a->domid, a->cfg.napps);
     return 0;
@@ -970,6 +1024,7 @@ int main(int argc, char **argv)
     a.paths = &xres_agent_default_paths;
     a.listen_fd = -1;
     a.w.fd = -1;
+    a.rw.fd = -1;
     xres_agent_fds_init(&a.fds);
     xres_jobs_init(&a.jobs);
     /* SIGCHLD only through the signalfd: children get it unblocked. */
@@ -981,7 +1036,10 @@ int main(int argc, char **argv)
     if (a.sigchld_fd < 0)
         say(LOG_WARNING, "no signalfd (%s): commands are reaped on the "
             "next tick", strerror(errno));
-    for (size_t i = 0; i < a.cfg.napps; i++) xres_app_state_init(&a.app[i]);
+    for (size_t i = 0; i < a.cfg.napps; i++) {
+        xres_app_state_init(&a.app[i]);
+        xres_pid_watch_init(&a.pw[i]);
+    }
 
     struct sigaction sa = { .sa_handler = on_signal };
     sigaction(SIGTERM, &sa, NULL);
@@ -1005,7 +1063,7 @@ int main(int argc, char **argv)
     uint64_t t = now_ms(), next_report, next_check;
     /* The CPU share needs a first reading to compare with. */
     (void)xres_agent_sample_read(a.paths, &a.fds, &(xres_agent_sample){ 0 },
-                                 &a.cpu);
+                                 &a.cpu, NULL);
     if (!a.once) {
         struct timespec ts = { 0, 200 * 1000 * 1000 };
         nanosleep(&ts, NULL);
@@ -1040,7 +1098,8 @@ int main(int argc, char **argv)
             next_report = due + period;
         }
         if (a.once) {
-            rc = a.written ? 0 : 1;
+            if (a.written && a.xs) report_finish(&a);
+            rc = a.written && !a.refresh ? 0 : 1;
             goto out;
         }
         if (!trimmed && a.written) {
@@ -1096,14 +1155,19 @@ out:
         unlink(a.cfg.socket);
     }
     if (a.xs) {
+        /* The last report's reply first: it must not land after the
+         * removal below, which goes out on another connection. */
+        if (a.rw.fd >= 0) report_finish(&a);
         if (quit) {
             /* Gone: dom0 sees "no agent" at once rather than a stale one. */
-            xrm(&a, XS_REPORT_SEQ, NULL);
+            xrm(&a, XS_REPORT, NULL);
         }
         xs_close(a.xs);
         xres_xsw_close(&a.w);
+        xres_xsw_close(&a.rw);
     }
     xres_agent_fds_dispose(&a.fds);
+    for (size_t i = 0; i < a.cfg.napps; i++) xres_pid_watch_dispose(&a.pw[i]);
     if (a.sigchld_fd >= 0) close(a.sigchld_fd);
     if (quit) say(LOG_INFO, "stopped");
     return rc;

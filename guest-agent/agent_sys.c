@@ -11,7 +11,9 @@
 #include <string.h>
 #include <malloc.h>
 #include <stdint.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -115,7 +117,8 @@ static int kept_u64(int *fd, const char *path, uint64_t *v)
 }
 
 int xres_agent_sample_read(const xres_agent_paths *p, xres_agent_fds *f,
-                           xres_agent_sample *s, xres_cpu_times *cpu)
+                           xres_agent_sample *s, xres_cpu_times *cpu,
+                           const xres_agent_sample *prev)
 {
     char buf[4096];
     xres_cpu_times now;
@@ -125,11 +128,18 @@ int xres_agent_sample_read(const xres_agent_paths *p, xres_agent_fds *f,
     if ((rc = pread_kept(&f->meminfo, p->meminfo, buf, sizeof(buf))))
         return rc;
     if ((rc = xres_agent_parse_meminfo(buf, s))) return rc;
-    if (kept_u64(&f->balloon_cur, p->balloon_cur, &s->balloon_cur_kb))
-        s->balloon_cur_kb = 0;
-    if (kept_u64(&f->balloon_target, p->balloon_target,
-                 &s->balloon_target_kb))
-        s->balloon_target_kb = 0;
+    if (prev && prev->mem_total_kb == s->mem_total_kb) {
+        s->balloon_cur_kb = prev->balloon_cur_kb;
+        s->balloon_target_kb = prev->balloon_target_kb;
+        s->balloon_read = false;
+    } else {
+        if (kept_u64(&f->balloon_cur, p->balloon_cur, &s->balloon_cur_kb))
+            s->balloon_cur_kb = 0;
+        if (kept_u64(&f->balloon_target, p->balloon_target,
+                     &s->balloon_target_kb))
+            s->balloon_target_kb = 0;
+        s->balloon_read = true;
+    }
     /* The first line of /proc/stat is the sum over all CPUs. */
     if (!pread_kept(&f->stat, p->stat, buf, 256) &&
         !xres_agent_parse_stat(buf, &now)) {
@@ -184,6 +194,57 @@ bool xres_agent_pidfile_alive(const char *path)
     if (xres_agent_read_file(proc, stat, sizeof(stat))) return false;
     const char *rp = strrchr(stat, ')');
     if (rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X')) return false;
+    return true;
+}
+
+void xres_pid_watch_init(xres_pid_watch *w)
+{
+    w->pidfd = -1;
+    w->checks = 0;
+}
+
+void xres_pid_watch_dispose(xres_pid_watch *w)
+{
+    if (w->pidfd >= 0) close(w->pidfd);
+    xres_pid_watch_init(w);
+}
+
+/* Has the pidfd's process ended (a zombie counts)? */
+static bool pidfd_ended(int fd)
+{
+    struct pollfd pf = { fd, POLLIN, 0 };
+    int n;
+
+    do n = poll(&pf, 1, 0); while (n < 0 && errno == EINTR);
+    return n != 0;
+}
+
+bool xres_pid_watch_alive(xres_pid_watch *w, const char *pidfile)
+{
+    char buf[32];
+    long pid;
+    char *end;
+    int fd;
+
+    if (w->pidfd >= 0 && ++w->checks < XRES_PIDFILE_REREAD &&
+        !pidfd_ended(w->pidfd))
+        return true;
+    xres_pid_watch_dispose(w);
+    if (xres_agent_read_file(pidfile, buf, sizeof(buf))) return false;
+    pid = strtol(buf, &end, 10);
+    if (end == buf || pid <= 1 || pid > 4194304) return false;
+    /* The pidfd first, then whether it has ended: so it is known to
+     * stand for a process that was alive after the pid file was read. */
+    fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    if (fd < 0) {
+        if (errno == ESRCH) return false;
+        return xres_agent_pidfile_alive(pidfile);   /* no pidfds */
+    }
+    if (pidfd_ended(fd)) {       /* (a pidfd is close-on-exec) */
+        close(fd);
+        return false;
+    }
+    w->pidfd = fd;
     return true;
 }
 

@@ -36,9 +36,12 @@ void xres_agent_fds_dispose(xres_agent_fds *f);
 
 /* Fills the memory and balloon figures (balloon 0 if there is no driver)
  * and the CPU share against *cpu, which it updates.  Opens what f does
- * not hold yet, and reopens a file whose read fails. */
+ * not hold yet, and reopens a file whose read fails.  prev: the last
+ * sample; when its MemTotal is the same, its balloon figures are kept
+ * instead of read (s->balloon_read false).  NULL: read them. */
 int xres_agent_sample_read(const xres_agent_paths *p, xres_agent_fds *f,
-                           xres_agent_sample *s, xres_cpu_times *cpu);
+                           xres_agent_sample *s, xres_cpu_times *cpu,
+                           const xres_agent_sample *prev);
 
 /* Runs /bin/sh -c cmd with stdin/stdout on /dev/null and waits for it
  * (the main loop never does: it uses agent_job.h), at most
@@ -47,6 +50,21 @@ int xres_agent_sample_read(const xres_agent_paths *p, xres_agent_fds *f,
 int xres_agent_run(const char *cmd, unsigned timeout_s);
 /* True if the pid file names a live process (not a zombie). */
 bool xres_agent_pidfile_alive(const char *path);
+
+/* A pid file's process, held through a pidfd once it was seen alive, so
+ * that a check is one poll() on it; the pid file is read again when the
+ * process ended, and every XRES_PIDFILE_REREAD checks in case it names
+ * another process now.  Without pidfds (a kernel before 5.3) every check
+ * is xres_agent_pidfile_alive(). */
+#define XRES_PIDFILE_REREAD 12
+typedef struct {
+    int pidfd;                  /* -1: none */
+    unsigned checks;            /* since the pid file was last read */
+} xres_pid_watch;
+
+void xres_pid_watch_init(xres_pid_watch *w);
+void xres_pid_watch_dispose(xres_pid_watch *w);
+bool xres_pid_watch_alive(xres_pid_watch *w, const char *pidfile);
 
 int xres_agent_drop_caches(const xres_agent_paths *p);
 /* Writes "online" to every memoryN/state that says "offline"; *onlined,

@@ -24,7 +24,10 @@
  * the request to the ring, so a second write() before the first reply
  * can overwrite the first request's payload -- seen in the test bed as a
  * seq value with bytes of an earlier path after it.  Each request waits
- * for its reply.
+ * for its reply before the next goes out.  A report is one write, whose
+ * reply is read just before the next request (xres_xsw_write_async): in
+ * the emulated test bed, sleeping on a reply costs the agent more than
+ * the request itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -110,6 +113,7 @@ int xres_xsw_open(xres_xsw *w)
     w->rlen = 0;
     w->events = 0;
     w->next_id = 2;                 /* 1 is the watch */
+    w->pending_id = 0;
     w->fd = open_conn();
     return w->fd < 0 ? w->fd : 0;
 }
@@ -119,6 +123,7 @@ void xres_xsw_close(xres_xsw *w)
     if (w->fd >= 0) close(w->fd);
     w->fd = -1;
     w->rlen = 0;
+    w->pending_id = 0;
 }
 
 static int send_all(int fd, const char *buf, size_t n)
@@ -253,6 +258,54 @@ static int request(xres_xsw *w, uint32_t type, uint32_t tx, const char *a,
     return wait_reply(w, id, rtype);
 }
 
+static int send_write(xres_xsw *w, uint32_t id, const char *path,
+                      const char *val)
+{
+    char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
+    int len = xres_xsw_encode(buf, sizeof(buf), XS_WRITE, 0, id, path, true,
+                              val, strlen(val));
+
+    if (len < 0) return len;
+    return send_all(w->fd, buf, (size_t)len);
+}
+
+static void fix_next_id(xres_xsw *w, size_t n)
+{
+    /* 1 is the watch's req_id, 0 is not used. */
+    if (w->next_id < 2 || w->next_id > UINT32_MAX - 2 * n - 4) w->next_id = 2;
+}
+
+int xres_xsw_finish(xres_xsw *w, char *why, size_t whylen)
+{
+    uint32_t id = w->pending_id, type;
+    int rc;
+
+    if (!id) return 0;
+    w->pending_id = 0;
+    if ((rc = wait_reply(w, id, &type))) return rc;
+    if (type == XS_ERROR) {
+        snprintf(why, whylen, "write: %s", w->body);
+        return -EIO;
+    }
+    return 0;
+}
+
+int xres_xsw_write_async(xres_xsw *w, const char *path, const char *val)
+{
+    char why[8];
+    int rc = xres_xsw_finish(w, why, sizeof(why));
+    uint32_t id;
+
+    /* A refused earlier write does not stop this one. */
+    if (rc && rc != -EIO) return rc;
+    if (strlen(path) + 1 + strlen(val) > XENSTORE_PAYLOAD_MAX) return -E2BIG;
+    fix_next_id(w, 1);
+    id = take_id(w);
+    if ((rc = send_write(w, id, path, val))) return rc;
+    w->pending_id = id;
+    return 0;
+}
+
 int xres_xsw_write_all(xres_xsw *w, const xres_xsw_kv *kv, size_t n,
                        bool atomic, char *why, size_t whylen)
 {
@@ -260,8 +313,8 @@ int xres_xsw_write_all(xres_xsw *w, const xres_xsw_kv *kv, size_t n,
     int rc;
 
     if (!n) return 0;
-    /* 1 is the watch's req_id, 0 is not used. */
-    if (w->next_id < 2 || w->next_id > UINT32_MAX - 2 * n - 4) w->next_id = 2;
+    if ((rc = xres_xsw_finish(w, why, whylen)) && rc != -EIO) return rc;
+    fix_next_id(w, n);
     for (size_t i = 0; i < n; i++)  /* nothing goes out unless all fit */
         if (strlen(kv[i].path) + 1 + strlen(kv[i].val) > XENSTORE_PAYLOAD_MAX)
             return -E2BIG;

@@ -15,6 +15,8 @@
 typedef struct {
     int fd;
     uint32_t next_id;               /* req_id of the next request */
+    uint32_t pending_id;            /* a write sent by xres_xsw_write_async
+                                       whose reply is not read yet; 0 */
     unsigned events;                /* watch events read while waiting for
                                        a reply; the caller clears it */
     size_t rlen;                    /* bytes buffered in rbuf */
@@ -63,6 +65,17 @@ bool xres_xsw_pending(const xres_xsw *w);
 int xres_xsw_encode(char *buf, size_t len, uint32_t type, uint32_t tx_id,
                     uint32_t req_id, const char *a, bool nul_a,
                     const char *b, size_t blen);
+
+/* Sends one write and returns without its reply, which the next call
+ * here (xres_xsw_finish, xres_xsw_write_all, xres_xsw_write_async) reads
+ * first: a report costs one write() then, and the reply is usually there
+ * by the time it is read, so the agent does not sleep on it.  A
+ * connection that carries these must not be polled for events.  0 or
+ * -errno (the write itself could not be sent). */
+int xres_xsw_write_async(xres_xsw *w, const char *path, const char *val);
+/* Reads the reply to the pending async write, if there is one: 0, -EIO
+ * with why filled (XenStore refused it), or -errno. */
+int xres_xsw_finish(xres_xsw *w, char *why, size_t whylen);
 
 /* Writes n keys, in that order, each request waiting for its reply (see
  * agent_xswatch.c).  atomic: in one transaction.  A refused write stops

@@ -28,7 +28,17 @@ BEGIN {
     seen[id] = 1
     if (path in seenpath) fail("duplicate path " path)
     seenpath[path] = 1
-    if (path !~ /^\/local\/domain\/(<domid>|0)(\/[a-z0-9<>_.-]+)*$/) fail("bad path " path)
+    if (path !~ /^\/local\/domain\/(<domid>|0)(\/[a-z0-9<>_.-]+)*(#[a-z][a-z0-9-]*)?$/) fail("bad path " path)
+    # PATH#NAME: field NAME of the record at PATH, which a row above
+    # declares; fields are numbered in table order.
+    rec = id; pos = -1
+    if (path ~ /#/) {
+        base = path; sub(/#.*/, "", base)
+        if (!(base in recid)) fail("field of an undeclared record: " path)
+        if (type !~ /^(u64|enum|name|token)$/) fail("a record field is u64, enum, name or token")
+        rec = recid[base]; pos = nfield[base]++
+        if (pos >= 16) fail("a record holds at most 16 fields")
+    }
     if (!(writer in who)) fail("unknown writer " writer)
     n = split(readers, r, ",")
     for (i = 1; i <= n; i++) if (!(r[i] in who)) fail("unknown reader " r[i])
@@ -44,13 +54,14 @@ BEGIN {
         choices = bounds
         n = split(bounds, c, "|")
         for (i = 1; i <= n; i++) if (length(c[i]) > maxlen) maxlen = length(c[i])
-    } else if (type ~ /^(name|token|text|request|ack)$/) {
+    } else if (type ~ /^(name|token|text|request|ack|record)$/) {
         if (bounds !~ /^[0-9]+$/ || bounds + 0 < 1 || bounds + 0 > 4096) fail("bounds must be a length 1..4096")
         maxlen = bounds + 0
     } else if (type == "dir") {
         if (bounds != "-") fail("dir bounds must be -")
     } else fail("unknown type " type)
-    printf("XS_ROW(%s, %s, %s, %s, XS_T_%s, %sULL, %sULL, %d, %s, %s, %s)\n",
+    if (type == "record") { recid[path] = id; nfield[path] = 0 }
+    printf("XS_ROW(%s, %s, %s, %s, XS_T_%s, %sULL, %sULL, %d, %s, %s, %s, %s, %d)\n",
            id, cstr(path), cstr(writer), cstr(readers), toupper(type),
-           min, max, maxlen, cstr(choices), cstr(unit), cstr(meaning))
+           min, max, maxlen, cstr(choices), cstr(unit), cstr(meaning), rec, pos)
 }

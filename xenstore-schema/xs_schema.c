@@ -14,9 +14,9 @@
 
 static const xres_schema_row rows[] = {
 #define XS_ROW(id, path, writer, readers, type, min, max, maxlen, choices, \
-               unit, meaning) \
+               unit, meaning, rec, pos) \
     { XS_##id, #id, path, writer, readers, type, min, max, maxlen, \
-      choices, unit, meaning },
+      choices, unit, meaning, XS_##rec, pos },
 #include "xs_schema_rows.h"
 #undef XS_ROW
 };
@@ -46,6 +46,7 @@ const char *xres_schema_type_name(xres_schema_type t)
     case XS_T_TEXT: return "text";
     case XS_T_REQUEST: return "request";
     case XS_T_ACK: return "ack";
+    case XS_T_RECORD: return "record";
     case XS_T_DIR: return "dir";
     }
     return "?";
@@ -57,6 +58,7 @@ const char *xres_schema_leaf(xres_schema_id id)
     const char *p;
 
     if (!r) return "?";
+    if (r->field_pos >= 0) return strchr(r->path, '#') + 1;
     p = r->path;
     if (!strncmp(p, DOMAIN_PREFIX, strlen(DOMAIN_PREFIX)))
         p += strlen(DOMAIN_PREFIX);
@@ -452,6 +454,7 @@ int xres_schema_check(xres_schema_id id, const char *val, size_t len,
     unsigned e;
     xres_request req;
     xres_ack ack;
+    xres_schema_field fields[XRES_SCHEMA_FIELDS_MAX];
 
     if (!r) return reject(-ENOENT, why, whylen, "?", NULL, 0, "no such row");
     const char *what = xres_schema_leaf(id);
@@ -465,6 +468,8 @@ int xres_schema_check(xres_schema_id id, const char *val, size_t len,
         return xres_schema_parse_request(val, len, &req, why, whylen);
     case XS_T_ACK:
         return xres_schema_parse_ack(val, len, &ack, why, whylen);
+    case XS_T_RECORD:
+        return xres_schema_parse_record(id, val, len, fields, why, whylen);
     case XS_T_DIR:
         if (len)
             return reject(-EINVAL, why, whylen, what, val, len,
@@ -491,6 +496,170 @@ int xres_schema_check(xres_schema_id id, const char *val, size_t len,
             return reject(-EINVAL, why, whylen, what, val, len,
                           "bad character at byte %zu", i);
     }
+    return 0;
+}
+
+/* --- Records. */
+
+unsigned xres_schema_record_nfields(xres_schema_id rec)
+{
+    const xres_schema_row *r = xres_schema_row_get(rec);
+    unsigned n = 0;
+
+    if (!r || r->type != XS_T_RECORD) return 0;
+    for (size_t i = 0; i < xres_schema_nrows(); i++)
+        if (rows[i].field_pos >= 0 && rows[i].record == rec) n++;
+    return n;
+}
+
+/* The row of field pos of record rec, or NULL. */
+static const xres_schema_row *field_row(xres_schema_id rec, int pos)
+{
+    for (size_t i = 0; i < xres_schema_nrows(); i++)
+        if (rows[i].field_pos == pos && rows[i].record == rec)
+            return &rows[i];
+    return NULL;
+}
+
+static bool is_word_char(char c)
+{
+    return c > 0x20 && c < 0x7f;
+}
+
+static bool is_field_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+int xres_schema_parse_record(xres_schema_id rec, const char *val,
+                             size_t len, xres_schema_field *f,
+                             char *why, size_t whylen)
+{
+    const xres_schema_row *r = xres_schema_row_get(rec);
+    const char *what = xres_schema_leaf(rec);
+    size_t o = 0;
+    int pos = 0;
+
+    if (!r || r->type != XS_T_RECORD)
+        return reject(-ENOENT, why, whylen, what, NULL, 0, "not a record");
+    if (!val) val = "", len = 0;
+    if (len > r->maxlen)
+        return reject(-E2BIG, why, whylen, what, val, len,
+                      "too long (%zu bytes, at most %u)", len, r->maxlen);
+    for (const xres_schema_row *fr; (fr = field_row(rec, pos)); pos++) {
+        const char *name = xres_schema_leaf(fr->id);
+        size_t nl = strlen(name), vs, ve;
+        char fwhy[XRES_SCHEMA_WHY_MAX];
+        int rc;
+
+        if (pos > 0) {
+            if (o >= len || val[o] != ' ')
+                return reject(-EINVAL, why, whylen, what, NULL, 0,
+                              "%s missing", name);
+            o++;
+        }
+        if (len - o < nl + 1 || memcmp(val + o, name, nl) ||
+            val[o + nl] != '=')
+            return reject(-EINVAL, why, whylen, what, val + o, len - o,
+                          "expected %s= at byte %zu", name, o);
+        vs = o + nl + 1;
+        for (ve = vs; ve < len && val[ve] != ' '; ve++) {}
+        f[pos].s = val + vs;
+        f[pos].len = ve - vs;
+        f[pos].u64 = 0;
+        switch (fr->type) {
+        case XS_T_U64:
+            rc = xres_schema_parse_u64(fr->id, val + vs, ve - vs, &f[pos].u64,
+                                       fwhy, sizeof(fwhy));
+            break;
+        case XS_T_ENUM: {
+            unsigned e = 0;
+            rc = xres_schema_parse_enum(fr->id, val + vs, ve - vs, &e, fwhy,
+                                        sizeof(fwhy));
+            f[pos].u64 = e;
+            break;
+        }
+        default:
+            rc = xres_schema_check(fr->id, val + vs, ve - vs, fwhy,
+                                   sizeof(fwhy));
+            break;
+        }
+        if (rc) {
+            if (why && whylen) snprintf(why, whylen, "%s: %s", what, fwhy);
+            return rc;
+        }
+        o = ve;
+    }
+    /* Later words: a newer agent's fields, checked for form only. */
+    while (o < len) {
+        size_t s = o + 1, n;
+        if (val[o] != ' ' || s >= len)
+            return reject(-EINVAL, why, whylen, what, val + o, len - o,
+                          "bad separator at byte %zu", o);
+        for (n = s; n < len && is_field_name_char(val[n]); n++) {}
+        if (n == s || val[s] < 'a' || val[s] > 'z' || n >= len ||
+            val[n] != '=' || n + 1 >= len || !is_word_char(val[n + 1]))
+            return reject(-EINVAL, why, whylen, what, val + s, len - s,
+                          "not a NAME=VALUE word at byte %zu", s);
+        for (o = n + 1; o < len && val[o] != ' '; o++)
+            if (!is_word_char(val[o]))
+                return reject(-EINVAL, why, whylen, what, val + o, len - o,
+                              "bad character at byte %zu", o);
+    }
+    return 0;
+}
+
+int xres_schema_format_record(xres_schema_id rec,
+                              const xres_schema_field *f, char *buf,
+                              size_t len)
+{
+    const xres_schema_row *r = xres_schema_row_get(rec);
+    size_t o = 0;
+    int pos = 0;
+
+    if (!r || r->type != XS_T_RECORD || !len) return -EINVAL;
+    for (const xres_schema_row *fr; (fr = field_row(rec, pos)); pos++) {
+        char num[24];
+        const char *v = num;
+        size_t vl;
+        int rc;
+
+        switch (fr->type) {
+        case XS_T_U64:
+            rc = xres_schema_format_u64(fr->id, f[pos].u64, num,
+                                        sizeof(num));
+            if (rc) return rc;
+            vl = strlen(num);
+            break;
+        case XS_T_ENUM: {
+            const char *c = fr->choices;
+            for (uint64_t k = 0; c && k < f[pos].u64; k++) {
+                c = strchr(c, '|');
+                if (c) c++;
+            }
+            if (!c) return -EINVAL;
+            v = c;
+            vl = strcspn(c, "|");
+            break;
+        }
+        default:
+            v = f[pos].s ? f[pos].s : "";
+            vl = f[pos].len;
+            if (xres_schema_check(fr->id, v, vl, NULL, 0)) return -EINVAL;
+            break;
+        }
+        const char *name = xres_schema_leaf(fr->id);
+        size_t nl = strlen(name);
+        if (o + (pos ? 1 : 0) + nl + 1 + vl >= len) return -ENAMETOOLONG;
+        if (pos) buf[o++] = ' ';
+        memcpy(buf + o, name, nl);
+        o += nl;
+        buf[o++] = '=';
+        memcpy(buf + o, v, vl);
+        o += vl;
+    }
+    buf[o] = 0;
+    if (o > r->maxlen) return -ENAMETOOLONG;
     return 0;
 }
 
@@ -560,7 +729,7 @@ int xres_schema_path(char *buf, size_t len, xres_schema_id id,
 {
     const xres_schema_row *r = xres_schema_row_get(id);
 
-    if (!r || !len) return -EINVAL;
+    if (!r || !len || r->field_pos >= 0) return -EINVAL;
     return build(buf, len, r->path, domid, arg);
 }
 
@@ -570,7 +739,9 @@ int xres_schema_relpath(char *buf, size_t len, xres_schema_id id,
     const xres_schema_row *r = xres_schema_row_get(id);
     size_t pl = strlen(DOMAIN_PREFIX);
 
-    if (!r || !len || strncmp(r->path, DOMAIN_PREFIX, pl)) return -EINVAL;
+    if (!r || !len || r->field_pos >= 0 ||
+        strncmp(r->path, DOMAIN_PREFIX, pl))
+        return -EINVAL;
     return build(buf, len, r->path + pl, 0, arg);
 }
 

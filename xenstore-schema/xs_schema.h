@@ -28,6 +28,7 @@ typedef enum {
     XS_T_TEXT,      /* printable ASCII 0x20..0x7e */
     XS_T_REQUEST,   /* a request from xresd to the agent (see below) */
     XS_T_ACK,       /* an acknowledgement from the agent */
+    XS_T_RECORD,    /* "NAME=VALUE NAME=VALUE ...": the fields PATH#NAME */
     XS_T_DIR,       /* a directory node; its value is not read */
 } xres_schema_type;
 
@@ -38,10 +39,19 @@ typedef enum {
     XS__COUNT
 } xres_schema_id;
 
+/* XS_POS_<ID>: a record field's place in its record (0, 1, ...); -1 for a
+ * row that is not a field. */
+enum {
+#define XS_ROW(id, path, writer, readers, type, min, max, maxlen, choices, \
+               unit, meaning, rec, pos) XS_POS_##id = pos,
+#include "xs_schema_rows.h"
+#undef XS_ROW
+};
+
 typedef struct {
     xres_schema_id id;
     const char *ident;      /* "REPORT_SEQ" */
-    const char *path;       /* "/local/domain/<domid>/data/xres/seq" */
+    const char *path;       /* "/local/domain/<domid>/data/xres/report" */
     const char *writer;
     const char *readers;
     xres_schema_type type;
@@ -50,6 +60,8 @@ typedef struct {
     const char *choices;    /* enum: "a|b|c" */
     const char *unit;
     const char *meaning;
+    xres_schema_id record;  /* a field: its record; else the row itself */
+    int field_pos;          /* a field: XS_POS_<ID>; else -1 */
 } xres_schema_row;
 
 /* Room for a reason: "mem-total: not a number: \"12a\"" and the like. */
@@ -65,11 +77,13 @@ size_t xres_schema_nrows(void);
 /* NULL if id is out of range. */
 const xres_schema_row *xres_schema_row_get(xres_schema_id id);
 const char *xres_schema_type_name(xres_schema_type t);
-/* Last path component of a row, e.g. "mem-total", for messages. */
+/* Last path component of a row, e.g. "app/<app>/level"; a record field's
+ * name, e.g. "mem-total"; for messages. */
 const char *xres_schema_leaf(xres_schema_id id);
 
 /*
- * Builds the path of row id into buf.  <domid> becomes domid; the row's
+ * Builds the path of row id into buf (-EINVAL for a record field: it is
+ * part of its record's value, not a path of its own).  <domid> becomes domid; the row's
  * other placeholder, if any, becomes arg (an application name must pass
  * xres_schema_check_name(); <seq> must be decimal digits; anything else
  * [A-Za-z0-9_.-]{1,64}).  Returns 0, -EINVAL for a bad arg or a missing
@@ -78,7 +92,7 @@ const char *xres_schema_leaf(xres_schema_id id);
 int xres_schema_path(char *buf, size_t len, xres_schema_id id,
                      uint32_t domid, const char *arg);
 /* The same path relative to /local/domain/<domid>/, as a guest may use
- * it: "data/xres/seq".  -EINVAL for rows outside /local/domain/<domid>. */
+ * it: "data/xres/report".  -EINVAL for rows outside /local/domain/<domid>. */
 int xres_schema_relpath(char *buf, size_t len, xres_schema_id id,
                         const char *arg);
 
@@ -104,6 +118,34 @@ int xres_schema_parse_enum(xres_schema_id id, const char *val, size_t len,
 /* Formats a number for row id, refusing one out of its bounds. */
 int xres_schema_format_u64(xres_schema_id id, uint64_t v, char *buf,
                            size_t len);
+
+/*
+ * Records: one XenStore value that carries several figures, so that they
+ * are written and read together, in one request.  The value is the
+ * record's fields (the rows PATH#NAME, in table order) as NAME=VALUE
+ * words, one space apart, each value as its row accepts it.  Words after
+ * the last field, NAME=VALUE with NAME [a-z][a-z0-9-]* and a value of
+ * printable non-space bytes, are ignored: a newer agent may add fields.
+ */
+#define XRES_SCHEMA_FIELDS_MAX 16
+typedef struct {
+    uint64_t u64;           /* u64: the number; enum: the word's index */
+    const char *s;          /* name, token: the text (parse: points into
+                               the value, not NUL-terminated) */
+    size_t len;             /* its length */
+} xres_schema_field;
+
+/* Fields of record rec: how many (0 for a row that is not a record). */
+unsigned xres_schema_record_nfields(xres_schema_id rec);
+/* f[XS_POS_<ID>] gets each field; on rejection why says which field. */
+int xres_schema_parse_record(xres_schema_id rec, const char *val,
+                             size_t len, xres_schema_field *f,
+                             char *why, size_t whylen);
+/* The value of record rec from f[XS_POS_<ID>]: 0, -ERANGE (a number out
+ * of its bounds), -EINVAL (bad text or enum index), -ENAMETOOLONG. */
+int xres_schema_format_record(xres_schema_id rec,
+                              const xres_schema_field *f, char *buf,
+                              size_t len);
 
 /* Application names, as agent.conf and the request grammar take them. */
 bool xres_schema_check_name(const char *s, size_t len);

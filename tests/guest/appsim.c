@@ -13,8 +13,8 @@
  *   --exit-after   exit 3 after SECONDS, as an application that crashes
  *
  * usage: appsim --xs-flood N
- *   a misbehaving guest program: N writes to its own data/xres keys as
- *   fast as it can (seq = the count, mem-total = garbage, alternately),
+ *   a misbehaving guest program: N writes to its own data/xres/report as
+ *   fast as it can (a new seq each time, every other one malformed),
  *   through /dev/xen/xenbus and XenStore's wire protocol, so that it
  *   needs no Xen library.  Prints how many writes XenStore took.
  */
@@ -58,7 +58,7 @@ static int xs_flood(unsigned long n)
 {
     int fd = open("/dev/xen/xenbus", O_RDWR);
     unsigned long ok = 0;
-    char val[32];
+    char val[48];
 
     if (fd < 0) {
         perror("appsim: /dev/xen/xenbus");
@@ -66,13 +66,9 @@ static int xs_flood(unsigned long n)
     }
     for (unsigned long i = 0; i < n; i++) {
         int rc;
-        if (i % 2) {
-            snprintf(val, sizeof(val), "x%lu", i);
-            rc = xs_raw_write(fd, (uint32_t)i, "data/xres/mem-total", val);
-        } else {
-            snprintf(val, sizeof(val), "%lu", i + 1);
-            rc = xs_raw_write(fd, (uint32_t)i, "data/xres/seq", val);
-        }
+        /* A new seq each time, and every other report malformed. */
+        snprintf(val, sizeof(val), "seq=%lu%s", i + 1, i % 2 ? " x" : "");
+        rc = xs_raw_write(fd, (uint32_t)i, "data/xres/report", val);
         if (rc == 0) ok++;
     }
     close(fd);

@@ -5,7 +5,7 @@
 # fault level 1, is restarted and returns to 0, one that cannot start
 # reaches level 2, and notify sets a level; requests from dom0 are carried
 # out and acked with their sequence number; (3) a guest that writes garbage,
-# oversize values and a burst of 10,000 writes into its data/xres keys
+# oversize values and a burst of 10,000 writes into its data/xres/report
 # leaves xresd up, logging the rejection and serving `xres list` for every
 # domain; (4) a guest cannot write the request directory dom0 made for it.
 # The guests' agent.conf is tests/xenbed/guest/agent.conf.
@@ -22,13 +22,20 @@ D=$(domid_of a1)
 D2=$(domid_of a2)
 R=/local/domain/$D/data/xres
 
-rd() { xenstore-read "$R/$1" 2>/dev/null; }
+# A report field (mem-used), or a key under data/xres (app/web/level).
+rd() {
+    case $1 in
+    */*) xenstore-read "$R/$1" 2>/dev/null ;;
+    *) agent_field "$D" "$1" ;;
+    esac
+}
+seq_ge() { v=$(rd seq) && [ "$v" -ge "$1" ]; }
 ge() { v=$(rd "$1") && [ "$v" -ge "$2" ]; }
 le() { v=$(rd "$1") && [ "$v" -le "$2" ]; }
 is() { [ "$(rd "$1")" = "$2" ]; }
 
 # ------------------------------------------------------------ reports
-if ! wait_for 90 xenstore-exists "$R/seq"; then
+if ! wait_for 90 xenstore-exists "$R/report"; then
     xb_fail "no report from the agent in a1 (domid $D) within 90 s"
     xb_guest_exec a1 'cat /var/log/xres-agent.log' | tail -n 5
     exit 1
@@ -43,7 +50,7 @@ assert_eq "$(xs_dom "$D" memory/target)" "$(rd balloon-target)" \
     "balloon-target is the toolstack's memory/target"
 s0=$(rd seq)
 case $s0 in ''|*[!0-9]*) xb_fail "seq is not a number: $s0"; s0=0 ;; esac
-wait_for 30 sh -c "[ \"\$(xenstore-read $R/seq)\" -gt $s0 ]" ||
+wait_for 30 seq_ge $((s0 + 1)) ||
     xb_fail "seq did not move from $s0 in 30 s (heartbeat 10 s)"
 xb_pass "seq moves: $s0 -> $(rd seq)"
 
@@ -114,51 +121,86 @@ assert_fail "notify of an unknown application" xb_guest_exec a1 'xres-agent noti
 # Figures only (bench/agent_footprint.sh measures the same way).  For the
 # window the agent runs with --heartbeat 1, so it writes a report every
 # second whatever changed, and a loop in a1 flips a tmpfs file between 0
-# and 256 KiB every second, so mem-avail and mem-used change too and most
-# reports are transactions (the seq count over the window shows how many
-# reports went out).  Over 60 s: the agent's CPU from utime+stime (10 ms
-# ticks) and from /proc/PID/schedstat (ns on a CPU), and its VmRSS.  Then
+# and 256 KiB every second, so mem-avail and mem-used change too (the seq
+# count over the window shows how many reports went out).  Over 60 s: the
+# agent's CPU from utime+stime (10 ms ticks) and from /proc/PID/schedstat
+# (ns on a CPU), and its VmRSS.  Then
 # bench/agent_mix in the same guest: a fixed mix of system calls timed
 # under this emulation, to set against the same program on the host.  The
-# loop keeps running for the next section; the agent goes back to the
-# configuration's rates.
+# loop keeps running for the next section.
 agent_restart() {
     xb_guest_exec a1 'kill $(pidof xres-agent)' >/dev/null
-    wait_for 30 sh -c "! xenstore-exists $R/seq" || xb_fail "the agent did not remove seq on SIGTERM"
+    wait_for 30 sh -c "! xenstore-exists $R/report" || xb_fail "the agent did not remove its report on SIGTERM"
     xb_guest_exec a1 "xres-agent $1 >/var/log/xres-agent.$2.log 2>&1 </dev/null &" >/dev/null
-    wait_for 60 xenstore-exists "$R/seq" || xb_fail "the agent ($1) did not report within 60 s"
+    wait_for 60 xenstore-exists "$R/report" || xb_fail "the agent ($1) did not report within 60 s"
 }
 xb_guest_exec a1 'rm -f /tmp/churn.stop; (i=0; while [ ! -e /tmp/churn.stop ]; do head -c $(( (i % 2) * 262144 )) /dev/zero >/tmp/churn; i=$((i + 1)); sleep 1; done) >/dev/null 2>&1 </dev/null & echo $!' >/dev/null
 agent_restart "--heartbeat 1" fp
 sleep 5
 # One line (xenstore-read would escape tabs and newlines): "VmRSS: N kB
-# UTIME STIME UPTIME RUN_NS".  No backslashes in guest commands:
-# xenstore-write would unescape them.
+# UTIME STIME UPTIME RUN_NS voluntary_ctxt_switches: N
+# nonvoluntary_ctxt_switches: N" (a voluntary switch is a sleep, so they
+# count the agent's wake-ups; the others are preemptions).  No backslashes
+# in guest commands: xenstore-write would unescape them.
 fp() {
-    xb_guest_exec a1 'p=$(pidof xres-agent); echo $(grep VmRSS /proc/$p/status) $(cut -d" " -f14,15 /proc/$p/stat) $(cut -d" " -f1 /proc/uptime) $(cut -d" " -f1 /proc/$p/schedstat)'
+    xb_guest_exec a1 'p=$(pidof xres-agent); echo $(grep VmRSS /proc/$p/status) $(cut -d" " -f14,15 /proc/$p/stat) $(cut -d" " -f1 /proc/uptime) $(cut -d" " -f1 /proc/$p/schedstat) $(grep ^voluntary_ctxt /proc/$p/status) $(grep ^nonvoluntary_ctxt /proc/$p/status)'
 }
-FP_SECS=${XB_AGENT_FP_SECS:-60}
-q0=$(rd seq)
-# shellcheck disable=SC2046 # split into the figures
-set -- $(fp)
-rss0=$2 tk0=$(($4 + $5)) up0=$6 ns0=$7
-sleep "$FP_SECS"
-q1=$(rd seq)
-# shellcheck disable=SC2046
-set -- $(fp)
-xb_say "XB-INFO agent_rss_kb $rss0 $2"
-xb_say "XB-INFO agent_reports $((q1 - q0)) in $(awk -v a="$up0" -v b="$6" 'BEGIN { printf "%.0f", b - a }') s"
-xb_say "XB-INFO agent_cpu_pct $(awk -v a="$tk0" -v b="$(($4 + $5))" -v t0="$up0" -v t1="$6" -v n0="$ns0" -v n1="$7" 'BEGIN { printf "%.3f (ticks) %.4f (schedstat) over %.0f s", (b - a) / 100 * 100 / (t1 - t0), (n1 - n0) / 1e9 * 100 / (t1 - t0), t1 - t0 }')"
-xb_say "XB-INFO agent_cpu_ms_per_report $(awk -v n0="$ns0" -v n1="$7" -v r="$((q1 - q0))" 'BEGIN { printf "%.2f", r ? (n1 - n0) / 1e6 / r : 0 }')"
-agent_restart "" main
+# fp_window SECONDS LABEL: the running agent's figures over a window.
+fp_window() {
+    local secs=$1 label=$2 q0 q1 rss0 tk0 up0 ns0 vs0 nv0
+    q0=$(rd seq)
+    # shellcheck disable=SC2046 # split into the figures
+    set -- $(fp)
+    rss0=$2 tk0=$(($4 + $5)) up0=$6 ns0=$7 vs0=$9 nv0=${11}
+    sleep "$secs"
+    q1=$(rd seq)
+    # shellcheck disable=SC2046
+    set -- "$label" $(fp)
+    xb_say "XB-INFO agent_rss_kb ($1) $rss0 $3"
+    xb_say "XB-INFO agent_reports ($1) $((q1 - q0)) in $(awk -v a="$up0" -v b="$7" 'BEGIN { printf "%.0f", b - a }') s, $((${10} - vs0)) wake-ups, $((${12} - nv0)) preemptions"
+    xb_say "XB-INFO agent_cpu_pct ($1) $(awk -v a="$tk0" -v b="$(($5 + $6))" -v t0="$up0" -v t1="$7" -v n0="$ns0" -v n1="$8" 'BEGIN { printf "%.3f (ticks) %.4f (schedstat) over %.0f s", (b - a) / 100 * 100 / (t1 - t0), (n1 - n0) / 1e9 * 100 / (t1 - t0), t1 - t0 }')"
+    xb_say "XB-INFO agent_cpu_ms_per_report ($1) $(awk -v n0="$ns0" -v n1="$8" -v r="$((q1 - q0))" 'BEGIN { printf "%.2f", r ? (n1 - n0) / 1e6 / r : 0 }')"
+}
+fp_window "${XB_AGENT_FP_SECS:-60}" busy
 if xb_guest_exec a1 'command -v agent_mix' >/dev/null; then
     xb_guest_exec a1 'rm -f /tmp/mix.done; (agent_mix 20000 >/tmp/mix.out 2>&1; touch /tmp/mix.done) </dev/null >/dev/null 2>&1 &' >/dev/null
     wait_for 600 xb_guest_exec a1 'test -e /tmp/mix.done' || true
-    for i in 1 2 3 4 5; do
-        l=$(xb_guest_exec a1 "sed -n ${i}p /tmp/mix.out")
-        [ -n "$l" ] && xb_say "XB-INFO agent_mix_guest $l"
+    i=1
+    while l=$(xb_guest_exec a1 "sed -n ${i}p /tmp/mix.out") && [ -n "$l" ]; do
+        xb_say "XB-INFO agent_mix_guest $l"
+        i=$((i + 1))
     done
 fi
+# The same with the loop stopped: a report a second still (--heartbeat
+# 1), in a guest where nothing else wakes every second.
+xb_guest_exec a1 'touch /tmp/churn.stop' >/dev/null
+sleep 3
+fp_window 30 quiet
+# Where the agent's time goes, each over 20 s beside the running agent:
+# a second agent with no applications (its reports overwrite the first's,
+# which does not matter here), the same at nice -10 (so that the XenStore
+# kernel thread its write wakes does not preempt it), the same printing
+# its reports instead of writing them to XenStore (sampling and
+# wake-ups), and a program that only wakes once a second.
+if xb_guest_exec a1 'command -v agent_footprint' >/dev/null; then
+    # (busybox has renice, not nice)
+    xb_guest_exec a1 "echo 'renice -n -10 -p \$\$ >/dev/null; exec xres-agent \"\$@\"' >/tmp/nice-agent" >/dev/null
+    for what in "xs-no-apps xres-agent --heartbeat 1 -c /dev/null --socket /tmp/fp1.sock" \
+                "xs-no-apps-nice sh /tmp/nice-agent --heartbeat 1 -c /dev/null --socket /tmp/fp1.sock" \
+                "print-no-apps xres-agent --print --heartbeat 1 -c /dev/null --socket /tmp/fp2.sock" \
+                "idle agent_mix --idle 40"; do
+        # shellcheck disable=SC2086 # split into the name and the command
+        set -- $what
+        name=$1
+        shift
+        l=$(xb_guest_exec a1 "agent_footprint -t 20 --spawn $* | grep -e cpu_pct_ns -e wakeups")
+        # xenstore-read shows the newline as the two characters \n.
+        xb_say "XB-INFO agent_cost $name: $(printf '%s' "$l" | sed 's/\\n/; /g' | tr -s ' ')"
+    done
+fi
+xb_guest_exec a1 'rm -f /tmp/churn.stop; (i=0; while [ ! -e /tmp/churn.stop ]; do head -c $(( (i % 2) * 262144 )) /dev/zero >/tmp/churn; i=$((i + 1)); sleep 1; done) >/dev/null 2>&1 </dev/null & echo $!' >/dev/null
+# Back to the configuration's rates, every key written afresh.
+agent_restart "" main
 
 # ------------------------------------------------------------ xresd
 xresd_start || exit 1
@@ -219,11 +261,11 @@ assert_match '^ok balloon at [0-9]+ KiB$' "$(ack_of "$n")" "release to the curre
 # ------------------------------------------------------------ (3) a hostile guest
 # Stop the agent so its own writes do not hide the garbage.
 xb_guest_exec a1 'kill $(pidof xres-agent)' >/dev/null
-wait_for 30 sh -c "! xenstore-exists $R/seq" || xb_fail "the agent did not remove seq on SIGTERM"
+wait_for 30 sh -c "! xenstore-exists $R/report" || xb_fail "the agent did not remove its report on SIGTERM"
 assert_ok "guest writes garbage" xb_guest_exec a1 \
-    "xenstore-write data/xres/mem-total 12abc data/xres/cpu-pct 999 data/xres/version 'x y' data/xres/seq 7"
+    "xenstore-write data/xres/report 'seq=7 version=x%y heartbeat=1 heartbeat-interval=10 mem-total=12abc mem-avail=1 mem-used=1 swap-used=0 balloon-cur=0 balloon-target=0 cpu-pct=999'"
 assert_ok "guest writes an oversize value" xb_guest_exec a1 \
-    "xenstore-write data/xres/mem-used \$(head -c 1500 /dev/zero | tr '\\0' 9)"
+    "xenstore-write data/xres/report \$(head -c 1500 /dev/zero | tr '\\0' 9)"
 wait_for 30 grep -q "dom$D: agent report rejected" "$XB_TMP/xresd.log" ||
     xb_fail "xresd logged no rejection for dom$D"
 assert_match "dom$D: agent report rejected" "$(grep "dom$D: agent report rejected" "$XB_TMP/xresd.log" | head -n 1)" \
@@ -263,7 +305,7 @@ assert_match '^[0-9]+$' "$(xres list | awk -v id="$D" 'NR > 1 && $2 == id { prin
 # command for that application as busy, and acks a request for another
 # application first; the slow start is acked when it ends.
 xb_guest_exec a1 'kill $(pidof xres-agent)' >/dev/null
-wait_for 30 sh -c "! xenstore-exists $R/seq" || xb_fail "the agent did not remove seq on SIGTERM"
+wait_for 30 sh -c "! xenstore-exists $R/report" || xb_fail "the agent did not remove its report on SIGTERM"
 xb_guest_exec a1 "grep -v -e '^apps' -e '^command_timeout' /etc/xres/agent.conf >/tmp/slow.conf; echo \"command_timeout = 90; apps = [ 'web', 'broken', 'slow' ]\" >>/tmp/slow.conf; echo \"slow.check = 'true'; slow.start = 'sleep 25; touch /tmp/slow.started'; slow.stop = 'rm -f /tmp/slow.started'\" >>/tmp/slow.conf" >/dev/null
 assert_ok "agent.conf with a slow application passes --check-config" \
     xb_guest_exec a1 'xres-agent -c /tmp/slow.conf --check-config'
@@ -284,9 +326,9 @@ assert_eq "ok stopped web" "$(ack_of "$n3")" "stop web is acked while slow start
 assert_fail "start slow ($n1) is not acked yet" xenstore-exists "$R/ack/$n1"
 s0=$(rd seq)
 case $s0 in ''|*[!0-9]*) xb_fail "seq is not a number: $s0"; s0=0 ;; esac
-wait_for 30 sh -c "[ \"\$(xenstore-read $R/seq)\" -ge $((s0 + 3)) ]" || true
+wait_for 30 seq_ge $((s0 + 3)) || true
 assert_ok "reports go on while slow starts (seq $s0 -> $(rd seq))" \
-    sh -c "[ \"\$(xenstore-read $R/seq)\" -ge $((s0 + 3)) ]"
+    seq_ge $((s0 + 3))
 assert_fail "start slow ($n1) is still not acked" xenstore-exists "$R/ack/$n1"
 wait_for 90 xenstore-exists "$R/ack/$n1" || true
 assert_eq "ok started slow" "$(xenstore-read "$R/ack/$n1" 2>/dev/null)" \

@@ -90,16 +90,16 @@ done
 # 1. By demand -----------------------------------------------------------
 sum0=$(host_sum)
 m1=$(xl_mem g1); m2=$(xl_mem g2); m3=$(xl_mem g3)
-# The dom0 side of g1's reports: when each report's seq (written last)
-# showed up in XenStore, on the clock of xresd's stamps (uptime is
+# The dom0 side of g1's reports: when each report (its seq) showed up in
+# XenStore, on the clock of xresd's stamps (uptime is
 # CLOCK_BOOTTIME, the same as CLOCK_MONOTONIC on a host that never
 # suspends).
 D1=$(domid_of g1)
 seqlog=$XB_TMP/g1-seq.log
 (sh -c 'echo $$ >"$1"; exec xenstore-watch "$2"' _ "$XB_TMP/seqwatch.pid" \
-     "/local/domain/$D1/data/xres/seq" |
+     "/local/domain/$D1/data/xres/report" |
  while read -r _p; do
-     echo "$(cut -d' ' -f1 /proc/uptime) $(xenstore-read "/local/domain/$D1/data/xres/seq" 2>/dev/null)"
+     echo "$(cut -d' ' -f1 /proc/uptime) $(agent_field "$D1" seq)"
  done >"$seqlog") &
 assert_match 'memhog: holding [0-9]+ MiB' "$(hog_to g3 pct 52)" \
     "memhog holds g3 at 52 % of its target (in between: neither gives nor takes)"

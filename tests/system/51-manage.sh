@@ -62,7 +62,7 @@ if ! xb_guest_exec $MG "$conf && killall xres-agent; sleep 1; $start echo starte
 fi
 assert_eq "analysis_command = \"/usr/local/bin/cpuwork $UNITS\"" \
     "$(xb_guest_exec $MG 'grep analysis_command /etc/xres/agent-mg.conf')" "$MG's agent.conf names the job"
-wait_for 60 xs_dom "$MGID" data/xres/seq || xb_fail "$MG's agent does not report"
+wait_for 60 agent_field "$MGID" seq || xb_fail "$MG's agent does not report"
 
 # A fresh history: earlier xresd runs in this boot keep theirs.
 xenstore-rm $MDIR >/dev/null 2>&1

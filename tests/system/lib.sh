@@ -147,6 +147,12 @@ wait_for() {
 # ------------------------------------------------------------ figures
 
 xs_dom() { xenstore-read "/local/domain/$1/$2"; }
+# One field of a guest agent's report, the record at data/xres/report:
+# agent_field DOMID NAME.  Fails when there is no report or no such field.
+agent_field() {
+    xenstore-read "/local/domain/$1/data/xres/report" 2>/dev/null |
+        awk -v k="$2=" '{ for (i = 1; i <= NF; i++) if (index($i, k) == 1) { print substr($i, length(k) + 1); f = 1 } } END { exit !f }'
+}
 
 # Column N of NAME's line in `xl list`.
 xl_list_col() { xl list "$1" 2>/dev/null | awk -v c="$2" 'NR == 2 { print $c }'; }

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -590,6 +592,69 @@ START_TEST(test_xsw_write_all)
 }
 END_TEST
 
+/* A report is one write whose reply is read before the next request:
+ * nothing is read at send time, the reply is taken (and a refusal told)
+ * by xres_xsw_finish or by the next write. */
+START_TEST(test_xsw_write_async)
+{
+    static xres_xsw w;
+    const xres_xsw_kv kv[] = { { "/l/d/3/data/xres/app/web/level", "1" },
+                               { "/l/d/3/data/xres/report", "seq=2" } };
+    char why[160] = "", junk[512];
+    int sv[2];
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    memset(&w, 0, sizeof(w));
+    w.fd = sv[0];
+    w.next_id = 2;
+    /* No reply queued: a blocking read would hang here. */
+    ck_assert_int_eq(xres_xsw_write_async(&w, "/l/d/3/data/xres/report",
+                                          "seq=1"), 0);
+    ck_assert_uint_eq(w.pending_id, 2);
+    sent(sv[1], XS_WRITE, 0, 2, S("/l/d/3/data/xres/report\0" "seq=1"));
+    queue_reply(sv[1], XS_WRITE, 2, S("OK\0"));
+    ck_assert_int_eq(xres_xsw_finish(&w, why, sizeof(why)), 0);
+    ck_assert_uint_eq(w.pending_id, 0);
+    ck_assert_uint_eq(w.rlen, 0);
+    ck_assert_int_eq(xres_xsw_finish(&w, why, sizeof(why)), 0);
+
+    /* A refused write is told by finish. */
+    ck_assert_int_eq(xres_xsw_write_async(&w, "/l/d/3/data/xres/report",
+                                          "seq=2"), 0);
+    queue_reply(sv[1], XS_ERROR, 3, S("EACCES\0"));
+    ck_assert_int_eq(xres_xsw_finish(&w, why, sizeof(why)), -EIO);
+    ck_assert_str_eq(why, "write: EACCES");
+    while (recv(sv[1], junk, sizeof(junk), MSG_DONTWAIT) > 0) {}
+
+    /* The next write takes the pending reply first; the reply to the
+     * second is left for later.  Requests never overlap: the second is
+     * sent only after the first reply was read. */
+    ck_assert_int_eq(xres_xsw_write_async(&w, "/r", "seq=3"), 0);
+    queue_reply(sv[1], XS_WRITE, 4, S("OK\0"));
+    ck_assert_int_eq(xres_xsw_write_async(&w, "/r", "seq=4"), 0);
+    sent(sv[1], XS_WRITE, 0, 4, S("/r\0" "seq=3"));
+    sent(sv[1], XS_WRITE, 0, 5, S("/r\0" "seq=4"));
+    ck_assert_uint_eq(w.pending_id, 5);
+
+    /* A transaction after an async write: the pending reply first. */
+    queue_reply(sv[1], XS_WRITE, 5, S("OK\0"));
+    queue_reply(sv[1], XS_TRANSACTION_START, 6, S("21\0"));
+    queue_reply(sv[1], XS_WRITE, 7, S("OK\0"));
+    queue_reply(sv[1], XS_WRITE, 8, S("OK\0"));
+    queue_reply(sv[1], XS_TRANSACTION_END, 9, S("OK\0"));
+    ck_assert_int_eq(xres_xsw_write_all(&w, kv, 2, true, why, sizeof(why)),
+                     0);
+    ck_assert_uint_eq(w.pending_id, 0);
+    sent(sv[1], XS_TRANSACTION_START, 0, 6, S("\0"));
+    sent(sv[1], XS_WRITE, 21, 7, S("/l/d/3/data/xres/app/web/level\0" "1"));
+    sent(sv[1], XS_WRITE, 21, 8, S("/l/d/3/data/xres/report\0" "seq=2"));
+    sent(sv[1], XS_TRANSACTION_END, 21, 9, S("T\0"));
+    ck_assert_int_lt(recv(sv[1], junk, sizeof(junk), MSG_DONTWAIT), 0);
+    close(sv[1]);
+    xres_xsw_close(&w);
+}
+END_TEST
+
 static struct {
     int kind[8], status[8];
     uint64_t elapsed[8];
@@ -817,14 +882,15 @@ START_TEST(test_sys_sample)
         "SwapTotal: 0 kB\nSwapFree: 0 kB\n");
     put("stat", "cpu  10 0 0 90 0 0 0 0 0 0\n");
     memset(&s, 0, sizeof(s));
-    ck_assert_int_eq(xres_agent_sample_read(&p, &fds, &s, &cpu), 0);
+    ck_assert_int_eq(xres_agent_sample_read(&p, &fds, &s, &cpu, NULL), 0);
     ck_assert_uint_eq(s.mem_used_kb, 600);
     ck_assert_uint_eq(s.balloon_cur_kb, 0);      /* no balloon files */
+    ck_assert(s.balloon_read);
     ck_assert_uint_eq(s.cpu_pct, 0);             /* first reading */
     put("stat", "cpu  30 0 0 150 0 0 0 0 0 0\n");
     put("current_kb", "262144\n");
     put("target_kb", "131072\n");
-    ck_assert_int_eq(xres_agent_sample_read(&p, &fds, &s, &cpu), 0);
+    ck_assert_int_eq(xres_agent_sample_read(&p, &fds, &s, &cpu, NULL), 0);
     ck_assert_uint_eq(s.cpu_pct, 25);
     ck_assert_uint_eq(s.balloon_cur_kb, 262144);
     ck_assert_uint_eq(s.balloon_target_kb, 131072);
@@ -834,10 +900,28 @@ START_TEST(test_sys_sample)
     ck_assert_int_ge(kept, 0);
     put("meminfo", "MemTotal: 1000 kB\nMemAvailable: 100 kB\n");
     put("current_kb", "131072\n");
-    ck_assert_int_eq(xres_agent_sample_read(&p, &fds, &s, &cpu), 0);
+    ck_assert_int_eq(xres_agent_sample_read(&p, &fds, &s, &cpu, NULL), 0);
     ck_assert_int_eq(fds.meminfo, kept);
     ck_assert_uint_eq(s.mem_used_kb, 900);
     ck_assert_uint_eq(s.balloon_cur_kb, 131072);
+
+    /* With the last sample given and MemTotal where it was, the balloon
+     * figures are that sample's, not read; once MemTotal moves they are
+     * read again. */
+    xres_agent_sample prev = s;
+    put("current_kb", "65536\n");
+    put("target_kb", "65536\n");
+    ck_assert_int_eq(xres_agent_sample_read(&p, &fds, &s, &cpu, &prev), 0);
+    ck_assert(!s.balloon_read);
+    ck_assert_uint_eq(s.balloon_cur_kb, 131072);
+    ck_assert_uint_eq(s.balloon_target_kb, 131072);
+    put("meminfo", "MemTotal: 900 kB\nMemAvailable: 100 kB\n");
+    prev = s;
+    ck_assert_int_eq(xres_agent_sample_read(&p, &fds, &s, &cpu, &prev), 0);
+    ck_assert(s.balloon_read);
+    ck_assert_uint_eq(s.mem_used_kb, 800);
+    ck_assert_uint_eq(s.balloon_cur_kb, 65536);
+    ck_assert_uint_eq(s.balloon_target_kb, 65536);
     xres_agent_fds_dispose(&fds);
     ck_assert_int_eq(fds.meminfo, -1);
 
@@ -890,6 +974,61 @@ START_TEST(test_sys_run_pidfile)
 }
 END_TEST
 
+/* The pidfd-held check: alive while the child lives, with its pidfd kept
+ * (later checks do not read the pid file: a garbage pid file does not
+ * matter until the re-read), ended once the child exits -- a zombie,
+ * not yet reaped, counts as ended -- and the pid file read again then. */
+START_TEST(test_pid_watch)
+{
+    char pf[160], text[32];
+    xres_pid_watch w;
+    int status;
+
+    xres_pid_watch_init(&w);
+    snprintf(pf, sizeof(pf), "%s/app.pid", tmpdir);
+    ck_assert(!xres_pid_watch_alive(&w, pf));            /* no file */
+    ck_assert_int_eq(w.pidfd, -1);
+
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    snprintf(text, sizeof(text), "%d\n", (int)child);
+    put("app.pid", text);
+    ck_assert(xres_pid_watch_alive(&w, pf));
+    ck_assert_int_ge(w.pidfd, 0);
+    int held = w.pidfd;
+    put("app.pid", "garbage\n");
+    for (unsigned i = 1; i < XRES_PIDFILE_REREAD; i++) {
+        ck_assert(xres_pid_watch_alive(&w, pf));
+        ck_assert_int_eq(w.pidfd, held);
+    }
+    /* The re-read: the pid file now says nothing. */
+    ck_assert(!xres_pid_watch_alive(&w, pf));
+    ck_assert_int_eq(w.pidfd, -1);
+    put("app.pid", text);
+    ck_assert(xres_pid_watch_alive(&w, pf));
+    kill(child, SIGKILL);
+    /* Wait for it to die without reaping it: a zombie. */
+    for (int i = 0; i < 500; i++) {
+        siginfo_t si;
+        memset(&si, 0, sizeof(si));
+        if (!waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT | WNOHANG) &&
+            si.si_pid == child)
+            break;
+        usleep(10000);
+    }
+    ck_assert(!xres_pid_watch_alive(&w, pf));
+    ck_assert(!xres_agent_pidfile_alive(pf));
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert(!xres_pid_watch_alive(&w, pf));
+    xres_pid_watch_dispose(&w);
+    ck_assert_int_eq(w.pidfd, -1);
+}
+END_TEST
+
 Suite *agent_suite(void)
 {
     Suite *s = suite_create("agent");
@@ -910,11 +1049,13 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_xswatch);
     tcase_add_test(tc, test_conf_unknown);
     tcase_add_test(tc, test_xsw_write_all);
+    tcase_add_test(tc, test_xsw_write_async);
     tcase_add_test(tc, test_jobs);
     suite_add_tcase(s, tc);
     tcase_add_checked_fixture(ts, setup_tmp, teardown_tmp);
     tcase_add_test(ts, test_sys_sample);
     tcase_add_test(ts, test_sys_run_pidfile);
+    tcase_add_test(ts, test_pid_watch);
     suite_add_tcase(s, ts);
     return s;
 }

@@ -22,7 +22,6 @@ typedef struct {
     size_t len[FX_MAX];
     char log[8192];             /* "op path;" for every call that changes */
     unsigned reads;
-    int bump_seq;               /* rewrite data/xres/seq on each read of it */
 } fake_xs;
 
 static int fx_find(fake_xs *f, const char *p)
@@ -62,11 +61,6 @@ static int fx_read(xres_backend *b, const char *p, char **val, size_t *len)
     *val = malloc(f->len[i] + 1);
     memcpy(*val, f->val[i], f->len[i] + 1);
     if (len) *len = f->len[i];
-    if (f->bump_seq && strstr(p, "/data/xres/seq")) {
-        char s[24];
-        snprintf(s, sizeof(s), "%d", ++f->bump_seq);
-        fx_put(f, p, s, strlen(s));
-    }
     return 0;
 }
 
@@ -171,20 +165,105 @@ static void gput(uint32_t domid, const char *leaf, const char *v)
     fx_put(&fx, p, v, strlen(v));
 }
 
+/* The report record's fields, in order, and the values the next
+ * report_put() writes (NULL: left out). */
+static const char *const rep_name[] = {
+    "seq", "version", "heartbeat", "heartbeat-interval", "mem-total",
+    "mem-avail", "mem-used", "swap-used", "balloon-cur", "balloon-target",
+    "cpu-pct",
+};
+#define REP_N (sizeof(rep_name) / sizeof(rep_name[0]))
+static const char *rep_val[REP_N];
+
+static void report_set(const char *name, const char *v)
+{
+    for (size_t i = 0; i < REP_N; i++)
+        if (!strcmp(rep_name[i], name)) {
+            rep_val[i] = v;
+            return;
+        }
+    ck_abort_msg("no field %s", name);
+}
+
+/* Writes data/xres/report: the fields as NAME=VALUE words, then tail. */
+static void report_put_tail(uint32_t domid, const char *tail)
+{
+    char v[1024];
+    size_t o = 0;
+
+    v[0] = 0;
+    for (size_t i = 0; i < REP_N; i++)
+        if (rep_val[i])
+            o += (size_t)snprintf(v + o, sizeof(v) - o, "%s%s=%s",
+                                  o ? " " : "", rep_name[i], rep_val[i]);
+    ck_assert_uint_lt(o, sizeof(v) - 64);
+    snprintf(v + o, sizeof(v) - o, "%s", tail);
+    gput(domid, "report", v);
+}
+
+static void report_put(uint32_t domid)
+{
+    report_put_tail(domid, "");
+}
+
 /* A report as xres-agent writes it: 256 MiB guest, 100 MiB used. */
+static void good_fields(const char *seq)
+{
+    report_set("seq", seq);
+    report_set("version", "0.1.0");
+    report_set("heartbeat", "123456");
+    report_set("heartbeat-interval", "10");
+    report_set("mem-total", "262144");
+    report_set("mem-avail", "159744");
+    report_set("mem-used", "102400");
+    report_set("swap-used", "0");
+    report_set("balloon-cur", "262144");
+    report_set("balloon-target", "262144");
+    report_set("cpu-pct", "37");
+}
+
 static void good_report(uint32_t domid, const char *seq)
 {
-    gput(domid, "version", "0.1.0");
-    gput(domid, "heartbeat-interval", "10");
-    gput(domid, "mem-total", "262144");
-    gput(domid, "mem-avail", "159744");
-    gput(domid, "mem-used", "102400");
-    gput(domid, "swap-used", "0");
-    gput(domid, "balloon-cur", "262144");
-    gput(domid, "balloon-target", "262144");
-    gput(domid, "cpu-pct", "37");
-    gput(domid, "heartbeat", "123456");
-    gput(domid, "seq", seq);
+    good_fields(seq);
+    report_put(domid);
+}
+
+/* stderr into a temporary file, to read what was logged. */
+static FILE *log_f;
+static int log_saved = -1;
+
+static void log_catch(void)
+{
+    log_f = tmpfile();
+    ck_assert_ptr_nonnull(log_f);
+    fflush(stderr);
+    log_saved = dup(2);
+    dup2(fileno(log_f), 2);
+}
+
+/* Ends the catch; the log's text (malloc'd) in *text, its lines counted. */
+static unsigned log_release(char **text)
+{
+    char line[512];
+    unsigned lines = 0;
+    size_t o = 0, cap = 1;
+    char *t = calloc(1, 1);
+
+    fflush(stderr);
+    dup2(log_saved, 2);
+    close(log_saved);
+    rewind(log_f);
+    while (fgets(line, sizeof(line), log_f)) {
+        lines++;
+        cap += strlen(line);
+        t = realloc(t, cap);
+        memcpy(t + o, line, strlen(line) + 1);
+        o += strlen(line);
+    }
+    fclose(log_f);
+    if (text) *text = t;
+    else free(t);
+    return lines;
 }
 
 START_TEST(test_report_good)
@@ -195,6 +274,8 @@ START_TEST(test_report_good)
     memset(&r, 0, sizeof(r));
     good_report(5, "41");
     ck_assert_int_eq(xres_daemon_read_agent_report(&be, 5, &r, 1000), 0);
+    /* One report, one XenStore request. */
+    ck_assert_uint_eq(fx.reads, 1);
     ck_assert(r.valid);
     ck_assert_uint_eq(r.seq, 41);
     ck_assert_uint_eq(r.heartbeat_ms, 1000);
@@ -206,11 +287,30 @@ START_TEST(test_report_good)
     ck_assert_uint_eq(r.balloon_target_kb, 262144);
     ck_assert_uint_eq(r.cpu_pct, 37);
     ck_assert_uint_eq(r.hb_interval_s, 10);
-    /* Another domain's keys are not this one's. */
+    /* Another domain's report is not this one's. */
     ck_assert_int_eq(xres_daemon_read_agent_report(&be, 6, &r, 1000),
                      -ENOENT);
     ck_assert(!r.valid);
     ck_assert_uint_eq(r.mem_used_kb, 0);
+
+    /* A newer agent's extra words after the last field: ignored. */
+    memset(&r, 0, sizeof(r));
+    good_fields("42");
+    report_set("cpu-pct", "12");
+    report_put_tail(5, " disk-used=4096 io-wait=1.5");
+    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 5, &r, 2000), 0);
+    ck_assert(r.valid);
+    ck_assert_uint_eq(r.seq, 42);
+    ck_assert_uint_eq(r.cpu_pct, 12);
+    ck_assert_uint_eq(r.mem_used_kb, 102400);
+    /* The old per-figure keys of an older agent are not a report. */
+    fx_reset();
+    memset(&r, 0, sizeof(r));
+    gput(5, "seq", "7");
+    gput(5, "mem-total", "262144");
+    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 5, &r, 3000),
+                     -ENOENT);
+    ck_assert(!r.valid);
 }
 END_TEST
 
@@ -221,23 +321,26 @@ START_TEST(test_report_hostile)
         { "mem-total", "", -EINVAL },
         { "mem-total", "-262144", -EINVAL },
         { "mem-total", "0262144", -EINVAL },
-        { "mem-total", "262144 ", -EINVAL },
+        { "mem-total", "262144 ", -EINVAL },        /* double space */
         { "mem-total", "1099511627777", -ERANGE },
         { "mem-total", "99999999999999999999999", -E2BIG },
         { "cpu-pct", "101", -ERANGE },
         { "cpu-pct", "NaN", -EINVAL },
+        { "cpu-pct", "37 ", -EINVAL },              /* trailing space */
         { "seq", "0", -ERANGE },
         { "seq", "1e9", -EINVAL },
         { "heartbeat-interval", "0", -ERANGE },
         { "heartbeat-interval", "601", -ERANGE },
         { "version", "1.0 beta", -EINVAL },
+        { "version", "1.0/beta", -EINVAL },
         { "version", "", -EINVAL },
         { "mem-used", "102401", -EINVAL },          /* does not add up */
         { "mem-avail", "262145", -EINVAL },         /* above total */
         { "balloon-cur", "\xff\xfe", -EINVAL },
+        { "swap-used", NULL, -EINVAL },             /* missing */
+        { "cpu-pct", NULL, -EINVAL },               /* the last missing */
     };
     xres_agent_report r;
-    char leafbuf[64];
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         fx_reset();
@@ -245,20 +348,48 @@ START_TEST(test_report_hostile)
         memset(&r, 0, sizeof(r));
         ck_assert_int_eq(xres_daemon_read_agent_report(&be, 7, &r, 500), 0);
         ck_assert(r.valid);
-        gput(7, bad[i].leaf, bad[i].val);
-        if (strcmp(bad[i].leaf, "seq")) gput(7, "seq", "4");
+        good_fields("4");
+        report_set(bad[i].leaf, bad[i].val);
+        report_put(7);
         ck_assert_msg(xres_daemon_read_agent_report(&be, 7, &r, 1500) ==
-                      bad[i].rc, "%s=\"%s\"", bad[i].leaf, bad[i].val);
-        ck_assert_msg(!r.valid, "%s=\"%s\" taken", bad[i].leaf, bad[i].val);
+                      bad[i].rc, "%s=\"%s\"", bad[i].leaf,
+                      bad[i].val ? bad[i].val : "(none)");
+        ck_assert_msg(!r.valid, "%s=\"%s\" taken", bad[i].leaf,
+                      bad[i].val ? bad[i].val : "(none)");
         ck_assert_uint_eq(r.mem_used_kb, 0);
         ck_assert_uint_eq(r.cpu_pct, 0);
+        /* The last good report's seq and time are kept for staleness. */
+        ck_assert_uint_eq(r.seq, 3);
+        ck_assert_uint_eq(r.heartbeat_ms, 500);
     }
-    /* A missing key. */
+    /* Whole values that are not a report. */
+    static const struct { const char *val; int rc; } junk[] = {
+        { "", -EINVAL },
+        { "hello", -EINVAL },
+        { "seq=4", -EINVAL },
+        { "\n", -EINVAL },
+    };
+    for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+        fx_reset();
+        memset(&r, 0, sizeof(r));
+        gput(7, "report", junk[i].val);
+        ck_assert_int_eq(xres_daemon_read_agent_report(&be, 7, &r, 1000),
+                         junk[i].rc);
+        ck_assert(!r.valid);
+    }
+    /* Fields in the wrong order. */
     fx_reset();
-    good_report(7, "3");
-    snprintf(leafbuf, sizeof(leafbuf), "/local/domain/7/data/xres/swap-used");
-    fx_rm(&be, leafbuf);
     memset(&r, 0, sizeof(r));
+    gput(7, "report", "version=0.1.0 seq=4 heartbeat=123456 "
+         "heartbeat-interval=10 mem-total=262144 mem-avail=159744 "
+         "mem-used=102400 swap-used=0 balloon-cur=262144 "
+         "balloon-target=262144 cpu-pct=37");
+    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 7, &r, 1000),
+                     -EINVAL);
+    ck_assert(!r.valid);
+    /* A malformed word after the last field. */
+    good_fields("4");
+    report_put_tail(7, " Disk=1");
     ck_assert_int_eq(xres_daemon_read_agent_report(&be, 7, &r, 1000),
                      -EINVAL);
     ck_assert(!r.valid);
@@ -267,11 +398,56 @@ START_TEST(test_report_hostile)
     good_report(7, "3");
     char *huge = malloc(1 << 20);
     memset(huge, '7', 1 << 20);
-    fx_put(&fx, "/local/domain/7/data/xres/mem-used", huge, 1 << 20);
+    fx_put(&fx, "/local/domain/7/data/xres/report", huge, 1 << 20);
     free(huge);
     ck_assert_int_eq(xres_daemon_read_agent_report(&be, 7, &r, 1000),
                      -E2BIG);
     ck_assert(!r.valid);
+}
+END_TEST
+
+/* Garbage in data/xres/report: not reporting, and the log says why,
+ * naming the domain. */
+START_TEST(test_report_garbage_logged)
+{
+    xres_agent_report r;
+    char *text;
+
+    fx_reset();
+    memset(&r, 0, sizeof(r));
+    good_report(11, "8");
+    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 11, &r, 70000), 0);
+    ck_assert(r.valid);
+    gput(11, "report", "rm -rf / \x01\x02");
+    log_catch();
+    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 11, &r, 80000),
+                     -EINVAL);
+    ck_assert_uint_eq(log_release(&text), 1);
+    ck_assert(!r.valid);
+    ck_assert_uint_eq(r.mem_total_kb, 0);
+    ck_assert_msg(strstr(text, "dom11: agent report rejected, domain "
+                         "treated as not reporting: report: expected seq= "
+                         "at byte 0: \"rm -rf / ") != NULL, "log: %s", text);
+    free(text);
+    /* Figures that do not add up: the reason gives them. */
+    good_fields("9");
+    report_set("mem-used", "100000");
+    report_put(11);
+    log_catch();
+    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 11, &r, 90000),
+                     -EINVAL);
+    ck_assert_uint_eq(log_release(&text), 1);
+    ck_assert_msg(strstr(text, "dom11: agent report rejected, domain "
+                         "treated as not reporting: mem-used 100000 KiB is "
+                         "not mem-total - mem-avail = 102400 KiB\n") != NULL,
+                  "log: %s", text);
+    free(text);
+    ck_assert(!r.valid);
+    /* Good again. */
+    good_report(11, "10");
+    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 11, &r, 91000), 0);
+    ck_assert(r.valid);
+    ck_assert_uint_eq(r.seq, 10);
 }
 END_TEST
 
@@ -292,8 +468,14 @@ START_TEST(test_report_stale)
                      -ETIMEDOUT);
     ck_assert(!r.valid);
     ck_assert_uint_eq(r.mem_used_kb, 0);
+    /* Other figures changing with the same seq are no sign of life. */
+    report_set("cpu-pct", "55");
+    report_put(3);
+    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 3, &r, 26500),
+                     -ETIMEDOUT);
+    ck_assert(!r.valid);
     /* A new seq: alive again. */
-    gput(3, "seq", "11");
+    good_report(3, "11");
     ck_assert_int_eq(xres_daemon_read_agent_report(&be, 3, &r, 27000), 0);
     ck_assert(r.valid);
     ck_assert_uint_eq(r.heartbeat_ms, 27000);
@@ -303,13 +485,23 @@ START_TEST(test_report_stale)
     ck_assert(!r.valid);
     ck_assert(!xres_agent_report_expire(&r, 3, 90000));
     /* The agent restarted: seq back to 1 is a change too. */
-    gput(3, "seq", "1");
+    good_report(3, "1");
     ck_assert_int_eq(xres_daemon_read_agent_report(&be, 3, &r, 90000), 0);
     ck_assert(r.valid);
     ck_assert_uint_eq(r.seq, 1);
-    /* The agent went away: seq removed. */
-    fx_rm(&be, "/local/domain/3/data/xres/seq");
-    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 3, &r, 91000),
+    /* heartbeat-interval 60 s: stale after 125 s. */
+    good_fields("2");
+    report_set("heartbeat-interval", "60");
+    report_put(3);
+    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 3, &r, 100000), 0);
+    ck_assert_uint_eq(r.hb_interval_s, 60);
+    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 3, &r, 225000), 0);
+    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 3, &r, 225001),
+                     -ETIMEDOUT);
+    ck_assert(!r.valid);
+    /* The agent went away: its report removed. */
+    fx_rm(&be, "/local/domain/3/data/xres/report");
+    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 3, &r, 226000),
                      -ENOENT);
     ck_assert(!r.valid);
 }
@@ -317,51 +509,81 @@ END_TEST
 
 START_TEST(test_report_flood)
 {
-    xres_agent_report r, before;
+    xres_agent_report r;
     char s[32];
     unsigned valid = 0, rejected = 0;
 
     fx_reset();
     memset(&r, 0, sizeof(r));
     /* The log goes to stderr: catch it to count the lines. */
-    FILE *logf = tmpfile();
-    ck_assert_ptr_nonnull(logf);
-    fflush(stderr);
-    int saved = dup(2);
-    dup2(fileno(logf), 2);
-    /* 10,000 writes within 10 s: every third one garbage.  Nothing
-     * crashes, each read takes exactly what is there. */
+    log_catch();
+    /* 10,000 reports within 10 s: every third one garbage.  Nothing
+     * crashes, each read takes exactly what is there, in one request. */
     for (unsigned i = 1; i <= 10000; i++) {
-        good_report(9, "1");
+        good_fields("1");
         snprintf(s, sizeof(s), "%u", i);
-        gput(9, "seq", s);
-        if (i % 3 == 0) gput(9, "cpu-pct", i % 2 ? "x" : "1000");
+        report_set("seq", s);
+        if (i % 3 == 0) report_set("cpu-pct", i % 2 ? "x" : "1000");
+        report_put(9);
         int rc = xres_daemon_read_agent_report(&be, 9, &r, 1000 + i);
         if (rc == 0) valid++;
         else rejected++;
         ck_assert_int_eq(r.valid, rc == 0);
+        if (rc == 0) ck_assert_uint_eq(r.seq, i);
     }
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
+    unsigned lines = log_release(NULL);
+    ck_assert_uint_eq(fx.reads, 10000);
     ck_assert_uint_eq(valid, 6667);
     ck_assert_uint_eq(rejected, 3333);
     /* 3333 rejections and as many recoveries, but the log got the burst
      * of 3 (10 s is less than the one-a-minute refill). */
-    char line[512];
-    unsigned lines = 0;
-    rewind(logf);
-    while (fgets(line, sizeof(line), logf)) lines++;
-    fclose(logf);
     ck_assert_uint_eq(lines, 3);
-    /* A report that changes on every read: -EAGAIN, report unchanged. */
-    good_report(9, "5");
-    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 9, &r, 20000), 0);
-    before = r;
-    fx.bump_seq = 100;
-    ck_assert_int_eq(xres_daemon_read_agent_report(&be, 9, &r, 20001),
-                     -EAGAIN);
-    ck_assert_mem_eq(&r, &before, sizeof(r));
+}
+END_TEST
+
+START_TEST(test_report_peek)
+{
+    uint64_t seq = 0;
+    unsigned hbi = 0;
+    char *text;
+
+    fx_reset();
+    ck_assert_int_eq(xres_agent_report_peek(&be, 12, &seq, &hbi), -ENOENT);
+    good_fields("77");
+    report_set("heartbeat-interval", "30");
+    report_put(12);
+    ck_assert_int_eq(xres_agent_report_peek(&be, 12, &seq, &hbi), 0);
+    ck_assert_uint_eq(seq, 77);
+    ck_assert_uint_eq(hbi, 30);
+    ck_assert_int_eq(xres_agent_report_peek(&be, 12, NULL, NULL), 0);
+    /* Figures that do not add up are the reader's business: the seq is
+     * still the agent's heartbeat. */
+    report_set("seq", "78");
+    report_set("mem-used", "1");
+    report_put(12);
+    ck_assert_int_eq(xres_agent_report_peek(&be, 12, &seq, NULL), 0);
+    ck_assert_uint_eq(seq, 78);
+    /* Garbage of any kind: -EINVAL, nothing logged, outputs unchanged. */
+    static const char *junk[] = {
+        "", "seq=79", "seq=0 version=x", "x",
+    };
+    log_catch();
+    for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+        gput(12, "report", junk[i]);
+        seq = 5;
+        hbi = 6;
+        ck_assert_int_eq(xres_agent_report_peek(&be, 12, &seq, &hbi),
+                         -EINVAL);
+        ck_assert_uint_eq(seq, 5);
+        ck_assert_uint_eq(hbi, 6);
+    }
+    good_fields("80");
+    report_set("cpu-pct", "101");
+    report_put(12);
+    ck_assert_int_eq(xres_agent_report_peek(&be, 12, &seq, &hbi), -EINVAL);
+    ck_assert_uint_eq(log_release(&text), 0);
+    ck_assert_str_eq(text, "");
+    free(text);
 }
 END_TEST
 
@@ -510,8 +732,10 @@ Suite *agent_report_suite(void)
 
     tcase_add_test(tc, test_report_good);
     tcase_add_test(tc, test_report_hostile);
+    tcase_add_test(tc, test_report_garbage_logged);
     tcase_add_test(tc, test_report_stale);
     tcase_add_test(tc, test_report_flood);
+    tcase_add_test(tc, test_report_peek);
     tcase_add_test(tc, test_log_limit);
     tcase_add_test(tc, test_apps);
     tcase_add_test(tc, test_request_setup_perms);

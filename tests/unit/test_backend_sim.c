@@ -469,6 +469,21 @@ static void expect_xs(const char *path, const char *want)
     free(v);
 }
 
+/* Field pos of the simulated agent's current report record. */
+static uint64_t report_field(int pos)
+{
+    xres_schema_field f[XRES_SCHEMA_FIELDS_MAX];
+    char why[XRES_SCHEMA_WHY_MAX];
+    char *v = xs_get("/local/domain/1/data/xres/report");
+
+    if (!v) ck_abort_msg("no report");
+    if (xres_schema_parse_record(XS_REPORT, v, strlen(v), f, why,
+                                 sizeof(why)))
+        ck_abort_msg("report \"%s\" rejected: %s", v, why);
+    free(v);
+    return f[pos].u64;
+}
+
 START_TEST(test_simulated_agent)
 {
     xres_agent_report rep;
@@ -479,15 +494,18 @@ START_TEST(test_simulated_agent)
     ck_assert_int_eq(xres_sim_set_agent(&b, g1, true, 300 * MiB), 0);
     xres_sim_set_cpu_load(&b, g1, 40);
     xres_sim_advance(&b, 100);
-    expect_xs("/local/domain/1/data/xres/seq", "1");
-    expect_xs("/local/domain/1/data/xres/mem-total", "1048576");
-    expect_xs("/local/domain/1/data/xres/mem-used", "307200");
-    expect_xs("/local/domain/1/data/xres/mem-avail", "741376");
-    expect_xs("/local/domain/1/data/xres/cpu-pct", "40");
-    expect_xs("/local/domain/1/data/xres/heartbeat", "1100");
-    /* Written as the guest: g1 owns them. */
+    /* One value, as xres-agent writes it. */
+    expect_xs("/local/domain/1/data/xres/report",
+              "seq=1 version=0.1.0-sim heartbeat=1100 heartbeat-interval=10 "
+              "mem-total=1048576 mem-avail=741376 mem-used=307200 "
+              "swap-used=0 balloon-cur=1048576 balloon-target=1048576 "
+              "cpu-pct=40");
+    /* None of the keys a report used to be spread over. */
+    ck_assert_ptr_null(xs_get("/local/domain/1/data/xres/seq"));
+    ck_assert_ptr_null(xs_get("/local/domain/1/data/xres/mem-total"));
+    /* Written as the guest: g1 owns it. */
     ck_assert_int_eq(xres_sim_xs_read_as(&b, g2,
-                     "/local/domain/1/data/xres/seq", &v), -EACCES);
+                     "/local/domain/1/data/xres/report", &v), -EACCES);
     /* The agent area's parser takes it. */
     memset(&rep, 0, sizeof(rep));
     ck_assert_int_eq(xres_daemon_read_agent_report(&b, g1, &rep, 1100), 0);
@@ -496,9 +514,11 @@ START_TEST(test_simulated_agent)
     ck_assert_uint_eq(rep.balloon_cur_kb, 1048576);
     /* Every XRES_SIM_AGENT_PERIOD_MS another one. */
     xres_sim_advance(&b, XRES_SIM_AGENT_PERIOD_MS - 100);
-    expect_xs("/local/domain/1/data/xres/seq", "1");
+    ck_assert_uint_eq(report_field(XS_POS_REPORT_SEQ), 1);
     xres_sim_advance(&b, 100);
-    expect_xs("/local/domain/1/data/xres/seq", "2");
+    ck_assert_uint_eq(report_field(XS_POS_REPORT_SEQ), 2);
+    ck_assert_uint_eq(report_field(XS_POS_REPORT_HEARTBEAT),
+                      1100 + XRES_SIM_AGENT_PERIOD_MS);
 
     /* Requests, in the request area dom0 owns. */
     ck_assert_int_eq(b.ops->xs_mkdir(&b, "/local/domain/1/xres/request"), 0);
@@ -523,12 +543,13 @@ START_TEST(test_simulated_agent)
     ck_assert_int_eq(b.ops->set_target(&b, g1, 524288), 0);
     xres_sim_advance(&b, 60000);
     expect_xs("/local/domain/1/data/xres/ack/1", "ok balloon at 524288 KiB");
-    expect_xs("/local/domain/1/data/xres/mem-total", "524288");
+    ck_assert_uint_eq(report_field(XS_POS_REPORT_MEM_TOTAL), 524288);
+    ck_assert_uint_eq(report_field(XS_POS_REPORT_BALLOON_TGT), 524288);
     /* Switched off: no more reports. */
-    v = xs_get("/local/domain/1/data/xres/seq");
+    v = xs_get("/local/domain/1/data/xres/report");
     ck_assert_int_eq(xres_sim_set_agent(&b, g1, false, 0), 0);
     xres_sim_advance(&b, 60000);
-    expect_xs("/local/domain/1/data/xres/seq", v);
+    expect_xs("/local/domain/1/data/xres/report", v);
     free(v);
 }
 END_TEST

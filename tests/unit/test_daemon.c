@@ -170,13 +170,13 @@ START_TEST(test_report_each_loop)
     ck_assert_int_eq(seen.reports[1], 1);
     for (int i = 0; i < 5; i++)
         ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
-                         "/local/domain/1/data/xres/seq", "1"), 0);
+                         "/local/domain/1/data/xres/report", "seq=1"), 0);
     loop(1);
     ck_assert_int_eq(seen.reports[1], 2);      /* five writes, one report */
     loop(3);
     ck_assert_int_eq(seen.reports[1], 2);
     ck_assert_int_eq(seen.reports[2], 1);
-    /* The report is unusable until the agent parser plugs in. */
+    /* "seq=1" alone is not a report. */
     ck_assert(!xres_host_find(&d.host, 1)->agent.valid);
     stop();
 }
@@ -387,33 +387,19 @@ START_TEST(test_stale_socket)
 }
 END_TEST
 
-/* A report as xres-agent writes it, written as the guest itself. */
+/* A report as xres-agent writes it, written as the guest itself: one
+ * value, data/xres/report. */
 static void guest_report(uint32_t domid, const char *seq, const char *used)
 {
-    static const char *const leaves[][2] = {
-        { "version", "0.1.0" }, { "heartbeat-interval", "10" },
-        { "mem-total", "1048576" }, { "swap-used", "0" },
-        { "balloon-cur", "1048576" }, { "balloon-target", "1048576" },
-        { "cpu-pct", "12" }, { "heartbeat", "5000" },
-    };
-    char path[XRES_SCHEMA_PATH_MAX], avail[32];
+    char path[XRES_SCHEMA_PATH_MAX], val[512];
+    unsigned long long u = strtoull(used, NULL, 10);
 
-    for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
-        snprintf(path, sizeof(path), "/local/domain/%u/data/xres/%s", domid,
-                 leaves[i][0]);
-        ck_assert_int_eq(xres_sim_xs_write_as(&be, domid, path,
-                                              leaves[i][1]), 0);
-    }
-    snprintf(avail, sizeof(avail), "%llu", 1048576ULL - strtoull(used, NULL,
-                                                                 10));
-    snprintf(path, sizeof(path), "/local/domain/%u/data/xres/mem-used",
-             domid);
-    ck_assert_int_eq(xres_sim_xs_write_as(&be, domid, path, used), 0);
-    snprintf(path, sizeof(path), "/local/domain/%u/data/xres/mem-avail",
-             domid);
-    ck_assert_int_eq(xres_sim_xs_write_as(&be, domid, path, avail), 0);
-    snprintf(path, sizeof(path), "/local/domain/%u/data/xres/seq", domid);
-    ck_assert_int_eq(xres_sim_xs_write_as(&be, domid, path, seq), 0);
+    snprintf(val, sizeof(val), "seq=%s version=0.1.0 heartbeat=5000 "
+             "heartbeat-interval=10 mem-total=1048576 mem-avail=%llu "
+             "mem-used=%llu swap-used=0 balloon-cur=1048576 "
+             "balloon-target=1048576 cpu-pct=12", seq, 1048576ULL - u, u);
+    snprintf(path, sizeof(path), "/local/domain/%u/data/xres/report", domid);
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, domid, path, val), 0);
 }
 
 static const char *list_state(uint32_t domid)
@@ -453,11 +439,13 @@ START_TEST(test_agent_end_to_end)
     ck_assert_uint_eq(xres_host_find(&d.host, 1)->cur_kb, 786432);
 
     /* Garbage from the guest: not reporting, nothing crashes. */
-    char path[XRES_SCHEMA_PATH_MAX];
-    snprintf(path, sizeof(path), "/local/domain/1/data/xres/mem-used");
-    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1, path, "12a"), 0);
-    snprintf(path, sizeof(path), "/local/domain/1/data/xres/seq");
-    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1, path, "2"), 0);
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
+                     "/local/domain/1/data/xres/report",
+                     "seq=2 version=0.1.0 heartbeat=5000 "
+                     "heartbeat-interval=10 mem-total=1048576 "
+                     "mem-avail=741376 mem-used=12a swap-used=0 "
+                     "balloon-cur=1048576 balloon-target=1048576 "
+                     "cpu-pct=12"), 0);
     loop(1);
     ck_assert_int_eq(seen.reports[1], 3);
     ck_assert(!xres_host_find(&d.host, 1)->agent.valid);

@@ -445,6 +445,87 @@ START_TEST(test_crash_during_app_failover)
 }
 END_TEST
 
+/* The active's agent writes report seq with this heartbeat-interval;
+ * adds_up false: figures that do not add up, so the report is never
+ * taken, and only its seq tells that the agent lives. */
+static void active_report(unsigned seq, unsigned hb_interval_s, bool adds_up)
+{
+    char val[400];
+
+    snprintf(val, sizeof(val), "seq=%u version=0.1.0 heartbeat=%u "
+             "heartbeat-interval=%u mem-total=1048576 mem-avail=786432 "
+             "mem-used=%u swap-used=0 balloon-cur=1048576 "
+             "balloon-target=1048576 cpu-pct=5", seq, seq * 1000,
+             hb_interval_s, adds_up ? 262144 : 1);
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
+                     "/local/domain/1/data/xres/report", val), 0);
+}
+
+static const char *pair_state(void)
+{
+    static char st[32];
+    yajl_val r = command("{\"cmd\":\"pair-show\",\"name\":\"p\"}");
+
+    snprintf(st, sizeof(st), "%s",
+             xres_json_get_str(xres_json_get(r, "pair"), "state"));
+    yajl_tree_free(r);
+    return st;
+}
+
+/* The active's heartbeat is the seq of its report record, and its
+ * heartbeat-interval stretches the pair's 30 s timeout: 2 x 60 + 5 s. */
+START_TEST(test_heartbeat_interval_from_report)
+{
+    start();
+    d.cfg.report_interval_ms = 0;       /* every report, on the fast clock */
+    setup_pair();
+    for (unsigned s = 1; s <= 10; s++) {
+        active_report(s, 60, true);
+        run(10);
+    }
+    ck_assert(xres_host_find(&d.host, 1)->agent.valid);
+    ck_assert_uint_eq(xres_host_find(&d.host, 1)->agent.hb_interval_s, 60);
+    /* Silent for about 40 s, then about 120 s: within 125 s. */
+    run(400);
+    ck_assert_str_eq(pair_state(), "normal");
+    run(800);
+    ck_assert_str_eq(pair_state(), "normal");
+    ck_assert_str_eq(area_owner("web"), "active");
+    /* Past 125 s: the standby takes over. */
+    run(150);
+    ck_assert_str_eq(area_owner("web"), "standby");
+    ck_assert_uint_eq(starts[2], 1);
+    stop();
+}
+END_TEST
+
+/* Reports that are never taken (figures that do not add up) still carry
+ * the heartbeat: a changing seq keeps the pair as it is, silence past the
+ * 30 s timeout fails it over. */
+START_TEST(test_heartbeat_seq_of_rejected_report)
+{
+    start();
+    d.cfg.report_interval_ms = 0;
+    setup_pair();
+    for (unsigned s = 1; s <= 50; s++) {
+        active_report(s, 10, false);
+        run(10);
+    }
+    ck_assert(!xres_host_find(&d.host, 1)->agent.valid);
+    ck_assert_uint_eq(xres_host_find(&d.host, 1)->agent.heartbeat_ms, 0);
+    /* 50 s of reports: longer than the timeout, no failover. */
+    ck_assert_str_eq(pair_state(), "normal");
+    ck_assert_str_eq(area_owner("web"), "active");
+    /* Silent for about 28 s: still fine; then past 30 s. */
+    run(280);
+    ck_assert_str_eq(pair_state(), "normal");
+    run(80);
+    ck_assert_str_eq(area_owner("web"), "standby");
+    ck_assert_uint_eq(starts[2], 1);
+    stop();
+}
+END_TEST
+
 Suite *daemon_pair_suite(void)
 {
     Suite *s = suite_create("daemon_pair");
@@ -458,6 +539,8 @@ Suite *daemon_pair_suite(void)
     tcase_add_test(tc, test_crash_restart_daemon);
     tcase_add_test(tc, test_app_level3);
     tcase_add_test(tc, test_crash_during_app_failover);
+    tcase_add_test(tc, test_heartbeat_interval_from_report);
+    tcase_add_test(tc, test_heartbeat_seq_of_rejected_report);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -206,6 +206,270 @@ START_TEST(test_enum_text_token)
 }
 END_TEST
 
+/* --- Records: data/xres/report. */
+
+#define GOOD_REPORT \
+    "seq=41 version=0.1.0 heartbeat=123456 heartbeat-interval=10 " \
+    "mem-total=262144 mem-avail=159744 mem-used=102400 swap-used=0 " \
+    "balloon-cur=262144 balloon-target=253952 cpu-pct=37"
+
+START_TEST(test_record_good)
+{
+    xres_schema_field f[XRES_SCHEMA_FIELDS_MAX];
+    char why[XRES_SCHEMA_WHY_MAX], buf[600];
+
+    ck_assert_uint_eq(xres_schema_record_nfields(XS_REPORT), 11);
+    ck_assert_uint_eq(xres_schema_record_nfields(XS_REPORT_SEQ), 0);
+    ck_assert_uint_eq(xres_schema_record_nfields(XS_XEN_NAME), 0);
+    ck_assert_int_eq(XS_POS_REPORT_SEQ, 0);
+    ck_assert_int_eq(XS_POS_REPORT_CPU_PCT, 10);
+    ck_assert_int_eq(XS_POS_REPORT, -1);
+
+    memset(f, 0xa5, sizeof(f));
+    ck_assert_int_eq(xres_schema_parse_record(XS_REPORT, S(GOOD_REPORT), f,
+                                              why, sizeof(why)), 0);
+    ck_assert_uint_eq(f[XS_POS_REPORT_SEQ].u64, 41);
+    ck_assert_uint_eq(f[XS_POS_REPORT_VERSION].len, 5);
+    ck_assert(!memcmp(f[XS_POS_REPORT_VERSION].s, "0.1.0", 5));
+    ck_assert_uint_eq(f[XS_POS_REPORT_HEARTBEAT].u64, 123456);
+    ck_assert_uint_eq(f[XS_POS_REPORT_HB_INTERVAL].u64, 10);
+    ck_assert_uint_eq(f[XS_POS_REPORT_MEM_TOTAL].u64, 262144);
+    ck_assert_uint_eq(f[XS_POS_REPORT_MEM_AVAIL].u64, 159744);
+    ck_assert_uint_eq(f[XS_POS_REPORT_MEM_USED].u64, 102400);
+    ck_assert_uint_eq(f[XS_POS_REPORT_SWAP_USED].u64, 0);
+    ck_assert_uint_eq(f[XS_POS_REPORT_BALLOON_CUR].u64, 262144);
+    ck_assert_uint_eq(f[XS_POS_REPORT_BALLOON_TGT].u64, 253952);
+    ck_assert_uint_eq(f[XS_POS_REPORT_CPU_PCT].u64, 37);
+    ck_assert_int_eq(xres_schema_check(XS_REPORT, S(GOOD_REPORT), why,
+                                       sizeof(why)), 0);
+
+    /* Round trip: what parse took, format gives back byte for byte. */
+    ck_assert_int_eq(xres_schema_format_record(XS_REPORT, f, buf,
+                                               sizeof(buf)), 0);
+    ck_assert_str_eq(buf, GOOD_REPORT);
+    /* Just big enough, one byte short. */
+    ck_assert_int_eq(xres_schema_format_record(XS_REPORT, f, buf,
+                                               sizeof(GOOD_REPORT)), 0);
+    ck_assert_int_eq(xres_schema_format_record(XS_REPORT, f, buf,
+                                               sizeof(GOOD_REPORT) - 1),
+                     -ENAMETOOLONG);
+
+    /* Fields from scratch, at the bounds. */
+    memset(f, 0, sizeof(f));
+    f[XS_POS_REPORT_SEQ].u64 = 9007199254740991ULL;
+    f[XS_POS_REPORT_VERSION].s = "1.2.3-rc1+g~x:y";
+    f[XS_POS_REPORT_VERSION].len = 15;
+    f[XS_POS_REPORT_HB_INTERVAL].u64 = 600;
+    f[XS_POS_REPORT_MEM_TOTAL].u64 = 1099511627776ULL;
+    f[XS_POS_REPORT_CPU_PCT].u64 = 100;
+    ck_assert_int_eq(xres_schema_format_record(XS_REPORT, f, buf,
+                                               sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "seq=9007199254740991 version=1.2.3-rc1+g~x:y "
+                     "heartbeat=0 heartbeat-interval=600 "
+                     "mem-total=1099511627776 mem-avail=0 mem-used=0 "
+                     "swap-used=0 balloon-cur=0 balloon-target=0 "
+                     "cpu-pct=100");
+    xres_schema_field g[XRES_SCHEMA_FIELDS_MAX];
+    ck_assert_int_eq(xres_schema_parse_record(XS_REPORT, buf, strlen(buf), g,
+                                              why, sizeof(why)), 0);
+    for (int i = 0; i < 11; i++)
+        if (i != XS_POS_REPORT_VERSION)
+            ck_assert_uint_eq(g[i].u64, f[i].u64);
+    ck_assert_uint_eq(g[XS_POS_REPORT_VERSION].len, 15);
+
+    /* Format refuses what parse would refuse. */
+    f[XS_POS_REPORT_CPU_PCT].u64 = 101;
+    ck_assert_int_eq(xres_schema_format_record(XS_REPORT, f, buf,
+                                               sizeof(buf)), -ERANGE);
+    f[XS_POS_REPORT_CPU_PCT].u64 = 0;
+    f[XS_POS_REPORT_SEQ].u64 = 0;
+    ck_assert_int_eq(xres_schema_format_record(XS_REPORT, f, buf,
+                                               sizeof(buf)), -ERANGE);
+    f[XS_POS_REPORT_SEQ].u64 = 1;
+    f[XS_POS_REPORT_VERSION].s = "0.1 0";
+    f[XS_POS_REPORT_VERSION].len = 5;
+    ck_assert_int_eq(xres_schema_format_record(XS_REPORT, f, buf,
+                                               sizeof(buf)), -EINVAL);
+    f[XS_POS_REPORT_VERSION].len = 0;
+    ck_assert_int_eq(xres_schema_format_record(XS_REPORT, f, buf,
+                                               sizeof(buf)), -EINVAL);
+    ck_assert_int_eq(xres_schema_format_record(XS_REPORT_SEQ, f, buf,
+                                               sizeof(buf)), -EINVAL);
+
+    /* Words after the last field: a newer agent's; form checked, value
+     * ignored, the fields the same. */
+    ck_assert_int_eq(xres_schema_parse_record(XS_REPORT,
+                         S(GOOD_REPORT " disk-used=12 io-wait=0.5"), f, why,
+                         sizeof(why)), 0);
+    ck_assert_uint_eq(f[XS_POS_REPORT_SEQ].u64, 41);
+    ck_assert_uint_eq(f[XS_POS_REPORT_CPU_PCT].u64, 37);
+    ck_assert_int_eq(xres_schema_parse_record(XS_REPORT,
+                         S(GOOD_REPORT " x=a=b"), f, why, sizeof(why)), 0);
+    ck_assert_uint_eq(f[XS_POS_REPORT_CPU_PCT].u64, 37);
+
+    /* 512 bytes is the bound: padded with an unknown word to exactly it. */
+    memset(buf, 0, sizeof(buf));
+    memcpy(buf, GOOD_REPORT " pad=", sizeof(GOOD_REPORT " pad=") - 1);
+    memset(buf + strlen(buf), 'z', 512 - strlen(buf));
+    ck_assert_uint_eq(strlen(buf), 512);
+    ck_assert_int_eq(xres_schema_parse_record(XS_REPORT, buf, 512, f, why,
+                                              sizeof(why)), 0);
+    buf[512] = 'z';
+    ck_assert_int_eq(xres_schema_parse_record(XS_REPORT, buf, 513, f, why,
+                                              sizeof(why)), -E2BIG);
+    ck_assert_str_eq(why, "report: too long (513 bytes, at most 512): "
+                     "\"seq=41 version=0.1.0 hea...\"");
+}
+END_TEST
+
+START_TEST(test_record_hostile)
+{
+    static const struct { const char *val; int rc; const char *why; } bad[] = {
+        /* A field missing: in the middle, the last one. */
+        { "seq=41 version=0.1.0 heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=262144 mem-avail=159744 mem-used=102400 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=37", -EINVAL,
+          NULL },
+        { "seq=41 version=0.1.0 heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=262144 mem-avail=159744 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952", -EINVAL,
+          "report: cpu-pct missing" },
+        /* Two fields swapped. */
+        { "seq=41 version=0.1.0 heartbeat=123456 heartbeat-interval=10 "
+          "mem-avail=159744 mem-total=262144 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=37", -EINVAL,
+          NULL },
+        /* A field twice. */
+        { "seq=41 seq=41 version=0.1.0 heartbeat=123456 "
+          "heartbeat-interval=10 mem-total=262144 mem-avail=159744 "
+          "mem-used=102400 swap-used=0 balloon-cur=262144 "
+          "balloon-target=253952 cpu-pct=37", -EINVAL, NULL },
+        /* An unknown word before the last field. */
+        { "seq=41 extra=1 version=0.1.0 heartbeat=123456 "
+          "heartbeat-interval=10 mem-total=262144 mem-avail=159744 "
+          "mem-used=102400 swap-used=0 balloon-cur=262144 "
+          "balloon-target=253952 cpu-pct=37", -EINVAL, NULL },
+        /* Spaces: double, trailing, leading, a tab. */
+        { "seq=41 version=0.1.0  heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=262144 mem-avail=159744 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=37", -EINVAL,
+          NULL },
+        { GOOD_REPORT " ", -EINVAL, NULL },
+        { " " GOOD_REPORT, -EINVAL, NULL },
+        { "seq=41\tversion=0.1.0 heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=262144 mem-avail=159744 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=37", -EINVAL,
+          NULL },
+        /* Bad numbers. */
+        { "seq=41 version=0.1.0 heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=12a mem-avail=159744 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=37", -EINVAL,
+          NULL },
+        { "seq=41 version=0.1.0 heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=0262144 mem-avail=159744 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=37", -EINVAL,
+          NULL },
+        { "seq=41 version=0.1.0 heartbeat=123456 heartbeat-interval=10 "
+          "mem-total= mem-avail=159744 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=37", -EINVAL,
+          NULL },
+        { "seq=41 version=0.1.0 heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=-1 mem-avail=159744 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=37", -EINVAL,
+          NULL },
+        { "seq=41 version=0.1.0 heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=1099511627777 mem-avail=159744 mem-used=102400 "
+          "swap-used=0 balloon-cur=262144 balloon-target=253952 cpu-pct=37",
+          -ERANGE, NULL },
+        { "seq=41 version=0.1.0 heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=99999999999999999999999 mem-avail=159744 "
+          "mem-used=102400 swap-used=0 balloon-cur=262144 "
+          "balloon-target=253952 cpu-pct=37", -E2BIG, NULL },
+        { "seq=0 version=0.1.0 heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=262144 mem-avail=159744 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=37", -ERANGE,
+          NULL },
+        { "seq=41 version=0.1.0 heartbeat=123456 heartbeat-interval=601 "
+          "mem-total=262144 mem-avail=159744 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=37", -ERANGE,
+          NULL },
+        { "seq=41 version=0.1.0 heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=262144 mem-avail=159744 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=101", -ERANGE,
+          NULL },
+        /* Versions: a bad character, empty, 33 bytes. */
+        { "seq=41 version=0.1/0 heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=262144 mem-avail=159744 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=37", -EINVAL,
+          NULL },
+        { "seq=41 version= heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=262144 mem-avail=159744 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=37", -EINVAL,
+          NULL },
+        { "seq=41 version=123456789012345678901234567890123 "
+          "heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=262144 mem-avail=159744 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=37", -E2BIG,
+          NULL },
+        /* Names: upper case, no '='. */
+        { "SEQ=41 version=0.1.0 heartbeat=123456 heartbeat-interval=10 "
+          "mem-total=262144 mem-avail=159744 mem-used=102400 swap-used=0 "
+          "balloon-cur=262144 balloon-target=253952 cpu-pct=37", -EINVAL,
+          "report: expected seq= at byte 0: \"SEQ=41 version=0.1.0 "
+          "hea...\"" },
+        { "seq 41", -EINVAL, NULL },
+        { "seq=41", -EINVAL, "report: version missing" },
+        /* Empty. */
+        { "", -EINVAL, NULL },
+        /* Words after the last field that are not NAME=VALUE. */
+        { GOOD_REPORT " disk-used", -EINVAL, NULL },
+        { GOOD_REPORT " disk-used=", -EINVAL, NULL },
+        { GOOD_REPORT " =12", -EINVAL, NULL },
+        { GOOD_REPORT " Disk=12", -EINVAL, NULL },
+        { GOOD_REPORT " 9disk=12", -EINVAL, NULL },
+        { GOOD_REPORT " disk_used=12", -EINVAL, NULL },
+        { GOOD_REPORT " disk=1\x01", -EINVAL, NULL },
+        { GOOD_REPORT " disk=1\xff", -EINVAL, NULL },
+        { GOOD_REPORT " disk=1  io=2", -EINVAL, NULL },
+        { GOOD_REPORT " disk=1\nio=2", -EINVAL, NULL },
+        { GOOD_REPORT "\n", -EINVAL, NULL },
+    };
+    xres_schema_field f[XRES_SCHEMA_FIELDS_MAX];
+    char why[XRES_SCHEMA_WHY_MAX];
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why[0] = 0;
+        int rc = xres_schema_parse_record(XS_REPORT, bad[i].val,
+                                          strlen(bad[i].val), f, why,
+                                          sizeof(why));
+        ck_assert_msg(rc == bad[i].rc, "\"%s\": %d, want %d (%s)", bad[i].val,
+                      rc, bad[i].rc, why);
+        ck_assert_msg(!strncmp(why, "report: ", 8),
+                      "\"%s\": reason \"%s\"", bad[i].val, why);
+        if (bad[i].why) ck_assert_str_eq(why, bad[i].why);
+        ck_assert_int_eq(xres_schema_check(XS_REPORT, bad[i].val,
+                                           strlen(bad[i].val), NULL, 0),
+                         bad[i].rc);
+    }
+    /* Reasons name the field (bad[17] is the cpu-pct=101 one). */
+    ck_assert_ptr_nonnull(strstr(bad[17].val, "cpu-pct=101"));
+    ck_assert_int_eq(xres_schema_parse_record(XS_REPORT, bad[17].val,
+                                              strlen(bad[17].val), f, why,
+                                              sizeof(why)), -ERANGE);
+    ck_assert_msg(strstr(why, "cpu-pct") != NULL, "%s", why);
+    /* A NUL inside, and no value at all. */
+    ck_assert_int_eq(xres_schema_parse_record(XS_REPORT, "seq=4\0" "1", 8, f,
+                                              why, sizeof(why)), -EINVAL);
+    ck_assert_int_eq(xres_schema_parse_record(XS_REPORT, NULL, 0, f, why,
+                                              sizeof(why)), -EINVAL);
+    /* Not a record. */
+    ck_assert_int_eq(xres_schema_parse_record(XS_REPORT_SEQ, S("seq=1"), f,
+                                              why, sizeof(why)), -ENOENT);
+    ck_assert_int_eq(xres_schema_parse_record(XS__COUNT, S("seq=1"), f, why,
+                                              sizeof(why)), -ENOENT);
+}
+END_TEST
+
 START_TEST(test_names)
 {
     ck_assert(xres_schema_check_name(S("web")));
@@ -226,9 +490,17 @@ START_TEST(test_paths)
     char buf[XRES_SCHEMA_PATH_MAX];
     xres_schema_id id;
 
-    ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REPORT_SEQ, 12,
+    ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REPORT, 12,
                                       NULL), 0);
-    ck_assert_str_eq(buf, "/local/domain/12/data/xres/seq");
+    ck_assert_str_eq(buf, "/local/domain/12/data/xres/report");
+    /* A record's field is part of the record's value, not a path. */
+    ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REPORT_SEQ, 12,
+                                      NULL), -EINVAL);
+    ck_assert_int_eq(xres_schema_relpath(buf, sizeof(buf), XS_REPORT_CPU_PCT,
+                                         NULL), -EINVAL);
+    ck_assert_int_eq(xres_schema_relpath(buf, sizeof(buf), XS_REPORT, NULL),
+                     0);
+    ck_assert_str_eq(buf, "data/xres/report");
     ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REPORT_APP_LEVEL,
                                       3, "web"), 0);
     ck_assert_str_eq(buf, "/local/domain/3/data/xres/app/web/level");
@@ -247,9 +519,9 @@ START_TEST(test_paths)
                                       "017"), -EINVAL);
     ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REQ_ITEM, 5,
                                       "0"), -EINVAL);
-    ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REPORT_SEQ, 5,
+    ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), XS_REPORT, 5,
                                       "x"), -EINVAL);
-    ck_assert_int_eq(xres_schema_path(buf, 10, XS_REPORT_SEQ, 5, NULL),
+    ck_assert_int_eq(xres_schema_path(buf, 10, XS_REPORT, 5, NULL),
                      -ENAMETOOLONG);
     ck_assert_int_eq(xres_schema_relpath(buf, sizeof(buf), XS_REPORT_ACK,
                                          "9"), 0);
@@ -272,12 +544,20 @@ START_TEST(test_paths)
                                         "level", &id), -ENOENT);
     ck_assert_int_eq(xres_schema_lookup("/local/domain/99999/domid", &id),
                      -ENOENT);
-    ck_assert(xres_schema_knows_literal("data/xres/mem-used"));
+    ck_assert(xres_schema_knows_literal("data/xres/report"));
+    /* The keys a report used to be spread over are gone. */
+    ck_assert(!xres_schema_knows_literal("data/xres/mem-used"));
+    ck_assert(!xres_schema_knows_literal("/local/domain/<domid>/data/xres/"
+                                         "seq"));
     ck_assert(xres_schema_knows_literal("/local/domain/<domid>/xres/request"));
     ck_assert(xres_schema_knows_literal("domid"));
     ck_assert(!xres_schema_knows_literal("data/xres/"));
     ck_assert(!xres_schema_knows_literal("/local/domain/%u/data/xres/seq"));
     ck_assert_str_eq(xres_schema_leaf(XS_REPORT_MEM_USED), "mem-used");
+    ck_assert_str_eq(xres_schema_leaf(XS_REPORT_SEQ), "seq");
+    ck_assert_str_eq(xres_schema_leaf(XS_REPORT_HB_INTERVAL),
+                     "heartbeat-interval");
+    ck_assert_str_eq(xres_schema_leaf(XS_REPORT), "report");
     ck_assert_str_eq(xres_schema_leaf(XS_XEN_MEM_TARGET), "memory/target");
 }
 END_TEST
@@ -295,6 +575,19 @@ START_TEST(test_every_row_sane)
                           strstr(r->path, "<seq>") ? "3" :
                           strstr(r->path, "<pair>") ? "web-pair" :
                           strstr(r->path, "<name>") ? "web-1" : NULL;
+        if (r->field_pos >= 0) {
+            /* A field: of a record row above it, at its place. */
+            const xres_schema_row *rec = xres_schema_row_get(r->record);
+            ck_assert_ptr_nonnull(rec);
+            ck_assert_int_eq(rec->type, XS_T_RECORD);
+            ck_assert_int_lt((int)r->record, (int)i);
+            ck_assert_int_lt(r->field_pos,
+                             (int)xres_schema_record_nfields(r->record));
+            ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), i, 4, arg),
+                             -EINVAL);
+            continue;
+        }
+        ck_assert_int_eq(r->record, (int)i);
         ck_assert_int_eq(xres_schema_path(buf, sizeof(buf), i, 4, arg), 0);
         ck_assert_int_eq(xres_schema_lookup(buf, &id), 0);
         ck_assert_msg(id == (xres_schema_id)i, "%s found as row %d", buf, id);
@@ -567,10 +860,10 @@ START_TEST(test_scan_catches)
     char report[512] = "";
     const char *src =
         "/* \"data/xres/bogus\" in a comment is fine */\n"
-        "xs_read(h, 0, \"data/xres/seq\", &n);\n"
+        "xs_read(h, 0, \"data/xres/report\", &n);\n"
         "char c = '\"'; // \"data/xres/also-fine\"\n"
         "xs_write(h, 0, \"data/xres/bogus\", v, n);\n"
-        "snprintf(p, n, \"/local/domain/%u/data/xres/seq\", d);\n"
+        "snprintf(p, n, \"/local/domain/%u/data/xres/report\", d);\n"
         "snprintf(p, n, \"/local/domain/%u/data/xres/bogus\", d);\n"
         "#define APP_FMT \"/local/domain/%\" PRIu32 \"/data/xres/app/%s/level\"\n"
         "#define BAD_FMT \"/local/domain/%u/data/xres/app/%s/colour\"\n"
@@ -629,6 +922,8 @@ Suite *schema_suite(void)
     tcase_add_test(tc, test_u64_hostile);
     tcase_add_test(tc, test_format_u64);
     tcase_add_test(tc, test_enum_text_token);
+    tcase_add_test(tc, test_record_good);
+    tcase_add_test(tc, test_record_hostile);
     tcase_add_test(tc, test_names);
     tcase_add_test(tc, test_paths);
     tcase_add_test(tc, test_every_row_sane);

@@ -1,8 +1,10 @@
 /*
  * xenstore-schema/fuzz/fuzz_schema.c: libFuzzer target for the XenStore
  * value parser.  The first byte picks a schema row; the rest is the value
- * a guest wrote.  Besides "never crash", it checks that what the parser
- * accepts is canonical: formatting the parsed result gives the input back.
+ * a guest wrote, also parsed as the agent's report record.  Besides "never
+ * crash", it checks that what the parser accepts is canonical: formatting
+ * the parsed result gives the input back (for a record, up to the words
+ * after its last field, which are ignored).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char why[XRES_SCHEMA_WHY_MAX], buf[512];
+    char why[XRES_SCHEMA_WHY_MAX], buf[512], rbuf[1024];
+    xres_schema_field f[XRES_SCHEMA_FIELDS_MAX], g[XRES_SCHEMA_FIELDS_MAX];
     xres_request req;
     xres_ack ack;
     uint64_t u;
@@ -44,6 +47,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (xres_schema_format_ack(ack.ok, ack.detail, buf, sizeof(buf)))
             abort();
         if (strlen(buf) != len || memcmp(buf, val, len)) abort();
+    }
+
+    /* Records: what parses formats back to the input's fields, and that
+     * parses again to the same figures. */
+    why[0] = 0;
+    rc = xres_schema_parse_record(XS_REPORT, val, len, f, why, sizeof(why));
+    if (rc && !why[0]) abort();
+    if (!rc) {
+        unsigned n = xres_schema_record_nfields(XS_REPORT);
+        if (xres_schema_format_record(XS_REPORT, f, rbuf, sizeof(rbuf)))
+            abort();
+        size_t fl = strlen(rbuf);
+        if (fl > len || memcmp(rbuf, val, fl)) abort();
+        if (fl < len && val[fl] != ' ') abort();
+        if (xres_schema_parse_record(XS_REPORT, rbuf, fl, g, why,
+                                     sizeof(why)))
+            abort();
+        for (unsigned i = 0; i < n; i++)
+            if (g[i].u64 != f[i].u64 || g[i].len != f[i].len) abort();
     }
 
     /* Paths: a hostile application name or sequence number must never
