@@ -16,6 +16,11 @@
 #define XRES_AGENT_CONF "/etc/xres/agent.conf"
 #define XRES_AGENT_SOCKET "/run/xres-agent.sock"
 #define XRES_AGENT_APPS_MAX 16
+/* The agent's default nice: it keeps reporting when the guest's CPUs are
+ * saturated, and a kernel thread its XenStore write wakes does not
+ * preempt it.  It runs for a few ms a second, so its weight takes nothing
+ * measurable from applications. */
+#define XRES_AGENT_NICE_DEFAULT (-10)
 #define XRES_AGENT_CMD_MAX 512
 /* Never two writes closer than this, whatever changed. */
 #define XRES_AGENT_MIN_GAP_MS 100
@@ -53,6 +58,7 @@ typedef struct {
     unsigned check_interval_s;      /* application health checks */
     unsigned command_timeout_s;     /* start, stop and check commands */
     unsigned release_timeout_s;     /* give up waiting for the balloon */
+    int nice;                       /* the agent's scheduling priority */
     char socket[108];               /* xres-agent notify */
     size_t napps;
     xres_agent_app_cfg apps[XRES_AGENT_APPS_MAX];

@@ -6,15 +6,24 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent_job.h"
 
+static int job_nice;
+
+void xres_job_set_nice(int nice)
+{
+    job_nice = nice;
+}
+
 void xres_job_exec(const char *cmd)
 {
     int fd = open("/dev/null", O_RDWR);
 
+    (void)setpriority(PRIO_PROCESS, 0, job_nice);
     if (fd >= 0) {
         dup2(fd, 0);
         dup2(fd, 1);

@@ -40,8 +40,12 @@ typedef struct {
     xres_job j[XRES_JOBS_MAX];
 } xres_jobs;
 
-/* In a child: stdin and stdout on /dev/null, then /bin/sh -c cmd (exit
- * 127 if it cannot be run).  Never returns. */
+/* The scheduling priority (nice) commands run at: the agent's own before
+ * it raised it (agent.conf's nice), so that applications do not inherit
+ * the agent's.  Default 0. */
+void xres_job_set_nice(int nice);
+/* In a child: the priority above, stdin and stdout on /dev/null, then
+ * /bin/sh -c cmd (exit 127 if it cannot be run).  Never returns. */
 _Noreturn void xres_job_exec(const char *cmd);
 /* Starts /bin/sh -c cmd with stdin and stdout on /dev/null, in a new
  * session, with no signal blocked.  The child's pid, or -errno. */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -1017,6 +1018,16 @@ int main(int argc, char **argv)
             "s and not shorter than the interval, change-cpu >= 1");
         return 2;
     }
+
+    /* agent.conf's nice; commands go back to the priority the agent was
+     * started with. */
+    errno = 0;
+    int nice0 = getpriority(PRIO_PROCESS, 0);
+    if (errno) nice0 = 0;
+    xres_job_set_nice(nice0);
+    if (a.cfg.nice != nice0 && setpriority(PRIO_PROCESS, 0, a.cfg.nice))
+        say(LOG_WARNING, "cannot set nice %d: %s", a.cfg.nice,
+            strerror(errno));
 
     /* One malloc arena: libxenstore's watch thread needs no arena of its
      * own (each costs memory). */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,6 +96,13 @@ START_TEST(test_conf_defaults)
     ck_assert_uint_eq(c.change_cpu, 20);
     ck_assert_uint_eq(c.napps, 0);
     ck_assert_str_eq(c.socket, XRES_AGENT_SOCKET);
+    ck_assert_int_eq(c.nice, -10);
+    ck_assert_int_eq(xres_agent_cfg_parse(&c, S("nice = 5\n"), "agent.conf",
+                                          err, sizeof(err)), 0);
+    ck_assert_int_eq(c.nice, 5);
+    ck_assert_int_eq(xres_agent_cfg_parse(&c, S("nice = \"-20\"\n"), "agent.conf",
+                                          err, sizeof(err)), 0);
+    ck_assert_int_eq(c.nice, -20);
     /* A missing file is the defaults, not an error. */
     ck_assert_int_eq(xres_agent_cfg_load(&c, "/nonexistent/agent.conf", err,
                                          sizeof(err)), 0);
@@ -107,6 +115,8 @@ START_TEST(test_conf_bad)
     static const struct { const char *text, *err; } cases[] = {
         { "heartbeat = 0\n",
           "a.conf: heartbeat: 0 is out of range 1..600" },
+        { "nice = \"-21\"\n",
+          "a.conf: nice: -21 is out of range -20..19" },
         { "heartbeat = \"ten\"\n",
           "a.conf: heartbeat: not a number: \"ten\"" },
         { "interval_ms = 20000\nheartbeat = 10\n",
@@ -974,6 +984,31 @@ START_TEST(test_sys_run_pidfile)
 }
 END_TEST
 
+/* Commands run at the priority set with xres_job_set_nice (the one the
+ * agent was started with), not at the agent's own. */
+START_TEST(test_job_nice)
+{
+    char out[160], cmd[256], buf[64];
+    int status;
+    errno = 0;
+    int mine = getpriority(PRIO_PROCESS, 0);
+
+    ck_assert_int_eq(errno, 0);
+    /* Lowering one's own priority needs no privilege. */
+    ck_assert_int_eq(setpriority(PRIO_PROCESS, 0, mine + 3), 0);
+    snprintf(out, sizeof(out), "%s/nice", tmpdir);
+    snprintf(cmd, sizeof(cmd), "cut -d' ' -f19 /proc/self/stat >%s", out);
+    xres_job_set_nice(mine + 5);
+    pid_t pid = xres_job_spawn(cmd);
+    ck_assert_int_gt(pid, 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(xres_job_exit_status(status), 0);
+    ck_assert_int_eq(xres_agent_read_file(out, buf, sizeof(buf)), 0);
+    ck_assert_int_eq(atoi(buf), mine + 5);
+    xres_job_set_nice(0);
+}
+END_TEST
+
 /* The pidfd-held check: alive while the child lives, with its pidfd kept
  * (later checks do not read the pid file: a garbage pid file does not
  * matter until the re-read), ended once the child exits -- a zombie,
@@ -1056,6 +1091,7 @@ Suite *agent_suite(void)
     tcase_add_test(ts, test_sys_sample);
     tcase_add_test(ts, test_sys_run_pidfile);
     tcase_add_test(ts, test_pid_watch);
+    tcase_add_test(ts, test_job_nice);
     suite_add_tcase(s, ts);
     return s;
 }
