@@ -137,7 +137,8 @@ int xres_cpu_meter_update(xres_cpu_meter *m, const xres_host *h)
         xres_cpu_dom_hist *d = &nv[i];
 
         if (old && !strncmp(old->name, dom->name, XRES_NAME_MAX) &&
-            dom->cpu_time_ns >= old->last_ns && h->now_ms > old->last_ms) {
+            dom->cpu_time_ns >= old->last_ns &&
+            h->now_ms >= old->last_ms + XRES_CPU_SAMPLE_MIN_MS) {
             xres_cpu_point p;
             double limit = 100.0 * (dom->vcpus_max ? dom->vcpus_max : 1);
 
@@ -158,9 +159,10 @@ int xres_cpu_meter_update(xres_cpu_meter *m, const xres_host *h)
             load += p.use_pct;
             any = true;
         } else if (old && !strncmp(old->name, dom->name, XRES_NAME_MAX) &&
-                   h->now_ms <= old->last_ms &&
+                   h->now_ms < old->last_ms + XRES_CPU_SAMPLE_MIN_MS &&
                    dom->cpu_time_ns >= old->last_ns) {
-            /* The same instant twice: keep the earlier reading. */
+            /* Too soon (an early tick) or the same instant twice: keep
+             * the earlier reading. */
             *d = *old;
             continue;
         } else {

@@ -87,11 +87,18 @@ double xres_cpu_allocable(double available, double max, double reserve_frac);
 void xres_cpu_meter_init(xres_cpu_meter *m, size_t len);
 void xres_cpu_meter_dispose(xres_cpu_meter *m);
 
+/* A use figure spans at least this much time.  Over a shorter span a
+ * capped domain's figure swings far above its cap: the credit scheduler
+ * lets it run, then parks it for the rest of its accounting period. */
+#define XRES_CPU_SAMPLE_MIN_MS 1000
+
 /*
- * Take one snapshot: for every domain in h with an earlier reading, append
- * its use since then; forget domains no longer in h; append the host load
- * when at least one domain had a figure.  Domains in a snapshot whose
- * cpu_time went backwards or whose name changed start afresh.
+ * Take one snapshot: for every domain in h with a reading at least
+ * XRES_CPU_SAMPLE_MIN_MS older, append its use since then (a snapshot
+ * sooner than that keeps the earlier reading and appends nothing); forget
+ * domains no longer in h; append the host load when at least one domain
+ * had a figure.  Domains in a snapshot whose cpu_time went backwards or
+ * whose name changed start afresh.
  * Returns 0 or -ENOMEM (the meter stays consistent either way).
  */
 int xres_cpu_meter_update(xres_cpu_meter *m, const xres_host *h);

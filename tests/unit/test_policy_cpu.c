@@ -140,6 +140,25 @@ START_TEST(test_meter_history)
     ck_assert_uint_eq(xres_cpu_meter_loads(&m, loads, 8), 4);
     ck_assert_double_eq_tol(loads[3], 50, 1e-6);
 
+    /* An early snapshot (200 ms on) adds nothing and keeps the earlier
+     * reading: dom0 burst to 100% over those 200 ms, but the next figure
+     * spans the whole 1.2 s, (20 + 4) / 1.2 = 20%. */
+    uint64_t t_before = h.now_ms;
+    h.now_ms += 200;
+    h.domains[0].cpu_time_ns += 20 * NS_PER_PCT_S;
+    ck_assert_int_eq(xres_cpu_meter_update(&m, &h), 0);
+    ck_assert_uint_eq(xres_cpu_meter_loads(&m, loads, 8), 4);
+    ck_assert_double_eq_tol(loads[3], 50, 1e-6);
+    ck_assert_uint_eq(xres_cpu_hist_latest(xres_cpu_meter_find(&m, 0))->t_ms,
+                      t_before);
+    h.now_ms += 1000;
+    h.domains[0].cpu_time_ns += 4 * NS_PER_PCT_S;
+    ck_assert_int_eq(xres_cpu_meter_update(&m, &h), 0);
+    ck_assert_uint_eq(xres_cpu_hist_latest(xres_cpu_meter_find(&m, 0))->t_ms,
+                      t_before + 1200);
+    ck_assert_double_eq_tol(
+        xres_cpu_hist_latest(xres_cpu_meter_find(&m, 0))->use_pct, 20, 1e-6);
+
     /* A domain that is gone is forgotten. */
     h.nr_domains = 1;
     h.now_ms += 1000;
