@@ -179,22 +179,37 @@ int xres_agent_run(const char *cmd, unsigned timeout_s)
     return xres_job_exit_status(status);
 }
 
-bool xres_agent_pidfile_alive(const char *path)
+/* The pid a pid file names, or 0 (no file, not a number, init, out of
+ * range). */
+static long pidfile_pid(const char *path)
 {
-    char buf[32], stat[512], proc[64];
+    char buf[32], *end;
     long pid;
-    char *end;
 
-    if (xres_agent_read_file(path, buf, sizeof(buf))) return false;
+    if (xres_agent_read_file(path, buf, sizeof(buf))) return 0;
     pid = strtol(buf, &end, 10);
-    if (end == buf || pid <= 1 || pid > 4194304) return false;
+    if (end == buf || pid <= 1 || pid > 4194304) return 0;
+    return pid;
+}
+
+/* Is the process alive and not a zombie (dead, not yet reaped)? */
+static bool pid_alive(long pid)
+{
+    char stat[512], proc[64];
+
     if (kill((pid_t)pid, 0) && errno != EPERM) return false;
-    /* A zombie has not been reaped but is dead. */
     snprintf(proc, sizeof(proc), "/proc/%ld/stat", pid);
     if (xres_agent_read_file(proc, stat, sizeof(stat))) return false;
     const char *rp = strrchr(stat, ')');
     if (rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X')) return false;
     return true;
+}
+
+bool xres_agent_pidfile_alive(const char *path)
+{
+    long pid = pidfile_pid(path);
+
+    return pid && pid_alive(pid);
 }
 
 void xres_pid_watch_init(xres_pid_watch *w)
@@ -221,24 +236,20 @@ static bool pidfd_ended(int fd)
 
 bool xres_pid_watch_alive(xres_pid_watch *w, const char *pidfile)
 {
-    char buf[32];
     long pid;
-    char *end;
     int fd;
 
     if (w->pidfd >= 0 && ++w->checks < XRES_PIDFILE_REREAD &&
         !pidfd_ended(w->pidfd))
         return true;
     xres_pid_watch_dispose(w);
-    if (xres_agent_read_file(pidfile, buf, sizeof(buf))) return false;
-    pid = strtol(buf, &end, 10);
-    if (end == buf || pid <= 1 || pid > 4194304) return false;
+    if (!(pid = pidfile_pid(pidfile))) return false;
     /* The pidfd first, then whether it has ended: so it is known to
      * stand for a process that was alive after the pid file was read. */
     fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
     if (fd < 0) {
         if (errno == ESRCH) return false;
-        return xres_agent_pidfile_alive(pidfile);   /* no pidfds */
+        return pid_alive(pid);      /* no pidfds */
     }
     if (pidfd_ended(fd)) {       /* (a pidfd is close-on-exec) */
         close(fd);
