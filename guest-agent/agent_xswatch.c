@@ -242,31 +242,27 @@ static int wait_reply(xres_xsw *w, uint32_t req_id, uint32_t *type)
     }
 }
 
+/* Sends one request with req_id id; its reply is not read here. */
+static int send_req(xres_xsw *w, uint32_t type, uint32_t tx, uint32_t id,
+                    const char *a, const char *b, size_t blen)
+{
+    char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
+    int len = xres_xsw_encode(buf, sizeof(buf), type, tx, id, a, true, b,
+                              blen);
+
+    if (len < 0) return len;
+    return send_all(w->fd, buf, (size_t)len);
+}
+
 /* One request and its reply: the reply's type in *type, its body in
  * w->body. */
 static int request(xres_xsw *w, uint32_t type, uint32_t tx, const char *a,
                    const char *b, size_t blen, uint32_t *rtype)
 {
-    char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
     uint32_t id = take_id(w);
-    int len = xres_xsw_encode(buf, sizeof(buf), type, tx, id, a, true, b,
-                              blen);
-    int rc;
+    int rc = send_req(w, type, tx, id, a, b, blen);
 
-    if (len < 0) return len;
-    if ((rc = send_all(w->fd, buf, (size_t)len))) return rc;
-    return wait_reply(w, id, rtype);
-}
-
-static int send_write(xres_xsw *w, uint32_t id, const char *path,
-                      const char *val)
-{
-    char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
-    int len = xres_xsw_encode(buf, sizeof(buf), XS_WRITE, 0, id, path, true,
-                              val, strlen(val));
-
-    if (len < 0) return len;
-    return send_all(w->fd, buf, (size_t)len);
+    return rc ? rc : wait_reply(w, id, rtype);
 }
 
 static void fix_next_id(xres_xsw *w, size_t n)
@@ -301,7 +297,8 @@ int xres_xsw_write_async(xres_xsw *w, const char *path, const char *val)
     if (strlen(path) + 1 + strlen(val) > XENSTORE_PAYLOAD_MAX) return -E2BIG;
     fix_next_id(w, 1);
     id = take_id(w);
-    if ((rc = send_write(w, id, path, val))) return rc;
+    if ((rc = send_req(w, XS_WRITE, 0, id, path, val, strlen(val))))
+        return rc;
     w->pending_id = id;
     return 0;
 }
