@@ -63,7 +63,7 @@ typedef struct {
     xres_agent_sample last;         /* last written */
     xres_agent_sample sampled;      /* last read */
     uint64_t last_ms, seq, writes;
-    uint64_t last_full_ms;          /* last report with every key */
+    uint64_t last_full_ms;          /* applications' keys last all written */
     uint64_t xs_requests;           /* XenStore requests for reports */
     bool written;
     bool refresh;                   /* write every key next time */
@@ -148,12 +148,19 @@ static void xrm(agent *a, xres_schema_id id, const char *arg)
 
 /* --- Reports. */
 
-static void fmt_u64(char *buf, xres_schema_id id, uint64_t v)
+/* A figure within row id's bounds: one out of them (a guest with more
+ * than 1 PiB, a clock past 2^53 ms) is clamped, not left out. */
+static uint64_t clamp_u64(xres_schema_id id, uint64_t v)
 {
     const xres_schema_row *r = xres_schema_row_get(id);
     if (v > r->max) v = r->max;
     if (v < r->min) v = r->min;
-    xres_schema_format_u64(id, v, buf, 24);
+    return v;
+}
+
+static void fmt_u64(char *buf, xres_schema_id id, uint64_t v)
+{
+    xres_schema_format_u64(id, clamp_u64(id, v), buf, 24);
 }
 
 static void app_values(agent *a, size_t i, char lv[24], char rs[24],
@@ -198,28 +205,20 @@ static int write_report(agent *a, const xres_agent_sample *s, bool full,
     int rc;
 
     memset(f, 0, sizeof(f));
-    f[XS_POS_REPORT_SEQ].u64 = next;
+#define FIG(id_, v_) (f[XS_POS_##id_].u64 = clamp_u64(XS_##id_, (v_)))
+    FIG(REPORT_SEQ, next);
+    FIG(REPORT_HEARTBEAT, t_ms);
+    FIG(REPORT_HB_INTERVAL, a->cfg.heartbeat_s);
+    FIG(REPORT_MEM_TOTAL, s->mem_total_kb);
+    FIG(REPORT_MEM_AVAIL, s->mem_avail_kb);
+    FIG(REPORT_MEM_USED, s->mem_used_kb);
+    FIG(REPORT_SWAP_USED, s->swap_used_kb);
+    FIG(REPORT_BALLOON_CUR, s->balloon_cur_kb);
+    FIG(REPORT_BALLOON_TGT, s->balloon_target_kb);
+    FIG(REPORT_CPU_PCT, s->cpu_pct);
+#undef FIG
     f[XS_POS_REPORT_VERSION].s = XRES_VERSION;
     f[XS_POS_REPORT_VERSION].len = strlen(XRES_VERSION);
-    f[XS_POS_REPORT_HEARTBEAT].u64 = t_ms;
-    f[XS_POS_REPORT_HB_INTERVAL].u64 = a->cfg.heartbeat_s;
-    f[XS_POS_REPORT_MEM_TOTAL].u64 = s->mem_total_kb;
-    f[XS_POS_REPORT_MEM_AVAIL].u64 = s->mem_avail_kb;
-    f[XS_POS_REPORT_MEM_USED].u64 = s->mem_used_kb;
-    f[XS_POS_REPORT_SWAP_USED].u64 = s->swap_used_kb;
-    f[XS_POS_REPORT_BALLOON_CUR].u64 = s->balloon_cur_kb;
-    f[XS_POS_REPORT_BALLOON_TGT].u64 = s->balloon_target_kb;
-    f[XS_POS_REPORT_CPU_PCT].u64 = s->cpu_pct;
-    /* Figures out of the schema's bounds are clamped (a guest with more
-     * than 1 PiB, a clock past 2^53 ms), not left out. */
-    for (size_t i = 0; i < xres_schema_nrows(); i++) {
-        const xres_schema_row *r = xres_schema_row_get((xres_schema_id)i);
-        if (r->record != XS_REPORT || r->field_pos < 0 || r->type != XS_T_U64)
-            continue;
-        uint64_t *v = &f[r->field_pos].u64;
-        if (*v > r->max) *v = r->max;
-        if (*v < r->min) *v = r->min;
-    }
     if ((rc = xres_schema_format_record(XS_REPORT, f, rec, sizeof(rec)))) {
         say(LOG_ERR, "cannot format the report: %s", strerror(-rc));
         return rc;
