@@ -513,6 +513,24 @@ static void sent(int fd, uint32_t type, uint32_t tx, uint32_t id,
     ck_assert(!memcmp(body, payload, plen));
 }
 
+/* The agent sent one committed transaction: its start with req_id id,
+ * the writes of kv in order, then the commit. */
+static void sent_txn(int fd, uint32_t tx, uint32_t id, const xres_xsw_kv *kv,
+                     size_t n)
+{
+    char p[256];
+
+    sent(fd, XS_TRANSACTION_START, 0, id, S("\0"));
+    for (size_t i = 0; i < n; i++) {
+        size_t pl = strlen(kv[i].path) + 1, vl = strlen(kv[i].val);
+        ck_assert_uint_le(pl + vl, sizeof(p));
+        memcpy(p, kv[i].path, pl);
+        memcpy(p + pl, kv[i].val, vl);
+        sent(fd, XS_WRITE, tx, id + 1 + (uint32_t)i, p, pl + vl);
+    }
+    sent(fd, XS_TRANSACTION_END, tx, id + 1 + (uint32_t)n, S("T\0"));
+}
+
 static void queue_reply(int fd, uint32_t type, uint32_t id, const char *body,
                         size_t len)
 {
@@ -545,10 +563,7 @@ START_TEST(test_xsw_write_all)
                      0);
     ck_assert_uint_eq(w.events, 1);
     ck_assert_uint_eq(w.rlen, 0);
-    sent(sv[1], XS_TRANSACTION_START, 0, 2, S("\0"));
-    sent(sv[1], XS_WRITE, 17, 3, S("/l/d/3/data/xres/mem-used\0" "600"));
-    sent(sv[1], XS_WRITE, 17, 4, S("/l/d/3/data/xres/seq\0" "8"));
-    sent(sv[1], XS_TRANSACTION_END, 17, 5, S("T\0"));
+    sent_txn(sv[1], 17, 2, kv, 2);
 
     /* The commit lost a race: -EAGAIN, to be written again. */
     queue_reply(sv[1], XS_TRANSACTION_START, 6, S("18\0"));
@@ -655,10 +670,7 @@ START_TEST(test_xsw_write_async)
     ck_assert_int_eq(xres_xsw_write_all(&w, kv, 2, true, why, sizeof(why)),
                      0);
     ck_assert_uint_eq(w.pending_id, 0);
-    sent(sv[1], XS_TRANSACTION_START, 0, 6, S("\0"));
-    sent(sv[1], XS_WRITE, 21, 7, S("/l/d/3/data/xres/app/web/level\0" "1"));
-    sent(sv[1], XS_WRITE, 21, 8, S("/l/d/3/data/xres/report\0" "seq=2"));
-    sent(sv[1], XS_TRANSACTION_END, 21, 9, S("T\0"));
+    sent_txn(sv[1], 21, 6, kv, 2);
     ck_assert_int_lt(recv(sv[1], junk, sizeof(junk), MSG_DONTWAIT), 0);
     close(sv[1]);
     xres_xsw_close(&w);
