@@ -10,9 +10,12 @@ DESTDIR  ?=
 
 XRES_VERSION := 0.1.0
 
+# dom0's layers, one folder each (docs/architecture.md).
+DOM0_LAYERS := core config policy backend ipc daemon cli
+
 XRES_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-DXRES_VERSION='"$(XRES_VERSION)"' \
-	-Idom0 -Ixenstore-schema -I$(BUILD)/gen -MMD -MP
+	$(DOM0_LAYERS:%=-Idom0/%) -Ixenstore-schema -I$(BUILD)/gen -MMD -MP
 
 PKGS_DOM0 := xenlight xlutil xenstore xencontrol xentoollog yajl
 DOM0_CFLAGS = $(shell pkg-config --cflags $(PKGS_DOM0) 2>/dev/null)

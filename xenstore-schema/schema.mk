@@ -14,7 +14,7 @@ $(SCHEMA_GEN): xenstore-schema/schema.tbl xenstore-schema/schema_gen.awk
 # Anything that may include xs_schema.h needs the generated rows first;
 # after the first build the compiler's .d files track them exactly.
 SCHEMA_USERS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard xenstore-schema/*.c \
-	dom0/*.c guest-agent/*.c tests/unit/*.c))
+	dom0/*/*.c guest-agent/*.c tests/unit/*.c))
 $(SCHEMA_USERS): | $(SCHEMA_GEN)
 
 $(BUILD)/libxrescommon.a: $(SCHEMA_OBJS)
