@@ -1,5 +1,5 @@
 /*
- * dom0/backend.h: the interface between xresd and a Xen host.
+ * dom0/backend/backend.h: the interface between xresd and a Xen host.
  *
  * Two implementations: backend_xen.c, on libxl and libxenstore, and
  * backend_sim.c, an in-process model of a Xen host for unit tests and for

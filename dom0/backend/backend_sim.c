@@ -1,5 +1,5 @@
 /*
- * dom0/backend_sim.c: an in-process model of a Xen host (backend.h,
+ * dom0/backend/backend_sim.c: an in-process model of a Xen host (backend.h,
  * backend_sim.h), for the unit tests and `xresd --simulate`.
  *
  * Everything is deterministic: time moves only in xres_sim_advance (which

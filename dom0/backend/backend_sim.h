@@ -1,5 +1,5 @@
 /*
- * dom0/backend_sim.h: controls of the simulated Xen host beyond those in
+ * dom0/backend/backend_sim.h: controls of the simulated Xen host beyond those in
  * backend.h: acting as a guest in XenStore, Xen's own reservation, CPU
  * load, and scenario files for `xresd --simulate`.
  *

@@ -1,5 +1,5 @@
 /*
- * dom0/backend_xen.c: the real backend (backend.h), on libxl and
+ * dom0/backend/backend_xen.c: the real backend (backend.h), on libxl and
  * libxenstore.
  *
  * - snapshot: libxl physinfo, scheduler, version; libxl_list_domain for

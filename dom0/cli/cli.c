@@ -1,5 +1,5 @@
 /*
- * dom0/cli.c: helpers shared by every xres command (cli.h): the socket,
+ * dom0/cli/cli.c: helpers shared by every xres command (cli.h): the socket,
  * one request/reply with xresd, usage messages.
  */
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * dom0/cli.h: the xres command's building blocks.
+ * dom0/cli/cli.h: the xres command's building blocks.
  *
  * Each feature area declares a NULL-terminated table of commands in
  * dom0/cli_<area>.c; dom0/xres_main.c joins the tables, handles

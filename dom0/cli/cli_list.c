@@ -1,5 +1,5 @@
 /*
- * dom0/cli_list.c: `xres list [--json] [DOM...]`: every domain with its
+ * dom0/cli/cli_list.c: `xres list [--json] [DOM...]`: every domain with its
  * memory, scheduler and balloon figures, as xresd sees them.
  */
 #include <getopt.h>

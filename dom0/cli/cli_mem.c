@@ -1,5 +1,5 @@
 /*
- * dom0/cli_mem.c: the xres commands of memory by demand: mem-move,
+ * dom0/cli/cli_mem.c: the xres commands of memory by demand: mem-move,
  * mem-set, balance, mem-policy and mem-moves.  Each sends one request to
  * xresd; mem-move and mem-set then follow the move until the donor has
  * been confirmed and the receiver raised (or the move failed).

@@ -1,5 +1,5 @@
 /*
- * dom0/cli_pair.c: the xres commands for hot-standby domain pairs:
+ * dom0/cli/cli_pair.c: the xres commands for hot-standby domain pairs:
  * pair-create, pair-list, pair-show, failover, failback, pair-delete.
  * Each sends one request to xresd (daemon_pair.c) and prints its reply.
  */

@@ -1,5 +1,5 @@
 /*
- * dom0/cli_sched.c: the xres commands for CPU: sched-list, sched-set and
+ * dom0/cli/cli_sched.c: the xres commands for CPU: sched-list, sched-set and
  * sched-policy.  They follow `xl sched-credit`: the same Name ID Weight
  * Cap columns, -d/-w/-c options; xresd does the work.
  */

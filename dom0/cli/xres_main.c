@@ -1,5 +1,5 @@
 /*
- * dom0/xres_main.c: entry point of xres, the command.  Joins the command
+ * dom0/cli/xres_main.c: entry point of xres, the command.  Joins the command
  * tables of every area (cli_*.c), handles global options, `xres help`,
  * `xres CMD --help` and unknown commands (exit 2, as xl).
  */

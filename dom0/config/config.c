@@ -1,5 +1,5 @@
 /*
- * dom0/config.c: loading /etc/xres/xres.conf with libxlutil, the generic
+ * dom0/config/config.c: loading /etc/xres/xres.conf with libxlutil, the generic
  * key accessors, and the per-domain `domains` list (config.h).
  */
 #include <ctype.h>

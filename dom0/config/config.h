@@ -1,5 +1,5 @@
 /*
- * dom0/config.h: xresd's configuration file, /etc/xres/xres.conf, in
+ * dom0/config/config.h: xresd's configuration file, /etc/xres/xres.conf, in
  * xl.cfg syntax (parsed with libxlutil).  See docs/xres.conf.5.md.
  *
  * Global keys are read by name through the generic accessors, so each

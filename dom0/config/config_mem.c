@@ -1,5 +1,5 @@
 /*
- * dom0/config_mem.c: reads the memory-by-demand keys of xres.conf
+ * dom0/config/config_mem.c: reads the memory-by-demand keys of xres.conf
  * (config_mem.h).  Keys, all optional:
  *   mem_high = 90            deficient at used/target >= 90 %
  *   mem_low = 50             excess at used/target <= 50 %

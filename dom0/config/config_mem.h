@@ -1,5 +1,5 @@
 /*
- * dom0/config_mem.h: the memory-by-demand keys of /etc/xres/xres.conf
+ * dom0/config/config_mem.h: the memory-by-demand keys of /etc/xres/xres.conf
  * (global tunables; the per-domain min/max/priority/weight live in the
  * `domains` list that config.c reads).
  */

@@ -1,5 +1,5 @@
 /*
- * dom0/action.c: the action list that policy functions return (action.h),
+ * dom0/core/action.c: the action list that policy functions return (action.h),
  * and its one-line text form.
  */
 #include <errno.h>

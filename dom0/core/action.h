@@ -1,5 +1,5 @@
 /*
- * dom0/action.h: the list of actions that policy functions return.
+ * dom0/core/action.h: the list of actions that policy functions return.
  *
  * A policy is a pure function from a host snapshot (model.h) to an
  * xres_actions list.  The daemon then carries the actions out through a

@@ -1,5 +1,5 @@
 /*
- * dom0/cpu_measure.c: per-domain CPU use and host load from Xen's
+ * dom0/core/cpu_measure.c: per-domain CPU use and host load from Xen's
  * cumulative cpu_time, with a short history in memory (cpu_measure.h).
  */
 #include <errno.h>

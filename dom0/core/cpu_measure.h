@@ -1,5 +1,5 @@
 /*
- * dom0/cpu_measure.h: CPU use measured from Xen's per-domain cpu_time.
+ * dom0/core/cpu_measure.h: CPU use measured from Xen's per-domain cpu_time.
  *
  * Each snapshot (model.h) carries every domain's cumulative cpu_time and
  * the snapshot's monotonic time.  Between two snapshots a domain's use is

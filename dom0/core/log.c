@@ -1,5 +1,5 @@
 /*
- * dom0/log.c: syslog and stderr logging, and a token-bucket rate limiter
+ * dom0/core/log.c: syslog and stderr logging, and a token-bucket rate limiter
  * for messages that a guest can provoke.
  */
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * dom0/log.h: logging for xresd and xres.  Messages go to syslog (daemon
+ * dom0/core/log.h: logging for xresd and xres.  Messages go to syslog (daemon
  * facility) and, when asked, to stderr; a rate limiter keeps a flood of
  * rejected guest input from flooding the log.
  */

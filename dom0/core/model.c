@@ -1,5 +1,5 @@
 /*
- * dom0/model.c: helpers for the host model (model.h): allocation, lookup,
+ * dom0/core/model.c: helpers for the host model (model.h): allocation, lookup,
  * copying and names of enum values.
  */
 #include <errno.h>

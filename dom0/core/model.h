@@ -1,5 +1,5 @@
 /*
- * dom0/model.h: the host model.
+ * dom0/core/model.h: the host model.
  *
  * Plain structs that describe one Xen host at one instant: its memory and
  * CPUs, and each domain's memory, scheduler and agent figures.  A snapshot

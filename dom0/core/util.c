@@ -1,5 +1,5 @@
 /*
- * dom0/util.c: size parsing and formatting, and monotonic time.
+ * dom0/core/util.c: size parsing and formatting, and monotonic time.
  */
 #include <ctype.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * dom0/util.h: small helpers shared by xresd and xres: sizes with K/M/G
+ * dom0/core/util.h: small helpers shared by xresd and xres: sizes with K/M/G
  * suffixes as xl takes them, and monotonic time.
  */
 #ifndef XRES_UTIL_H

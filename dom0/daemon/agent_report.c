@@ -1,5 +1,5 @@
 /*
- * dom0/agent_report.c: reads a guest agent's report from XenStore (the
+ * dom0/daemon/agent_report.c: reads a guest agent's report from XenStore (the
  * one record value /local/domain/<domid>/data/xres/report, and the
  * applications under data/xres/app) into an xres_agent_report.  Every
  * value is hostile: it is parsed only through xenstore-schema, checked for

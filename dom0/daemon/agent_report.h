@@ -1,5 +1,5 @@
 /*
- * dom0/agent_report.h: the daemon's side of the guest agent: reading and
+ * dom0/daemon/agent_report.h: the daemon's side of the guest agent: reading and
  * checking a domain's data/xres report (agent_report.c) and sending
  * requests and reading their acks (agent_request.c).  Everything goes
  * through backend XenStore operations, so the sim backend tests it.

@@ -1,5 +1,5 @@
 /*
- * dom0/agent_request.c: the daemon's requests to a guest agent.  dom0
+ * dom0/daemon/agent_request.c: the daemon's requests to a guest agent.  dom0
  * creates /local/domain/<domid>/xres owned by itself with read-only access
  * for the guest, writes each request as xres/request/<seq>, and reads the
  * agent's answer from data/xres/ack/<seq>, which is hostile input like all

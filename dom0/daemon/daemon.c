@@ -1,5 +1,5 @@
 /*
- * dom0/daemon.c: xresd's core (daemon.h): the poll loop, snapshots and
+ * dom0/daemon/daemon.c: xresd's core (daemon.h): the poll loop, snapshots and
  * per-domain state, coalescing of guest reports, the IPC server with its
  * built-in `list` command, and the calls into the subsystems.
  */

@@ -1,5 +1,5 @@
 /*
- * dom0/daemon.h: xresd's core: the event loop, the host snapshot, the
+ * dom0/daemon/daemon.h: xresd's core: the event loop, the host snapshot, the
  * per-domain state, the IPC server and the subsystem calls.
  *
  * One thread, one poll() loop over: the backend's file descriptors, the
@@ -167,7 +167,7 @@ xres_domain *xres_daemon_find_domain(xres_daemon *d, const char *name_or_id);
 /* The `list` reply, as the IPC command builds it (for tests). */
 void xres_daemon_list_json(xres_daemon *d, yajl_gen g);
 
-/* Agent reports are read by dom0/agent_report.c (agent_report.h), from
+/* Agent reports are read by dom0/daemon/agent_report.c (agent_report.h), from
  * process_reports() in daemon.c: the one place where they plug in. */
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * dom0/daemon_cpu.c: the xresd subsystem for CPU: credit(2) scheduler
+ * dom0/daemon/daemon_cpu.c: the xresd subsystem for CPU: credit(2) scheduler
  * weights and caps from policy and measured use.
  *
  * On every tick it samples each domain's cpu_time (cpu_measure.h), runs

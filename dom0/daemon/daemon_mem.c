@@ -1,5 +1,5 @@
 /*
- * dom0/daemon_mem.c: the xresd subsystem for memory by demand.
+ * dom0/daemon/daemon_mem.c: the xresd subsystem for memory by demand.
  *
  * Glue between the daemon core (subsys.h) and the memory code: it runs the
  * balancing policy (policy_mem.c) on every agent report and timer tick,

@@ -1,5 +1,5 @@
 /*
- * dom0/daemon_pair.c: the xresd subsystem for hot-standby domain pairs.
+ * dom0/daemon/daemon_pair.c: the xresd subsystem for hot-standby domain pairs.
  *
  * Keeps every pair (policy_pair.h) in memory and in XenStore
  * (pair_store.h), reacts to domain shutdown/death events, agent reports

@@ -1,5 +1,5 @@
 /*
- * dom0/pair_store.c: hot-standby pairs in XenStore (pair_store.h): the
+ * dom0/daemon/pair_store.c: hot-standby pairs in XenStore (pair_store.h): the
  * text forms of a pair's config and state, their storage under
  * /local/domain/0/xres/pairs/<name>/, and the loop that
  * executes a failover one stored step at a time.

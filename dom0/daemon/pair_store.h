@@ -1,5 +1,5 @@
 /*
- * dom0/pair_store.h: hot-standby pairs in XenStore, and the loop that
+ * dom0/daemon/pair_store.h: hot-standby pairs in XenStore, and the loop that
  * drives a failover.
  *
  * Each pair lives under /local/domain/0/xres/pairs/<name>/ (dom0 only;

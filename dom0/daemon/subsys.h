@@ -1,8 +1,8 @@
 /*
- * dom0/subsys.h: the interface between the xresd core (daemon.c) and its
+ * dom0/daemon/subsys.h: the interface between the xresd core (daemon.c) and its
  * feature subsystems (memory, CPU, pairs).
  *
- * Each feature area is one `xres_subsys` defined in dom0/daemon_<area>.c.
+ * Each feature area is one `xres_subsys` defined in dom0/daemon/daemon_<area>.c.
  * The core owns the event loop, the backend, the host snapshot, the
  * configuration and the IPC socket; it calls the hooks below.  Every hook
  * may be NULL.  Hooks run on the daemon's single thread and must never
@@ -86,7 +86,7 @@ typedef struct xres_subsys {
                              yajl_gen out);
 } xres_subsys;
 
-/* The registrations, one per dom0/daemon_<area>.c. */
+/* The registrations, one per dom0/daemon/daemon_<area>.c. */
 extern const xres_subsys xres_subsys_mem;
 extern const xres_subsys xres_subsys_cpu;
 extern const xres_subsys xres_subsys_pair;

@@ -1,5 +1,5 @@
 /*
- * dom0/xresd_main.c: entry point of xresd, the xres daemon: options,
+ * dom0/daemon/xresd_main.c: entry point of xresd, the xres daemon: options,
  * logging, daemonizing with a pid file, and the choice of backend (libxl,
  * or the simulator with --simulate).
  */

@@ -1,5 +1,5 @@
 /*
- * dom0/ipc.c: the UNIX socket between xres and xresd (ipc.h): listening,
+ * dom0/ipc/ipc.c: the UNIX socket between xres and xresd (ipc.h): listening,
  * the client call, and small yajl helpers for requests and replies.
  */
 #include <errno.h>

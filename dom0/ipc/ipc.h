@@ -1,5 +1,5 @@
 /*
- * dom0/ipc.h: the xres <-> xresd protocol on a UNIX stream socket.
+ * dom0/ipc/ipc.h: the xres <-> xresd protocol on a UNIX stream socket.
  *
  * One JSON request object per connection, followed by a newline or by the
  * client shutting down its writing side (a request may span lines: the

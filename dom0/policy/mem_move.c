@@ -1,5 +1,5 @@
 /*
- * dom0/mem_move.c: in-flight memory moves (mem_move.h): start, advance
+ * dom0/policy/mem_move.c: in-flight memory moves (mem_move.h): start, advance
  * against fresh snapshots, persist in XenStore, recover after a restart.
  *
  * Invariant kept at every step: the receiver's target is raised only after

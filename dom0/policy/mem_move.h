@@ -1,5 +1,5 @@
 /*
- * dom0/mem_move.h: in-flight memory moves, a small state machine each.
+ * dom0/policy/mem_move.h: in-flight memory moves, a small state machine each.
  *
  * A move carries one transfer of the policy (policy_mem.h) out in the
  * agreed order: the donor's target is lowered; the move waits, without

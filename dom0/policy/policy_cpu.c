@@ -1,5 +1,5 @@
 /*
- * dom0/policy_cpu.c: CPU policies (policy_cpu.h): fixed weight and cap,
+ * dom0/policy/policy_cpu.c: CPU policies (policy_cpu.h): fixed weight and cap,
  * priority shares with guarantees, demand-following caps and the managing
  * domain's allocation.  Pure functions only.
  */

@@ -1,5 +1,5 @@
 /*
- * dom0/policy_cpu.h: CPU policies: scheduler weights and caps from policy
+ * dom0/policy/policy_cpu.h: CPU policies: scheduler weights and caps from policy
  * and measured use.
  *
  * Four policies, one per domain (or none, which leaves the domain alone):

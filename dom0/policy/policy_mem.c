@@ -1,5 +1,5 @@
 /*
- * dom0/policy_mem.c: memory by demand, the pure policy (policy_mem.h).
+ * dom0/policy/policy_mem.c: memory by demand, the pure policy (policy_mem.h).
  *
  * Snapshot in, plan of transfers out.  The rules, in short (the full text
  * is in docs/xres-mem.md):

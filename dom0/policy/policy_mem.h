@@ -1,5 +1,5 @@
 /*
- * dom0/policy_mem.h: memory by demand, the pure policy.
+ * dom0/policy/policy_mem.h: memory by demand, the pure policy.
  *
  * From a host snapshot (model.h) and the memory parameters, decide which
  * domain gives memory to which: a plan of transfers.  A transfer names a

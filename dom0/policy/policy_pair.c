@@ -1,5 +1,5 @@
 /*
- * dom0/policy_pair.c: hot-standby domain pairs, the pure part (see
+ * dom0/policy/policy_pair.c: hot-standby domain pairs, the pure part (see
  * policy_pair.h): the resource table, fault decisions and the resumable
  * failover state machine.  No Xen calls, no clock, no I/O.
  */

@@ -1,5 +1,5 @@
 /*
- * dom0/policy_pair.h: hot-standby domain pairs, the pure part.
+ * dom0/policy/policy_pair.h: hot-standby domain pairs, the pure part.
  *
  * A pair is an active domain and a small standby domain.  The pair's
  * resource table splits the active's memory into areas (the OS base and
