@@ -58,9 +58,12 @@ int xres_act_set_target(xres_actions *a, uint32_t domid, uint64_t kb,
 }
 
 int xres_act_wait_target(xres_actions *a, uint32_t domid, uint64_t kb,
-                         const char *why)
+                         uint64_t tol_kb, const char *why)
 {
-    return push_mem(a, XRES_ACT_WAIT_TARGET, domid, kb, why);
+    int rc = push_mem(a, XRES_ACT_WAIT_TARGET, domid, kb, why);
+
+    if (!rc) a->v[a->n - 1].u.mem.tol_kb = tol_kb;
+    return rc;
 }
 
 int xres_act_set_maxmem(xres_actions *a, uint32_t domid, uint64_t kb,

@@ -29,7 +29,7 @@ typedef struct {
     xres_action_kind kind;
     uint32_t domid;
     union {
-        struct { uint64_t kb; } mem;
+        struct { uint64_t kb, tol_kb; } mem;   /* tol_kb: WAIT_TARGET only */
         struct { int weight; int cap; } sched;
         struct {
             char op[16];                    /* release, engage, start, stop */
@@ -55,8 +55,10 @@ int xres_actions_push(xres_actions *a, const xres_action *act);
 /* Convenience constructors; each returns 0 or -ENOMEM. */
 int xres_act_set_target(xres_actions *a, uint32_t domid, uint64_t kb,
                         const char *why);
+/* Done once the domain's memory has arrived at kb within tol_kb
+ * (xres_mem_arrived). */
 int xres_act_wait_target(xres_actions *a, uint32_t domid, uint64_t kb,
-                         const char *why);
+                         uint64_t tol_kb, const char *why);
 int xres_act_set_maxmem(xres_actions *a, uint32_t domid, uint64_t kb,
                         const char *why);
 int xres_act_set_sched(xres_actions *a, uint32_t domid, int weight, int cap,

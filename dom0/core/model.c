@@ -80,3 +80,11 @@ int xres_host_copy(xres_host *dst, const xres_host *src)
     dst->domains = v;
     return 0;
 }
+
+bool xres_mem_arrived(uint64_t cur_kb, uint64_t target_kb, uint64_t tol_kb)
+{
+    uint64_t diff = cur_kb > target_kb ? cur_kb - target_kb
+                                       : target_kb - cur_kb;
+
+    return diff <= tol_kb;
+}

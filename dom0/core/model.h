@@ -35,6 +35,11 @@ typedef enum {
 
 const char *xres_balloon_state_name(xres_balloon_state s);
 
+/* Has a domain's memory arrived at a target?  cur_kb within tol_kb of
+ * target_kb, either side.  The one test of arrival: the tolerance is the
+ * configured mem_tolerance (xres_mem_params.tolerance_kb). */
+bool xres_mem_arrived(uint64_t cur_kb, uint64_t target_kb, uint64_t tol_kb);
+
 /* Figures the guest agent reported, after validation (see xenstore-schema). */
 typedef struct {
     bool valid;                 /* false: not reporting, or rejected input */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "action.h"
 #include "backend.h"
 #include "model.h"
 #include "xs_schema.h"
@@ -81,6 +82,10 @@ int xres_agent_request_send(xres_backend *b, uint32_t domid,
 int xres_agent_request_poll(xres_backend *b, uint32_t domid, uint64_t seq,
                             xres_ack *ack, uint64_t now_ms);
 int xres_agent_request_cancel(xres_backend *b, uint32_t domid, uint64_t seq);
+/* Writes an AGENT_REQUEST action (action.h) as request u.req.seq, a
+ * number the caller has already taken from the domain's counter.
+ * -EINVAL for an op or argument that is not a request. */
+int xres_agent_request_put(xres_backend *b, const xres_action *act);
 
 /* Per-domain limit for log messages a guest can provoke: true if this one
  * may be logged; *suppressed gets how many were dropped before it. */

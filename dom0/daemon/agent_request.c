@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action.h"
 #include "agent_report.h"
 #include "log.h"
+#include "util.h"
 
 static int path_of(char *buf, xres_schema_id id, uint32_t domid,
                    const char *arg)
@@ -157,4 +159,42 @@ int xres_agent_request_poll(xres_backend *b, uint32_t domid, uint64_t seq,
     }
     (void)xres_agent_request_cancel(b, domid, seq);
     return rc;
+}
+
+/* An AGENT_REQUEST action as the request it stands for. */
+static int request_of(const xres_action *act, xres_request *r)
+{
+    const char *op = act->u.req.op, *arg = act->u.req.arg;
+    uint64_t kb;
+    int rc;
+
+    memset(r, 0, sizeof(*r));
+    if (!strcmp(op, "start") || !strcmp(op, "stop")) {
+        r->op = op[2] == 'a' ? XRES_REQ_START : XRES_REQ_STOP;
+        if (!xres_schema_check_name(arg, strlen(arg))) return -EINVAL;
+        snprintf(r->app, sizeof(r->app), "%s", arg);
+        return 0;
+    }
+    if (!strcmp(op, "release") || !strcmp(op, "engage")) {
+        r->op = op[0] == 'r' ? XRES_REQ_RELEASE : XRES_REQ_ENGAGE;
+        rc = xres_parse_size_kb(arg, 'k', &kb);
+        if (rc) return rc;
+        r->kb = kb;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+int xres_agent_request_put(xres_backend *b, const xres_action *act)
+{
+    char val[160], seq[32], item[XRES_SCHEMA_PATH_MAX];
+    xres_request r;
+    int rc;
+
+    if ((rc = request_of(act, &r))) return rc;
+    rc = xres_schema_format_request(&r, val, sizeof(val));
+    if (rc < 0) return rc;
+    snprintf(seq, sizeof(seq), "%" PRIu64, act->u.req.seq);
+    if ((rc = path_of(item, XS_REQ_ITEM, act->domid, seq))) return rc;
+    return b->ops->xs_write(b, item, val, strlen(val));
 }

@@ -319,47 +319,6 @@ xres_domain *xres_daemon_find_domain(xres_daemon *d, const char *s)
     return xres_host_find(&d->host, (uint32_t)id);
 }
 
-/*----- actions -----*/
-
-int xres_daemon_apply_action(xres_daemon *d, const xres_action *act)
-{
-    const xres_backend_ops *ops = d->be->ops;
-    xres_domain *dom = xres_host_find(&d->host, act->domid);
-    const char *name = dom ? dom->name : "?";
-    char line[256];
-    int rc;
-
-    xres_action_format(act, line, sizeof(line));
-    switch (act->kind) {
-    case XRES_ACT_SET_TARGET:
-        rc = ops->set_target(d->be, act->domid, act->u.mem.kb);
-        break;
-    case XRES_ACT_SET_MAXMEM:
-        rc = ops->set_maxmem(d->be, act->domid, act->u.mem.kb);
-        break;
-    case XRES_ACT_SET_SCHED:
-        rc = ops->set_sched(d->be, act->domid, act->u.sched.weight,
-                            act->u.sched.cap);
-        break;
-    case XRES_ACT_DESTROY:
-        rc = ops->destroy(d->be, act->domid);
-        break;
-    case XRES_ACT_PAUSE:
-        rc = ops->pause(d->be, act->domid);
-        break;
-    case XRES_ACT_MARK:
-        xres_daemon_set_balloon_state(d, act->domid,
-                                      (xres_balloon_state)act->u.mark.state);
-        return 0;
-    default:
-        return -ENOTSUP;
-    }
-    if (rc) XLOG_ERR("%s (%s): failed: %s", line, name, strerror(-rc));
-    else XLOG_INFO("%s (%s)", line, name);
-    d->host_stale = true;
-    return rc;
-}
-
 /*----- list -----*/
 
 void xres_daemon_list_json(xres_daemon *d, yajl_gen g)

@@ -155,11 +155,7 @@ int xres_xs_put_u64(xres_daemon *d, xres_schema_id id, uint32_t domid,
 void xres_xs_del(xres_daemon *d, xres_schema_id id, uint32_t domid,
                  const char *arg);
 
-/* Carry out one action through the backend and log it.  SET_TARGET,
- * SET_MAXMEM, SET_SCHED, DESTROY, PAUSE and MARK (balloon state) are
- * done here; WAIT_TARGET and AGENT_REQUEST belong to the subsystem that
- * issued them and return -ENOTSUP.  Marks the snapshot stale. */
-int xres_daemon_apply_action(xres_daemon *d, const xres_action *act);
+/* Actions are carried out by xres_actuate (actuator.h). */
 
 /* Find a domain of the current snapshot by name or by decimal domid. */
 xres_domain *xres_daemon_find_domain(xres_daemon *d, const char *name_or_id);

@@ -19,6 +19,7 @@
 
 #include "agent_report.h"
 #include "cpu_measure.h"
+#include "actuator.h"
 #include "daemon.h"
 #include "ipc.h"
 #include "log.h"
@@ -662,7 +663,7 @@ static void run_pass(xres_daemon *d, bool sample)
             xres_ratelimit_ok(&st->rl, d->host.now_ms))
             XLOG_WARN("cpu: %s: weight/cap changed outside xres; put back: "
                       "%s", dom->name, a->why);
-        xres_daemon_apply_action(d, a);
+        xres_actuate(d, a);
     }
     if (hold) {
         size_t k = dec_index(st, mdom->domid);
@@ -683,7 +684,7 @@ static void run_pass(xres_daemon *d, bool sample)
             snprintf(act.why, sizeof(act.why), "manage: cap held at alloc %d "
                      "until run %" PRIu64 " reports", st->mg_alloc,
                      st->mg_seq);
-            xres_daemon_apply_action(d, &act);
+            xres_actuate(d, &act);
         }
     } else if (mdom && st->res.manage_cap > 0) {
         /* No run under way: announce the allocation the policy gave (the
@@ -1062,7 +1063,7 @@ static void sched_set(xres_daemon *d, yajl_val req, yajl_gen g)
     act.u.sched.cap = (int)c;
     snprintf(act.why, sizeof(act.why), "xres sched-set%s",
              force ? " --force" : "");
-    rc = xres_daemon_apply_action(d, &act);
+    rc = xres_actuate(d, &act);
     if (rc) {
         xres_ipc_reply_error(g, "sched-set: %s: Xen refused: %s", dom->name,
                              strerror(-rc));

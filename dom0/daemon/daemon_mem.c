@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "config_mem.h"
+#include "actuator.h"
 #include "daemon.h"
 #include "ipc.h"
 #include "log.h"
@@ -270,7 +271,7 @@ static void move_done(void *opaque, const xres_move *m)
 
 static int apply_cb(void *opaque, const xres_action *act)
 {
-    return xres_daemon_apply_action(opaque, act);
+    return xres_actuate(opaque, act);
 }
 
 /* Clear not-responding marks of domains whose balloon moved, that are
@@ -697,7 +698,7 @@ static int cmd_balance(xres_daemon *d, yajl_val req, yajl_gen out)
     xres_actions_init(&acts);
     if ((rc = planning_view(d, &view)) ||
         (rc = xres_mem_balance(&view, &mp->p, &plan)) ||
-        (rc = xres_mem_plan_actions(&plan, &acts)))
+        (rc = xres_mem_plan_actions(&plan, &mp->p, &acts)))
         goto out;
     uint64_t first = mp->mv.next_id;
     if (!dry) start_plan(d, &plan, "balance", NULL);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "actuator.h"
 #include "agent_report.h"
 #include "daemon.h"
 #include "ipc.h"
@@ -179,45 +180,9 @@ static int reserve_seqs(xres_daemon *d, xres_pair *p, uint64_t n)
     return rc;
 }
 
-static int send_request(xres_daemon *d, const xres_action *act)
-{
-    xres_request r;
-    char val[160], seq[32];
-    uint64_t kb;
-    int rc;
-
-    memset(&r, 0, sizeof(r));
-    if (!strcmp(act->u.req.op, "start") || !strcmp(act->u.req.op, "stop")) {
-        r.op = act->u.req.op[2] == 'a' ? XRES_REQ_START : XRES_REQ_STOP;
-        if (!xres_schema_check_name(act->u.req.arg, strlen(act->u.req.arg)))
-            return -EINVAL;
-        snprintf(r.app, sizeof(r.app), "%s", act->u.req.arg);
-    } else if (!strcmp(act->u.req.op, "release") ||
-               !strcmp(act->u.req.op, "engage")) {
-        r.op = act->u.req.op[0] == 'r' ? XRES_REQ_RELEASE : XRES_REQ_ENGAGE;
-        rc = xres_parse_size_kb(act->u.req.arg, 'k', &kb);
-        if (rc) return rc;
-        r.kb = kb;
-    } else {
-        return -EINVAL;
-    }
-    rc = xres_schema_format_request(&r, val, sizeof(val));
-    if (rc < 0) return rc;
-    snprintf(seq, sizeof(seq), "%" PRIu64, act->u.req.seq);
-    return xres_xs_put(d, XS_REQ_ITEM, act->domid, seq, val);
-}
-
 static int pair_exec(void *ctx, const xres_action *act)
 {
-    xres_daemon *d = ctx;
-    int rc;
-
-    if (act->kind == XRES_ACT_AGENT_REQUEST) return send_request(d, act);
-    rc = xres_daemon_apply_action(d, act);
-    if ((act->kind == XRES_ACT_DESTROY || act->kind == XRES_ACT_PAUSE) &&
-        (rc == -ENOENT || rc == -ESRCH))
-        rc = 0;
-    return rc;
+    return xres_actuate(ctx, act);
 }
 
 /*----- observations -----*/
@@ -882,7 +847,7 @@ static void hold_standby_apps(xres_daemon *d, xres_pair *p)
         snprintf(act.u.req.op, sizeof(act.u.req.op), "stop");
         snprintf(act.u.req.arg, sizeof(act.u.req.arg), "%s", p->apps[i].name);
         act.u.req.seq = p->next_seq++;
-        if (send_request(d, &act))
+        if (xres_actuate(d, &act))
             XLOG_WARN("pair %s: cannot ask standby dom%" PRIu32 " to hold "
                       "%s stopped", p->name, p->standby, p->apps[i].name);
         else

@@ -57,7 +57,7 @@ typedef struct {
     char msg[400];
 } xres_move;
 
-/* Carries an action out (the daemon passes xres_daemon_apply_action);
+/* Carries an action out (the daemon passes xres_actuate);
  * returns 0 or a negative errno. */
 typedef int xres_move_apply_fn(void *opaque, const xres_action *act);
 /* Told about every move that ends, DONE or FAILED. */

@@ -700,7 +700,8 @@ int xres_mem_plan_set(const xres_host *h, const xres_mem_params *p,
     return xres_mem_plan_push(plan, &t);
 }
 
-int xres_mem_plan_actions(const xres_mem_plan *plan, xres_actions *out)
+int xres_mem_plan_actions(const xres_mem_plan *plan, const xres_mem_params *p,
+                          xres_actions *out)
 {
     char why[96];
     int rc;
@@ -713,7 +714,7 @@ int xres_mem_plan_actions(const xres_mem_plan *plan, xres_actions *out)
             if ((rc = xres_act_set_target(out, t->src, t->src_to, why)))
                 return rc;
             if ((rc = xres_act_wait_target(out, t->src, t->src_to,
-                                           "donor released")))
+                                           p->tolerance_kb, "donor released")))
                 return rc;
         }
         if (t->dst != XRES_DOMID_INVALID) {

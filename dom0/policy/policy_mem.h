@@ -107,6 +107,7 @@ int xres_mem_plan_set(const xres_host *h, const xres_mem_params *p,
 
 /* The plan as actions, transfer after transfer: SET_TARGET(donor),
  * WAIT_TARGET(donor), [SET_MAXMEM(receiver)], SET_TARGET(receiver). */
-int xres_mem_plan_actions(const xres_mem_plan *plan, xres_actions *out);
+int xres_mem_plan_actions(const xres_mem_plan *plan, const xres_mem_params *p,
+                          xres_actions *out);
 
 #endif

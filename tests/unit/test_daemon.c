@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "backend_sim.h"
+#include "actuator.h"
 #include "daemon.h"
 #include "ipc.h"
 #include "xs_schema.h"
@@ -230,13 +231,13 @@ START_TEST(test_actions)
     ck_assert_int_eq(xres_act_set_target(&a, 1, 786432, "test"), 0);
     ck_assert_int_eq(xres_act_set_sched(&a, 2, 512, 50, "test"), 0);
     ck_assert_int_eq(xres_act_set_sched(&a, 2, 0, -1, "bad weight"), 0);
-    ck_assert_int_eq(xres_act_wait_target(&a, 1, 786432, "wait"), 0);
+    ck_assert_int_eq(xres_act_wait_target(&a, 1, 786432, 1024, "wait"), 0);
     ck_assert_int_eq(xres_act_set_target(&a, 1, 4194304, "above max"), 0);
-    ck_assert_int_eq(xres_daemon_apply_action(&d, &a.v[0]), 0);
-    ck_assert_int_eq(xres_daemon_apply_action(&d, &a.v[1]), 0);
-    ck_assert_int_eq(xres_daemon_apply_action(&d, &a.v[2]), -EINVAL);
-    ck_assert_int_eq(xres_daemon_apply_action(&d, &a.v[3]), -ENOTSUP);
-    ck_assert_int_eq(xres_daemon_apply_action(&d, &a.v[4]), -EINVAL);
+    ck_assert_int_eq(xres_actuate(&d, &a.v[0]), 0);
+    ck_assert_int_eq(xres_actuate(&d, &a.v[1]), 0);
+    ck_assert_int_eq(xres_actuate(&d, &a.v[2]), -EINVAL);
+    ck_assert_int_eq(xres_actuate(&d, &a.v[3]), -EINPROGRESS);
+    ck_assert_int_eq(xres_actuate(&d, &a.v[4]), -EINVAL);
     ck_assert(d.host_stale);
     ck_assert_int_eq(xres_daemon_refresh_if_stale(&d), 0);
     ck_assert_uint_eq(xres_host_find(&d.host, 1)->target_kb, 786432);
@@ -246,13 +247,75 @@ START_TEST(test_actions)
     /* A subsystem decides a balloon state; it sticks across refreshes. */
     xres_action m = { .kind = XRES_ACT_MARK, .domid = 1 };
     m.u.mark.state = XRES_BALLOON_NOT_RESPONDING;
-    ck_assert_int_eq(xres_daemon_apply_action(&d, &m), 0);
+    ck_assert_int_eq(xres_actuate(&d, &m), 0);
     ck_assert_int_eq(xres_daemon_refresh(&d), 0);
     ck_assert_int_eq(xres_host_find(&d.host, 1)->balloon,
                      XRES_BALLOON_NOT_RESPONDING);
     xres_daemon_clear_balloon_state(&d, 1);
     ck_assert_int_eq(xres_host_find(&d.host, 1)->balloon,
                      XRES_BALLOON_FIXED);
+    xres_actions_dispose(&a);
+    stop();
+}
+END_TEST
+
+/* The one actuator: a wait holds a list until the snapshot shows the
+ * domain at its target, fencing a domain that is gone succeeds, and a
+ * guest request is written at the number it carries. */
+START_TEST(test_actuator)
+{
+    xres_actions a;
+    xres_action req;
+    xres_request r;
+    char *val = NULL;
+    size_t next = 0, len = 0;
+    uint64_t cur;
+
+    start("");
+    xres_actions_init(&a);
+    cur = xres_host_find(&d.host, 1)->cur_kb;
+    ck_assert_uint_gt(cur, 786432 + 1024);
+    ck_assert_int_eq(xres_act_set_target(&a, 1, 786432, "lower"), 0);
+    ck_assert_int_eq(xres_act_wait_target(&a, 1, 786432, 1024, "wait"), 0);
+    ck_assert_int_eq(xres_act_set_sched(&a, 2, 384, -1, "after"), 0);
+    ck_assert_int_eq(xres_actuate_list(&d, &a, &next), -EINPROGRESS);
+    ck_assert_uint_eq(next, 1);
+    ck_assert_int_eq(xres_daemon_refresh(&d), 0);
+    ck_assert_int_ne(xres_host_find(&d.host, 2)->weight, 384);
+    ck_assert_int_eq(xres_actuate_list(&d, &a, &next), -EINPROGRESS);
+    ck_assert_uint_eq(next, 1);
+    xres_sim_advance(&be, 600000);
+    ck_assert_int_eq(xres_daemon_refresh(&d), 0);
+    ck_assert_uint_le(xres_host_find(&d.host, 1)->cur_kb, 786432 + 1024);
+    ck_assert_int_eq(xres_actuate_list(&d, &a, &next), 0);
+    ck_assert_uint_eq(next, 3);
+    ck_assert_int_eq(xres_daemon_refresh(&d), 0);
+    ck_assert_int_eq(xres_host_find(&d.host, 2)->weight, 384);
+
+    /* Fencing is idempotent: a domain already gone counts as fenced. */
+    memset(&req, 0, sizeof(req));
+    req.kind = XRES_ACT_DESTROY;
+    req.domid = 77;
+    ck_assert_int_eq(xres_actuate(&d, &req), 0);
+    req.kind = XRES_ACT_PAUSE;
+    ck_assert_int_eq(xres_actuate(&d, &req), 0);
+
+    /* A guest request goes out at its own number, in the schema's form. */
+    memset(&req, 0, sizeof(req));
+    req.kind = XRES_ACT_AGENT_REQUEST;
+    req.domid = 1;
+    snprintf(req.u.req.op, sizeof(req.u.req.op), "release");
+    snprintf(req.u.req.arg, sizeof(req.u.req.arg), "65536");
+    req.u.req.seq = 7;
+    ck_assert_int_eq(xres_actuate(&d, &req), 0);
+    ck_assert_int_eq(be.ops->xs_read(&be, "/local/domain/1/xres/request/7",
+                                     &val, &len), 0);
+    ck_assert_int_eq(xres_schema_parse_request(val, len, &r, NULL, 0), 0);
+    ck_assert_int_eq(r.op, XRES_REQ_RELEASE);
+    ck_assert_uint_eq(r.kb, 65536);
+    free(val);
+    snprintf(req.u.req.op, sizeof(req.u.req.op), "reboot");
+    ck_assert_int_eq(xres_actuate(&d, &req), -EINVAL);
     xres_actions_dispose(&a);
     stop();
 }
@@ -547,6 +610,7 @@ Suite *daemon_suite(void)
     tcase_add_test(tc, test_report_each_loop);
     tcase_add_test(tc, test_domain_events);
     tcase_add_test(tc, test_actions);
+    tcase_add_test(tc, test_actuator);
     tcase_add_test(tc, test_tick_and_list);
     tcase_add_test(tc, test_reload);
     tcase_add_test(tc, test_exit_leaves_domains);

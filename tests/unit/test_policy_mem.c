@@ -41,7 +41,7 @@ static size_t run_round(xres_host *h, xres_actions *acts)
     xres_mem_plan_init(&plan);
     ck_assert_int_eq(xres_mem_balance(h, &P, &plan), 0);
     xres_actions_clear(acts);
-    ck_assert_int_eq(xres_mem_plan_actions(&plan, acts), 0);
+    ck_assert_int_eq(xres_mem_plan_actions(&plan, &P, acts), 0);
     for (size_t i = 0; i < acts->n; i++) {
         xres_mem_account a;
         ck_assert_msg(mt_apply(h, &P, &acts->v[i], err, sizeof(err)),
@@ -79,7 +79,7 @@ START_TEST(test_three_vm_example)
     ck_assert(!plan.short_mode);
 
     /* Order: donor lowered, donor confirmed, then the receiver raised. */
-    ck_assert_int_eq(xres_mem_plan_actions(&plan, &acts), 0);
+    ck_assert_int_eq(xres_mem_plan_actions(&plan, &P, &acts), 0);
     ck_assert_uint_eq(acts.n, 4);
     ck_assert_int_eq(acts.v[0].kind, XRES_ACT_SET_TARGET);
     ck_assert_uint_eq(acts.v[0].domid, 2);
@@ -510,7 +510,7 @@ START_TEST(test_random_property)
             xres_mem_plan_init(&plan);
             ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
             xres_actions_clear(&acts);
-            ck_assert_int_eq(xres_mem_plan_actions(&plan, &acts), 0);
+            ck_assert_int_eq(xres_mem_plan_actions(&plan, &P, &acts), 0);
             uint64_t claims0 = mt_guest_claims(&h);
             for (size_t k = 0; k < acts.n; k++) {
                 xres_action *a = &acts.v[k];

@@ -1,0 +1,91 @@
+/*
+ * dom0/daemon/actuator.c: carries out every kind of action (actuator.h)
+ * through the backend, the guest request channel or the core's state.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "actuator.h"
+#include "agent_report.h"
+#include "daemon.h"
+#include "log.h"
+
+static int fence(xres_daemon *d, const xres_action *act, const char *line,
+                 const char *name)
+{
+    const xres_backend_ops *ops = d->be->ops;
+    int rc;
+
+    rc = act->kind == XRES_ACT_DESTROY ? ops->destroy(d->be, act->domid)
+                                       : ops->pause(d->be, act->domid);
+    if (rc == -ENOENT || rc == -ESRCH) {
+        XLOG_INFO("%s (%s): already gone", line, name);
+        rc = 0;
+    }
+    return rc;
+}
+
+static int wait_target(xres_daemon *d, const xres_action *act)
+{
+    const xres_domain *dom = xres_host_find(&d->host, act->domid);
+
+    if (!dom) return -ENOENT;
+    return xres_mem_arrived(dom->cur_kb, act->u.mem.kb, act->u.mem.tol_kb)
+        ? 0 : -EINPROGRESS;
+}
+
+int xres_actuate(xres_daemon *d, const xres_action *act)
+{
+    const xres_backend_ops *ops = d->be->ops;
+    xres_domain *dom = xres_host_find(&d->host, act->domid);
+    const char *name = dom ? dom->name : "?";
+    char line[256];
+    int rc;
+
+    xres_action_format(act, line, sizeof(line));
+    switch (act->kind) {
+    case XRES_ACT_SET_TARGET:
+        rc = ops->set_target(d->be, act->domid, act->u.mem.kb);
+        break;
+    case XRES_ACT_SET_MAXMEM:
+        rc = ops->set_maxmem(d->be, act->domid, act->u.mem.kb);
+        break;
+    case XRES_ACT_SET_SCHED:
+        rc = ops->set_sched(d->be, act->domid, act->u.sched.weight,
+                            act->u.sched.cap);
+        break;
+    case XRES_ACT_DESTROY:
+    case XRES_ACT_PAUSE:
+        rc = fence(d, act, line, name);
+        break;
+    case XRES_ACT_AGENT_REQUEST:
+        rc = xres_agent_request_put(d->be, act);
+        break;
+    case XRES_ACT_WAIT_TARGET:
+        return wait_target(d, act);
+    case XRES_ACT_MARK:
+        xres_daemon_set_balloon_state(d, act->domid,
+                                      (xres_balloon_state)act->u.mark.state);
+        return 0;
+    default:
+        return -ENOTSUP;
+    }
+    if (rc) XLOG_ERR("%s (%s): failed: %s", line, name, strerror(-rc));
+    else XLOG_INFO("%s (%s)", line, name);
+    d->host_stale = true;
+    return rc;
+}
+
+int xres_actuate_list(xres_daemon *d, const xres_actions *a, size_t *next)
+{
+    size_t i = next ? *next : 0;
+    int rc = 0;
+
+    for (; i < a->n; i++) {
+        rc = xres_actuate(d, &a->v[i]);
+        if (rc) break;
+    }
+    if (next) *next = i;
+    return rc;
+}
