@@ -1,0 +1,372 @@
+/*
+ * dom0/daemon/domains.c: the core's per-domain state: snapshots and what
+ * the core merges into them, the report watches, coalescing of guest
+ * reports, backend events and the tick.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_report.h"
+#include "core_int.h"
+#include "log.h"
+#include "policy_mem.h"
+#include "xs_schema.h"
+
+/*----- per-domain state -----*/
+
+xres_domstate *xres_daemon_domstate(xres_daemon *d, uint32_t domid)
+{
+    size_t lo = 0, hi = d->nr_dom;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (d->dom[mid].domid == domid) return &d->dom[mid];
+        if (d->dom[mid].domid < domid) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+static xres_domstate *domstate_add(xres_daemon *d, uint32_t domid)
+{
+    size_t i;
+
+    if (d->nr_dom == d->cap_dom) {
+        size_t ncap = d->cap_dom ? d->cap_dom * 2 : 16;
+        xres_domstate *v = realloc(d->dom, ncap * sizeof(*v));
+        if (!v) return NULL;
+        d->dom = v;
+        d->cap_dom = ncap;
+    }
+    for (i = d->nr_dom; i > 0 && d->dom[i - 1].domid > domid; i--)
+        d->dom[i] = d->dom[i - 1];
+    memset(&d->dom[i], 0, sizeof(d->dom[i]));
+    d->dom[i].domid = domid;
+    d->nr_dom++;
+    return &d->dom[i];
+}
+
+static void domstate_remove(xres_daemon *d, xres_domstate *ds)
+{
+    size_t i = ds - d->dom;
+
+    memmove(&d->dom[i], &d->dom[i + 1],
+            (d->nr_dom - i - 1) * sizeof(d->dom[0]));
+    d->nr_dom--;
+}
+
+static void report_token(uint32_t domid, char *buf, size_t len)
+{
+    snprintf(buf, len, XRES_WATCH_REPORT "%u", domid);
+}
+
+/* A new domain: watch its reports and give it a dom0-owned request
+ * directory that it may read. */
+static void domain_appeared(xres_daemon *d, xres_domstate *ds)
+{
+    char path[XRES_SCHEMA_PATH_MAX], token[32];
+    int rc;
+
+    if (ds->domid == 0) return;
+    report_token(ds->domid, token, sizeof(token));
+    rc = xres_schema_path(path, sizeof(path), XS_REPORT_DIR, ds->domid,
+                          NULL);
+    if (!rc) rc = d->be->ops->xs_watch(d->be, path, token);
+    if (rc) XLOG_WARN("dom%u: cannot watch its reports: %s", ds->domid,
+                      strerror(-rc));
+    else ds->watched = true;
+
+    rc = xres_agent_request_setup(d->be, ds->domid);
+    if (rc) XLOG_WARN("dom%u: cannot create its request directory: %s",
+                      ds->domid, strerror(-rc));
+}
+
+void core_domain_gone(xres_daemon *d, xres_domstate *ds)
+{
+    char path[XRES_SCHEMA_PATH_MAX], token[32];
+
+    if (ds->watched &&
+        !xres_schema_path(path, sizeof(path), XS_REPORT_DIR, ds->domid,
+                          NULL)) {
+        report_token(ds->domid, token, sizeof(token));
+        d->be->ops->xs_unwatch(d->be, path, token);
+    }
+    domstate_remove(d, ds);
+}
+
+static xres_balloon_state balloon_state(const xres_domain *dom,
+                                        const xres_domstate *ds)
+{
+    uint64_t tol, diff;
+
+    if (ds && ds->balloon_forced) return ds->balloon;
+    if (dom->domid == 0 || !dom->agent.valid || !xres_mem_has_balloon(dom))
+        return XRES_BALLOON_FIXED;
+    /* Within 1% of the target (at least 1 MiB) counts as there. */
+    tol = dom->target_kb / 100;
+    if (tol < 1024) tol = 1024;
+    diff = dom->cur_kb > dom->target_kb ? dom->cur_kb - dom->target_kb
+                                        : dom->target_kb - dom->cur_kb;
+    return diff <= tol ? XRES_BALLOON_OK : XRES_BALLOON_MOVING;
+}
+
+/* Copies what the core knows into one domain of the snapshot. */
+static void merge_domain(xres_daemon *d, xres_domain *dom)
+{
+    xres_domstate *ds = xres_daemon_domstate(d, dom->domid);
+    const xres_config_domain *cd = xres_config_domain_find(&d->cfg,
+                                                           dom->name);
+
+    if (ds) dom->agent = ds->agent;
+    memset(&dom->mem_policy, 0, sizeof(dom->mem_policy));
+    if (cd) dom->mem_policy = cd->mem;
+    dom->balloon = balloon_state(dom, ds);
+    dom->mem_floor_kb = ds ? ds->mem_floor_kb : 0;
+}
+
+int xres_daemon_refresh(xres_daemon *d)
+{
+    xres_host h;
+    int rc;
+
+    xres_host_init(&h);
+    rc = d->be->ops->snapshot(d->be, &h);
+    if (rc) {
+        XLOG_ERR("cannot read the host's state: %s", strerror(-rc));
+        goto out;
+    }
+    for (size_t i = 0; i < d->nr_dom; i++) d->dom[i].seen = false;
+    for (size_t i = 0; i < h.nr_domains; i++) {
+        uint32_t domid = h.domains[i].domid;
+        xres_domstate *ds = xres_daemon_domstate(d, domid);
+        if (!ds) {
+            ds = domstate_add(d, domid);
+            if (!ds) { rc = -ENOMEM; goto out; }
+        }
+        ds->seen = true;
+        /* Set a domain up once the toolstack has made its XenStore
+         * directory (its name is there): libxl removes and re-creates
+         * that directory while it builds the domain. */
+        if (!ds->set_up && h.domains[i].name[0] && !h.domains[i].dying) {
+            XLOG_DEBUG("dom%u (%s) appeared", domid, h.domains[i].name);
+            ds->set_up = true;
+            domain_appeared(d, ds);
+        }
+    }
+    for (size_t i = 0; i < d->nr_dom;) {
+        if (!d->dom[i].seen) {
+            XLOG_DEBUG("dom%u is gone", d->dom[i].domid);
+            core_domain_gone(d, &d->dom[i]);
+        } else {
+            i++;
+        }
+    }
+    for (size_t i = 0; i < h.nr_domains; i++) merge_domain(d, &h.domains[i]);
+    xres_host_dispose(&d->host);
+    d->host = h;
+    xres_host_init(&h);
+    d->host_stale = false;
+out:
+    xres_host_dispose(&h);
+    return rc;
+}
+
+int xres_daemon_refresh_if_stale(xres_daemon *d)
+{
+    return d->host_stale ? xres_daemon_refresh(d) : 0;
+}
+
+void xres_daemon_set_balloon_state(xres_daemon *d, uint32_t domid,
+                                   xres_balloon_state s)
+{
+    xres_domstate *ds = xres_daemon_domstate(d, domid);
+    xres_domain *dom = xres_host_find(&d->host, domid);
+
+    if (!ds) return;
+    ds->balloon_forced = true;
+    ds->balloon = s;
+    if (dom) dom->balloon = s;
+}
+
+void xres_daemon_clear_balloon_state(xres_daemon *d, uint32_t domid)
+{
+    xres_domstate *ds = xres_daemon_domstate(d, domid);
+    xres_domain *dom = xres_host_find(&d->host, domid);
+
+    if (!ds) return;
+    ds->balloon_forced = false;
+    if (dom) dom->balloon = balloon_state(dom, ds);
+}
+
+void xres_daemon_set_mem_floor(xres_daemon *d, uint32_t domid,
+                               uint64_t kb)
+{
+    xres_domstate *ds = xres_daemon_domstate(d, domid);
+    xres_domain *dom = xres_host_find(&d->host, domid);
+
+    if (!ds) return;
+    ds->mem_floor_kb = kb;
+    if (dom) dom->mem_floor_kb = kb;
+}
+
+void xres_daemon_wake_at(xres_daemon *d, uint64_t at_ms)
+{
+    if (at_ms < d->next_tick_ms) d->next_tick_ms = at_ms;
+}
+
+xres_domain *xres_daemon_find_domain(xres_daemon *d, const char *s)
+{
+    xres_domain *dom = xres_host_find_name(&d->host, s);
+    char *end;
+
+    if (dom) return dom;
+    if (*s < '0' || *s > '9') return NULL;
+    errno = 0;
+    unsigned long id = strtoul(s, &end, 10);
+    if (*end || errno || id > UINT32_MAX) return NULL;
+    return xres_host_find(&d->host, (uint32_t)id);
+}
+
+/*----- events and reports -----*/
+
+/* The domid of a report watch token, or XRES_DOMID_INVALID. */
+static uint32_t report_domid(const char *token)
+{
+    size_t n = strlen(XRES_WATCH_REPORT);
+    unsigned long id;
+    char *end;
+
+    if (strncmp(token, XRES_WATCH_REPORT, n)) return XRES_DOMID_INVALID;
+    if (token[n] < '0' || token[n] > '9') return XRES_DOMID_INVALID;
+    errno = 0;
+    id = strtoul(token + n, &end, 10);
+    if (errno || *end || id >= XRES_DOMID_INVALID) return XRES_DOMID_INVALID;
+    return (uint32_t)id;
+}
+
+static void deliver_event(xres_daemon *d, const xres_event *ev)
+{
+    const xres_subsys *s;
+
+    FOR_SUBSYS(d, s) {
+        if (!s->on_event) continue;
+        if (ev->kind == XRES_EV_WATCH) {
+            size_t n = strlen(s->name);
+            if (strncmp(ev->token, s->name, n) || ev->token[n] != ':')
+                continue;
+        }
+        s->on_event(d, ev);
+    }
+}
+
+static void handle_event(xres_daemon *d, const xres_event *ev)
+{
+    switch (ev->kind) {
+    case XRES_EV_WATCH:
+        if (report_domid(ev->token) != XRES_DOMID_INVALID) {
+            uint32_t domid = report_domid(ev->token);
+            xres_domstate *ds = domid == XRES_DOMID_INVALID ? NULL
+                : xres_daemon_domstate(d, domid);
+            if (ds) {
+                ds->report_dirty = true;
+                ds->report_events++;
+            }
+        } else if (!strcmp(ev->token, XRES_WATCH_INTRODUCE) ||
+                   !strcmp(ev->token, XRES_WATCH_RELEASE)) {
+            d->host_stale = true;
+        } else {
+            deliver_event(d, ev);
+        }
+        break;
+    case XRES_EV_DOMAIN_SHUTDOWN:
+    case XRES_EV_DOMAIN_DEATH:
+        XLOG_INFO("dom%u: %s", ev->domid,
+                  ev->kind == XRES_EV_DOMAIN_DEATH ? "destroyed"
+                                                   : "shut down");
+        xres_daemon_refresh(d);
+        deliver_event(d, ev);
+        break;
+    default:
+        break;
+    }
+}
+
+bool core_drain_events(xres_daemon *d)
+{
+    xres_event ev;
+
+    for (int n = 0; n < EVENTS_PER_LOOP; n++) {
+        memset(&ev, 0, sizeof(ev));
+        if (d->be->ops->next_event(d->be, &ev) || ev.kind == XRES_EV_NONE)
+            return false;
+        handle_event(d, &ev);
+    }
+    return true;
+}
+
+int core_process_reports(xres_daemon *d, uint64_t now)
+{
+    const xres_subsys *s;
+    int next = -1, done = 0;
+    uint64_t ival = (uint64_t)d->cfg.report_interval_ms;
+
+    for (size_t i = 0; i < d->nr_dom; i++) {
+        xres_domstate *ds = &d->dom[i];
+        if (!ds->report_dirty) continue;
+        if (ds->report_last_ms && now < ds->report_last_ms + ival) {
+            int wait = (int)(ds->report_last_ms + ival - now);
+            if (next < 0 || wait < next) next = wait;
+            continue;
+        }
+        if (done == REPORTS_PER_LOOP) { next = 0; break; }
+        done++;
+        uint32_t domid = ds->domid;
+        ds->report_dirty = false;
+        ds->report_last_ms = now;
+        /* A rejected or missing report marks the domain "not reporting"
+         * inside; the figures below are the ones it leaves. */
+        (void)xres_daemon_read_agent_report(d->be, domid, &ds->agent,
+                                            d->be->ops->now_ms(d->be));
+        xres_domain *dom = xres_host_find(&d->host, domid);
+        if (dom) {
+            dom->agent = ds->agent;
+            dom->balloon = balloon_state(dom, ds);
+            FOR_SUBSYS(d, s)
+                if (s->on_report) s->on_report(d, domid);
+        }
+        /* A subsystem may have refreshed d->host and so changed d->dom:
+         * carry on after domid. */
+        size_t j = 0;
+        while (j < d->nr_dom && d->dom[j].domid <= domid) j++;
+        i = j - 1;          /* wraps to SIZE_MAX for j == 0; i++ gives 0 */
+    }
+    return next;
+}
+
+void xres_daemon_tick(xres_daemon *d)
+{
+    const xres_subsys *s;
+    uint64_t now = d->be->ops->now_ms(d->be);
+
+    xres_daemon_refresh(d);
+    /* Agents that stopped reporting: their figures are no longer used. */
+    for (size_t i = 0; i < d->nr_dom; i++) {
+        xres_domstate *ds = &d->dom[i];
+        uint32_t domid = ds->domid;
+        if (!xres_agent_report_expire(&ds->agent, domid, now)) continue;
+        xres_domain *dom = xres_host_find(&d->host, domid);
+        if (dom) {
+            dom->agent = ds->agent;
+            dom->balloon = balloon_state(dom, ds);
+        }
+        FOR_SUBSYS(d, s)
+            if (s->on_report) s->on_report(d, domid);
+        /* on_report may refresh and change d->dom: carry on by domid. */
+        size_t j = 0;
+        while (j < d->nr_dom && d->dom[j].domid <= domid) j++;
+        i = j - 1;
+    }
+    FOR_SUBSYS(d, s)
+        if (s->tick) s->tick(d);
+}
