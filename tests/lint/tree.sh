@@ -1,0 +1,69 @@
+#!/bin/bash
+# tests/lint/tree.sh: the rules of the tree that the compiler does not see.
+#   - dom0's layers include only the layers below them (the table below);
+#   - only cli/, daemon/ and ipc/ include ipc.h or yajl;
+#   - no production source file is over 600 lines, and each opens with a
+#     comment;
+#   - xres, the command, links neither libxenlight nor libxenctrl.
+# Run by `make unit-check`; prints every violation, exits 1 if any.
+# Usage: tests/lint/tree.sh [BUILD_DIR]
+set -u
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+fail=0
+bad() { echo "tree: $*" >&2; fail=1; }
+
+# What each layer of dom0 may include (besides libc, its own folder and
+# xenstore-schema/).  A header's layer is the folder it is in.
+declare -A may=(
+    [core]="core"
+    [policy]="core policy"
+    [config]="core policy config"
+    [backend]="core backend"
+    [ipc]="core ipc"
+    [daemon]="core policy config backend ipc daemon"
+    [cli]="core policy config ipc cli"
+)
+declare -A layer_of
+for h in dom0/*/*.h; do
+    l=${h#dom0/}; layer_of[$(basename "$h")]=${l%%/*}
+done
+
+for f in dom0/*/*.[ch]; do
+    l=${f#dom0/}; l=${l%%/*}
+    [ -n "${may[$l]+x}" ] || { bad "$f: dom0/$l is not a known layer"; continue; }
+    while read -r inc; do
+        hl=${layer_of[$inc]:-}
+        [ -n "$hl" ] || continue
+        case " ${may[$l]} " in
+        *" $hl "*) ;;
+        *) bad "$f: includes $inc from dom0/$hl/, which dom0/$l/ may not use" ;;
+        esac
+    done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
+    case $l in cli|daemon|ipc) ;;
+    *) grep -Hn '^#include [<"]\(yajl/\|ipc\.h\)' "$f" | while read -r m; do
+           echo "tree: $m: only cli/, daemon/ and ipc/ speak JSON and IPC" >&2
+       done
+       grep -q '^#include [<"]\(yajl/\|ipc\.h\)' "$f" && fail=1 ;;
+    esac
+done
+
+for f in $(git ls-files 'dom0/*.[ch]' 'guest-agent/*.[ch]' \
+               'xenstore-schema/*.[ch]' 2>/dev/null || \
+           find dom0 guest-agent xenstore-schema -name '*.[ch]'); do
+    [ -f "$f" ] || continue
+    n=$(wc -l < "$f")
+    [ "$n" -le 600 ] || bad "$f: $n lines (at most 600)"
+    head -1 "$f" | grep -q '^/\*' || bad "$f: does not open with a comment"
+done
+
+if [ -x "$build/bin/xres" ]; then
+    if ldd "$build/bin/xres" | grep -E 'libxenlight|libxenctrl' >&2; then
+        bad "$build/bin/xres links a Xen control library"
+    fi
+else
+    bad "$build/bin/xres is not built"
+fi
+
+[ "$fail" = 0 ] && echo "tree: layering, file size and link rules hold"
+exit "$fail"
