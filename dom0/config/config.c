@@ -162,14 +162,6 @@ int xres_config_size_kb(const xres_config *cfg, const char *key,
     return 0;
 }
 
-long xres_config_get_long(const xres_config *cfg, const char *key, long def)
-{
-    long v;
-
-    if (!cfg->xlu || xlu_cfg_get_long(cfg->xlu, key, &v, 1)) return def;
-    return v;
-}
-
 const char *xres_config_get_string(const xres_config *cfg, const char *key,
                                    const char *def)
 {

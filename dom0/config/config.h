@@ -64,15 +64,13 @@ int xres_config_load(xres_config *cfg, const char *path, bool missing_ok,
 
 /* Generic accessors for global keys.  A key that is absent gives def.
  * A key of the wrong type or out of range is an error: these return
- * -EINVAL and write "FILE:LINE: ..." to err (the _get_long variant below
- * without err is for keys already checked). */
+ * -EINVAL and write "FILE:LINE: ..." to err. */
 int xres_config_long(const xres_config *cfg, const char *key, long min,
                      long max, long def, long *out, char *err,
                      size_t errlen);
 int xres_config_size_kb(const xres_config *cfg, const char *key,
                         uint64_t def, uint64_t *out, char *err,
                         size_t errlen);
-long xres_config_get_long(const xres_config *cfg, const char *key, long def);
 /* The string value, or def when absent or not a string. */
 const char *xres_config_get_string(const xres_config *cfg, const char *key,
                                    const char *def);

@@ -310,35 +310,3 @@ bad:
     memset(app, 0, sizeof(*app));
     return -EINVAL;
 }
-
-int xres_daemon_read_agent_apps(xres_backend *b, uint32_t domid,
-                                xres_agent_app *apps, unsigned max,
-                                unsigned *n, uint64_t now_ms)
-{
-    char path[XRES_SCHEMA_PATH_MAX], **names = NULL;
-    unsigned nn = 0;
-    int rc;
-
-    *n = 0;
-    rc = xres_schema_path(path, sizeof(path), XS_REPORT_APP_DIR, domid, NULL);
-    if (rc) return rc;
-    rc = b->ops->xs_directory(b, path, &names, &nn);
-    if (rc == -ENOENT) return 0;
-    if (rc) return rc;
-    for (unsigned i = 0; i < nn; i++) {
-        if (*n < max && xres_schema_check_name(names[i], strlen(names[i])) &&
-            !xres_daemon_read_agent_app(b, domid, names[i], &apps[*n],
-                                        now_ms))
-            (*n)++;
-        else if (*n < max && !xres_schema_check_name(names[i],
-                                                     strlen(names[i])))
-            reject_log(domid, now_ms, "agent application skipped",
-                       "bad name under data/xres/app");
-        free(names[i]);
-    }
-    if (nn > max)
-        reject_log(domid, now_ms, "agent applications",
-                   "more than the daemon reads; the rest are ignored");
-    free(names);
-    return 0;
-}

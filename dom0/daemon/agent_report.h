@@ -55,11 +55,6 @@ typedef struct {
     uint64_t memory_kb;
 } xres_agent_app;
 
-/* Reads the applications under data/xres/app: at most max, names checked;
- * a bad entry is skipped and logged.  *n gets the count. */
-int xres_daemon_read_agent_apps(xres_backend *b, uint32_t domid,
-                                xres_agent_app *apps, unsigned max,
-                                unsigned *n, uint64_t now_ms);
 /* One application: 0, -ENOENT, or -EINVAL (logged). */
 int xres_daemon_read_agent_app(xres_backend *b, uint32_t domid,
                                const char *name, xres_agent_app *app,

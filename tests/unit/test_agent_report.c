@@ -607,8 +607,7 @@ END_TEST
 
 START_TEST(test_apps)
 {
-    xres_agent_app apps[4], a;
-    unsigned n;
+    xres_agent_app a;
 
     fx_reset();
     gput(4, "app/web/level", "1");
@@ -635,11 +634,6 @@ START_TEST(test_apps)
                      -ENOENT);
     ck_assert_int_eq(xres_daemon_read_agent_app(&be, 4, "../x", &a, 1),
                      -EINVAL);
-    ck_assert_int_eq(xres_daemon_read_agent_apps(&be, 4, apps, 4, &n, 1), 0);
-    ck_assert_uint_eq(n, 1);
-    ck_assert_str_eq(apps[0].name, "web");
-    ck_assert_int_eq(xres_daemon_read_agent_apps(&be, 8, apps, 4, &n, 1), 0);
-    ck_assert_uint_eq(n, 0);
 }
 END_TEST
 

@@ -56,7 +56,6 @@ START_TEST(test_defaults)
     ck_assert_int_eq(cfg.tick_ms, 10000);
     ck_assert_int_eq(cfg.report_interval_ms, 1000);
     ck_assert_str_eq(cfg.socket, "/run/xres/xresd.sock");
-    ck_assert_int_eq(xres_config_get_long(&cfg, "mem_block_mb", 64), 64);
     xres_config_dispose(&cfg);
     /* A missing default file is fine, a missing explicit one is not. */
     ck_assert_int_eq(xres_config_load(&cfg, "/nonexistent/xres.conf", true,
@@ -88,7 +87,6 @@ START_TEST(test_values)
     ck_assert_int_eq(cfg.tick_ms, 2500);
     ck_assert_int_eq(cfg.report_interval_ms, 0);
     ck_assert_str_eq(cfg.socket, "/tmp/x.sock");
-    ck_assert_int_eq(xres_config_get_long(&cfg, "mem_block_mb", 64), 32);
     ck_assert_str_eq(xres_config_get_string(&cfg, "mode", "manual"), "auto");
     ck_assert_str_eq(xres_config_get_string(&cfg, "nope", "dflt"), "dflt");
     ck_assert_int_eq(xres_config_size_kb(&cfg, "mem_reserve", 0, &kb, err,
