@@ -305,14 +305,45 @@ bool core_drain_events(xres_daemon *d)
     return true;
 }
 
+/* The first domain above domid (XRES_DOMID_INVALID: the first of all), or
+ * NULL.  Loops go by domid, so a subsystem that refreshes the snapshot
+ * from a hook cannot make them skip or repeat a domain. */
+static xres_domstate *domstate_after(xres_daemon *d, uint32_t domid)
+{
+    for (size_t i = 0; i < d->nr_dom; i++)
+        if (domid == XRES_DOMID_INVALID || d->dom[i].domid > domid)
+            return &d->dom[i];
+    return NULL;
+}
+
+/* ds's report, as the core now holds it, goes into the snapshot and to
+ * every subsystem's on_report. */
+static void deliver_report(xres_daemon *d, xres_domstate *ds, bool gone_too)
+{
+    xres_domain *dom = xres_host_find(&d->host, ds->domid);
+    uint32_t domid = ds->domid;
+    const xres_subsys *s;
+
+    if (dom) {
+        dom->agent = ds->agent;
+        dom->balloon = balloon_state(dom, ds);
+    } else if (!gone_too) {
+        return;
+    }
+    FOR_SUBSYS(d, s)
+        if (s->on_report) s->on_report(d, domid);
+}
+
 int core_process_reports(xres_daemon *d, uint64_t now)
 {
-    const xres_subsys *s;
     int next = -1, done = 0;
     uint64_t ival = (uint64_t)d->cfg.report_interval_ms;
+    uint32_t last = XRES_DOMID_INVALID;
+    xres_domstate *ds;
 
-    for (size_t i = 0; i < d->nr_dom; i++) {
-        xres_domstate *ds = &d->dom[i];
+    /* ds is found again by domid after each hook, which may refresh. */
+    while ((ds = domstate_after(d, last)) != NULL) {
+        last = ds->domid;
         if (!ds->report_dirty) continue;
         if (ds->report_last_ms && now < ds->report_last_ms + ival) {
             int wait = (int)(ds->report_last_ms + ival - now);
@@ -321,25 +352,13 @@ int core_process_reports(xres_daemon *d, uint64_t now)
         }
         if (done == REPORTS_PER_LOOP) { next = 0; break; }
         done++;
-        uint32_t domid = ds->domid;
         ds->report_dirty = false;
         ds->report_last_ms = now;
         /* A rejected or missing report marks the domain "not reporting"
          * inside; the figures below are the ones it leaves. */
-        (void)xres_daemon_read_agent_report(d->be, domid, &ds->agent,
+        (void)xres_daemon_read_agent_report(d->be, ds->domid, &ds->agent,
                                             d->be->ops->now_ms(d->be));
-        xres_domain *dom = xres_host_find(&d->host, domid);
-        if (dom) {
-            dom->agent = ds->agent;
-            dom->balloon = balloon_state(dom, ds);
-            FOR_SUBSYS(d, s)
-                if (s->on_report) s->on_report(d, domid);
-        }
-        /* A subsystem may have refreshed d->host and so changed d->dom:
-         * carry on after domid. */
-        size_t j = 0;
-        while (j < d->nr_dom && d->dom[j].domid <= domid) j++;
-        i = j - 1;          /* wraps to SIZE_MAX for j == 0; i++ gives 0 */
+        deliver_report(d, ds, false);
     }
     return next;
 }
@@ -348,24 +367,15 @@ void xres_daemon_tick(xres_daemon *d)
 {
     const xres_subsys *s;
     uint64_t now = d->be->ops->now_ms(d->be);
+    uint32_t last = XRES_DOMID_INVALID;
+    xres_domstate *ds;
 
     xres_daemon_refresh(d);
     /* Agents that stopped reporting: their figures are no longer used. */
-    for (size_t i = 0; i < d->nr_dom; i++) {
-        xres_domstate *ds = &d->dom[i];
-        uint32_t domid = ds->domid;
-        if (!xres_agent_report_expire(&ds->agent, domid, now)) continue;
-        xres_domain *dom = xres_host_find(&d->host, domid);
-        if (dom) {
-            dom->agent = ds->agent;
-            dom->balloon = balloon_state(dom, ds);
-        }
-        FOR_SUBSYS(d, s)
-            if (s->on_report) s->on_report(d, domid);
-        /* on_report may refresh and change d->dom: carry on by domid. */
-        size_t j = 0;
-        while (j < d->nr_dom && d->dom[j].domid <= domid) j++;
-        i = j - 1;
+    while ((ds = domstate_after(d, last)) != NULL) {
+        last = ds->domid;
+        if (xres_agent_report_expire(&ds->agent, ds->domid, now))
+            deliver_report(d, ds, true);
     }
     FOR_SUBSYS(d, s)
         if (s->tick) s->tick(d);
