@@ -23,10 +23,6 @@
 #define BACKEND_POLL_CAP_MS 1000    /* service libxl's own timeouts */
 #define SIM_POLL_CAP_MS 200         /* smooth simulated balloons */
 
-const xres_subsys *const xres_default_subsystems[] = {
-    &xres_subsys_mem, &xres_subsys_cpu, &xres_subsys_pair, NULL,
-};
-
 static const xres_subsys *const no_subsystems[] = { NULL };
 
 /*----- configuration -----*/
@@ -114,6 +110,14 @@ int xres_daemon_init(xres_daemon *d, xres_backend *be,
     d->listen_fd = d->sig_fd = d->stop_fd = -1;
     for (int i = 0; i < XRES_MAX_CONNS; i++) d->conns[i].fd = -1;
     xres_host_init(&d->host);
+    FOR_SUBSYS(d, s) ninit++;
+    if (ninit > XRES_SUBSYS_MAX) {
+        XLOG_ERR("%zu subsystems: at most %d", ninit, XRES_SUBSYS_MAX);
+        d->opts.subsystems = no_subsystems;
+        rc = -E2BIG;
+        goto out;
+    }
+    ninit = 0;
 
     if (!d->cfg.socket) {
         rc = xres_daemon_load_config(d, NULL, true, err, sizeof(err));
@@ -232,6 +236,30 @@ void xres_daemon_dispose(xres_daemon *d)
     xres_config_dispose(&d->cfg);
     memset(d, 0, sizeof(*d));
     d->listen_fd = d->sig_fd = d->stop_fd = -1;
+}
+
+static int subsys_index(const xres_daemon *d, const xres_subsys *s)
+{
+    for (int i = 0; d->opts.subsystems && d->opts.subsystems[i] &&
+                    i < XRES_SUBSYS_MAX; i++)
+        if (d->opts.subsystems[i] == s) return i;
+    return -1;
+}
+
+void *xres_daemon_priv(const xres_daemon *d, const xres_subsys *s)
+{
+    int i = subsys_index(d, s);
+
+    return i < 0 ? NULL : d->priv[i];
+}
+
+int xres_daemon_set_priv(xres_daemon *d, const xres_subsys *s, void *priv)
+{
+    int i = subsys_index(d, s);
+
+    if (i < 0) return -ENOENT;
+    d->priv[i] = priv;
+    return 0;
 }
 
 void xres_daemon_stop(xres_daemon *d)

@@ -41,6 +41,7 @@ typedef struct {
 } xres_domstate;
 
 #define XRES_MAX_CONNS 16
+#define XRES_SUBSYS_MAX 8          /* subsystems a daemon runs */
 
 typedef struct {
     int fd;                     /* -1: slot free */
@@ -80,12 +81,9 @@ struct xres_daemon {
     uint64_t last_loop_ms;      /* for sim_realtime */
     bool quit;
 
-    /* Private state of each subsystem, set by its init. */
-    struct {
-        void *mem;
-        void *cpu;
-        void *pair;
-    } priv;
+    /* Private state of each subsystem, one opaque slot each, in the
+     * order of opts.subsystems (xres_daemon_priv). */
+    void *priv[XRES_SUBSYS_MAX];
 };
 
 /* Opens everything: config already loaded into d->cfg by the caller
@@ -119,6 +117,12 @@ int xres_daemon_refresh(xres_daemon *d);
 int xres_daemon_refresh_if_stale(xres_daemon *d);
 /* Run tick now (refresh + each subsystem's tick). */
 void xres_daemon_tick(xres_daemon *d);
+
+/* A subsystem's private state: the slot of s, one of the daemon's
+ * subsystems (NULL before set_priv).  set_priv returns 0, or -ENOENT if s
+ * is not one of them. */
+void *xres_daemon_priv(const xres_daemon *d, const xres_subsys *s);
+int xres_daemon_set_priv(xres_daemon *d, const xres_subsys *s, void *priv);
 
 /* The core's state for domid; NULL if the domain is unknown. */
 xres_domstate *xres_daemon_domstate(xres_daemon *d, uint32_t domid);

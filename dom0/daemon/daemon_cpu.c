@@ -85,7 +85,7 @@ typedef struct {
     xres_ratelimit rl;
 } cpu_state;
 
-static cpu_state *ST(xres_daemon *d) { return d->priv.cpu; }
+static cpu_state *ST(xres_daemon *d) { return xres_daemon_priv(d, &xres_subsys_cpu); }
 
 /*----- settings from xres.conf -----*/
 
@@ -765,7 +765,7 @@ static int cpu_init(xres_daemon *d)
     cpu_state *st = calloc(1, sizeof(*st));
 
     if (!st) return -ENOMEM;
-    d->priv.cpu = st;
+    (void)xres_daemon_set_priv(d, &xres_subsys_cpu, st);
     xres_cpu_settings_init(&st->set);
     st->history = XRES_CPU_HIST_DEFAULT;
     xres_cpu_meter_init(&st->meter, st->history);
@@ -805,7 +805,7 @@ static void cpu_dispose(xres_daemon *d)
     free(st->rt);
     free(st->pols);
     free(st);
-    d->priv.cpu = NULL;
+    (void)xres_daemon_set_priv(d, &xres_subsys_cpu, NULL);
 }
 
 static void cpu_tick(xres_daemon *d)

@@ -66,7 +66,7 @@ typedef struct {
 
 static mem_priv *P(xres_daemon *d)
 {
-    return d->priv.mem;
+    return xres_daemon_priv(d, &xres_subsys_mem);
 }
 
 static uint64_t now_ms(xres_daemon *d)
@@ -466,7 +466,7 @@ static int mem_init(xres_daemon *d)
     int rc;
 
     if (!mp) return -ENOMEM;
-    d->priv.mem = mp;
+    (void)xres_daemon_set_priv(d, &xres_subsys_mem, mp);
     if ((rc = xres_mem_params_from_config(&d->cfg, &mp->p, err,
                                           sizeof(err)))) {
         XLOG_ERR("%s", err);
@@ -512,7 +512,7 @@ static void mem_dispose(xres_daemon *d)
     free(mp->rt);
     free(mp->nr);
     free(mp);
-    d->priv.mem = NULL;
+    (void)xres_daemon_set_priv(d, &xres_subsys_mem, NULL);
 }
 
 static void mem_reload(xres_daemon *d)

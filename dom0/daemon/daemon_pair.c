@@ -59,7 +59,7 @@ typedef struct {
     enum { DECL_PENDING = 0, DECL_WAITING, DECL_DONE } decl_state[PAIRS_MAX];
 } pair_priv;
 
-static pair_priv *PP(xres_daemon *d) { return d->priv.pair; }
+static pair_priv *PP(xres_daemon *d) { return xres_daemon_priv(d, &xres_subsys_pair); }
 static bool pair_of_domain_const(xres_daemon *d, uint32_t domid);
 static void sweep_requests(xres_daemon *d);
 static void loose_add(xres_daemon *d, uint32_t domid, uint64_t seq);
@@ -682,7 +682,7 @@ static int pair_init(xres_daemon *d)
     int rc;
 
     if (!pp) return -ENOMEM;
-    d->priv.pair = pp;
+    (void)xres_daemon_set_priv(d, &xres_subsys_pair, pp);
     xres_ratelimit_init(&pp->rl_guest, 5, 0.1);
     rc = read_config(&d->cfg, &pp->reserve_kb, &pp->defaults, err,
                      sizeof(err));
@@ -746,7 +746,7 @@ static void pair_dispose(xres_daemon *d)
     if (!pp) return;
     for (size_t i = 0; i < pp->n; i++) free(pp->v[i]);
     free(pp);
-    d->priv.pair = NULL;
+    (void)xres_daemon_set_priv(d, &xres_subsys_pair, NULL);
 }
 
 static void pair_tick(xres_daemon *d)

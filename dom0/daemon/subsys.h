@@ -9,8 +9,9 @@
  * block: no sleeping, no waiting for a guest.  Anything that takes time is
  * a state machine advanced from tick / on_report / on_event.
  *
- * Subsystem-private state lives behind d->priv.<area> (daemon.h), which
- * init allocates and dispose frees.
+ * Subsystem-private state lives in an opaque slot of the daemon
+ * (xres_daemon_priv, xres_daemon_set_priv in daemon.h), which init fills
+ * and dispose frees.  The core knows no subsystem by name.
  */
 #ifndef XRES_SUBSYS_H
 #define XRES_SUBSYS_H
@@ -36,7 +37,7 @@ typedef struct xres_subsys {
     int (*init)(xres_daemon *d);
 
     /* Called once at shutdown (also after a failed start-up in which init
-     * succeeded).  Frees d->priv.<area>.  Must not change any domain:
+     * succeeded).  Frees the subsystem's slot.  Must not change any domain:
      * a daemon that stops leaves every domain's memory and scheduler
      * parameters where they are. */
     void (*dispose)(xres_daemon *d);
