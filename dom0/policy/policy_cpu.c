@@ -42,17 +42,25 @@ static bool competes(const xres_domain *d)
     return !d->dying && !d->shutdown;
 }
 
-/* Load over the configured window, from the meter. */
-static double host_load(const xres_cpu_meter *m, const xres_cpu_settings *s)
+/* Samples the load is taken over: the window, or the latest alone. */
+static size_t load_window(const xres_cpu_settings *s)
 {
-    double v[XRES_CPU_HIST_MAX];
     size_t win = s->load_window ? s->load_window : 1;
-    size_t n;
 
     if (s->load_mode == XRES_LOAD_LATEST) win = 1;
-    if (win > XRES_CPU_HIST_MAX) win = XRES_CPU_HIST_MAX;
-    n = m ? xres_cpu_meter_loads(m, v, win) : 0;
-    return xres_cpu_load_of(v, n, s->load_mode);
+    return win > XRES_CPU_HIST_MAX ? XRES_CPU_HIST_MAX : win;
+}
+
+/* The host's load over the window, from the meter, and what is left of
+ * max (cpu_measure.h). */
+static void host_load(const xres_cpu_meter *m, const xres_cpu_settings *s,
+                      double max, double *load, double *available)
+{
+    double v[XRES_CPU_HIST_MAX];
+    size_t n = m ? xres_cpu_meter_loads(m, v, load_window(s)) : 0;
+
+    *load = xres_cpu_load_of(v, n, s->load_mode);
+    *available = xres_cpu_available(max, v, n, s->load_mode);
 }
 
 static double own_load(const xres_cpu_meter *m, const xres_cpu_settings *s,
@@ -60,12 +68,10 @@ static double own_load(const xres_cpu_meter *m, const xres_cpu_settings *s,
 {
     xres_cpu_point pts[XRES_CPU_HIST_MAX];
     double v[XRES_CPU_HIST_MAX];
-    size_t win = s->load_window ? s->load_window : 1;
     size_t n;
 
-    if (s->load_mode == XRES_LOAD_LATEST) win = 1;
-    if (win > XRES_CPU_HIST_MAX) win = XRES_CPU_HIST_MAX;
-    n = m ? xres_cpu_hist_recent(xres_cpu_meter_find(m, domid), pts, win) : 0;
+    n = m ? xres_cpu_hist_recent(xres_cpu_meter_find(m, domid), pts,
+                                 load_window(s)) : 0;
     for (size_t i = 0; i < n; i++) v[i] = pts[i].use_pct;
     return xres_cpu_load_of(v, n, s->load_mode);
 }
@@ -93,8 +99,7 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
     free(r->dec);
     xres_cpu_result_init(r);
     r->max = 100.0 * h->nr_cpus;
-    r->load = host_load(m, s);
-    r->available = r->max - r->load > 0 ? r->max - r->load : 0;
+    host_load(m, s, r->max, &r->load, &r->available);
     r->n = h->nr_domains;
     if (r->n) {
         r->dec = calloc(r->n, sizeof(*r->dec));
