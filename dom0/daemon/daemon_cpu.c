@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libxlutil.h>
 
 #include "agent_report.h"
+#include "config_cpu.h"
 #include "cpu_measure.h"
 #include "daemon.h"
 #include "ipc.h"
@@ -34,13 +34,6 @@
 #define RT_POLICIES_MAX 1024        /* run-time policies kept */
 #define MANAGE_HIST 16              /* (A, t) pairs kept */
 #define REFUSED_RETRY_MS 600000     /* after an "error" ack, ask again */
-#define RUN_TIMEOUT_DEFAULT 3600    /* s: cpu_manage_run_timeout */
-
-typedef struct {
-    char name[XRES_NAME_MAX];
-    xres_cpu_policy pol;
-    uint64_t slot;              /* run time: its entry in XenStore */
-} named_policy;
 
 typedef struct {
     double alloc;
@@ -48,13 +41,11 @@ typedef struct {
 } manage_entry;
 
 typedef struct {
-    xres_cpu_settings set;
-    unsigned history;
+    xres_cpu_params prm;        /* from xres.conf */
+    unsigned history;           /* the meter's length */
     xres_cpu_meter meter;
 
-    named_policy *cfg;          /* from xres.conf */
-    size_t nr_cfg;
-    named_policy *rt;           /* set at run time, kept in XenStore */
+    xres_cpu_named *rt;         /* set at run time, kept in XenStore */
     size_t nr_rt;
 
     xres_cpu_result res;        /* the latest pass */
@@ -67,7 +58,6 @@ typedef struct {
     int mg_alloc;               /* the allocation that request carries */
     uint64_t mg_refused_ms;     /* when the agent last refused, 0 = never */
     uint64_t mg_sent_ms;        /* when the pending request went out */
-    unsigned run_timeout_s;     /* give up waiting for its ack after this */
     /* What the latest request was worked out from (not kept over a
      * restart of xresd). */
     struct {
@@ -86,177 +76,7 @@ typedef struct {
 
 static cpu_state *ST(xres_daemon *d) { return d->priv.cpu; }
 
-/*----- settings from xres.conf -----*/
-
-static int read_settings(const xres_config *cfg, xres_cpu_settings *s,
-                         unsigned *history, unsigned *run_timeout,
-                         char *err, size_t errlen)
-{
-    long v;
-    int rc;
-    const char *mode;
-
-    xres_cpu_settings_init(s);
-    mode = xres_config_get_string(cfg, "cpu_load_mode", "latest");
-    if (xres_load_mode_parse(mode, &s->load_mode)) {
-        snprintf(err, errlen, "%s: cpu_load_mode=%s: use latest, average or "
-                 "maximum", cfg->path ? cfg->path : "(defaults)", mode);
-        return -EINVAL;
-    }
-#define LONG(key, lo, hi, def, dst) do { \
-        rc = xres_config_long(cfg, key, lo, hi, def, &v, err, errlen); \
-        if (rc) return rc; \
-        dst; \
-    } while (0)
-    LONG("cpu_load_window", 1, XRES_CPU_HIST_MAX, 6, s->load_window = v);
-    LONG("cpu_history", 2, XRES_CPU_HIST_MAX, XRES_CPU_HIST_DEFAULT,
-         *history = v);
-    LONG("cpu_busy_pct", 1, 100, 90, s->u_hi = v / 100.0);
-    LONG("cpu_idle_pct", 0, 99, 30, s->u_lo = v / 100.0);
-    LONG("cpu_demand_window", 1, XRES_CPU_HIST_MAX, 3,
-         s->demand_window = v);
-    LONG("cpu_demand_majority_pct", 1, 100, 60,
-         s->demand_majority = v / 100.0);
-    LONG("cpu_cap_step", 1, 1000, 10, s->cap_step = v);
-    LONG("cpu_manage_run_timeout", 10, 604800, RUN_TIMEOUT_DEFAULT,
-         *run_timeout = v);
-#undef LONG
-    if (s->u_lo >= s->u_hi) {
-        snprintf(err, errlen, "%s: cpu_idle_pct must be below cpu_busy_pct",
-                 cfg->path ? cfg->path : "(defaults)");
-        return -EINVAL;
-    }
-    return 0;
-}
-
-static int add_named(named_policy **v, size_t *n, const char *name,
-                     const xres_cpu_policy *p)
-{
-    named_policy *nv;
-
-    for (size_t i = 0; i < *n; i++) {
-        if (!strcmp((*v)[i].name, name)) {
-            (*v)[i].pol = *p;
-            return 0;
-        }
-    }
-    nv = realloc(*v, (*n + 1) * sizeof(*nv));
-    if (!nv) return -ENOMEM;
-    *v = nv;
-    memset(&nv[*n], 0, sizeof(nv[*n]));
-    snprintf(nv[*n].name, sizeof(nv[*n].name), "%s", name);
-    nv[*n].pol = *p;
-    (*n)++;
-    return 0;
-}
-
-static const named_policy *find_named(const named_policy *v, size_t n,
-                                      const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(v[i].name, name)) return &v[i];
-    return NULL;
-}
-
-/*
- * Policies in xres.conf:
- *   cpu_policies = [ "web: demand min=20 max=200", "mgr: manage method=4
- *                    target=30" ]
- * and, for a fixed weight/cap, cpu_weight= / cpu_cap= in a `domains`
- * entry.  One domain may not get both.
- */
-static int read_policies(const xres_config *cfg, named_policy **out,
-                         size_t *nout, char *err, size_t errlen)
-{
-    const char *file = cfg->path ? cfg->path : "(defaults)";
-    named_policy *v = NULL;
-    size_t n = 0;
-    int rc = 0;
-
-    if (cfg->xlu) {
-        XLU_ConfigList *list;
-        int cnt, r;
-
-        r = xlu_cfg_get_list(cfg->xlu, "cpu_policies", &list, &cnt, 0);
-        if (r && r != ESRCH) {
-            snprintf(err, errlen, "%s: cpu_policies must be a list of "
-                     "\"NAME: POLICY\" strings", file);
-            rc = -EINVAL;
-            goto out;
-        }
-        for (int i = 0; !r && i < cnt; i++) {
-            const char *item = xlu_cfg_get_listitem(list, i);
-            const char *colon = item ? strchr(item, ':') : NULL;
-            char name[XRES_NAME_MAX], perr[160];
-            xres_cpu_policy p;
-            size_t nl;
-
-            if (!colon) {
-                snprintf(err, errlen, "%s: cpu_policies[%d]: expected "
-                         "\"NAME: POLICY\"", file, i);
-                rc = -EINVAL;
-                goto out;
-            }
-            nl = (size_t)(colon - item);
-            while (nl && (item[nl - 1] == ' ' || item[nl - 1] == '\t')) nl--;
-            if (!nl || nl >= sizeof(name)) {
-                snprintf(err, errlen, "%s: cpu_policies[%d]: domain name "
-                         "empty or too long", file, i);
-                rc = -EINVAL;
-                goto out;
-            }
-            memcpy(name, item, nl);
-            name[nl] = '\0';
-            if (xres_cpu_policy_parse(colon + 1, &p, perr, sizeof(perr))) {
-                snprintf(err, errlen, "%.96s: cpu_policies[%d] (%s): %.100s", file,
-                         i, name, perr);
-                rc = -EINVAL;
-                goto out;
-            }
-            if (find_named(v, n, name)) {
-                snprintf(err, errlen, "%s: cpu_policies: %s given twice",
-                         file, name);
-                rc = -EINVAL;
-                goto out;
-            }
-            rc = add_named(&v, &n, name, &p);
-            if (rc) goto out;
-        }
-    }
-    for (size_t i = 0; i < cfg->nr_domains; i++) {
-        const char *name = cfg->domains[i].name;
-        const char *w = xres_config_domain_get(cfg, name, "cpu_weight");
-        const char *c = xres_config_domain_get(cfg, name, "cpu_cap");
-        xres_cpu_policy p;
-        char spec[64], perr[160];
-
-        if (!w && !c) continue;
-        if (find_named(v, n, name)) {
-            snprintf(err, errlen, "%s: %s has both cpu_weight/cpu_cap in "
-                     "domains and an entry in cpu_policies", file, name);
-            rc = -EINVAL;
-            goto out;
-        }
-        snprintf(spec, sizeof(spec), "fixed%s%s%s%s", w ? " weight=" : "",
-                 w ? w : "", c ? " cap=" : "", c ? c : "");
-        if (xres_cpu_policy_parse(spec, &p, perr, sizeof(perr))) {
-            snprintf(err, errlen, "%.96s: domains (%s): %.100s", file, name,
-                     perr);
-            rc = -EINVAL;
-            goto out;
-        }
-        rc = add_named(&v, &n, name, &p);
-        if (rc) goto out;
-    }
-    *out = v;
-    *nout = n;
-    v = NULL;
-out:
-    free(v);
-    return rc;
-}
-
-static named_policy *find_rt(cpu_state *st, const char *name)
+static xres_cpu_named *find_rt(cpu_state *st, const char *name)
 {
     for (size_t i = 0; i < st->nr_rt; i++)
         if (!strcmp(st->rt[i].name, name)) return &st->rt[i];
@@ -268,7 +88,7 @@ static named_policy *find_rt(cpu_state *st, const char *name)
 static void persist_policy(xres_daemon *d, const char *name)
 {
     cpu_state *st = ST(d);
-    named_policy *np = find_rt(st, name);
+    xres_cpu_named *np = find_rt(st, name);
     char sq[24], spec[XRES_CPU_SPEC_MAX];
 
     if (!np) return;
@@ -332,7 +152,7 @@ static void load_runtime_policies(xres_daemon *d)
                       names[i], name);
             goto next;
         }
-        if (!add_named(&st->rt, &st->nr_rt, name, &p)) {
+        if (!xres_cpu_named_set(&st->rt, &st->nr_rt, name, &p)) {
             st->rt[st->nr_rt - 1].slot = slot;
             XLOG_INFO("cpu: %s: run-time policy %s", name, spec);
         }
@@ -522,13 +342,13 @@ static void manage_poll_ack(xres_daemon *d)
 static const xres_cpu_policy *policy_for(cpu_state *st, const char *name,
                                          uint8_t *src)
 {
-    const named_policy *np = find_named(st->rt, st->nr_rt, name);
+    const xres_cpu_named *np = xres_cpu_named_find(st->rt, st->nr_rt, name);
 
     if (np) {
         *src = 2;
         return &np->pol;
     }
-    np = find_named(st->cfg, st->nr_cfg, name);
+    np = xres_cpu_named_find(st->prm.pols, st->prm.nr_pols, name);
     if (np) {
         *src = 1;
         return &np->pol;
@@ -612,7 +432,7 @@ static void run_pass(xres_daemon *d, bool sample)
         goto out;
     }
     snprintf(prev_err, sizeof(prev_err), "%s", st->res.error);
-    rc = xres_cpu_policy_run(&d->host, &st->set, st->pols, &st->meter,
+    rc = xres_cpu_policy_run(&d->host, &st->prm.set, st->pols, &st->meter,
                              &st->last, &st->res, &acts);
     if (rc) {
         XLOG_ERR("cpu: policy pass failed: %s", strerror(-rc));
@@ -634,12 +454,12 @@ static void run_pass(xres_daemon *d, bool sample)
     }
     hold = mdom && st->mg_seq && st->mg_domid == mdom->domid;
     if (hold && st->mg_sent_ms &&
-        d->host.now_ms - st->mg_sent_ms >= st->run_timeout_s * 1000ULL) {
+        d->host.now_ms - st->mg_sent_ms >= st->prm.run_timeout_s * 1000ULL) {
         /* An agent that never answers does not keep the allocation. */
         XLOG_WARN("cpu: %s: no answer to request %" PRIu64 " (alloc %d) "
                   "after %u s (cpu_manage_run_timeout); withdrawn, asking "
                   "with a new allocation", mdom->name, st->mg_seq,
-                  st->mg_alloc, st->run_timeout_s);
+                  st->mg_alloc, st->prm.run_timeout_s);
         manage_drop_request(d, st->mg_domid, st->mg_seq);
         st->mg_seq = 0;
         xres_xs_put_u64(d, XS_SCHED_MANAGE_SEQ, 0, NULL, 0);
@@ -708,54 +528,32 @@ out:
 
 static int cpu_check_config(xres_daemon *d, const xres_config *cfg)
 {
-    xres_cpu_settings s;
-    unsigned hist, rto;
-    named_policy *v = NULL;
-    size_t n = 0;
+    xres_cpu_params prm;
     char err[512];
     int rc;
 
     (void)d;
-    rc = read_settings(cfg, &s, &hist, &rto, err, sizeof(err));
-    if (!rc) rc = read_policies(cfg, &v, &n, err, sizeof(err));
-    if (!rc) {
-        size_t nman = 0;
-        for (size_t i = 0; i < n; i++)
-            if (v[i].pol.kind == XRES_CPU_POLICY_MANAGE) nman++;
-        if (nman > 1) {
-            snprintf(err, sizeof(err), "%s: cpu_policies: %zu managing "
-                     "domains; only one per host",
-                     cfg->path ? cfg->path : "(defaults)", nman);
-            rc = -EINVAL;
-        }
-    }
+    xres_cpu_params_init(&prm);
+    rc = xres_cpu_params_from_config(cfg, &prm, err, sizeof(err));
     if (rc) XLOG_ERR("%s", err);
-    free(v);
+    xres_cpu_params_dispose(&prm);
     return rc;
 }
 
 static void cpu_reload(xres_daemon *d)
 {
     cpu_state *st = ST(d);
-    named_policy *v = NULL;
-    size_t n = 0;
-    unsigned hist = XRES_CPU_HIST_DEFAULT, rto = RUN_TIMEOUT_DEFAULT;
     char err[512];
 
-    if (read_settings(&d->cfg, &st->set, &hist, &rto, err, sizeof(err)) ||
-        read_policies(&d->cfg, &v, &n, err, sizeof(err))) {
+    if (xres_cpu_params_from_config(&d->cfg, &st->prm, err, sizeof(err))) {
         XLOG_ERR("cpu: %s", err);
         return;
     }
-    free(st->cfg);
-    st->cfg = v;
-    st->nr_cfg = n;
-    st->run_timeout_s = rto;
-    if (hist != st->history) {
+    if (st->prm.history != st->history) {
         /* A new length: start the history afresh. */
         xres_cpu_meter_dispose(&st->meter);
-        xres_cpu_meter_init(&st->meter, hist);
-        st->history = hist;
+        xres_cpu_meter_init(&st->meter, st->prm.history);
+        st->history = st->prm.history;
     }
 }
 
@@ -765,13 +563,12 @@ static int cpu_init(xres_daemon *d)
 
     if (!st) return -ENOMEM;
     d->priv.cpu = st;
-    xres_cpu_settings_init(&st->set);
+    xres_cpu_params_init(&st->prm);
     st->history = XRES_CPU_HIST_DEFAULT;
     xres_cpu_meter_init(&st->meter, st->history);
     xres_cpu_result_init(&st->res);
     xres_ratelimit_init(&st->rl, 10, 0.2);
     st->mg_domid = XRES_DOMID_INVALID;
-    st->run_timeout_s = RUN_TIMEOUT_DEFAULT;
     cpu_reload(d);
     {
         char root[XRES_SCHEMA_PATH_MAX];
@@ -785,7 +582,7 @@ static int cpu_init(xres_daemon *d)
     XLOG_INFO("cpu: scheduler %s, %u CPUs; %zu policies from the "
               "configuration, %zu set at run time",
               xres_sched_kind_name(d->host.sched), d->host.nr_cpus,
-              st->nr_cfg, st->nr_rt);
+              st->prm.nr_pols, st->nr_rt);
     if (d->host.sched != XRES_SCHED_CREDIT &&
         d->host.sched != XRES_SCHED_CREDIT2)
         XLOG_WARN("cpu: scheduler %s has no weight and cap; CPU policies "
@@ -800,7 +597,7 @@ static void cpu_dispose(xres_daemon *d)
     if (!st) return;
     xres_cpu_meter_dispose(&st->meter);
     xres_cpu_result_dispose(&st->res);
-    free(st->cfg);
+    xres_cpu_params_dispose(&st->prm);
     free(st->rt);
     free(st->pols);
     free(st);
@@ -887,8 +684,8 @@ static void sched_list(xres_daemon *d, yajl_val req, yajl_gen g)
     xres_json_kv_u64(g, "nr_cpus", d->host.nr_cpus);
     json_num1(g, "max_pct", 100.0 * d->host.nr_cpus);
     json_num1(g, "load_pct", st->res.load);
-    xres_json_kv_str(g, "load_mode", xres_load_mode_name(st->set.load_mode));
-    xres_json_kv_u64(g, "load_window", st->set.load_window);
+    xres_json_kv_str(g, "load_mode", xres_load_mode_name(st->prm.set.load_mode));
+    xres_json_kv_u64(g, "load_window", st->prm.set.load_window);
     json_num1(g, "available_pct", st->res.available);
     xres_json_kv_str(g, "error", st->res.error);
     xres_json_str(g, "manage");
@@ -1037,7 +834,7 @@ static void sched_set(xres_daemon *d, yajl_val req, yajl_gen g)
         xres_cpu_policy np = *p;
         if (w >= 0) np.weight = (int)w;
         if (c >= 0) np.cap = (int)c;
-        if (add_named(&st->rt, &st->nr_rt, dom->name, &np)) {
+        if (xres_cpu_named_set(&st->rt, &st->nr_rt, dom->name, &np)) {
             xres_ipc_reply_error(g, "sched-set: out of memory");
             return;
         }
@@ -1126,12 +923,12 @@ static void sched_policy(xres_daemon *d, yajl_val req, yajl_gen g)
             return;
         }
         if (st->nr_rt >= RT_POLICIES_MAX &&
-            !find_named(st->rt, st->nr_rt, dom->name)) {
+            !xres_cpu_named_find(st->rt, st->nr_rt, dom->name)) {
             xres_ipc_reply_error(g, "sched-policy: too many run-time "
                                  "policies (%d)", RT_POLICIES_MAX);
             return;
         }
-        if (add_named(&st->rt, &st->nr_rt, dom->name, &p)) {
+        if (xres_cpu_named_set(&st->rt, &st->nr_rt, dom->name, &p)) {
             xres_ipc_reply_error(g, "sched-policy: out of memory");
             return;
         }

@@ -1,7 +1,8 @@
 /*
  * dom0/policy/cpu_text.c: the CPU policies' names, defaults and text form
  * (policy_cpu.h): the one parser and formatter for the command line,
- * xres.conf and XenStore.  Pure functions only.
+ * xres.conf and XenStore, and the list of policies by domain name.  Pure
+ * functions only.
  */
 #include <errno.h>
 #include <math.h>
@@ -258,4 +259,33 @@ void xres_cpu_policy_format(const xres_cpu_policy *p, char *buf, size_t len)
         break;
     }
 #undef ADD
+}
+
+/* ---- policies by domain name ---- */
+
+int xres_cpu_named_set(xres_cpu_named **v, size_t *n, const char *name,
+                       const xres_cpu_policy *p)
+{
+    xres_cpu_named *nv = xres_cpu_named_find(*v, *n, name);
+
+    if (nv) {
+        nv->pol = *p;
+        return 0;
+    }
+    nv = realloc(*v, (*n + 1) * sizeof(*nv));
+    if (!nv) return -ENOMEM;
+    *v = nv;
+    memset(&nv[*n], 0, sizeof(nv[*n]));
+    snprintf(nv[*n].name, sizeof(nv[*n].name), "%s", name);
+    nv[*n].pol = *p;
+    (*n)++;
+    return 0;
+}
+
+xres_cpu_named *xres_cpu_named_find(xres_cpu_named *v, size_t n,
+                                    const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i].name, name)) return &v[i];
+    return NULL;
 }
