@@ -8,6 +8,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "policy_cpu.h"
+
+/* The help names the ranges xresd checks sched-set against. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static const char list_help[] =
 "Per domain: Name ID Weight Cap, as `xl sched-credit` prints them, then\n"
@@ -20,7 +25,8 @@ static const char list_help[] =
 "  -j, --json        one JSON object, with each domain's recent history\n";
 
 static const char set_help[] =
-"Sets a domain's credit weight (1..65535, share under contention) and/or\n"
+"Sets a domain's credit weight (" STR(XRES_WEIGHT_MIN) ".." STR(XRES_WEIGHT_MAX)
+", share under contention) and/or\n"
 "cap (% of one physical CPU, 0 = no cap, at most 100 x its vCPUs).\n"
 "WEIGHT and CAP may be given as weight=W cap=C or as -w W -c C.\n"
 "For a domain under the fixed policy, this changes the fixed values.\n"

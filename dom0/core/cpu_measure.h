@@ -77,7 +77,8 @@ double xres_cpu_use_pct(uint64_t ns0, uint64_t ms0, uint64_t ns1,
 
 /* Load of the last n samples (oldest first) as mode takes it; 0 if n==0. */
 double xres_cpu_load_of(const double *load, size_t n, xres_load_mode mode);
-/* max - load, never below 0.  max = nr_cpus * 100. */
+/* max - load, never below 0.  max = nr_cpus * 100.  The CPU policies take
+ * the host's available CPU from here. */
 double xres_cpu_available(double max, const double *load, size_t n,
                           xres_load_mode mode);
 /* available - reserve_frac * max, never below 0 (managing-domain sizing). */

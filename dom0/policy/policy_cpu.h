@@ -82,6 +82,21 @@ int xres_cpu_policy_parse(const char *s, xres_cpu_policy *p, char *err,
                           size_t errlen);
 void xres_cpu_policy_format(const xres_cpu_policy *p, char *buf, size_t len);
 
+/* A domain's policy by name, as xres.conf or a run-time setting gives it. */
+typedef struct {
+    char name[XRES_NAME_MAX];
+    xres_cpu_policy pol;
+    uint64_t slot;              /* run time: its entry in XenStore, 0 = none */
+} xres_cpu_named;
+
+/* Gives name policy p in the list *v of *n entries, replacing its entry or
+ * adding one (slot 0).  0 or -ENOMEM. */
+int xres_cpu_named_set(xres_cpu_named **v, size_t *n, const char *name,
+                       const xres_cpu_policy *p);
+/* name's entry in v, or NULL. */
+xres_cpu_named *xres_cpu_named_find(xres_cpu_named *v, size_t n,
+                                    const char *name);
+
 /* Host-wide settings (xres.conf), with their defaults. */
 typedef struct {
     xres_load_mode load_mode;   /* latest */
