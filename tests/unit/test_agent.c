@@ -972,27 +972,53 @@ START_TEST(test_sys_sample)
 }
 END_TEST
 
-START_TEST(test_sys_run_pidfile)
+/* A command run as the agent runs it (agent_job.h), waited for: polled
+ * at now_ms (its time limit counts from 0).  Its end's status. */
+static int job_status(const char *cmd, unsigned timeout_s, uint64_t now_ms)
+{
+    xres_jobs t;
+
+    memset(&ended, 0, sizeof(ended));
+    xres_jobs_init(&t);
+    ck_assert_ptr_nonnull(xres_jobs_start(&t, cmd, timeout_s, 0));
+    settle(&t, now_ms, 1);
+    ck_assert_int_eq(ended.n, 1);
+    return ended.status[0];
+}
+
+/* A first check of a pid file, with a watch of its own. */
+static bool pidfile_alive(const char *pf)
+{
+    xres_pid_watch w;
+    bool alive;
+
+    xres_pid_watch_init(&w);
+    alive = xres_pid_watch_alive(&w, pf);
+    xres_pid_watch_dispose(&w);
+    return alive;
+}
+
+START_TEST(test_sys_status_pidfile)
 {
     char pf[128];
 
-    ck_assert_int_eq(xres_agent_run("exit 0", 5), 0);
-    ck_assert_int_eq(xres_agent_run("exit 7", 5), 7);
-    ck_assert_int_eq(xres_agent_run("kill -9 $$", 5), 128 + 9);
-    ck_assert_int_eq(xres_agent_run("sleep 10", 1), -ETIMEDOUT);
+    ck_assert_int_eq(job_status("exit 0", 5, 0), 0);
+    ck_assert_int_eq(job_status("exit 7", 5, 0), 7);
+    ck_assert_int_eq(job_status("kill -9 $$", 5, 0), 128 + 9);
+    ck_assert_int_eq(job_status("sleep 10", 1, 1000), -ETIMEDOUT);
 
     snprintf(pf, sizeof(pf), "%s/app.pid", tmpdir);
-    ck_assert(!xres_agent_pidfile_alive(pf));          /* no file */
+    ck_assert(!pidfile_alive(pf));          /* no file */
     char text[32];
     snprintf(text, sizeof(text), "%d\n", (int)getpid());
     put("app.pid", text);
-    ck_assert(xres_agent_pidfile_alive(pf));
+    ck_assert(pidfile_alive(pf));
     put("app.pid", "4194303\n");
-    ck_assert(!xres_agent_pidfile_alive(pf));
+    ck_assert(!pidfile_alive(pf));
     put("app.pid", "garbage\n");
-    ck_assert(!xres_agent_pidfile_alive(pf));
+    ck_assert(!pidfile_alive(pf));
     put("app.pid", "1\n");                              /* never init */
-    ck_assert(!xres_agent_pidfile_alive(pf));
+    ck_assert(!pidfile_alive(pf));
 }
 END_TEST
 
@@ -1068,7 +1094,7 @@ START_TEST(test_pid_watch)
         usleep(10000);
     }
     ck_assert(!xres_pid_watch_alive(&w, pf));
-    ck_assert(!xres_agent_pidfile_alive(pf));
+    ck_assert(!pidfile_alive(pf));
     ck_assert_int_eq(waitpid(child, &status, 0), child);
     ck_assert(!xres_pid_watch_alive(&w, pf));
     xres_pid_watch_dispose(&w);
@@ -1101,7 +1127,7 @@ Suite *agent_suite(void)
     suite_add_tcase(s, tc);
     tcase_add_checked_fixture(ts, setup_tmp, teardown_tmp);
     tcase_add_test(ts, test_sys_sample);
-    tcase_add_test(ts, test_sys_run_pidfile);
+    tcase_add_test(ts, test_sys_status_pidfile);
     tcase_add_test(ts, test_pid_watch);
     tcase_add_test(ts, test_job_nice);
     suite_add_tcase(s, ts);
