@@ -198,9 +198,6 @@ xres_plan xres_agent_plan(const xres_agent_cfg *c, const char *val,
                           size_t len, xres_request *req, char *ack,
                           size_t acklen);
 
-/* Release: done when the balloon is at most 1 MiB above the target. */
-bool xres_agent_release_done(uint64_t balloon_cur_kb, uint64_t target_kb);
-
 /* Parses "notify APP LEVEL" as the socket carries it. */
 int xres_agent_parse_notify(const char *line, size_t len, char *app,
                             size_t applen, int *level);

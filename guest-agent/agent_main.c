@@ -30,6 +30,7 @@
 #include "agent.h"
 #include "agent_alloc.h"
 #include "agent_job.h"
+#include "agent_release.h"
 #include "agent_sys.h"
 #include "agent_xswatch.h"
 
@@ -648,17 +649,12 @@ static void releases_tick(agent *a, uint64_t t)
         uint64_t cur = 0;
         if (!a->rel[i].active) continue;
         (void)xres_agent_read_u64(a->paths->balloon_cur, &cur);
-        if (xres_agent_release_done(cur, a->rel[i].target_kb)) {
-            snprintf(msg, sizeof(msg), "balloon at %" PRIu64 " KiB", cur);
-            xres_schema_format_ack(true, msg, ack, sizeof(ack));
-        } else if (t >= a->rel[i].deadline_ms) {
-            snprintf(msg, sizeof(msg), "balloon at %" PRIu64 " KiB, not at "
-                     "%" PRIu64 " KiB after %u s", cur, a->rel[i].target_kb,
-                     a->cfg.release_timeout_s);
-            xres_schema_format_ack(false, msg, ack, sizeof(ack));
-        } else {
-            continue;
-        }
+        xres_release_state st = xres_agent_release_check(
+            cur, a->rel[i].target_kb, t, a->rel[i].deadline_ms,
+            a->cfg.release_timeout_s, msg, sizeof(msg));
+        if (st == XRES_RELEASE_WAIT) continue;
+        xres_schema_format_ack(st == XRES_RELEASE_DONE, msg, ack,
+                               sizeof(ack));
         a->rel[i].active = false;
         write_ack(a, a->rel[i].seq, ack);
     }

@@ -4,11 +4,11 @@
  * answers dom0's requests (backend_sim.h, xres_sim_set_agent).
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_release.h"
 #include "backend_sim_priv.h"
 
 static void agent_put(sim *s, uint32_t domid, xres_schema_id id,
@@ -49,8 +49,8 @@ static void agent_report(sim *s, sim_dom *d)
 }
 
 /* Answers the requests dom0 left under xres/request: release KB once the
- * balloon is within 1 MiB of KB (as xres-agent does; the daemon keeps the
- * time limit), everything else at once. */
+ * balloon is there by xres-agent's rule (agent_release.h; the daemon
+ * keeps the time limit), everything else at once. */
 static void agent_requests(xres_backend *b, sim_dom *d)
 {
     sim *s = S(b);
@@ -80,10 +80,11 @@ static void agent_requests(xres_backend *b, sim_dom *d)
             ok = false;
             detail = "cannot parse the request";
         } else if (req.op == XRES_REQ_RELEASE) {
-            /* As xres-agent: there within 1 MiB. */
-            done = d->cur_kb <= req.kb + 1024;
-            snprintf(msg, sizeof(msg), "balloon at %" PRIu64 " KiB",
-                     d->cur_kb);
+            /* xres-agent's own rule, with no time limit of its own. */
+            done = xres_agent_release_check(d->cur_kb, req.kb, s->now_ms,
+                                            UINT64_MAX, 0, msg,
+                                            sizeof(msg)) ==
+                   XRES_RELEASE_DONE;
             detail = msg;
         }
         free(val);

@@ -19,6 +19,7 @@
 
 #include "agent.h"
 #include "agent_job.h"
+#include "agent_release.h"
 #include "agent_sys.h"
 #include "agent_xswatch.h"
 
@@ -446,6 +447,27 @@ START_TEST(test_requests_plan)
     ck_assert(xres_agent_release_done(132096, 131072));
     ck_assert(!xres_agent_release_done(132097, 131072));
     ck_assert(xres_agent_release_done(0, 131072));
+}
+END_TEST
+
+/* A release is acked once the balloon is there, or with an error at its
+ * deadline; the simulator's agent uses the same rule with none. */
+START_TEST(test_release_check)
+{
+    char d[128];
+
+    ck_assert_int_eq(xres_agent_release_check(132096, 131072, 5, 10, 60, d,
+                                              sizeof(d)), XRES_RELEASE_DONE);
+    ck_assert_str_eq(d, "balloon at 132096 KiB");
+    ck_assert_int_eq(xres_agent_release_check(200000, 131072, 9, 10, 60, d,
+                                              sizeof(d)), XRES_RELEASE_WAIT);
+    ck_assert_int_eq(xres_agent_release_check(200000, 131072, 10, 10, 60, d,
+                                              sizeof(d)),
+                     XRES_RELEASE_TIMED_OUT);
+    ck_assert_str_eq(d, "balloon at 200000 KiB, not at 131072 KiB after 60 s");
+    ck_assert_int_eq(xres_agent_release_check(200000, 131072, UINT64_MAX - 1,
+                                              UINT64_MAX, 0, d, sizeof(d)),
+                     XRES_RELEASE_WAIT);
 }
 END_TEST
 
@@ -1118,6 +1140,7 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_fault_cannot_start);
     tcase_add_test(tc, test_fault_notify_and_stop);
     tcase_add_test(tc, test_requests_plan);
+    tcase_add_test(tc, test_release_check);
     tcase_add_test(tc, test_notify_line);
     tcase_add_test(tc, test_xswatch);
     tcase_add_test(tc, test_conf_unknown);
