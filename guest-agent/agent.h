@@ -2,7 +2,7 @@
  * guest-agent/agent.h: xres-agent, the program that runs inside a guest and
  * reports to dom0 through XenStore.  The logic (rate limit, fault levels,
  * CPU share, meminfo, requests) is pure functions here so that unit tests
- * can drive it; agent_main.c does the I/O.
+ * can drive it; agent_main*.c (agent_main.h) do the I/O.
  */
 #ifndef XRES_AGENT_H
 #define XRES_AGENT_H
