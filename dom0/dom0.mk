@@ -21,6 +21,7 @@ $(BUILD)/bin/xres: $(BUILD)/dom0/cli/xres_main.o $(BUILD)/libxres.a $(BUILD)/lib
 # Xen's public headers, which xenctrl.h pulls in, need GNU C: in strict ISO
 # mode they leave their alignment macro undefined.  Only the libxl backend
 # includes them.
-$(BUILD)/dom0/backend/backend_xen.o: XRES_CFLAGS += -std=gnu11
+$(patsubst %.c,$(BUILD)/%.o,$(wildcard dom0/backend/backend_xen*.c)): \
+	XRES_CFLAGS += -std=gnu11
 
 $(BUILD)/dom0/backend/backend_sim_agent.o: XRES_CFLAGS += -Iguest-agent
