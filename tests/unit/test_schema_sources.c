@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "xs_schema.h"
 
@@ -200,36 +201,56 @@ START_TEST(test_scan_catches)
 }
 END_TEST
 
+/* Scans every .c and .h file in srcdir()/rel; counts the files and the
+ * unknown paths, which go into report. */
+static void scan_dir(const char *rel, char *report, size_t len, int *bad,
+                     int *files)
+{
+    char path[1024];
+
+    snprintf(path, sizeof(path), "%s/%s", srcdir(), rel);
+    DIR *dir = opendir(path);
+    ck_assert_msg(dir != NULL, "cannot open %s", path);
+    struct dirent *de;
+    while ((de = readdir(dir))) {
+        size_t n = strlen(de->d_name);
+        if (n < 3 || (strcmp(de->d_name + n - 2, ".c") &&
+                      strcmp(de->d_name + n - 2, ".h")))
+            continue;
+        /* The backends implement XenStore access for any path (the
+         * simulator models the whole store); the scan is for the code
+         * that uses paths. */
+        if (!strncmp(de->d_name, "backend_", 8)) continue;
+        snprintf(path, sizeof(path), "%s/%s/%s", srcdir(), rel, de->d_name);
+        char *text = slurp(path, NULL);
+        ck_assert_ptr_nonnull(text);
+        *bad += scan_source(path, text, report, len);
+        (*files)++;
+        free(text);
+    }
+    closedir(dir);
+}
+
+/* guest-agent/ and each of dom0's layer folders. */
 START_TEST(test_sources_use_only_schema_paths)
 {
-    static const char *dirs[] = { "dom0", "guest-agent" };
-    char report[4096] = "", path[1024];
+    char report[4096] = "", path[1024], rel[300];
     int bad = 0, files = 0;
+    struct stat st;
 
-    for (size_t d = 0; d < 2; d++) {
-        snprintf(path, sizeof(path), "%s/%s", srcdir(), dirs[d]);
-        DIR *dir = opendir(path);
-        ck_assert_msg(dir != NULL, "cannot open %s", path);
-        struct dirent *de;
-        while ((de = readdir(dir))) {
-            size_t n = strlen(de->d_name);
-            if (n < 3 || (strcmp(de->d_name + n - 2, ".c") &&
-                          strcmp(de->d_name + n - 2, ".h")))
-                continue;
-            /* The backends implement XenStore access for any path (the
-             * simulator models the whole store); the scan is for the code
-             * that uses paths. */
-            if (!strncmp(de->d_name, "backend_", 8)) continue;
-            snprintf(path, sizeof(path), "%s/%s/%s", srcdir(), dirs[d],
-                     de->d_name);
-            char *text = slurp(path, NULL);
-            ck_assert_ptr_nonnull(text);
-            bad += scan_source(path, text, report, sizeof(report));
-            files++;
-            free(text);
-        }
-        closedir(dir);
+    scan_dir("guest-agent", report, sizeof(report), &bad, &files);
+    snprintf(path, sizeof(path), "%s/dom0", srcdir());
+    DIR *dir = opendir(path);
+    ck_assert_msg(dir != NULL, "cannot open %s", path);
+    struct dirent *de;
+    while ((de = readdir(dir))) {
+        if (de->d_name[0] == '.') continue;
+        snprintf(path, sizeof(path), "%s/dom0/%s", srcdir(), de->d_name);
+        if (stat(path, &st) || !S_ISDIR(st.st_mode)) continue;
+        snprintf(rel, sizeof(rel), "dom0/%s", de->d_name);
+        scan_dir(rel, report, sizeof(report), &bad, &files);
     }
+    closedir(dir);
     ck_assert_int_gt(files, 3);
     ck_assert_msg(bad == 0, "XenStore paths not in schema.tbl (add a row and "
                   "use xres_schema_path()):%s", report);
