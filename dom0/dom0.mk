@@ -1,7 +1,9 @@
 # dom0/dom0.mk: xresd (the daemon), xres (the command) and libxres.a, the
 # code they share with the unit tests.
 DOM0_MAINS := dom0/daemon/xresd_main.c dom0/cli/xres_main.c
-DOM0_SRCS  := $(filter-out $(DOM0_MAINS),$(wildcard dom0/*/*.c))
+# The simulator's agent follows xres-agent's own release rule.
+DOM0_SRCS  := $(filter-out $(DOM0_MAINS),$(wildcard dom0/*/*.c)) \
+	guest-agent/agent_release.c
 DOM0_OBJS  := $(DOM0_SRCS:%.c=$(BUILD)/%.o)
 
 $(BUILD)/libxres.a: $(DOM0_OBJS)
@@ -38,4 +40,7 @@ $(BUILD)/bin/xres: $(BUILD)/dom0/cli/xres_main.o $(CLI_OBJS) \
 # Xen's public headers, which xenctrl.h pulls in, need GNU C: in strict ISO
 # mode they leave their alignment macro undefined.  Only the libxl backend
 # includes them.
-$(BUILD)/dom0/backend/backend_xen.o: XRES_CFLAGS += -std=gnu11
+$(patsubst %.c,$(BUILD)/%.o,$(wildcard dom0/backend/backend_xen*.c)): \
+	XRES_CFLAGS += -std=gnu11
+
+$(BUILD)/dom0/backend/backend_sim_agent.o: XRES_CFLAGS += -Iguest-agent

@@ -2,7 +2,7 @@
  * guest-agent/agent.h: xres-agent, the program that runs inside a guest and
  * reports to dom0 through XenStore.  The logic (rate limit, fault levels,
  * CPU share, meminfo, requests) is pure functions here so that unit tests
- * can drive it; agent_main.c does the I/O.
+ * can drive it; agent_main*.c (agent_main.h) do the I/O.
  */
 #ifndef XRES_AGENT_H
 #define XRES_AGENT_H
@@ -197,9 +197,6 @@ typedef enum {
 xres_plan xres_agent_plan(const xres_agent_cfg *c, const char *val,
                           size_t len, xres_request *req, char *ack,
                           size_t acklen);
-
-/* Release: done when the balloon is at most 1 MiB above the target. */
-bool xres_agent_release_done(uint64_t balloon_cur_kb, uint64_t target_kb);
 
 /* Parses "notify APP LEVEL" as the socket carries it. */
 int xres_agent_parse_notify(const char *line, size_t len, char *app,

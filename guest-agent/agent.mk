@@ -3,7 +3,7 @@
 # and libxlutil's config parser without libxenlight: see xlu_shim.c), so a
 # guest needs nothing else installed.
 AGENT_SRCS      := $(wildcard guest-agent/*.c)
-AGENT_MAIN_SRCS := guest-agent/agent_main.c guest-agent/xlu_shim.c
+AGENT_MAIN_SRCS := $(wildcard guest-agent/agent_main*.c) guest-agent/xlu_shim.c
 AGENT_LIB_SRCS  := $(filter-out $(AGENT_MAIN_SRCS),$(AGENT_SRCS))
 AGENT_LIB_OBJS  := $(AGENT_LIB_SRCS:%.c=$(BUILD)/%.o)
 AGENT_OBJS      := $(AGENT_SRCS:%.c=$(BUILD)/%.o)

@@ -64,7 +64,7 @@ int xres_alloc_poll(xres_alloc *al, uint64_t now_ms, uint64_t *seq,
                     char *ack, size_t acklen);
 
 /* The runner's result line "STATUS MS" into an ack.  STATUS as
- * xres_agent_run gives it (0..255 exit status, 128+signal). */
+ * xres_job_exit_status gives it (0..255 exit status, 128+signal). */
 int xres_alloc_result_ack(const char *line, size_t len, char *ack,
                           size_t acklen);
 

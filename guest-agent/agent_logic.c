@@ -239,11 +239,6 @@ xres_plan xres_agent_plan(const xres_agent_cfg *c, const char *val,
     return XRES_PLAN_DO;
 }
 
-bool xres_agent_release_done(uint64_t balloon_cur_kb, uint64_t target_kb)
-{
-    return balloon_cur_kb <= target_kb + 1024;
-}
-
 int xres_agent_parse_notify(const char *line, size_t len, char *app,
                             size_t applen, int *level)
 {

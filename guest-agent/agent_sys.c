@@ -1,6 +1,6 @@
 /*
- * guest-agent/agent_sys.c: the agent's reads of /proc and /sys, commands
- * run with a time limit, pid-file checks, drop_caches and memory online.
+ * guest-agent/agent_sys.c: the agent's reads of /proc and /sys, pid-file
+ * checks, drop_caches and memory online.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,11 +14,8 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "agent_job.h"
 #include "agent_sys.h"
 
 const xres_agent_paths xres_agent_default_paths = {
@@ -149,36 +146,6 @@ int xres_agent_sample_read(const xres_agent_paths *p, xres_agent_fds *f,
     return 0;
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-int xres_agent_run(const char *cmd, unsigned timeout_s)
-{
-    pid_t pid = xres_job_spawn(cmd);
-    int status;
-
-    if (pid < 0) return pid;
-    uint64_t deadline = mono_ms() + (uint64_t)timeout_s * 1000;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) break;
-        if (r < 0 && errno != EINTR) return -errno;
-        if (mono_ms() >= deadline) {
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return -ETIMEDOUT;
-        }
-        struct timespec ts = { 0, 20 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
-    }
-    return xres_job_exit_status(status);
-}
-
 /* The pid a pid file names, or 0 (no file, not a number, init, out of
  * range). */
 static long pidfile_pid(const char *path)
@@ -203,13 +170,6 @@ static bool pid_alive(long pid)
     const char *rp = strrchr(stat, ')');
     if (rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X')) return false;
     return true;
-}
-
-bool xres_agent_pidfile_alive(const char *path)
-{
-    long pid = pidfile_pid(path);
-
-    return pid && pid_alive(pid);
 }
 
 void xres_pid_watch_init(xres_pid_watch *w)

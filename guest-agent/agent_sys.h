@@ -1,7 +1,7 @@
 /*
  * guest-agent/agent_sys.h: what the agent reads from and does to the
- * guest: /proc and /sys figures, commands with a time limit, pid files,
- * dropping caches and bringing memory online.
+ * guest: /proc and /sys figures, pid files, dropping caches and bringing
+ * memory online.
  */
 #ifndef XRES_AGENT_SYS_H
 #define XRES_AGENT_SYS_H
@@ -43,19 +43,11 @@ int xres_agent_sample_read(const xres_agent_paths *p, xres_agent_fds *f,
                            xres_agent_sample *s, xres_cpu_times *cpu,
                            const xres_agent_sample *prev);
 
-/* Runs /bin/sh -c cmd with stdin/stdout on /dev/null and waits for it
- * (the main loop never does: it uses agent_job.h), at most
- * timeout_s; returns the exit status (0..255), 128+signal, or -ETIMEDOUT
- * (the command was killed) or another -errno. */
-int xres_agent_run(const char *cmd, unsigned timeout_s);
-/* True if the pid file names a live process (not a zombie). */
-bool xres_agent_pidfile_alive(const char *path);
-
 /* A pid file's process, held through a pidfd once it was seen alive, so
  * that a check is one poll() on it; the pid file is read again when the
  * process ended, and every XRES_PIDFILE_REREAD checks in case it names
  * another process now.  Without pidfds (a kernel before 5.3) every check
- * is xres_agent_pidfile_alive(). */
+ * reads the pid file and looks the process up in /proc. */
 #define XRES_PIDFILE_REREAD 12
 typedef struct {
     int pidfd;                  /* -1: none */

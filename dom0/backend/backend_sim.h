@@ -1,7 +1,7 @@
 /*
- * dom0/backend/backend_sim.h: controls of the simulated Xen host beyond those in
- * backend.h: acting as a guest in XenStore, Xen's own reservation, CPU
- * load, and scenario files for `xresd --simulate`.
+ * dom0/backend/backend_sim.h: controls of the simulated Xen host beyond
+ * those in backend.h: acting as a guest in XenStore, Xen's own
+ * reservation, CPU load, and scenario files for `xresd --simulate`.
  *
  * The simulator models: host memory (free = total - reserved - sum of
  * every domain's current memory, exactly), domains with current memory,
