@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "backend_sim_priv.h"
 
@@ -47,6 +49,7 @@ static int sim_snapshot(xres_backend *b, xres_host *h)
 {
     sim *s = S(b);
 
+    sim_catch_up(b);
     xres_host_dispose(h);
     h->total_kb = s->total_kb;
     h->free_kb = xres_sim_free_kb(b);
@@ -156,7 +159,51 @@ static int sim_pause(xres_backend *b, uint32_t domid)
 
 static uint64_t sim_now_ms(xres_backend *b)
 {
+    sim_catch_up(b);
     return S(b)->now_ms;
+}
+
+static uint64_t sim_clock_now(const xres_clock *c)
+{
+    return sim_now_ms(c->ctx);
+}
+
+const xres_clock *xres_sim_clock(xres_backend *b)
+{
+    return &S(b)->clock;
+}
+
+void sim_catch_up(xres_backend *b)
+{
+    sim *s = S(b);
+    uint64_t now;
+
+    if (!s->wall) return;
+    now = xres_clock_now_ms(s->wall);
+    if (now <= s->wall_last_ms) return;
+    /* Set first: advancing runs the simulated agents, which must not
+     * catch up again. */
+    uint64_t ms = now - s->wall_last_ms;
+    s->wall_last_ms = now;
+    xres_sim_advance(b, ms);
+}
+
+int xres_sim_follow(xres_backend *b, const xres_clock *wall)
+{
+    sim *s = S(b);
+    struct itimerspec its = {
+        .it_interval = { 0, SIM_FOLLOW_TICK_MS * 1000000L },
+        .it_value = { 0, SIM_FOLLOW_TICK_MS * 1000000L },
+    };
+
+    if (s->tfd < 0) {
+        s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (s->tfd < 0) return -errno;
+        if (timerfd_settime(s->tfd, 0, &its, NULL) < 0) return -errno;
+    }
+    s->wall = wall;
+    s->wall_last_ms = xres_clock_now_ms(wall);
+    return 0;
 }
 
 static void sim_dispose(xres_backend *b)
@@ -165,6 +212,7 @@ static void sim_dispose(xres_backend *b)
 
     if (!s) return;
     sim_xs_dispose(s);
+    if (s->tfd >= 0) close(s->tfd);
     free(s->doms);
     free(s);
     b->priv = NULL;
@@ -206,6 +254,9 @@ int xres_backend_sim_open(xres_backend *b, uint64_t total_kb,
     s->nr_cpus = nr_cpus ? nr_cpus : 1;
     s->now_ms = 1000;
     s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    s->tfd = -1;
+    s->clock.now_ms = sim_clock_now;
+    s->clock.ctx = b;
     b->ops = &sim_ops;
     b->priv = s;
     /* The root and the parent of every domain's directory belong to dom0,

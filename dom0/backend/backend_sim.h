@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "clock.h"
 
 #define XRES_SIM_MAXMEM_SLACK_KB 1024     /* LIBXL_MAXMEM_CONSTANT */
 #define XRES_SIM_DEFAULT_RATE_KB (64 * 1024)
@@ -34,6 +35,13 @@
 #define XRES_SIM_EVENT_MAX 65536          /* queued events, then dropped */
 
 /* Memory Xen keeps for itself (not in any domain, not free). */
+/* The sim's clock: simulated time, moved by xres_sim_advance (and by the
+ * wall clock under xres_sim_follow).  A daemon on the sim runs on it. */
+const xres_clock *xres_sim_clock(xres_backend *b);
+/* Keep up with wall: from now on simulated time follows it (xresd
+ * --simulate), and the sim gives a poll fd that wakes every 200 ms.
+ * 0 or a negative errno. */
+int xres_sim_follow(xres_backend *b, const xres_clock *wall);
 int xres_sim_set_reserved_kb(xres_backend *b, uint64_t kb);
 uint64_t xres_sim_free_kb(xres_backend *b);
 /* Percent of one vCPU each vCPU of domid burns; cpu_time grows with the

@@ -71,7 +71,21 @@ typedef struct {
     uint64_t ev_dropped;
     int efd;
     bool watch_domains;
+
+    /* The sim's own clock (xres_sim_clock), and the wall clock it keeps
+     * up with, if any (xres_sim_follow): then tfd ticks every
+     * SIM_FOLLOW_TICK_MS, so a daemon polling the sim wakes to see time
+     * pass. */
+    xres_clock clock;
+    const xres_clock *wall;
+    uint64_t wall_last_ms;
+    int tfd;
 } sim;
+
+#define SIM_FOLLOW_TICK_MS 200
+
+/* Let the sim's time catch up with the wall clock it follows, if any. */
+void sim_catch_up(xres_backend *b);
 
 static inline sim *S(xres_backend *b) { return b->priv; }
 

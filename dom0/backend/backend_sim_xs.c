@@ -475,10 +475,8 @@ int sim_poll_fds(xres_backend *b, int *fds, unsigned max,
     sim *s = S(b);
 
     *n = 0;
-    if (s->efd >= 0 && max > 0) {
-        fds[0] = s->efd;
-        *n = 1;
-    }
+    if (s->efd >= 0 && *n < max) fds[(*n)++] = s->efd;
+    if (s->tfd >= 0 && *n < max) fds[(*n)++] = s->tfd;
     return 0;
 }
 
@@ -487,9 +485,11 @@ int sim_next_event(xres_backend *b, xres_event *ev)
     sim *s = S(b);
     uint64_t v;
 
+    sim_catch_up(b);
     if (!s->ev_len) {
         ev->kind = XRES_EV_NONE;
         if (s->efd >= 0 && read(s->efd, &v, sizeof(v)) < 0) {}
+        if (s->tfd >= 0 && read(s->tfd, &v, sizeof(v)) < 0) {}
         return 0;
     }
     *ev = s->ev[s->ev_head];

@@ -21,7 +21,6 @@
 
 #define BACKEND_FDS_MAX 16
 #define BACKEND_POLL_CAP_MS 1000    /* service libxl's own timeouts */
-#define SIM_POLL_CAP_MS 200         /* smooth simulated balloons */
 
 static const xres_subsys *const no_subsystems[] = { NULL };
 
@@ -106,6 +105,7 @@ int xres_daemon_init(xres_daemon *d, xres_backend *be,
     /* d->cfg may have been loaded already; keep it. */
     d->be = be;
     d->opts = *opts;
+    d->clock = opts->clock ? opts->clock : xres_clock_monotonic();
     if (!d->opts.subsystems) d->opts.subsystems = xres_default_subsystems;
     d->listen_fd = d->sig_fd = d->stop_fd = -1;
     for (int i = 0; i < XRES_MAX_CONNS; i++) d->conns[i].fd = -1;
@@ -189,8 +189,7 @@ int xres_daemon_init(xres_daemon *d, xres_backend *be,
         }
         ninit++;
     }
-    d->next_tick_ms = xres_monotonic_ms() + (uint64_t)d->cfg.tick_ms;
-    d->last_loop_ms = xres_monotonic_ms();
+    d->next_tick_ms = xres_daemon_now_ms(d) + (uint64_t)d->cfg.tick_ms;
     XLOG_INFO("xresd %s started: backend %s, %zu domains, socket %s",
               XRES_VERSION, be->ops->name, d->host.nr_domains,
               d->socket_path);
@@ -236,6 +235,11 @@ void xres_daemon_dispose(xres_daemon *d)
     xres_config_dispose(&d->cfg);
     memset(d, 0, sizeof(*d));
     d->listen_fd = d->sig_fd = d->stop_fd = -1;
+}
+
+uint64_t xres_daemon_now_ms(const xres_daemon *d)
+{
+    return xres_clock_now_ms(d->clock);
 }
 
 static int subsys_index(const xres_daemon *d, const xres_subsys *s)
@@ -289,26 +293,15 @@ static void handle_signals(xres_daemon *d)
     }
 }
 
-static bool is_sim(const xres_daemon *d)
-{
-    return !strcmp(d->be->ops->name, "sim");
-}
-
 int xres_daemon_run_once(xres_daemon *d, int timeout_ms)
 {
     struct pollfd pfd[4 + BACKEND_FDS_MAX + XRES_MAX_CONNS];
     int bfds[BACKEND_FDS_MAX];
     unsigned nb = 0;
     int n = 0, i_stop, i_sig = -1, i_listen, i_be, i_conn, r;
-    uint64_t now = xres_monotonic_ms();
+    uint64_t now = xres_daemon_now_ms(d);
     int timeout, rwait;
     bool more;
-
-    if (d->opts.sim_realtime && is_sim(d)) {
-        if (now > d->last_loop_ms) xres_sim_advance(d->be,
-                                                    now - d->last_loop_ms);
-        d->last_loop_ms = now;
-    }
 
     /* Work already pending decides how long we may sleep. */
     more = core_drain_events(d);
@@ -337,8 +330,6 @@ int xres_daemon_run_once(xres_daemon *d, int timeout_ms)
     for (unsigned i = 0; i < nb; i++)
         pfd[n++] = (struct pollfd){ .fd = bfds[i], .events = POLLIN };
     if (nb && timeout > BACKEND_POLL_CAP_MS) timeout = BACKEND_POLL_CAP_MS;
-    if (d->opts.sim_realtime && is_sim(d) && timeout > SIM_POLL_CAP_MS)
-        timeout = SIM_POLL_CAP_MS;
     i_conn = n;
     int conn_idx[XRES_MAX_CONNS];
     for (int i = 0; i < XRES_MAX_CONNS; i++) {
@@ -355,7 +346,7 @@ int xres_daemon_run_once(xres_daemon *d, int timeout_ms)
         XLOG_ERR("poll: %s", strerror(errno));
         return -errno;
     }
-    now = xres_monotonic_ms();
+    now = xres_daemon_now_ms(d);
     if (r > 0) {
         if (pfd[i_stop].revents) {
             uint64_t v;
@@ -380,7 +371,7 @@ int xres_daemon_run_once(xres_daemon *d, int timeout_ms)
     if (now >= d->next_tick_ms) {
         /* Set before the tick, so that a subsystem may ask for an
          * earlier one (a memory move in flight checks every 500 ms). */
-        d->next_tick_ms = xres_monotonic_ms() + (uint64_t)d->cfg.tick_ms;
+        d->next_tick_ms = xres_daemon_now_ms(d) + (uint64_t)d->cfg.tick_ms;
         xres_daemon_tick(d);
     }
     return 0;

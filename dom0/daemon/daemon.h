@@ -14,6 +14,7 @@
 
 #include "action.h"
 #include "backend.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "model.h"
@@ -54,7 +55,7 @@ typedef struct {
 typedef struct {
     const char *socket_path;    /* NULL: the configuration's socket */
     bool use_signals;           /* signalfd for TERM/INT/HUP; false in tests */
-    bool sim_realtime;          /* advance a sim backend with the clock */
+    const xres_clock *clock;    /* the daemon's clock; NULL: monotonic */
     const xres_subsys *const *subsystems;   /* NULL: the default three */
 } xres_daemon_opts;
 
@@ -78,7 +79,7 @@ struct xres_daemon {
     xres_conn conns[XRES_MAX_CONNS];
 
     uint64_t next_tick_ms;      /* monotonic */
-    uint64_t last_loop_ms;      /* for sim_realtime */
+    const xres_clock *clock;    /* opts.clock, or the monotonic clock */
     bool quit;
 
     /* Private state of each subsystem, one opaque slot each, in the
@@ -124,6 +125,9 @@ void xres_daemon_tick(xres_daemon *d);
 void *xres_daemon_priv(const xres_daemon *d, const xres_subsys *s);
 int xres_daemon_set_priv(xres_daemon *d, const xres_subsys *s, void *priv);
 
+/* The time on the daemon's one clock (opts.clock), in ms. */
+uint64_t xres_daemon_now_ms(const xres_daemon *d);
+
 /* The core's state for domid; NULL if the domain is unknown. */
 xres_domstate *xres_daemon_domstate(xres_daemon *d, uint32_t domid);
 /* A subsystem decides the balloon state (e.g. not-responding); it sticks
@@ -138,7 +142,7 @@ void xres_daemon_set_mem_floor(xres_daemon *d, uint32_t domid,
                                uint64_t kb);
 /* A subsystem waiting for something that is not an event (a balloon on
  * its way, a timeout) asks for the next tick no later than at_ms
- * (monotonic, as xres_monotonic_ms).  The tick still runs every
+ * (the daemon's clock, xres_daemon_now_ms).  The tick still runs every
  * subsystem's tick hook; each takes an early tick as an ordinary one. */
 void xres_daemon_wake_at(xres_daemon *d, uint64_t at_ms);
 

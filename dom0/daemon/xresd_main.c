@@ -176,7 +176,18 @@ int main(int argc, char **argv)
 
     dopts.socket_path = sock;
     dopts.use_signals = true;
-    dopts.sim_realtime = simulate;
+    if (simulate) {
+        /* The simulated host keeps time with the wall clock, and xresd
+         * runs on the simulated host's clock. */
+        rc = xres_sim_follow(&be, xres_clock_monotonic());
+        if (rc) {
+            XLOG_ERR("simulated host: cannot follow the clock: %s",
+                     strerror(-rc));
+            xres_backend_dispose(&be);
+            return 1;
+        }
+        dopts.clock = xres_sim_clock(&be);
+    }
     rc = xres_daemon_init(&d, &be, &dopts);
     if (rc) {
         xres_backend_dispose(&be);
