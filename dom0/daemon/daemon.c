@@ -16,6 +16,7 @@
 #include "core_int.h"
 #include "ipc.h"
 #include "log.h"
+#include "policy_mem.h"
 #include "util.h"
 #include "xs_schema.h"
 
@@ -106,6 +107,11 @@ int xres_daemon_init(xres_daemon *d, xres_backend *be,
     d->be = be;
     d->opts = *opts;
     d->clock = opts->clock ? opts->clock : xres_clock_monotonic();
+    {
+        xres_mem_params mp;
+        xres_mem_params_default(&mp);
+        d->mem_tol_kb = mp.tolerance_kb;
+    }
     if (!d->opts.subsystems) d->opts.subsystems = xres_default_subsystems;
     d->listen_fd = d->sig_fd = d->stop_fd = -1;
     for (int i = 0; i < XRES_MAX_CONNS; i++) d->conns[i].fd = -1;

@@ -80,6 +80,7 @@ struct xres_daemon {
 
     uint64_t next_tick_ms;      /* monotonic */
     const xres_clock *clock;    /* opts.clock, or the monotonic clock */
+    uint64_t mem_tol_kb;        /* balloon at its target: xres_mem_arrived */
     bool quit;
 
     /* Private state of each subsystem, one opaque slot each, in the
@@ -145,6 +146,9 @@ void xres_daemon_set_mem_floor(xres_daemon *d, uint32_t domid,
  * (the daemon's clock, xres_daemon_now_ms).  The tick still runs every
  * subsystem's tick hook; each takes an early tick as an ordinary one. */
 void xres_daemon_wake_at(xres_daemon *d, uint64_t at_ms);
+/* The tolerance within which a balloon counts as at its target (the
+ * memory subsystem's mem_tolerance; the default until it says). */
+void xres_daemon_set_mem_tolerance(xres_daemon *d, uint64_t kb);
 
 /* XenStore nodes by schema row (arg fills the placeholder other than
  * <domid>).  Numbers are parsed with the row's bounds; a failed write is

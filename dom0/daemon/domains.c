@@ -95,20 +95,15 @@ void core_domain_gone(xres_daemon *d, xres_domstate *ds)
     domstate_remove(d, ds);
 }
 
-static xres_balloon_state balloon_state(const xres_domain *dom,
+static xres_balloon_state balloon_state(const xres_daemon *d,
+                                        const xres_domain *dom,
                                         const xres_domstate *ds)
 {
-    uint64_t tol, diff;
-
     if (ds && ds->balloon_forced) return ds->balloon;
     if (dom->domid == 0 || !dom->agent.valid || !xres_mem_has_balloon(dom))
         return XRES_BALLOON_FIXED;
-    /* Within 1% of the target (at least 1 MiB) counts as there. */
-    tol = dom->target_kb / 100;
-    if (tol < 1024) tol = 1024;
-    diff = dom->cur_kb > dom->target_kb ? dom->cur_kb - dom->target_kb
-                                        : dom->target_kb - dom->cur_kb;
-    return diff <= tol ? XRES_BALLOON_OK : XRES_BALLOON_MOVING;
+    return xres_mem_arrived(dom->cur_kb, dom->target_kb, d->mem_tol_kb)
+        ? XRES_BALLOON_OK : XRES_BALLOON_MOVING;
 }
 
 /* Copies what the core knows into one domain of the snapshot. */
@@ -121,7 +116,7 @@ static void merge_domain(xres_daemon *d, xres_domain *dom)
     if (ds) dom->agent = ds->agent;
     memset(&dom->mem_policy, 0, sizeof(dom->mem_policy));
     if (cd) dom->mem_policy = cd->mem;
-    dom->balloon = balloon_state(dom, ds);
+    dom->balloon = balloon_state(d, dom, ds);
     dom->mem_floor_kb = ds ? ds->mem_floor_kb : 0;
 }
 
@@ -196,7 +191,7 @@ void xres_daemon_clear_balloon_state(xres_daemon *d, uint32_t domid)
 
     if (!ds) return;
     ds->balloon_forced = false;
-    if (dom) dom->balloon = balloon_state(dom, ds);
+    if (dom) dom->balloon = balloon_state(d, dom, ds);
 }
 
 void xres_daemon_set_mem_floor(xres_daemon *d, uint32_t domid,
@@ -208,6 +203,16 @@ void xres_daemon_set_mem_floor(xres_daemon *d, uint32_t domid,
     if (!ds) return;
     ds->mem_floor_kb = kb;
     if (dom) dom->mem_floor_kb = kb;
+}
+
+void xres_daemon_set_mem_tolerance(xres_daemon *d, uint64_t kb)
+{
+    d->mem_tol_kb = kb;
+    for (size_t i = 0; i < d->host.nr_domains; i++) {
+        xres_domain *dom = &d->host.domains[i];
+        dom->balloon = balloon_state(d, dom, xres_daemon_domstate(d,
+                                                                dom->domid));
+    }
 }
 
 void xres_daemon_wake_at(xres_daemon *d, uint64_t at_ms)
@@ -326,7 +331,7 @@ static void deliver_report(xres_daemon *d, xres_domstate *ds, bool gone_too)
 
     if (dom) {
         dom->agent = ds->agent;
-        dom->balloon = balloon_state(dom, ds);
+        dom->balloon = balloon_state(d, dom, ds);
     } else if (!gone_too) {
         return;
     }
