@@ -20,6 +20,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "mem_move.h"
+#include "mem_run.h"
 #include "policy_mem.h"
 #include "subsys.h"
 #include "util.h"
@@ -52,6 +53,7 @@ typedef struct {
 typedef struct {
     xres_mem_params p;
     xres_movers mv;
+    xres_move_runner run;       /* carries the moves' steps out */
     lat_note lat[LAT_NOTES];
     unsigned lat_next;
     rt_policy *rt;
@@ -374,8 +376,8 @@ static void start_plan(xres_daemon *d, const xres_mem_plan *plan,
     for (size_t i = 0; i < plan->n; i++) {
         const xres_mem_transfer *t = &plan->v[i];
         uint64_t id;
-        int rc = xres_movers_start(&mp->mv, &d->host, t, origin, now_ms(d),
-                                   &id);
+        int rc = xres_moves_start(&mp->run, &mp->mv, &d->host, t, origin,
+                                  now_ms(d), &id);
         if (rc == -EBUSY) continue;    /* next round, from fresh figures */
         if (rc) {
             XLOG_ERR("mem: cannot start a move: %s", strerror(-rc));
@@ -420,7 +422,7 @@ static void cycle(xres_daemon *d, bool balance)
     mp->busy = true;
     overlay(d);
     if (mp->mv.n) {
-        xres_movers_step(&mp->mv, &d->host, now);
+        xres_moves_check(&mp->run, &mp->mv, &d->host, now);
         if (d->host_stale) {
             xres_daemon_refresh(d);
             mp->last_refresh_ms = now;
@@ -472,10 +474,8 @@ static int mem_init(xres_daemon *d)
         XLOG_ERR("%s", err);
         return rc;
     }
-    xres_movers_init(&mp->mv, d->be, &mp->p);
-    mp->mv.apply = apply_cb;
-    mp->mv.done = move_done;
-    mp->mv.opaque = d;
+    xres_movers_init(&mp->mv, &mp->p);
+    mp->run = (xres_move_runner){ d->be, apply_cb, move_done, d };
     {
         char path[XRES_SCHEMA_PATH_MAX];
         if (!xres_schema_path(path, sizeof(path), XS_MEM_ROOT, 0, NULL))
@@ -483,7 +483,7 @@ static int mem_init(xres_daemon *d)
     }
     load_policies(d);
     overlay(d);
-    rc = xres_movers_recover(&mp->mv, &d->host, now_ms(d));
+    rc = xres_moves_recover(&mp->run, &mp->mv, &d->host, now_ms(d));
     if (rc < 0) {
         XLOG_ERR("mem: cannot read moves left in XenStore: %s",
                  strerror(-rc));
@@ -617,8 +617,8 @@ static int run_single(xres_daemon *d, xres_mem_plan *plan, const char *origin,
         yajl_gen_map_close(out);
         return 0;
     }
-    int rc = xres_movers_start(&mp->mv, &d->host, &plan->v[0], origin,
-                               now_ms(d), &id);
+    int rc = xres_moves_start(&mp->run, &mp->mv, &d->host, &plan->v[0],
+                              origin, now_ms(d), &id);
     if (rc) {
         xres_ipc_reply_error(out, "cannot start the move: %s",
                              rc == -EBUSY ? "a domain is already in a move"
@@ -692,7 +692,8 @@ static int cmd_balance(xres_daemon *d, yajl_val req, yajl_gen out)
     xres_daemon_refresh(d);
     mp->last_refresh_ms = now_ms(d);
     overlay(d);
-    if (!dry && mp->mv.n) xres_movers_step(&mp->mv, &d->host, now_ms(d));
+    if (!dry && mp->mv.n)
+        xres_moves_check(&mp->run, &mp->mv, &d->host, now_ms(d));
     xres_host_init(&view);
     xres_mem_plan_init(&plan);
     xres_actions_init(&acts);

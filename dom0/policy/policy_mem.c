@@ -133,6 +133,23 @@ void xres_mem_account_of(const xres_host *h, const xres_mem_params *p,
         (int64_t)promised;
 }
 
+int64_t xres_mem_raise_room(const xres_host *h, const xres_mem_params *p,
+                            const xres_domain *donor, uint64_t donor_from_kb)
+{
+    xres_mem_account acc;
+
+    xres_mem_account_of(h, p, &acc);
+    if (donor && donor->cur_kb < donor_from_kb) {
+        int64_t rel = (int64_t)(donor_from_kb - donor->cur_kb);
+        int64_t unpromised = acc.spare_kb + (int64_t)acc.reserve_kb;
+        if (acc.spare_kb - rel < 0) {
+            int64_t own = rel < unpromised ? rel : unpromised;
+            if (own > acc.spare_kb) return own;
+        }
+    }
+    return acc.spare_kb;
+}
+
 /* ---- the balancing decision ---- */
 
 typedef struct {
@@ -169,16 +186,12 @@ typedef struct {
 
 static bool eligible(const xres_domain *d, const xres_mem_params *p)
 {
-    uint64_t gap;
-
     if (!xres_mem_balloonable(d)) return false;
     if (d->balloon == XRES_BALLOON_MOVING ||
         d->balloon == XRES_BALLOON_NOT_RESPONDING)
         return false;
     /* A balloon still on its way somewhere is left alone. */
-    gap = d->cur_kb > d->target_kb ? d->cur_kb - d->target_kb
-                                   : d->target_kb - d->cur_kb;
-    return gap <= p->tolerance_kb;
+    return xres_mem_arrived(d->cur_kb, d->target_kb, p->tolerance_kb);
 }
 
 static void classify(mdom *x, const xres_domain *d, const xres_mem_params *p)

@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "backend_sim.h"
 #include "mem_move.h"
+#include "mem_run.h"
 #include "mem_testlib.h"
 #include "policy_mem.h"
 
@@ -49,8 +50,21 @@ static int traced_apply(void *opaque, const xres_action *act)
     }
     if (act->kind == XRES_ACT_SET_MAXMEM)
         return B.ops->set_maxmem(&B, act->domid, act->u.mem.kb);
+    if (act->kind == XRES_ACT_WAIT_TARGET) {
+        bool there;
+        xres_host_init(&h);
+        ck_assert_int_eq(B.ops->snapshot(&B, &h), 0);
+        xres_domain *d = xres_host_find(&h, act->domid);
+        there = d && xres_mem_arrived(d->cur_kb, act->u.mem.kb,
+                                      act->u.mem.tol_kb);
+        xres_host_dispose(&h);
+        return there ? 0 : -EINPROGRESS;
+    }
     return -ENOTSUP;
 }
+
+/* The moves' steps carried out on the simulated host. */
+static const xres_move_runner R = { &B, traced_apply, NULL, NULL };
 
 /* A snapshot as the daemon merges it: agent figures and balloon states. */
 static void snap(xres_host *h)
@@ -119,7 +133,7 @@ static int run(xres_movers *mv, int max_checks)
         xres_host_init(&h);
         snap(&h);
         check_accounts(&h);
-        ended += xres_movers_step(mv, &h, B.ops->now_ms(&B));
+        ended += xres_moves_check(&R, mv, &h, B.ops->now_ms(&B));
         if (!mv->n) {
             xres_host_dispose(&h);
             xres_host_init(&h);
@@ -131,7 +145,7 @@ static int run(xres_movers *mv, int max_checks)
             xres_mem_plan_init(&plan);
             ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
             for (size_t i = 0; i < plan.n; i++) {
-                int rc = xres_movers_start(mv, &h, &plan.v[i], "balance",
+                int rc = xres_moves_start(&R, mv, &h, &plan.v[i], "balance",
                                            B.ops->now_ms(&B), NULL);
                 ck_assert(rc == 0 || rc == -EBUSY);
             }
@@ -175,8 +189,7 @@ static uint64_t target_of(uint32_t domid)
 
 static void mv_init(xres_movers *mv)
 {
-    xres_movers_init(mv, &B, &P);
-    mv->apply = traced_apply;
+    xres_movers_init(mv, &P);
 }
 
 START_TEST(test_encode_decode)
@@ -284,13 +297,13 @@ START_TEST(test_donor_release_under_reserve)
     t.src_to = 768 * MiB;
     t.dst_from = 1024 * MiB;
     t.dst_to = 1280 * MiB;
-    ck_assert_int_eq(xres_movers_start(&mv, &h, &t, "test",
+    ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &t, "test",
                                        B.ops->now_ms(&B), NULL), 0);
     xres_host_dispose(&h);
     for (int k = 0; k < 400 && mv.n; k++) {
         xres_host_init(&h);
         snap(&h);
-        xres_movers_step(&mv, &h, B.ops->now_ms(&B));
+        xres_moves_check(&R, &mv, &h, B.ops->now_ms(&B));
         xres_host_dispose(&h);
         xres_sim_advance(&B, 100);
     }
@@ -328,7 +341,7 @@ START_TEST(test_uncooperative_donor)
             ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
             ck_assert_uint_eq(plan.n, 1);
             ck_assert_uint_eq(plan.v[0].src, v2);
-            ck_assert_int_eq(xres_movers_start(&mv, &h, &plan.v[0],
+            ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &plan.v[0],
                                                "balance", B.ops->now_ms(&B),
                                                NULL), 0);
             xres_mem_plan_dispose(&plan);
@@ -339,7 +352,7 @@ START_TEST(test_uncooperative_donor)
         xres_host_init(&h);
         snap(&h);
         check_accounts(&h);
-        xres_movers_step(&mv, &h, B.ops->now_ms(&B));
+        xres_moves_check(&R, &mv, &h, B.ops->now_ms(&B));
         xres_host_dispose(&h);
     }
     ck_assert_uint_eq(mv.hist_n, 1);
@@ -374,7 +387,7 @@ START_TEST(test_recover_mid_lowering)
     snap(&h);
     xres_mem_plan_init(&plan);
     ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
-    ck_assert_int_eq(xres_movers_start(&mv, &h, &plan.v[0], "balance",
+    ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &plan.v[0], "balance",
                                        B.ops->now_ms(&B), NULL), 0);
     xres_mem_plan_dispose(&plan);
     xres_host_dispose(&h);
@@ -385,7 +398,7 @@ START_TEST(test_recover_mid_lowering)
     mv_init(&mv2);
     xres_host_init(&h);
     snap(&h);
-    ck_assert_int_eq(xres_movers_recover(&mv2, &h, B.ops->now_ms(&B)), 1);
+    ck_assert_int_eq(xres_moves_recover(&R, &mv2, &h, B.ops->now_ms(&B)), 1);
     ck_assert_uint_eq(mv2.n, 1);
     ck_assert_int_eq(mv2.v[0].state, XRES_MOVE_LOWERING);
     ck_assert(mv2.v[0].recovered);
@@ -442,9 +455,9 @@ START_TEST(test_recover_raising_idempotent)
         mv_init(&mv);
         xres_host_init(&h);
         snap(&h);
-        ck_assert_int_eq(xres_movers_recover(&mv, &h, B.ops->now_ms(&B)), 1);
+        ck_assert_int_eq(xres_moves_recover(&R, &mv, &h, B.ops->now_ms(&B)), 1);
         ck_assert_uint_ge(mv.next_id, 8);
-        ck_assert_int_eq(xres_movers_step(&mv, &h, B.ops->now_ms(&B)), 1);
+        ck_assert_int_eq(xres_moves_check(&R, &mv, &h, B.ops->now_ms(&B)), 1);
         ck_assert_int_eq(mv.hist[0].result, 0);
         xres_host_dispose(&h);
         xres_movers_dispose(&mv);
@@ -486,7 +499,7 @@ START_TEST(test_recover_before_lowering)
     mv_init(&mv);
     xres_host_init(&h);
     snap(&h);
-    ck_assert_int_eq(xres_movers_recover(&mv, &h, B.ops->now_ms(&B)), 1);
+    ck_assert_int_eq(xres_moves_recover(&R, &mv, &h, B.ops->now_ms(&B)), 1);
     xres_host_dispose(&h);
     ck_assert_int_eq(T.n_set_target, 1);
     ck_assert_int_eq(T.order[0], (int)v2);
@@ -495,7 +508,7 @@ START_TEST(test_recover_before_lowering)
         xres_host_init(&h);
         snap(&h);
         check_accounts(&h);
-        xres_movers_step(&mv, &h, B.ops->now_ms(&B));
+        xres_moves_check(&R, &mv, &h, B.ops->now_ms(&B));
         xres_host_dispose(&h);
     }
     ck_assert_uint_eq(mv.n, 0);
@@ -527,12 +540,12 @@ START_TEST(test_busy_domain_refused)
                                         err, sizeof(err)), 0);
     ck_assert_int_eq(xres_mem_plan_move(&h, &P, v3, v1, 64 * MiB, &plan,
                                         err, sizeof(err)), 0);
-    ck_assert_int_eq(xres_movers_start(&mv, &h, &plan.v[0], "mem-move",
+    ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &plan.v[0], "mem-move",
                                        0, NULL), 0);
     ck_assert(xres_movers_busy(&mv, v1));
     ck_assert(xres_movers_busy(&mv, v2));
     ck_assert(!xres_movers_busy(&mv, v3));
-    ck_assert_int_eq(xres_movers_start(&mv, &h, &plan.v[1], "mem-move",
+    ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &plan.v[1], "mem-move",
                                        0, NULL), -EBUSY);
     xres_mem_plan_dispose(&plan);
     xres_host_dispose(&h);
