@@ -604,6 +604,38 @@ static void reply_moves(yajl_gen out, const xres_movers *mv, uint64_t only)
     yajl_gen_array_close(out);
 }
 
+/* The plan's actions, one line each, as `--dry-run` prints them. */
+static void reply_actions(yajl_gen out, const xres_actions *acts)
+{
+    char line[256];
+
+    xres_json_str(out, "actions");
+    yajl_gen_array_open(out);
+    for (size_t i = 0; i < acts->n; i++) {
+        xres_action_format(&acts->v[i], line, sizeof(line));
+        xres_json_str(out, line);
+    }
+    yajl_gen_array_close(out);
+}
+
+/* mem-move / mem-set --dry-run: the actions the move would run. */
+static int reply_dry_run(const xres_mem_plan *plan, const xres_mem_params *p,
+                         yajl_gen out)
+{
+    xres_actions acts;
+    int rc;
+
+    xres_actions_init(&acts);
+    if (!(rc = xres_mem_plan_actions(plan, p, &acts))) {
+        xres_ipc_reply_ok_begin(out);
+        xres_json_kv_bool(out, "dry_run", true);
+        reply_actions(out, &acts);
+        yajl_gen_map_close(out);
+    }
+    xres_actions_dispose(&acts);
+    return rc;
+}
+
 /* Start a single planned transfer for mem-move / mem-set. */
 static int run_single(xres_daemon *d, xres_mem_plan *plan, const char *origin,
                       yajl_gen out)
@@ -672,7 +704,10 @@ static int cmd_move_or_set(xres_daemon *d, bool is_move, yajl_val req,
         rc = 0;
         goto out;
     }
-    rc = run_single(d, &plan, is_move ? "mem-move" : "mem-set", out);
+    if (xres_json_get_bool(req, "dry_run", false))
+        rc = reply_dry_run(&plan, &mp->p, out);
+    else
+        rc = run_single(d, &plan, is_move ? "mem-move" : "mem-set", out);
 out:
     xres_mem_plan_dispose(&plan);
     xres_host_dispose(&view);
@@ -686,7 +721,6 @@ static int cmd_balance(xres_daemon *d, yajl_val req, yajl_gen out)
     xres_mem_plan plan;
     xres_actions acts;
     xres_host view;
-    char line[256];
     int rc;
 
     xres_daemon_refresh(d);
@@ -706,13 +740,7 @@ static int cmd_balance(xres_daemon *d, yajl_val req, yajl_gen out)
     xres_ipc_reply_ok_begin(out);
     xres_json_kv_bool(out, "dry_run", dry);
     xres_json_kv_bool(out, "short", plan.short_mode);
-    xres_json_str(out, "actions");
-    yajl_gen_array_open(out);
-    for (size_t i = 0; i < acts.n; i++) {
-        xres_action_format(&acts.v[i], line, sizeof(line));
-        xres_json_str(out, line);
-    }
-    yajl_gen_array_close(out);
+    reply_actions(out, &acts);
     if (!dry) {
         xres_json_str(out, "started");
         yajl_gen_array_open(out);

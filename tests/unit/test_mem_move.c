@@ -522,6 +522,97 @@ START_TEST(test_recover_before_lowering)
 }
 END_TEST
 
+/* Every action carried out with 0, in order. */
+static xres_actions Done;
+
+static int recording_apply(void *opaque, const xres_action *act)
+{
+    int rc = traced_apply(opaque, act);
+
+    if (!rc) ck_assert_int_eq(xres_actions_push(&Done, act), 0);
+    return rc;
+}
+
+/* The line `--dry-run' prints, without the comment after " # ". */
+static void op_line(const xres_action *a, char *buf, size_t len)
+{
+    char *hash;
+
+    xres_action_format(a, buf, len);
+    if ((hash = strstr(buf, " # "))) *hash = 0;
+}
+
+/* A plan run both ways: the dry run's list (xres_mem_plan_actions) and
+ * what the actuator carried out for the move are the same list. */
+START_TEST(test_dry_run_is_what_runs)
+{
+    const xres_move_runner rec = { &B, recording_apply, NULL, NULL };
+    uint32_t v1 = add("vm1", 1024, 1024);
+    uint32_t v2 = add("vm2", 1024, 410);
+    xres_actions dry, labelled;
+    xres_mem_plan plan;
+    xres_movers mv;
+    xres_host h;
+    char err[200], a[160], b[160];
+
+    xres_actions_init(&Done);
+    xres_actions_init(&dry);
+    xres_actions_init(&labelled);
+    mv_init(&mv);
+    xres_host_init(&h);
+    snap(&h);
+    xres_mem_plan_init(&plan);
+    ck_assert_int_eq(xres_mem_plan_move(&h, &P, v2, v1, 256 * MiB, &plan,
+                                        err, sizeof(err)), 0);
+    ck_assert_int_eq(xres_mem_plan_actions(&plan, &P, &dry), 0);
+    ck_assert_uint_eq(dry.n, 4);
+    ck_assert_int_eq(xres_moves_start(&rec, &mv, &h, &plan.v[0], "mem-move",
+                                      B.ops->now_ms(&B), NULL), 0);
+    xres_host_dispose(&h);
+    for (int k = 0; k < 100 && mv.n; k++) {
+        xres_sim_advance(&B, 100);
+        xres_host_init(&h);
+        snap(&h);
+        xres_moves_check(&rec, &mv, &h, B.ops->now_ms(&B));
+        xres_host_dispose(&h);
+    }
+    ck_assert_uint_eq(mv.n, 0);
+    ck_assert_int_eq(mv.hist[0].result, 0);
+    ck_assert_uint_eq(Done.n, dry.n);
+    for (size_t i = 0; i < dry.n; i++) {
+        ck_assert_int_eq(Done.v[i].kind, dry.v[i].kind);
+        ck_assert_uint_eq(Done.v[i].domid, dry.v[i].domid);
+        ck_assert_uint_eq(Done.v[i].u.mem.kb, dry.v[i].u.mem.kb);
+        ck_assert_uint_eq(Done.v[i].u.mem.tol_kb, dry.v[i].u.mem.tol_kb);
+        op_line(&Done.v[i], a, sizeof(a));
+        op_line(&dry.v[i], b, sizeof(b));
+        ck_assert_str_eq(a, b);
+    }
+    op_line(&Done.v[3], a, sizeof(a));
+    ck_assert_str_eq(a, "set-target dom1 1310720KiB");
+    xres_action_format(&Done.v[0], a, sizeof(a));
+    ck_assert_str_eq(a, "set-target dom2 786432KiB # move 1 (mem-move): "
+                     "lower donor");
+    xres_action_format(&dry.v[0], b, sizeof(b));
+    ck_assert_str_eq(b, "set-target dom2 786432KiB # mem-move: give "
+                     "262144KiB");
+    /* the move's own list is the same, labelled */
+    ck_assert_int_eq(xres_move_actions(&mv.hist[0], &P, &labelled), 0);
+    ck_assert_uint_eq(labelled.n, 4);
+    xres_action_format(&labelled.v[1], a, sizeof(a));
+    ck_assert_str_eq(a, "wait-target dom2 786432KiB # move 1 (mem-move): "
+                     "donor released");
+    xres_action_format(&labelled.v[2], a, sizeof(a));
+    ck_assert_str_eq(a, "set-maxmem dom1 1311744KiB # move 1 (mem-move): "
+                     "room for the raise");
+    xres_actions_dispose(&labelled);
+    xres_actions_dispose(&dry);
+    xres_actions_dispose(&Done);
+    xres_mem_plan_dispose(&plan);
+    xres_movers_dispose(&mv);
+}
+END_TEST
+
 START_TEST(test_busy_domain_refused)
 {
     xres_movers mv;
@@ -567,6 +658,7 @@ Suite *mem_move_suite(void)
     tcase_add_test(tc, test_recover_raising_idempotent);
     tcase_add_test(tc, test_recover_before_lowering);
     tcase_add_test(tc, test_busy_domain_refused);
+    tcase_add_test(tc, test_dry_run_is_what_runs);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
