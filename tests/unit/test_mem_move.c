@@ -1,6 +1,7 @@
 /*
  * tests/unit/test_mem_move.c: the move state machine on the simulated
- * host: donor confirmed before the receiver is raised, uncooperative
+ * host, carried out by mem_run.c: donor confirmed before the receiver is
+ * raised, the actions run equal to the dry run's list, uncooperative
  * donors, and recovery after the daemon dies in the middle of a move.
  */
 #include <check.h>
@@ -146,7 +147,7 @@ static int run(xres_movers *mv, int max_checks)
             ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
             for (size_t i = 0; i < plan.n; i++) {
                 int rc = xres_moves_start(&R, mv, &h, &plan.v[i], "balance",
-                                           B.ops->now_ms(&B), NULL);
+                                          B.ops->now_ms(&B), NULL);
                 ck_assert(rc == 0 || rc == -EBUSY);
             }
             size_t n = plan.n;
@@ -298,7 +299,7 @@ START_TEST(test_donor_release_under_reserve)
     t.dst_from = 1024 * MiB;
     t.dst_to = 1280 * MiB;
     ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &t, "test",
-                                       B.ops->now_ms(&B), NULL), 0);
+                                      B.ops->now_ms(&B), NULL), 0);
     xres_host_dispose(&h);
     for (int k = 0; k < 400 && mv.n; k++) {
         xres_host_init(&h);
@@ -342,8 +343,8 @@ START_TEST(test_uncooperative_donor)
             ck_assert_uint_eq(plan.n, 1);
             ck_assert_uint_eq(plan.v[0].src, v2);
             ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &plan.v[0],
-                                               "balance", B.ops->now_ms(&B),
-                                               NULL), 0);
+                                              "balance", B.ops->now_ms(&B),
+                                              NULL), 0);
             xres_mem_plan_dispose(&plan);
             xres_host_dispose(&h);
         }
@@ -388,7 +389,7 @@ START_TEST(test_recover_mid_lowering)
     xres_mem_plan_init(&plan);
     ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
     ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &plan.v[0], "balance",
-                                       B.ops->now_ms(&B), NULL), 0);
+                                      B.ops->now_ms(&B), NULL), 0);
     xres_mem_plan_dispose(&plan);
     xres_host_dispose(&h);
     xres_sim_advance(&B, 2000);              /* half of 256 MiB at 64M/s */
@@ -455,7 +456,8 @@ START_TEST(test_recover_raising_idempotent)
         mv_init(&mv);
         xres_host_init(&h);
         snap(&h);
-        ck_assert_int_eq(xres_moves_recover(&R, &mv, &h, B.ops->now_ms(&B)), 1);
+        ck_assert_int_eq(xres_moves_recover(&R, &mv, &h,
+                                            B.ops->now_ms(&B)), 1);
         ck_assert_uint_ge(mv.next_id, 8);
         ck_assert_int_eq(xres_moves_check(&R, &mv, &h, B.ops->now_ms(&B)), 1);
         ck_assert_int_eq(mv.hist[0].result, 0);
@@ -632,12 +634,12 @@ START_TEST(test_busy_domain_refused)
     ck_assert_int_eq(xres_mem_plan_move(&h, &P, v3, v1, 64 * MiB, &plan,
                                         err, sizeof(err)), 0);
     ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &plan.v[0], "mem-move",
-                                       0, NULL), 0);
+                                      0, NULL), 0);
     ck_assert(xres_movers_busy(&mv, v1));
     ck_assert(xres_movers_busy(&mv, v2));
     ck_assert(!xres_movers_busy(&mv, v3));
     ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &plan.v[1], "mem-move",
-                                       0, NULL), -EBUSY);
+                                      0, NULL), -EBUSY);
     xres_mem_plan_dispose(&plan);
     xres_host_dispose(&h);
     xres_movers_dispose(&mv);
