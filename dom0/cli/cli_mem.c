@@ -92,13 +92,29 @@ static int follow(uint64_t id)
     return XRES_EXIT_FAIL;
 }
 
-static int start_and_follow(yajl_gen g, bool wait)
+/* The actions of a dry run, one a line. */
+static void print_actions(yajl_val r)
+{
+    yajl_val a = xres_json_get(r, "actions");
+
+    if (YAJL_IS_ARRAY(a))
+        for (size_t i = 0; i < a->u.array.len; i++)
+            if (YAJL_IS_STRING(a->u.array.values[i]))
+                printf("%s\n", YAJL_GET_STRING(a->u.array.values[i]));
+}
+
+static int start_and_follow(yajl_gen g, bool wait, bool dry)
 {
     yajl_val r;
     uint64_t id = 0;
     int rc;
 
     if ((rc = xres_cli_call(g, &r))) return rc;
+    if (dry) {
+        print_actions(r);
+        yajl_tree_free(r);
+        return XRES_EXIT_OK;
+    }
     if (xres_json_get_u64(r, "move", &id)) {
         const char *msg = xres_json_get_str(r, "message");
         printf("%s\n", msg ? msg : "nothing to do");
@@ -116,13 +132,20 @@ static int start_and_follow(yajl_gen g, bool wait)
 
 static int cmd_mem_move(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        { "no-wait", no_argument, NULL, 'n' },
+        { "dry-run", no_argument, NULL, 'd' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
     const xres_cmd *c = xres_cli_find("mem-move");
-    bool wait = true;
+    bool wait = true, dry = false;
     uint64_t kb;
     int o, rc;
 
-    while ((o = getopt_long(argc, argv, "nh", wait_opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "nh", opts, NULL)) != -1) {
         if (o == 'n') wait = false;
+        else if (o == 'd') dry = true;
         else if (o == 'h') { xres_cli_usage(c, stdout); return 0; }
         else return xres_cli_usage_error(c, "unknown option");
     }
@@ -133,7 +156,8 @@ static int cmd_mem_move(int argc, char **argv)
     xres_json_kv_str(g, "src", argv[optind]);
     xres_json_kv_str(g, "dst", argv[optind + 1]);
     xres_json_kv_u64(g, "kb", kb);
-    return start_and_follow(g, wait);
+    if (dry) xres_json_kv_bool(g, "dry_run", true);
+    return start_and_follow(g, wait, dry);
 }
 
 static int cmd_mem_set(int argc, char **argv)
@@ -154,7 +178,7 @@ static int cmd_mem_set(int argc, char **argv)
     yajl_gen g = xres_cli_req_begin("mem-set");
     xres_json_kv_str(g, "dom", argv[optind]);
     xres_json_kv_u64(g, "kb", kb);
-    return start_and_follow(g, wait);
+    return start_and_follow(g, wait, false);
 }
 
 static int cmd_balance(int argc, char **argv)
@@ -178,11 +202,7 @@ static int cmd_balance(int argc, char **argv)
     yajl_gen g = xres_cli_req_begin("balance");
     xres_json_kv_bool(g, "dry_run", dry);
     if ((rc = xres_cli_call(g, &r))) return rc;
-    a = xres_json_get(r, "actions");
-    if (YAJL_IS_ARRAY(a))
-        for (size_t i = 0; i < a->u.array.len; i++)
-            if (YAJL_IS_STRING(a->u.array.values[i]))
-                printf("%s\n", YAJL_GET_STRING(a->u.array.values[i]));
+    print_actions(r);
     a = xres_json_get(r, "started");
     if (!dry && YAJL_IS_ARRAY(a) && a->u.array.len) {
         printf("started move(s):");
@@ -305,7 +325,7 @@ static int cmd_mem_moves(int argc, char **argv)
 }
 
 const xres_cmd xres_cmds_mem[] = {
-    { "mem-move", cmd_mem_move, "[--no-wait] SRC DST SIZE",
+    { "mem-move", cmd_mem_move, "[--no-wait] [--dry-run] SRC DST SIZE",
       "move memory from one domain to another",
       "Lowers SRC's balloon target by SIZE, waits until Xen shows SRC's\n"
       "memory at the lower figure, then raises DST's target by SIZE.\n"
@@ -314,7 +334,9 @@ const xres_cmd xres_cmds_mem[] = {
       "balloon driver), not responding, or already in a move.\n"
       "SIZE takes K, M, G suffixes like xl; a bare number is MiB.\n"
       "\n"
-      "  -n, --no-wait   return once the move has started\n" },
+      "  -n, --no-wait   return once the move has started\n"
+      "      --dry-run   print the actions the move would run, one per\n"
+      "                  line as `balance --dry-run' does; change nothing\n" },
     { "mem-set", cmd_mem_set, "[--no-wait] DOM SIZE",
       "set a domain's memory target, to or from free memory",
       "Lowering gives the memory back to Xen once the balloon got there;\n"

@@ -88,6 +88,15 @@ typedef struct {
 void xres_mem_account_of(const xres_host *h, const xres_mem_params *p,
                          xres_mem_account *a);
 
+/* The memory a move may still hand to its receiver when it raises it: the
+ * snapshot's spare memory; but when Xen's free memory is short of the
+ * reserve, what the donor has released since its target was donor_from_kb
+ * is still the move's own to hand on (as far as it is not promised
+ * elsewhere), so the raise leaves Xen's free memory no lower than it was.
+ * donor is NULL for a move from free memory. */
+int64_t xres_mem_raise_room(const xres_host *h, const xres_mem_params *p,
+                            const xres_domain *donor, uint64_t donor_from_kb);
+
 /* The balancing decision.  Domains whose balloon is MOVING or
  * NOT_RESPONDING take no part.  Appends to plan; 0 or -ENOMEM. */
 int xres_mem_balance(const xres_host *h, const xres_mem_params *p,

@@ -1,7 +1,7 @@
 /*
  * tests/unit/test_daemon_mem.c: the mem subsystem inside the real daemon
  * core, on the simulated host: balancing on ticks, the IPC commands
- * (mem-move, mem-set, balance --dry-run, mem-policy), not-responding
+ * (mem-move, mem-set, their --dry-run, mem-policy), not-responding
  * marks, and a daemon killed in the middle of a move.
  */
 #include <check.h>
@@ -242,6 +242,90 @@ START_TEST(test_cmd_mem_move)
     ck_assert_str_eq(xres_json_get_str(r, "error"), "no domain called "
                      "nosuch");
     yajl_tree_free(r);
+}
+END_TEST
+
+/* The Xen calls of a real move, as `--dry-run' lines without comment. */
+static xres_backend_ops rec_ops;
+static const xres_backend_ops *sim_ops;
+static char calls[8][96];
+static unsigned n_calls;
+
+static int rec_set_target(xres_backend *b, uint32_t domid, uint64_t kb)
+{
+    if (n_calls < 8)
+        snprintf(calls[n_calls], sizeof(calls[0]), "set-target dom%u %lluKiB",
+                 (unsigned)domid, (unsigned long long)kb);
+    n_calls++;
+    return sim_ops->set_target(b, domid, kb);
+}
+
+static int rec_set_maxmem(xres_backend *b, uint32_t domid, uint64_t kb)
+{
+    if (n_calls < 8)
+        snprintf(calls[n_calls], sizeof(calls[0]), "set-maxmem dom%u %lluKiB",
+                 (unsigned)domid, (unsigned long long)kb);
+    n_calls++;
+    return sim_ops->set_maxmem(b, domid, kb);
+}
+
+/* mem-move --dry-run prints the move's actions and changes nothing; the
+ * same request without it then makes exactly those calls, in order. */
+START_TEST(test_cmd_mem_move_dry_run)
+{
+    static const char *const want[] = {
+        "set-target dom3 983040KiB # mem-move: give 65536KiB",
+        "wait-target dom3 983040KiB # donor released",
+        "set-maxmem dom1 1115136KiB # room for the raise",
+        "set-target dom1 1114112KiB # mem-move: take 65536KiB",
+    };
+    yajl_val r, a;
+
+    used(V1, 500);
+    used(V2, 600);
+    used(V3, 600);
+    r = call("{\"cmd\":\"mem-move\",\"src\":\"vm3\",\"dst\":\"vm1\","
+             "\"kb\":65536,\"dry_run\":true}");
+    ck_assert(ok(r));
+    ck_assert(xres_json_get_bool(r, "dry_run", false));
+    ck_assert_ptr_null(xres_json_get(r, "move"));
+    a = xres_json_get(r, "actions");
+    ck_assert(YAJL_IS_ARRAY(a));
+    ck_assert_uint_eq(a->u.array.len, 4);
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_str_eq(YAJL_GET_STRING(a->u.array.values[i]), want[i]);
+    yajl_tree_free(r);
+    ck_assert_uint_eq(dom(V3)->target_kb, 1024 * MiB);
+    ck_assert_int_eq(dom(V3)->balloon, XRES_BALLOON_OK);
+    r = call("{\"cmd\":\"mem-moves\"}");
+    a = xres_json_get(r, "moves");
+    ck_assert(YAJL_IS_ARRAY(a) && a->u.array.len == 0);
+    yajl_tree_free(r);
+
+    sim_ops = B.ops;
+    rec_ops = *B.ops;
+    rec_ops.set_target = rec_set_target;
+    rec_ops.set_maxmem = rec_set_maxmem;
+    B.ops = &rec_ops;
+    n_calls = 0;
+    r = call("{\"cmd\":\"mem-move\",\"src\":\"vm3\",\"dst\":\"vm1\","
+             "\"kb\":65536}");
+    ck_assert(ok(r));
+    yajl_tree_free(r);
+    ck_assert_uint_eq(n_calls, 1);          /* the wait: vm1 not yet */
+    run_ms(3000);
+    ck_assert_uint_eq(n_calls, 3);
+    ck_assert_str_eq(calls[0], "set-target dom3 983040KiB");
+    ck_assert_str_eq(calls[1], "set-maxmem dom1 1115136KiB");
+    ck_assert_str_eq(calls[2], "set-target dom1 1114112KiB");
+    for (size_t i = 0, j = 0; i < 4; i++) {
+        if (!strncmp(want[i], "wait-target", 11)) continue;
+        size_t l = strlen(calls[j++]);
+        ck_assert(!strncmp(want[i], calls[j - 1], l) &&
+                  !strncmp(want[i] + l, " # ", 3));
+    }
+    ck_assert_uint_eq(dom(V1)->cur_kb, 1088 * MiB);
+    B.ops = sim_ops;
 }
 END_TEST
 
@@ -532,6 +616,7 @@ Suite *daemon_mem_suite(void)
     tcase_add_test(tc, test_report_triggers_balance);
     tcase_add_test(tc, test_cmd_mem_move);
     tcase_add_test(tc, test_cmd_mem_set_and_dry_run);
+    tcase_add_test(tc, test_cmd_mem_move_dry_run);
     tcase_add_test(tc, test_policy_survives_restart);
     tcase_add_test(tc, test_not_responding_donor);
     tcase_add_test(tc, test_not_responding_kept_while_silent);

@@ -1,6 +1,7 @@
 /*
  * tests/unit/test_mem_move.c: the move state machine on the simulated
- * host: donor confirmed before the receiver is raised, uncooperative
+ * host, carried out by mem_run.c: donor confirmed before the receiver is
+ * raised, the actions run equal to the dry run's list, uncooperative
  * donors, and recovery after the daemon dies in the middle of a move.
  */
 #include <check.h>
@@ -11,6 +12,7 @@
 #include "backend.h"
 #include "backend_sim.h"
 #include "mem_move.h"
+#include "mem_run.h"
 #include "mem_testlib.h"
 #include "policy_mem.h"
 
@@ -49,8 +51,21 @@ static int traced_apply(void *opaque, const xres_action *act)
     }
     if (act->kind == XRES_ACT_SET_MAXMEM)
         return B.ops->set_maxmem(&B, act->domid, act->u.mem.kb);
+    if (act->kind == XRES_ACT_WAIT_TARGET) {
+        bool there;
+        xres_host_init(&h);
+        ck_assert_int_eq(B.ops->snapshot(&B, &h), 0);
+        xres_domain *d = xres_host_find(&h, act->domid);
+        there = d && xres_mem_arrived(d->cur_kb, act->u.mem.kb,
+                                      act->u.mem.tol_kb);
+        xres_host_dispose(&h);
+        return there ? 0 : -EINPROGRESS;
+    }
     return -ENOTSUP;
 }
+
+/* The moves' steps carried out on the simulated host. */
+static const xres_move_runner R = { &B, traced_apply, NULL, NULL };
 
 /* A snapshot as the daemon merges it: agent figures and balloon states. */
 static void snap(xres_host *h)
@@ -119,7 +134,7 @@ static int run(xres_movers *mv, int max_checks)
         xres_host_init(&h);
         snap(&h);
         check_accounts(&h);
-        ended += xres_movers_step(mv, &h, B.ops->now_ms(&B));
+        ended += xres_moves_check(&R, mv, &h, B.ops->now_ms(&B));
         if (!mv->n) {
             xres_host_dispose(&h);
             xres_host_init(&h);
@@ -131,8 +146,8 @@ static int run(xres_movers *mv, int max_checks)
             xres_mem_plan_init(&plan);
             ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
             for (size_t i = 0; i < plan.n; i++) {
-                int rc = xres_movers_start(mv, &h, &plan.v[i], "balance",
-                                           B.ops->now_ms(&B), NULL);
+                int rc = xres_moves_start(&R, mv, &h, &plan.v[i], "balance",
+                                          B.ops->now_ms(&B), NULL);
                 ck_assert(rc == 0 || rc == -EBUSY);
             }
             size_t n = plan.n;
@@ -175,8 +190,7 @@ static uint64_t target_of(uint32_t domid)
 
 static void mv_init(xres_movers *mv)
 {
-    xres_movers_init(mv, &B, &P);
-    mv->apply = traced_apply;
+    xres_movers_init(mv, &P);
 }
 
 START_TEST(test_encode_decode)
@@ -284,13 +298,13 @@ START_TEST(test_donor_release_under_reserve)
     t.src_to = 768 * MiB;
     t.dst_from = 1024 * MiB;
     t.dst_to = 1280 * MiB;
-    ck_assert_int_eq(xres_movers_start(&mv, &h, &t, "test",
-                                       B.ops->now_ms(&B), NULL), 0);
+    ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &t, "test",
+                                      B.ops->now_ms(&B), NULL), 0);
     xres_host_dispose(&h);
     for (int k = 0; k < 400 && mv.n; k++) {
         xres_host_init(&h);
         snap(&h);
-        xres_movers_step(&mv, &h, B.ops->now_ms(&B));
+        xres_moves_check(&R, &mv, &h, B.ops->now_ms(&B));
         xres_host_dispose(&h);
         xres_sim_advance(&B, 100);
     }
@@ -328,9 +342,9 @@ START_TEST(test_uncooperative_donor)
             ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
             ck_assert_uint_eq(plan.n, 1);
             ck_assert_uint_eq(plan.v[0].src, v2);
-            ck_assert_int_eq(xres_movers_start(&mv, &h, &plan.v[0],
-                                               "balance", B.ops->now_ms(&B),
-                                               NULL), 0);
+            ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &plan.v[0],
+                                              "balance", B.ops->now_ms(&B),
+                                              NULL), 0);
             xres_mem_plan_dispose(&plan);
             xres_host_dispose(&h);
         }
@@ -339,7 +353,7 @@ START_TEST(test_uncooperative_donor)
         xres_host_init(&h);
         snap(&h);
         check_accounts(&h);
-        xres_movers_step(&mv, &h, B.ops->now_ms(&B));
+        xres_moves_check(&R, &mv, &h, B.ops->now_ms(&B));
         xres_host_dispose(&h);
     }
     ck_assert_uint_eq(mv.hist_n, 1);
@@ -374,8 +388,8 @@ START_TEST(test_recover_mid_lowering)
     snap(&h);
     xres_mem_plan_init(&plan);
     ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
-    ck_assert_int_eq(xres_movers_start(&mv, &h, &plan.v[0], "balance",
-                                       B.ops->now_ms(&B), NULL), 0);
+    ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &plan.v[0], "balance",
+                                      B.ops->now_ms(&B), NULL), 0);
     xres_mem_plan_dispose(&plan);
     xres_host_dispose(&h);
     xres_sim_advance(&B, 2000);              /* half of 256 MiB at 64M/s */
@@ -385,7 +399,7 @@ START_TEST(test_recover_mid_lowering)
     mv_init(&mv2);
     xres_host_init(&h);
     snap(&h);
-    ck_assert_int_eq(xres_movers_recover(&mv2, &h, B.ops->now_ms(&B)), 1);
+    ck_assert_int_eq(xres_moves_recover(&R, &mv2, &h, B.ops->now_ms(&B)), 1);
     ck_assert_uint_eq(mv2.n, 1);
     ck_assert_int_eq(mv2.v[0].state, XRES_MOVE_LOWERING);
     ck_assert(mv2.v[0].recovered);
@@ -442,9 +456,10 @@ START_TEST(test_recover_raising_idempotent)
         mv_init(&mv);
         xres_host_init(&h);
         snap(&h);
-        ck_assert_int_eq(xres_movers_recover(&mv, &h, B.ops->now_ms(&B)), 1);
+        ck_assert_int_eq(xres_moves_recover(&R, &mv, &h,
+                                            B.ops->now_ms(&B)), 1);
         ck_assert_uint_ge(mv.next_id, 8);
-        ck_assert_int_eq(xres_movers_step(&mv, &h, B.ops->now_ms(&B)), 1);
+        ck_assert_int_eq(xres_moves_check(&R, &mv, &h, B.ops->now_ms(&B)), 1);
         ck_assert_int_eq(mv.hist[0].result, 0);
         xres_host_dispose(&h);
         xres_movers_dispose(&mv);
@@ -486,7 +501,7 @@ START_TEST(test_recover_before_lowering)
     mv_init(&mv);
     xres_host_init(&h);
     snap(&h);
-    ck_assert_int_eq(xres_movers_recover(&mv, &h, B.ops->now_ms(&B)), 1);
+    ck_assert_int_eq(xres_moves_recover(&R, &mv, &h, B.ops->now_ms(&B)), 1);
     xres_host_dispose(&h);
     ck_assert_int_eq(T.n_set_target, 1);
     ck_assert_int_eq(T.order[0], (int)v2);
@@ -495,7 +510,7 @@ START_TEST(test_recover_before_lowering)
         xres_host_init(&h);
         snap(&h);
         check_accounts(&h);
-        xres_movers_step(&mv, &h, B.ops->now_ms(&B));
+        xres_moves_check(&R, &mv, &h, B.ops->now_ms(&B));
         xres_host_dispose(&h);
     }
     ck_assert_uint_eq(mv.n, 0);
@@ -505,6 +520,97 @@ START_TEST(test_recover_before_lowering)
     char *val = NULL;
     ck_assert_int_eq(B.ops->xs_read(&B, mt_move_path(4), &val, NULL),
                      -ENOENT);
+    xres_movers_dispose(&mv);
+}
+END_TEST
+
+/* Every action carried out with 0, in order. */
+static xres_actions Done;
+
+static int recording_apply(void *opaque, const xres_action *act)
+{
+    int rc = traced_apply(opaque, act);
+
+    if (!rc) ck_assert_int_eq(xres_actions_push(&Done, act), 0);
+    return rc;
+}
+
+/* The line `--dry-run' prints, without the comment after " # ". */
+static void op_line(const xres_action *a, char *buf, size_t len)
+{
+    char *hash;
+
+    xres_action_format(a, buf, len);
+    if ((hash = strstr(buf, " # "))) *hash = 0;
+}
+
+/* A plan run both ways: the dry run's list (xres_mem_plan_actions) and
+ * what the actuator carried out for the move are the same list. */
+START_TEST(test_dry_run_is_what_runs)
+{
+    const xres_move_runner rec = { &B, recording_apply, NULL, NULL };
+    uint32_t v1 = add("vm1", 1024, 1024);
+    uint32_t v2 = add("vm2", 1024, 410);
+    xres_actions dry, labelled;
+    xres_mem_plan plan;
+    xres_movers mv;
+    xres_host h;
+    char err[200], a[160], b[160];
+
+    xres_actions_init(&Done);
+    xres_actions_init(&dry);
+    xres_actions_init(&labelled);
+    mv_init(&mv);
+    xres_host_init(&h);
+    snap(&h);
+    xres_mem_plan_init(&plan);
+    ck_assert_int_eq(xres_mem_plan_move(&h, &P, v2, v1, 256 * MiB, &plan,
+                                        err, sizeof(err)), 0);
+    ck_assert_int_eq(xres_mem_plan_actions(&plan, &P, &dry), 0);
+    ck_assert_uint_eq(dry.n, 4);
+    ck_assert_int_eq(xres_moves_start(&rec, &mv, &h, &plan.v[0], "mem-move",
+                                      B.ops->now_ms(&B), NULL), 0);
+    xres_host_dispose(&h);
+    for (int k = 0; k < 100 && mv.n; k++) {
+        xres_sim_advance(&B, 100);
+        xres_host_init(&h);
+        snap(&h);
+        xres_moves_check(&rec, &mv, &h, B.ops->now_ms(&B));
+        xres_host_dispose(&h);
+    }
+    ck_assert_uint_eq(mv.n, 0);
+    ck_assert_int_eq(mv.hist[0].result, 0);
+    ck_assert_uint_eq(Done.n, dry.n);
+    for (size_t i = 0; i < dry.n; i++) {
+        ck_assert_int_eq(Done.v[i].kind, dry.v[i].kind);
+        ck_assert_uint_eq(Done.v[i].domid, dry.v[i].domid);
+        ck_assert_uint_eq(Done.v[i].u.mem.kb, dry.v[i].u.mem.kb);
+        ck_assert_uint_eq(Done.v[i].u.mem.tol_kb, dry.v[i].u.mem.tol_kb);
+        op_line(&Done.v[i], a, sizeof(a));
+        op_line(&dry.v[i], b, sizeof(b));
+        ck_assert_str_eq(a, b);
+    }
+    op_line(&Done.v[3], a, sizeof(a));
+    ck_assert_str_eq(a, "set-target dom1 1310720KiB");
+    xres_action_format(&Done.v[0], a, sizeof(a));
+    ck_assert_str_eq(a, "set-target dom2 786432KiB # move 1 (mem-move): "
+                     "lower donor");
+    xres_action_format(&dry.v[0], b, sizeof(b));
+    ck_assert_str_eq(b, "set-target dom2 786432KiB # mem-move: give "
+                     "262144KiB");
+    /* the move's own list is the same, labelled */
+    ck_assert_int_eq(xres_move_actions(&mv.hist[0], &P, &labelled), 0);
+    ck_assert_uint_eq(labelled.n, 4);
+    xres_action_format(&labelled.v[1], a, sizeof(a));
+    ck_assert_str_eq(a, "wait-target dom2 786432KiB # move 1 (mem-move): "
+                     "donor released");
+    xres_action_format(&labelled.v[2], a, sizeof(a));
+    ck_assert_str_eq(a, "set-maxmem dom1 1311744KiB # move 1 (mem-move): "
+                     "room for the raise");
+    xres_actions_dispose(&labelled);
+    xres_actions_dispose(&dry);
+    xres_actions_dispose(&Done);
+    xres_mem_plan_dispose(&plan);
     xres_movers_dispose(&mv);
 }
 END_TEST
@@ -527,13 +633,13 @@ START_TEST(test_busy_domain_refused)
                                         err, sizeof(err)), 0);
     ck_assert_int_eq(xres_mem_plan_move(&h, &P, v3, v1, 64 * MiB, &plan,
                                         err, sizeof(err)), 0);
-    ck_assert_int_eq(xres_movers_start(&mv, &h, &plan.v[0], "mem-move",
-                                       0, NULL), 0);
+    ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &plan.v[0], "mem-move",
+                                      0, NULL), 0);
     ck_assert(xres_movers_busy(&mv, v1));
     ck_assert(xres_movers_busy(&mv, v2));
     ck_assert(!xres_movers_busy(&mv, v3));
-    ck_assert_int_eq(xres_movers_start(&mv, &h, &plan.v[1], "mem-move",
-                                       0, NULL), -EBUSY);
+    ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &plan.v[1], "mem-move",
+                                      0, NULL), -EBUSY);
     xres_mem_plan_dispose(&plan);
     xres_host_dispose(&h);
     xres_movers_dispose(&mv);
@@ -554,6 +660,7 @@ Suite *mem_move_suite(void)
     tcase_add_test(tc, test_recover_raising_idempotent);
     tcase_add_test(tc, test_recover_before_lowering);
     tcase_add_test(tc, test_busy_domain_refused);
+    tcase_add_test(tc, test_dry_run_is_what_runs);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
