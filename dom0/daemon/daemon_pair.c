@@ -155,29 +155,18 @@ static void watch_acks(xres_daemon *d, uint32_t domid, bool on)
 
 /*
  * Request sequence numbers are per guest (xres/seq).  Take n of them for
- * the pair on both of its domains: the pair's next_seq moves above what
- * any subsystem issued, and xres/seq moves past the n taken, so nobody
- * else uses them.
+ * the pair on both of its domains (those that exist), above the pair's
+ * own next_seq: the guest request channel moves both counters past them.
  */
 static int reserve_seqs(xres_daemon *d, xres_pair *p, uint64_t n)
 {
-    uint32_t doms[2] = { p->active, p->standby };
-    uint64_t top = p->next_seq ? p->next_seq - 1 : 0, v;
-    char buf[32];
-    int rc = 0;
+    uint32_t doms[2];
+    size_t nd = 0;
 
-    for (int i = 0; i < 2; i++)
-        if (xres_host_find(&d->host, doms[i]) &&
-            !xres_xs_get_u64(d, XS_REQ_LAST_SEQ, doms[i], NULL, &v) && v > top)
-            top = v;
-    p->next_seq = top + 1;
-    snprintf(buf, sizeof(buf), "%" PRIu64, top + n);
-    for (int i = 0; i < 2; i++)
-        if (xres_host_find(&d->host, doms[i])) {
-            int r = xres_xs_put(d, XS_REQ_LAST_SEQ, doms[i], NULL, buf);
-            if (r && !rc) rc = r;
-        }
-    return rc;
+    if (xres_host_find(&d->host, p->active)) doms[nd++] = p->active;
+    if (xres_host_find(&d->host, p->standby)) doms[nd++] = p->standby;
+    return xres_agent_request_reserve(d->be, doms, nd, p->next_seq, n,
+                                      &p->next_seq);
 }
 
 static int pair_exec(void *ctx, const xres_action *act)
@@ -214,18 +203,13 @@ static void guest_obs(xres_daemon *d, const xres_pair *p, uint32_t domid,
             ? ((uint64_t)app.restarts << 3 | o->fault_level) : 0;
     }
     for (size_t i = 0; i < nseq && g->nacks < XRES_PAIR_ACKS_MAX; i++) {
-        char seq[32], *val = NULL;
-        size_t len = 0;
         xres_ack ack;
 
-        snprintf(seq, sizeof(seq), "%" PRIu64, seqs[i]);
-        if (xres_xs_get(d, XS_REPORT_ACK, domid, seq, &val, &len)) continue;
-        if (!xres_schema_parse_ack(val, len, &ack, NULL, 0)) {
-            g->acks[g->nacks].seq = seqs[i];
-            g->acks[g->nacks].rc = ack.ok ? 0 : -EIO;
-            g->nacks++;
-        }
-        free(val);
+        if (xres_agent_request_ack_peek(d->be, domid, seqs[i], &ack))
+            continue;
+        g->acks[g->nacks].seq = seqs[i];
+        g->acks[g->nacks].rc = ack.ok ? 0 : -EIO;
+        g->nacks++;
     }
 }
 
@@ -329,16 +313,11 @@ static void cleanup_requests(xres_daemon *d, const xres_pair *p)
     uint64_t seq0 = p->next_seq >= XRES_PAIR_SEQ_SPAN
         ? p->next_seq - XRES_PAIR_SEQ_SPAN : 0;
     uint32_t doms[2] = { p->active, p->standby };
-    char seq[32];
 
     for (int i = 0; i < 2; i++) {
         if (!xres_host_find(&d->host, doms[i])) continue;
-        for (uint64_t k = 0; k < XRES_PAIR_SEQ_SPAN; k++) {
-            if (!seq0) break;
-            snprintf(seq, sizeof(seq), "%" PRIu64, seq0 + k);
-            xres_xs_del(d, XS_REQ_ITEM, doms[i], seq);
-            xres_xs_del(d, XS_REPORT_ACK, doms[i], seq);
-        }
+        for (uint64_t k = 0; seq0 && k < XRES_PAIR_SEQ_SPAN; k++)
+            (void)xres_agent_request_cancel(d->be, doms[i], seq0 + k);
     }
 }
 
@@ -879,16 +858,11 @@ static void sweep_requests(xres_daemon *d)
     size_t k = 0;
 
     for (size_t i = 0; i < pp->nloose; i++) {
-        char seq[32], *v = NULL;
         bool gone = !xres_host_find(&d->host, pp->loose[i].domid);
 
-        snprintf(seq, sizeof(seq), "%" PRIu64, pp->loose[i].seq);
-        if (!gone && !xres_xs_get(d, XS_REPORT_ACK, pp->loose[i].domid, seq, &v,
-                             NULL)) {
-            free(v);
-            xres_xs_del(d, XS_REQ_ITEM, pp->loose[i].domid, seq);
+        if (!gone && !xres_agent_request_collect(d->be, pp->loose[i].domid,
+                                                 pp->loose[i].seq))
             gone = true;
-        }
         if (!gone) pp->loose[k++] = pp->loose[i];
     }
     pp->nloose = k;
