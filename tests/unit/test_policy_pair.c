@@ -19,6 +19,7 @@
 #include "pair_store.h"
 #include "pair_world.h"
 #include "policy_mem.h"
+#include "config_pair.h"
 #include "policy_pair.h"
 
 #define MiB 1024ULL
@@ -121,8 +122,7 @@ static void run_to_end(scen *s)
     for (int round = 0; round < 200; round++) {
         world_snapshot(&s->w, &s->h);
         world_obs(&s->w, &s->p, &obs);
-        rc = xres_pair_drive(&s->w.b, &s->p, &s->h, &obs, world_exec, &s->w,
-                             NULL, NULL, NULL);
+        rc = world_drive(&s->w, &s->p, &s->h, &obs, NULL, NULL, NULL);
         ck_assert_int_ge(rc, 0);
         if (rc == XRES_FO_FINISHED || rc == XRES_FO_IDLE) return;
         world_settle(&s->w, 100);
@@ -844,8 +844,7 @@ START_TEST(test_standby_lost_midway)
     crash_active(&s);
     world_snapshot(&s.w, &s.h);
     world_obs(&s.w, &s.p, &obs);
-    xres_pair_drive(&s.w.b, &s.p, &s.h, &obs, world_exec, &s.w, NULL, NULL,
-                    NULL);
+    world_drive(&s.w, &s.p, &s.h, &obs, NULL, NULL, NULL);
     world_dom(&s.w, s.sb)->exists = false;
     run_to_end(&s);
     ck_assert_int_eq(s.p.state, XRES_PAIR_DEGRADED);
@@ -871,8 +870,7 @@ START_TEST(test_store_roundtrip)
     xres_pair_obs obs;
     world_snapshot(&s.w, &s.h);
     world_obs(&s.w, &s.p, &obs);
-    xres_pair_drive(&s.w.b, &s.p, &s.h, &obs, world_exec, &s.w, NULL, NULL,
-                    NULL);
+    world_drive(&s.w, &s.p, &s.h, &obs, NULL, NULL, NULL);
     ck_assert_int_ne(s.p.fo.kind, XRES_FO_NONE);
     ck_assert_int_eq(xres_pair_store_load(&s.w.b, "web", &q), 0);
     ck_assert_int_eq(xres_pair_format_state(&s.p, a, sizeof(a)), 0);
@@ -976,8 +974,7 @@ static unsigned kill_run(scen *s, killer *k)
         world_snapshot(&s->w, &s->h);
         world_obs(&s->w, &s->p, &obs);
         bool was = k->killed;
-        rc = xres_pair_drive(&s->w.b, &s->p, &s->h, &obs, world_exec, &s->w,
-                             NULL, kill_hook, k);
+        rc = world_drive(&s->w, &s->p, &s->h, &obs, NULL, kill_hook, k);
         if (k->killed && !was) {
             memset(&s->p, 0x5a, sizeof(s->p));
             ck_assert_int_eq(xres_pair_store_load(&s->w.b, "web", &s->p), 0);
