@@ -45,12 +45,19 @@ int xres_agent_report_peek(xres_backend *b, uint32_t domid, uint64_t *seq,
 bool xres_agent_report_expire(xres_agent_report *rep, uint32_t domid,
                               uint64_t now_ms);
 
+/* An application's state as the agent reports it (xres_agent_app.state). */
+typedef enum {
+    XRES_APP_RUNNING = 0,
+    XRES_APP_STOPPED = 1,
+    XRES_APP_FAILED = 2,        /* the agent gave up restarting it */
+} xres_app_state;
+
 /* One application's status as the agent reports it. */
 typedef struct {
     char name[XRES_APP_NAME_MAX + 1];
     unsigned level;             /* 0..4, see xres-agent(8) */
     unsigned restarts;
-    unsigned state;             /* 0 running, 1 stopped, 2 failed */
+    unsigned state;             /* xres_app_state */
     bool hot_standby;
     uint64_t memory_kb;
 } xres_agent_app;

@@ -63,9 +63,10 @@ static void guest_obs(xres_daemon *d, const xres_pair *p, uint32_t domid,
             continue;
         o = &g->apps[g->napps++];
         snprintf(o->name, sizeof(o->name), "%s", name);
-        o->running = app.state == 0 && app.level == 0;  /* running */
+        o->running = app.state == XRES_APP_RUNNING && app.level == 0;
         o->fault_level = app.level;
-        if (!app.level && app.state == 2) o->fault_level = 2;  /* gave up */
+        if (!app.level && app.state == XRES_APP_FAILED)
+            o->fault_level = 2;         /* the agent gave up: a level 2 */
         /* A new fault is a new (restarts, level); never 0. */
         o->fault_seq = o->fault_level
             ? ((uint64_t)app.restarts << 3 | o->fault_level) : 0;
