@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pair_priv.h"
+#include "pair_step.h"
 #include "pair_store.h"
 #include "xs_schema.h"
 
@@ -232,6 +233,41 @@ static xres_pair *req_pair(xres_daemon *d, yajl_val req, yajl_gen out)
     return p;
 }
 
+/* failover --dry-run: the actions the failover would run, as
+ * xres_action_format prints them, nothing done. */
+static int dry_run(xres_daemon *d, const xres_pair *p, const char *app,
+                   yajl_gen out)
+{
+    xres_actions acts;
+    char err[320] = "", line[256];
+    int rc;
+
+    xres_actions_init(&acts);
+    rc = xres_pair_fo_preview(p, app ? XRES_FO_APP : XRES_FO_DOMAIN, app,
+                              "asked by the operator", &d->host,
+                              PP(d)->par.reserve_kb, &acts, err, sizeof(err));
+    if (rc == -ENOMEM) goto out;
+    if (rc) {
+        xres_ipc_reply_error(out, "failover %s: %s", p->name,
+                             err[0] ? err : strerror(-rc));
+        rc = 0;
+        goto out;
+    }
+    xres_ipc_reply_ok_begin(out);
+    xres_json_kv_bool(out, "dry_run", true);
+    xres_json_str(out, "actions");
+    yajl_gen_array_open(out);
+    for (size_t i = 0; i < acts.n; i++) {
+        xres_action_format(&acts.v[i], line, sizeof(line));
+        xres_json_str(out, line);
+    }
+    yajl_gen_array_close(out);
+    yajl_gen_map_close(out);
+out:
+    xres_actions_dispose(&acts);
+    return rc;
+}
+
 int pair_command(xres_daemon *d, const char *cmd, yajl_val req,
                         yajl_gen out)
 {
@@ -264,6 +300,8 @@ int pair_command(xres_daemon *d, const char *cmd, yajl_val req,
         const char *app = xres_json_get_str(req, "app");
         if (!(p = req_pair(d, req, out))) return 0;
         xres_daemon_refresh(d);
+        if (xres_json_get_bool(req, "dry_run", false))
+            return dry_run(d, p, app, out);
         rc = pair_begin(d, p, app ? XRES_FO_APP : XRES_FO_DOMAIN, app,
                    "asked by the operator", err, sizeof(err));
         if (rc) {
