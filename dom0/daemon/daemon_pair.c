@@ -429,7 +429,7 @@ static void pair_on_event(xres_daemon *d, const xres_event *ev)
 
     if (!pp) return;
     if (ev->kind == XRES_EV_WATCH) {
-        /* An ack under one of our domains' data/xres/ack: pair_drive the
+        /* An ack under one of our domains' data/xres/ack: drive the
          * failovers that wait for one. */
         for (size_t i = 0; i < pp->n; i++) {
             xres_pair *p = pp->v[i];
