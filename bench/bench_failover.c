@@ -129,8 +129,7 @@ static int one(bcase c, result *r)
         t0 = now_ns();
         world_snapshot(&w, &h);
         world_obs(&w, &p, &obs);
-        rc = xres_pair_drive(&w.b, &p, &h, &obs, world_exec, &w, &n, NULL,
-                             NULL);
+        rc = world_drive(&w, &p, &h, &obs, &n, NULL, NULL);
         r->toolstack_ns += now_ns() - t0;
         r->actions += n;
         r->rounds++;

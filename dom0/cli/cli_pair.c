@@ -306,30 +306,45 @@ static const char failover_help[] =
 "The command returns once the failover has started; `xres pair-show NAME`\n"
 "shows its progress.\n"
 "\n"
-"  --app APP    move only this app\n";
+"  --app APP        move only this app\n"
+"  -n, --dry-run    print the actions the failover would run, one per\n"
+"                   line, change nothing\n";
 
 static int cmd_failover(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "app", required_argument, NULL, 'a' },
+        { "dry-run", no_argument, NULL, 'n' },
         { NULL, 0, NULL, 0 },
     };
     const xres_cmd *self = xres_cli_find("failover");
     const char *app = NULL;
-    yajl_val reply;
+    bool dry = false;
+    yajl_val reply, a;
     yajl_gen g;
     int opt, rc;
 
-    while ((opt = getopt_long(argc, argv, "a:", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "a:n", opts, NULL)) != -1) {
         if (opt == 'a') app = optarg;
+        else if (opt == 'n') dry = true;
         else return xres_cli_usage_error(self, "bad option");
     }
     if (optind != argc - 1) return xres_cli_usage_error(self, "give NAME");
     g = xres_cli_req_begin("failover");
     xres_json_kv_str(g, "name", argv[optind]);
     if (app) xres_json_kv_str(g, "app", app);
+    if (dry) xres_json_kv_bool(g, "dry_run", true);
     rc = xres_cli_call(g, &reply);
     if (rc) return rc;
+    if (dry) {
+        /* The same lines as `xres balance --dry-run`. */
+        a = xres_json_get(reply, "actions");
+        for (size_t i = 0; YAJL_IS_ARRAY(a) && i < a->u.array.len; i++)
+            if (YAJL_IS_STRING(a->u.array.values[i]))
+                printf("%s\n", YAJL_GET_STRING(a->u.array.values[i]));
+        yajl_tree_free(reply);
+        return 0;
+    }
     printf("pair %s: failover %s (%s)\n", argv[optind],
            !strcmp(str(reply, "step"), "done") ? "done" : "started",
            str(reply, "state"));
@@ -455,7 +470,7 @@ const xres_cmd xres_cmds_pair[] = {
       list_help },
     { "pair-show", cmd_show, "[--json] NAME",
       "Show a pair's resource table and its last failovers.", show_help },
-    { "failover", cmd_failover, "NAME [--app APP]",
+    { "failover", cmd_failover, "NAME [--app APP] [--dry-run]",
       "Fail a pair (or one of its apps) over to the standby now.",
       failover_help },
     { "failback", cmd_failback, "NAME --standby DOM | --config FILE",

@@ -45,12 +45,19 @@ int xres_agent_report_peek(xres_backend *b, uint32_t domid, uint64_t *seq,
 bool xres_agent_report_expire(xres_agent_report *rep, uint32_t domid,
                               uint64_t now_ms);
 
+/* An application's state as the agent reports it (xres_agent_app.state). */
+typedef enum {
+    XRES_APP_RUNNING = 0,
+    XRES_APP_STOPPED = 1,
+    XRES_APP_FAILED = 2,        /* the agent gave up restarting it */
+} xres_app_state;
+
 /* One application's status as the agent reports it. */
 typedef struct {
     char name[XRES_APP_NAME_MAX + 1];
     unsigned level;             /* 0..4, see xres-agent(8) */
     unsigned restarts;
-    unsigned state;             /* 0 running, 1 stopped, 2 failed */
+    unsigned state;             /* xres_app_state */
     bool hot_standby;
     uint64_t memory_kb;
 } xres_agent_app;
@@ -78,9 +85,31 @@ int xres_agent_request_poll(xres_backend *b, uint32_t domid, uint64_t seq,
                             xres_ack *ack, uint64_t now_ms);
 int xres_agent_request_cancel(xres_backend *b, uint32_t domid, uint64_t seq);
 /* Writes an AGENT_REQUEST action (action.h) as request u.req.seq, a
- * number the caller has already taken from the domain's counter.
+ * number the caller has already taken with xres_agent_request_reserve.
  * -EINVAL for an op or argument that is not a request. */
 int xres_agent_request_put(xres_backend *b, const xres_action *act);
+
+/*
+ * The rest of the channel, for callers that number their own requests
+ * (the pairs: one failover's requests share one range on both domains).
+ *
+ * reserve: takes n request numbers at once on every domain of doms (the
+ * domains that exist): *first gets a number above every domain's counter
+ * and at least `floor`, and each counter is moved to *first + n - 1, so
+ * nothing else uses *first .. *first + n - 1.  Returns the first error of
+ * a counter write (*first is set all the same).
+ * ack_peek: the agent's answer to seq, left in place: 0 with *ack,
+ * -ENOENT while there is none, -EINVAL for one that does not parse.
+ * collect: once seq is answered, removes the request (the agent then
+ * drops its ack): 0, or -ENOENT while there is no answer.
+ */
+int xres_agent_request_reserve(xres_backend *b, const uint32_t *doms,
+                               size_t ndoms, uint64_t floor, uint64_t n,
+                               uint64_t *first);
+int xres_agent_request_ack_peek(xres_backend *b, uint32_t domid,
+                                uint64_t seq, xres_ack *ack);
+int xres_agent_request_collect(xres_backend *b, uint32_t domid,
+                               uint64_t seq);
 
 /* Per-domain limit for log messages a guest can provoke: true if this one
  * may be logged; *suppressed gets how many were dropped before it. */

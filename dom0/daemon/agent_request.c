@@ -3,7 +3,9 @@
  * creates /local/domain/<domid>/xres owned by itself with read-only access
  * for the guest, writes each request as xres/request/<seq>, and reads the
  * agent's answer from data/xres/ack/<seq>, which is hostile input like all
- * of data/xres.
+ * of data/xres.  This is the one guest request channel: nothing else in
+ * dom0 writes the request counter (xres/seq) or the requests, or reads
+ * the acks.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -33,12 +35,29 @@ static int lock_node(xres_backend *b, const char *path, uint32_t domid)
     return b->ops->xs_set_perms(b, path, perms, 2);
 }
 
+/* A domain's request counter: 0 with *seq, or the backend's error
+ * (-ENOENT: no request directory), -EINVAL for a counter that does not
+ * parse. */
+static int read_counter(xres_backend *b, uint32_t domid, uint64_t *seq)
+{
+    char p[XRES_SCHEMA_PATH_MAX], *val = NULL;
+    size_t len = 0;
+    int rc;
+
+    if ((rc = path_of(p, XS_REQ_LAST_SEQ, domid, NULL))) return rc;
+    rc = b->ops->xs_read(b, p, &val, &len);
+    if (!rc)
+        rc = xres_schema_parse_u64(XS_REQ_LAST_SEQ, val ? val : "",
+                                   val ? len : 0, seq, NULL, 0);
+    free(val);
+    return rc;
+}
+
 int xres_agent_request_setup(xres_backend *b, uint32_t domid)
 {
     char root[XRES_SCHEMA_PATH_MAX], dir[XRES_SCHEMA_PATH_MAX];
-    char seqp[XRES_SCHEMA_PATH_MAX], buf[24], *val = NULL;
+    char seqp[XRES_SCHEMA_PATH_MAX], buf[24];
     uint64_t seq = 0;
-    size_t len;
     int rc;
 
     if (domid == 0) return -EINVAL;
@@ -55,10 +74,7 @@ int xres_agent_request_setup(xres_backend *b, uint32_t domid)
     if (rc) goto out;
     /* Keep counting where a previous xresd stopped, if the number is
      * sane; it only has to grow. */
-    if (!b->ops->xs_read(b, seqp, &val, &len) && val &&
-        xres_schema_parse_u64(XS_REQ_LAST_SEQ, val, len, &seq, NULL, 0))
-        seq = 0;
-    free(val);
+    if (read_counter(b, domid, &seq)) seq = 0;
     rc = b->ops->xs_rm(b, dir);
     if (rc && rc != -ENOENT) goto out;
     rc = b->ops->xs_rm(b, seqp);
@@ -82,18 +98,14 @@ int xres_agent_request_send(xres_backend *b, uint32_t domid,
                             const xres_request *req, uint64_t *seq_out)
 {
     char seqp[XRES_SCHEMA_PATH_MAX], item[XRES_SCHEMA_PATH_MAX];
-    char text[160], num[24], *val = NULL;
+    char text[160], num[24];
     uint64_t seq = 0;
-    size_t len;
     int rc;
 
     rc = xres_schema_format_request(req, text, sizeof(text));
     if (rc) return rc;
     if ((rc = path_of(seqp, XS_REQ_LAST_SEQ, domid, NULL))) return rc;
-    rc = b->ops->xs_read(b, seqp, &val, &len);
-    if (rc == 0 && val)
-        rc = xres_schema_parse_u64(XS_REQ_LAST_SEQ, val, len, &seq, NULL, 0);
-    free(val);
+    rc = read_counter(b, domid, &seq);
     if (rc) {
         XLOG_ERR("dom%" PRIu32 ": no request directory (%s); set it up "
                  "first", domid, strerror(-rc));
@@ -159,6 +171,58 @@ int xres_agent_request_poll(xres_backend *b, uint32_t domid, uint64_t seq,
     }
     (void)xres_agent_request_cancel(b, domid, seq);
     return rc;
+}
+
+int xres_agent_request_reserve(xres_backend *b, const uint32_t *doms,
+                               size_t ndoms, uint64_t floor, uint64_t n,
+                               uint64_t *first)
+{
+    char p[XRES_SCHEMA_PATH_MAX], num[24];
+    uint64_t top = floor ? floor - 1 : 0, v;
+    int rc = 0;
+
+    for (size_t i = 0; i < ndoms; i++)
+        if (!read_counter(b, doms[i], &v) && v > top) top = v;
+    *first = top + 1;
+    snprintf(num, sizeof(num), "%" PRIu64, top + n);
+    for (size_t i = 0; i < ndoms; i++) {
+        int r = path_of(p, XS_REQ_LAST_SEQ, doms[i], NULL);
+        if (!r) r = b->ops->xs_write(b, p, num, strlen(num));
+        if (r && !rc) rc = r;
+    }
+    return rc;
+}
+
+int xres_agent_request_ack_peek(xres_backend *b, uint32_t domid,
+                                uint64_t seq, xres_ack *ack)
+{
+    char num[24], p[XRES_SCHEMA_PATH_MAX], *val = NULL;
+    size_t len = 0;
+    int rc;
+
+    snprintf(num, sizeof(num), "%" PRIu64, seq);
+    if ((rc = path_of(p, XS_REPORT_ACK, domid, num))) return rc;
+    rc = b->ops->xs_read(b, p, &val, &len);
+    if (!rc && xres_schema_parse_ack(val ? val : "", val ? len : 0, ack,
+                                     NULL, 0))
+        rc = -EINVAL;
+    free(val);
+    return rc;
+}
+
+int xres_agent_request_collect(xres_backend *b, uint32_t domid, uint64_t seq)
+{
+    char num[24], p[XRES_SCHEMA_PATH_MAX], *val = NULL;
+    int rc;
+
+    snprintf(num, sizeof(num), "%" PRIu64, seq);
+    if ((rc = path_of(p, XS_REPORT_ACK, domid, num))) return rc;
+    rc = b->ops->xs_read(b, p, &val, NULL);
+    free(val);
+    if (rc) return rc;
+    if ((rc = path_of(p, XS_REQ_ITEM, domid, num))) return rc;
+    rc = b->ops->xs_rm(b, p);
+    return rc == -ENOENT ? 0 : rc;
 }
 
 /* An AGENT_REQUEST action as the request it stands for. */

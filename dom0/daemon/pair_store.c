@@ -1,8 +1,7 @@
 /*
  * dom0/daemon/pair_store.c: hot-standby pairs in XenStore (pair_store.h): the
  * text forms of a pair's config and state, their storage under
- * /local/domain/0/xres/pairs/<name>/, and the loop that
- * executes a failover one stored step at a time.
+ * /local/domain/0/xres/pairs/<name>/.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -10,9 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "log.h"
 #include "pair_store.h"
 #include "xs_schema.h"
 
@@ -533,125 +530,4 @@ int xres_pair_store_delete(xres_backend *b, const char *name)
 
     if (rc) return rc;
     return b->ops->xs_rm(b, path);
-}
-
-/* ---- executing ---- */
-
-int xres_pair_exec(xres_backend *b, const xres_action *act)
-{
-    int rc;
-
-    switch (act->kind) {
-    case XRES_ACT_SET_TARGET:
-        return b->ops->set_target(b, act->domid, act->u.mem.kb);
-    case XRES_ACT_SET_MAXMEM:
-        return b->ops->set_maxmem(b, act->domid, act->u.mem.kb);
-    case XRES_ACT_SET_SCHED:
-        return b->ops->set_sched(b, act->domid, act->u.sched.weight,
-                                 act->u.sched.cap);
-    case XRES_ACT_DESTROY:
-        rc = b->ops->destroy(b, act->domid);
-        return rc == -ENOENT || rc == -ESRCH ? 0 : rc;
-    case XRES_ACT_PAUSE:
-        rc = b->ops->pause(b, act->domid);
-        return rc == -ENOENT || rc == -ESRCH ? 0 : rc;
-    case XRES_ACT_AGENT_REQUEST:
-        return -ENOTSUP;
-    case XRES_ACT_MARK:
-    case XRES_ACT_WAIT_TARGET:
-        return 0;
-    default:
-        return -EINVAL;
-    }
-}
-
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-/* When the writes the guests then have to follow were done (the
- * backend's clock, as the snapshot's now_ms). */
-static void stamp(xres_backend *b, xres_pair *p, const xres_action *act)
-{
-    xres_pair_fo *fo = &p->fo;
-
-    if (act->domid != fo->sb_domid) return;
-    if (act->kind == XRES_ACT_SET_TARGET)
-        fo->target_ms = b->ops->now_ms(b);
-    else if (act->kind == XRES_ACT_AGENT_REQUEST &&
-             !strcmp(act->u.req.op, "start") && !fo->startreq_ms)
-        fo->startreq_ms = b->ops->now_ms(b);
-}
-
-int xres_pair_drive(xres_backend *b, xres_pair *p, const xres_host *snap,
-                    const xres_pair_obs *obs, xres_pair_exec_fn exec,
-                    void *exec_ctx, unsigned *nacts,
-                    xres_pair_crash_fn crash, void *opaque)
-{
-    xres_actions acts;
-    xres_pair saved;
-    int rc = XRES_FO_IDLE;
-    char line[200];
-
-    xres_actions_init(&acts);
-    if (nacts) *nacts = 0;
-    uint64_t t0 = now_us();
-    for (;;) {
-        xres_fo_step step = p->fo.pos < p->fo.nsteps
-            ? p->fo.steps[p->fo.pos] : XRES_STEP_NR;
-        xres_fo_kind kind = p->fo.kind;
-
-        saved = *p;
-        xres_actions_clear(&acts);
-        rc = xres_pair_fo_run(p, snap, obs, &acts);
-        if (rc == XRES_FO_IDLE || rc == XRES_FO_WAIT) break;
-        if (rc == XRES_FO_ACT) {
-            xres_action_format(&acts.v[0], line, sizeof(line));
-            int erc = exec(exec_ctx, &acts.v[0]);
-            if (erc) {
-                XLOG_ERR("pair %s: %s failover, step %s: %s failed: %s",
-                         p->name, xres_fo_kind_name(kind),
-                         xres_fo_step_name(step), line, strerror(-erc));
-                *p = saved;
-                rc = erc;
-                break;
-            }
-            XLOG_INFO("pair %s: %s failover, step %s: %s", p->name,
-                      xres_fo_kind_name(kind), xres_fo_step_name(step),
-                      line);
-            stamp(b, p, &acts.v[0]);
-            if (nacts) (*nacts)++;
-            if (crash && !crash(opaque, false)) { rc = -EINTR; break; }
-        } else if (rc == XRES_FO_ADVANCED) {
-            XLOG_INFO("pair %s: %s failover, step %s done", p->name,
-                      xres_fo_kind_name(kind), xres_fo_step_name(step));
-        } else if (rc == XRES_FO_FINISHED) {
-            const xres_pair_logent *e = p->nlog ? &p->log[p->nlog - 1]
-                                                : NULL;
-            XLOG_INFO("pair %s: %s failover finished: %s%s", p->name,
-                      xres_fo_kind_name(kind), e ? e->why : "",
-                      p->state == XRES_PAIR_DEGRADED ? " (degraded)" : "");
-        }
-        /* xresd's own time so far, counted into the progress before it is
-         * stored (after the end, into the last failover's figures). */
-        uint64_t t1 = now_us();
-        if (rc == XRES_FO_FINISHED) p->lat.toolstack_us += t1 - t0;
-        else p->fo.busy_us += t1 - t0;
-        t0 = t1;
-        int src = xres_pair_store_save_state(b, p);
-        if (src) {
-            XLOG_ERR("pair %s: cannot store failover progress: %s",
-                     p->name, strerror(-src));
-            rc = src;
-            break;
-        }
-        if (crash && !crash(opaque, true)) { rc = -EINTR; break; }
-        if (rc == XRES_FO_FINISHED) break;
-    }
-    xres_actions_dispose(&acts);
-    return rc;
 }

@@ -247,30 +247,6 @@ typedef struct {
     xres_pair_guest_obs active, standby;
 } xres_pair_obs;
 
-/*
- * Pairs declared in xres.conf: per-domain keys pair=NAME and
- * role=active|standby, and on either entry pair_apps="APP:SIZE:hot|cold
- * ..." (space-separated).  xresd creates each declared pair that does not
- * exist yet; a pair made at run time under the same name wins.
- */
-typedef struct {
-    char name[XRES_PAIR_NAME_MAX];
-    char active[XRES_NAME_MAX];
-    char standby[XRES_NAME_MAX];
-    size_t napps;
-    xres_pair_app apps[XRES_PAIR_APPS_MAX];
-} xres_pair_decl;
-
-struct xres_config;
-/* All declarations of cfg into v (at most max).  0, or -EINVAL with
- * "FILE: domains (DOM): pair=NAME: reason" in err. */
-int xres_pair_decls_of_config(const struct xres_config *cfg,
-                              xres_pair_decl *v, size_t max, size_t *n,
-                              char *err, size_t errlen);
-/* "web:64M:hot db:32M:cold" -> apps.  0 or -EINVAL with a reason. */
-int xres_pair_apps_parse(const char *s, xres_pair_app *apps, size_t max,
-                         size_t *n, char *err, size_t errlen);
-
 /* Names. */
 const char *xres_pair_owner_name(xres_pair_owner o);
 const char *xres_pair_dest_name(xres_pair_dest d);

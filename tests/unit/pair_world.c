@@ -436,12 +436,65 @@ unsigned world_count_req(world *w, uint32_t domid, const char *op,
 int world_exec(void *ctx, const xres_action *act)
 {
     world *w = ctx;
+    xres_backend *b = &w->b;
     char path[128], val[XRES_ACT_ARG_MAX + 24];
+    int rc;
 
-    if (act->kind != XRES_ACT_AGENT_REQUEST)
-        return xres_pair_exec(&w->b, act);
-    snprintf(path, sizeof(path), "/local/domain/%" PRIu32
-             "/xres/request/%" PRIu64, act->domid, act->u.req.seq);
-    snprintf(val, sizeof(val), "%s %s", act->u.req.op, act->u.req.arg);
-    return w->b.ops->xs_write(&w->b, path, val, strlen(val));
+    switch (act->kind) {
+    case XRES_ACT_SET_TARGET:
+        return b->ops->set_target(b, act->domid, act->u.mem.kb);
+    case XRES_ACT_SET_MAXMEM:
+        return b->ops->set_maxmem(b, act->domid, act->u.mem.kb);
+    case XRES_ACT_SET_SCHED:
+        return b->ops->set_sched(b, act->domid, act->u.sched.weight,
+                                 act->u.sched.cap);
+    case XRES_ACT_DESTROY:
+    case XRES_ACT_PAUSE:
+        rc = act->kind == XRES_ACT_DESTROY ? b->ops->destroy(b, act->domid)
+                                           : b->ops->pause(b, act->domid);
+        return rc == -ENOENT || rc == -ESRCH ? 0 : rc;   /* fenced */
+    case XRES_ACT_AGENT_REQUEST:
+        snprintf(path, sizeof(path), "/local/domain/%" PRIu32
+                 "/xres/request/%" PRIu64, act->domid, act->u.req.seq);
+        snprintf(val, sizeof(val), "%s %s", act->u.req.op, act->u.req.arg);
+        return b->ops->xs_write(b, path, val, strlen(val));
+    default:
+        return 0;
+    }
+}
+
+int world_drive(world *w, xres_pair *p, const xres_host *snap,
+                const xres_pair_obs *obs, unsigned *nacts,
+                world_crash_fn crash, void *opaque)
+{
+    xres_actions acts;
+    xres_pair before;
+    int rc, erc_store;
+
+    xres_actions_init(&acts);
+    if (nacts) *nacts = 0;
+    do {
+        before = *p;
+        xres_actions_clear(&acts);
+        rc = xres_pair_step(p, snap, obs, w->now_ms, 1, &acts);
+        if (acts.n) {
+            int erc = world_exec(w, &acts.v[0]);
+            if (erc) {
+                *p = before;            /* retried next time */
+                rc = erc;
+                break;
+            }
+            if (nacts) (*nacts)++;
+            if (crash && !crash(opaque, false)) { rc = -EINTR; break; }
+        } else if (rc != XRES_FO_FINISHED && p->fo.pos == before.fo.pos) {
+            break;
+        }
+        if ((erc_store = xres_pair_store_save_state(&w->b, p))) {
+            rc = erc_store;
+            break;
+        }
+        if (crash && !crash(opaque, true)) { rc = -EINTR; break; }
+    } while (rc == XRES_FO_ACT);
+    xres_actions_dispose(&acts);
+    return rc;
 }

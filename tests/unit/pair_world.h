@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "pair_step.h"
+#include "pair_store.h"
 #include "policy_pair.h"
 
 #define W_DOMS 8
@@ -73,10 +75,26 @@ void world_obs(world *w, const xres_pair *p, xres_pair_obs *obs);
 void world_app_start(world *w, uint32_t domid, const char *app);
 bool world_app_running(world *w, uint32_t domid, const char *app);
 void world_fault(world *w, uint32_t domid, const char *app, unsigned lvl);
-/* The executor the tests give xres_pair_drive: host actions through the
- * backend, agent requests written to /local/domain/<domid>/xres/request/
- * <seq> as "op arg".  ctx is the world. */
+/* The executor of these tests: host actions through the backend (a fence
+ * of a domain already gone counts as done), agent requests written to
+ * /local/domain/<domid>/xres/request/<seq> as "op arg".  ctx is the
+ * world. */
 int world_exec(void *ctx, const xres_action *act);
+
+/* Called after each executed action (stored false) and after each stored
+ * progress (stored true); false stops the drive there, as if xresd were
+ * killed. */
+typedef bool (*world_crash_fn)(void *opaque, bool stored);
+
+/* Drives p as xresd does, through the pure step (pair_step.h): one action
+ * at a time, carried out by world_exec, the progress stored in the
+ * world's XenStore after each; on an action error p goes back to what it
+ * was before it.  crash may be NULL.  Returns the step's last result, a
+ * negative errno, or -EINTR when crash stopped it.  *nacts (may be NULL)
+ * counts the actions executed. */
+int world_drive(world *w, xres_pair *p, const xres_host *snap,
+                const xres_pair_obs *obs, unsigned *nacts,
+                world_crash_fn crash, void *opaque);
 /* How many distinct requests "op app..." the agent of domid received. */
 unsigned world_count_req(world *w, uint32_t domid, const char *op,
                          const char *app);

@@ -719,6 +719,56 @@ START_TEST(test_request_send_poll)
 }
 END_TEST
 
+/* Numbers taken in bulk for two domains, acks read in place, requests
+ * collected once answered. */
+START_TEST(test_request_reserve_peek_collect)
+{
+    const uint32_t doms[2] = { 6, 7 };
+    xres_request q = { .op = XRES_REQ_STOP };
+    xres_ack ack;
+    uint64_t first = 0, s = 0;
+    char *v;
+    size_t len;
+
+    fx_reset();
+    ck_assert_int_eq(xres_agent_request_setup(&be, 6), 0);
+    ck_assert_int_eq(xres_agent_request_setup(&be, 7), 0);
+    strcpy(q.app, "web");
+    ck_assert_int_eq(xres_agent_request_send(&be, 7, &q, &s), 0);
+    ck_assert_int_eq(xres_agent_request_send(&be, 7, &q, &s), 0);
+    ck_assert_uint_eq(s, 2);
+    /* Above dom7's 2 and the floor 1: 3 .. 7 on both. */
+    ck_assert_int_eq(xres_agent_request_reserve(&be, doms, 2, 1, 5, &first),
+                     0);
+    ck_assert_uint_eq(first, 3);
+    ck_assert_int_eq(fx_read(&be, "/local/domain/6/xres/seq", &v, &len), 0);
+    ck_assert_str_eq(v, "7");
+    free(v);
+    ck_assert_int_eq(fx_read(&be, "/local/domain/7/xres/seq", &v, &len), 0);
+    ck_assert_str_eq(v, "7");
+    free(v);
+    /* A floor above the counters wins; send goes on after the range. */
+    ck_assert_int_eq(xres_agent_request_reserve(&be, doms, 2, 20, 3, &first),
+                     0);
+    ck_assert_uint_eq(first, 20);
+    ck_assert_int_eq(xres_agent_request_send(&be, 6, &q, &s), 0);
+    ck_assert_uint_eq(s, 23);
+
+    ck_assert_int_eq(xres_agent_request_ack_peek(&be, 6, 23, &ack), -ENOENT);
+    ck_assert_int_eq(xres_agent_request_collect(&be, 6, 23), -ENOENT);
+    gput(6, "ack/23", "error no such app");
+    ck_assert_int_eq(xres_agent_request_ack_peek(&be, 6, 23, &ack), 0);
+    ck_assert(!ack.ok);
+    ck_assert_int_ge(fx_find(&fx, "/local/domain/6/data/xres/ack/23"), 0);
+    ck_assert_int_eq(xres_agent_request_collect(&be, 6, 23), 0);
+    ck_assert_int_lt(fx_find(&fx, "/local/domain/6/xres/request/23"), 0);
+    /* The agent drops its own ack. */
+    ck_assert_int_ge(fx_find(&fx, "/local/domain/6/data/xres/ack/23"), 0);
+    gput(6, "ack/22", "ok\x01");
+    ck_assert_int_eq(xres_agent_request_ack_peek(&be, 6, 22, &ack), -EINVAL);
+}
+END_TEST
+
 Suite *agent_report_suite(void)
 {
     Suite *s = suite_create("agent_report");
@@ -734,6 +784,7 @@ Suite *agent_report_suite(void)
     tcase_add_test(tc, test_apps);
     tcase_add_test(tc, test_request_setup_perms);
     tcase_add_test(tc, test_request_send_poll);
+    tcase_add_test(tc, test_request_reserve_peek_collect);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -526,6 +526,188 @@ START_TEST(test_heartbeat_seq_of_rejected_report)
 }
 END_TEST
 
+/* ---- failover --dry-run against what the actuator carries out ---- */
+
+#define REC_MAX 32
+static const xres_backend_ops *real_ops;
+static xres_backend_ops rec_ops;
+static char rec[REC_MAX][200];
+static unsigned nrec;
+
+static void rec_add(xres_action_kind kind, uint32_t domid, uint64_t kb,
+                    const char *op, const char *arg)
+{
+    xres_action a;
+
+    memset(&a, 0, sizeof(a));
+    a.kind = kind;
+    a.domid = domid;
+    if (kind == XRES_ACT_SET_SCHED) {
+        a.u.sched.weight = (int)kb;
+        a.u.sched.cap = op ? atoi(op) : 0;
+    } else if (kind == XRES_ACT_AGENT_REQUEST) {
+        snprintf(a.u.req.op, sizeof(a.u.req.op), "%s", op);
+        snprintf(a.u.req.arg, sizeof(a.u.req.arg), "%s", arg);
+    } else {
+        a.u.mem.kb = kb;
+    }
+    ck_assert_uint_lt(nrec, REC_MAX);
+    xres_action_format(&a, rec[nrec++], sizeof(rec[0]));
+}
+
+static int rec_target(xres_backend *b, uint32_t domid, uint64_t kb)
+{
+    rec_add(XRES_ACT_SET_TARGET, domid, kb, NULL, NULL);
+    return real_ops->set_target(b, domid, kb);
+}
+
+static int rec_maxmem(xres_backend *b, uint32_t domid, uint64_t kb)
+{
+    rec_add(XRES_ACT_SET_MAXMEM, domid, kb, NULL, NULL);
+    return real_ops->set_maxmem(b, domid, kb);
+}
+
+static int rec_sched(xres_backend *b, uint32_t domid, int weight, int cap)
+{
+    char c[16];
+
+    snprintf(c, sizeof(c), "%d", cap);
+    rec_add(XRES_ACT_SET_SCHED, domid, (uint64_t)weight, c, NULL);
+    return real_ops->set_sched(b, domid, weight, cap);
+}
+
+static int rec_destroy(xres_backend *b, uint32_t domid)
+{
+    rec_add(XRES_ACT_DESTROY, domid, 0, NULL, NULL);
+    return real_ops->destroy(b, domid);
+}
+
+/* Requests as written: "op arg" under a domain's xres/request. */
+static int rec_write(xres_backend *b, const char *path, const char *val,
+                     size_t len)
+{
+    char text[160], op[16], arg[80];
+    unsigned dom;
+    unsigned long long seq;
+
+    if (sscanf(path, "/local/domain/%u/xres/request/%llu", &dom, &seq) == 2) {
+        snprintf(text, sizeof(text), "%.*s", (int)len, val);
+        ck_assert_int_eq(sscanf(text, "%15s %79s", op, arg), 2);
+        rec_add(XRES_ACT_AGENT_REQUEST, dom, 0, op, arg);
+    }
+    return real_ops->xs_write(b, path, val, len);
+}
+
+static void record_start(void)
+{
+    real_ops = be.ops;
+    rec_ops = *be.ops;
+    rec_ops.set_target = rec_target;
+    rec_ops.set_maxmem = rec_maxmem;
+    rec_ops.set_sched = rec_sched;
+    rec_ops.destroy = rec_destroy;
+    rec_ops.xs_write = rec_write;
+    be.ops = &rec_ops;
+    nrec = 0;
+}
+
+/* The dry run's lines without their "# why" part, as the backend saw
+ * them. */
+static unsigned dry_run(const char *req, char lines[][200])
+{
+    yajl_val r = command(req), a;
+    unsigned n = 0;
+
+    ck_assert_msg(xres_json_get_bool(r, "ok", false), "%s",
+                  xres_json_get_str(r, "error"));
+    ck_assert(xres_json_get_bool(r, "dry_run", false));
+    a = xres_json_get(r, "actions");
+    ck_assert(YAJL_IS_ARRAY(a));
+    for (size_t i = 0; i < a->u.array.len; i++) {
+        char *hash;
+        ck_assert_uint_lt(n, REC_MAX);
+        snprintf(lines[n], 200, "%s", YAJL_GET_STRING(a->u.array.values[i]));
+        if ((hash = strstr(lines[n], " # "))) *hash = 0;
+        n++;
+    }
+    yajl_tree_free(r);
+    return n;
+}
+
+static void check_same(char want[][200], unsigned n)
+{
+    ck_assert_uint_eq(nrec, n);
+    for (unsigned i = 0; i < n; i++)
+        ck_assert_str_eq(rec[i], want[i]);
+}
+
+START_TEST(test_dry_run_domain)
+{
+    char want[REC_MAX][200];
+    yajl_val r;
+    unsigned n;
+
+    start();
+    setup_pair();
+    n = dry_run("{\"cmd\":\"failover\",\"name\":\"p\",\"dry_run\":true}",
+                want);
+    /* Nothing was done: the pair is as it was. */
+    ck_assert_str_eq(pair_state(), "normal");
+    ck_assert_uint_eq(cur_kb(1), 1024 * MiB);
+    ck_assert_uint_eq(n, 6);
+    ck_assert_str_eq(want[0], "destroy dom1");
+    ck_assert_str_eq(want[1], "set-maxmem dom2 1048576KiB");
+    ck_assert_str_eq(want[2], "set-target dom2 655360KiB");
+    ck_assert_str_eq(want[3], "agent-request dom2 engage 131072");
+    ck_assert_str_eq(want[4], "set-sched dom2 weight=256 cap=0");
+    ck_assert_str_eq(want[5], "agent-request dom2 start web");
+
+    record_start();
+    r = command("{\"cmd\":\"failover\",\"name\":\"p\"}");
+    ck_assert(xres_json_get_bool(r, "ok", false));
+    yajl_tree_free(r);
+    run(60);
+    ck_assert_str_eq(pair_state(), "failed-over");
+    be.ops = real_ops;
+    check_same(want, n);
+    stop();
+}
+END_TEST
+
+START_TEST(test_dry_run_app)
+{
+    char want[REC_MAX][200];
+    yajl_val r;
+    unsigned n;
+
+    start();
+    setup_pair();
+    n = dry_run("{\"cmd\":\"failover\",\"name\":\"p\",\"app\":\"web\","
+                "\"dry_run\":true}", want);
+    ck_assert_uint_eq(n, 8);
+    ck_assert_str_eq(want[0], "agent-request dom1 stop web");
+    ck_assert_str_eq(want[1], "set-target dom1 917504KiB");
+    ck_assert_str_eq(want[2], "agent-request dom1 release 917504");
+    ck_assert_str_eq(want[3], "set-maxmem dom1 1966080KiB");
+    ck_assert_str_eq(want[7], "agent-request dom2 start web");
+
+    record_start();
+    r = command("{\"cmd\":\"failover\",\"name\":\"p\",\"app\":\"web\"}");
+    ck_assert(xres_json_get_bool(r, "ok", false));
+    yajl_tree_free(r);
+    run(60);
+    be.ops = real_ops;
+    ck_assert_str_eq(area_owner("web"), "standby");
+    check_same(want, n);
+    /* A dry run of a failover that cannot start says why. */
+    r = command("{\"cmd\":\"failover\",\"name\":\"p\",\"app\":\"web\","
+                "\"dry_run\":true}");
+    ck_assert(!xres_json_get_bool(r, "ok", true));
+    yajl_tree_free(r);
+    stop();
+}
+END_TEST
+
 Suite *daemon_pair_suite(void)
 {
     Suite *s = suite_create("daemon_pair");
@@ -541,6 +723,8 @@ Suite *daemon_pair_suite(void)
     tcase_add_test(tc, test_crash_during_app_failover);
     tcase_add_test(tc, test_heartbeat_interval_from_report);
     tcase_add_test(tc, test_heartbeat_seq_of_rejected_report);
+    tcase_add_test(tc, test_dry_run_domain);
+    tcase_add_test(tc, test_dry_run_app);
     suite_add_tcase(s, tc);
     return s;
 }

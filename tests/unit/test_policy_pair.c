@@ -1,11 +1,7 @@
 /*
  * tests/unit/test_policy_pair.c: hot-standby pairs: the resource table,
- * fault decisions, whole-domain, app and reserve failover on a fake host,
- * and resuming a failover after xresd is killed at every step.
- *
- * The scenario throughout: the active holds 160 MiB; app A (hot standby,
- * 128 MiB) starts, then app B (not hot standby, 64 MiB); the standby runs
- * with 64 MiB.
+ * fault decisions, and whole-domain, app and reserve failover on a fake
+ * host (the scenario of pair_scen.h).
  */
 #include <check.h>
 #include <errno.h>
@@ -15,157 +11,9 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "log.h"
+#include "pair_scen.h"
 #include "pair_store.h"
-#include "pair_world.h"
 #include "policy_mem.h"
-#include "policy_pair.h"
-
-#define MiB 1024ULL
-
-typedef struct {
-    world w;
-    xres_host h;
-    xres_pair p;
-    uint32_t act, sb;
-    uint64_t reserve_kb;
-} scen;
-
-/* Host sized so that, once the active and standby run, `spare` MiB are
- * free. */
-static void scen_init(scen *s, uint64_t spare_mib, uint64_t reserve_mib)
-{
-    xres_pair_app apps[2] = {
-        { "A", 128 * MiB, true },
-        { "B", 64 * MiB, false },
-    };
-    xres_pair_cfg cfg;
-    char why[256] = "";
-    wdom *a, *b;
-
-    memset(s, 0, sizeof(*s));
-    world_init(&s->w, (1024 + 160 + 64 + spare_mib) * MiB);
-    a = world_add(&s->w, "act", 160 * MiB, 512 * MiB);
-    b = world_add(&s->w, "sb", 64 * MiB, 512 * MiB);
-    a->weight = 512;
-    a->cap = 50;
-    b->weight = 32;
-    b->cap = 10;
-    s->act = a->domid;
-    s->sb = b->domid;
-    s->w.watch_active = s->act;
-    s->w.watch_standby = s->sb;
-    s->reserve_kb = reserve_mib * MiB;
-    xres_host_init(&s->h);
-    world_snapshot(&s->w, &s->h);
-    xres_pair_cfg_default(&cfg);
-    cfg.tol_kb = 0;
-    ck_assert_int_eq(xres_pair_create(&s->p, "web", &s->h, s->act, s->sb,
-                                      apps, 2, &cfg, s->reserve_kb, why,
-                                      sizeof(why)), 0);
-    ck_assert_int_eq(xres_pair_store_save_config(&s->w.b, &s->p), 0);
-    ck_assert_int_eq(xres_pair_store_save_state(&s->w.b, &s->p), 0);
-}
-
-static void scen_dispose(scen *s)
-{
-    xres_host_dispose(&s->h);
-    world_dispose(&s->w);
-}
-
-static void exec_all(scen *s, xres_actions *acts)
-{
-    for (size_t i = 0; i < acts->n; i++)
-        ck_assert_int_eq(world_exec(&s->w, &acts->v[i]), 0);
-}
-
-/* The agent reports app started on the active; the table follows. */
-static int start_app(scen *s, const char *app)
-{
-    xres_actions acts;
-    char why[256] = "";
-    int rc;
-
-    xres_actions_init(&acts);
-    world_app_start(&s->w, s->act, app);
-    world_snapshot(&s->w, &s->h);
-    rc = xres_pair_app_started(&s->p, &s->h, app, s->reserve_kb, &acts, why,
-                               sizeof(why));
-    if (!rc) exec_all(s, &acts);
-    xres_actions_dispose(&acts);
-    world_settle(&s->w, 10);
-    return rc;
-}
-
-static void start_both(scen *s)
-{
-    ck_assert_int_eq(start_app(s, "A"), 0);
-    ck_assert_int_eq(start_app(s, "B"), 0);
-    ck_assert_uint_eq(world_dom(&s->w, s->act)->cur, 224 * MiB);
-}
-
-static xres_pair_area *area(scen *s, const char *n)
-{
-    xres_pair_area *a = xres_pair_area_find(&s->p, n);
-    ck_assert_ptr_nonnull(a);
-    return a;
-}
-
-/* Run the machine to its end like the daemon does: snapshot, drive,
- * let the world move on. */
-static void run_to_end(scen *s)
-{
-    xres_pair_obs obs;
-    int rc = XRES_FO_WAIT;
-
-    for (int round = 0; round < 200; round++) {
-        world_snapshot(&s->w, &s->h);
-        world_obs(&s->w, &s->p, &obs);
-        rc = xres_pair_drive(&s->w.b, &s->p, &s->h, &obs, world_exec, &s->w,
-                             NULL, NULL, NULL);
-        ck_assert_int_ge(rc, 0);
-        if (rc == XRES_FO_FINISHED || rc == XRES_FO_IDLE) return;
-        world_settle(&s->w, 100);
-    }
-    ck_abort_msg("failover did not finish");
-}
-
-static void crash_active(scen *s)
-{
-    xres_pair_decision d;
-    char err[256] = "";
-
-    world_dom(&s->w, s->act)->shutdown = true;   /* crashed */
-    xres_pair_on_domain_event(&s->p, s->act, false, XRES_SHUTDOWN_CRASH, &d);
-    ck_assert_int_eq(d.what, XRES_PAIR_DO_DOMAIN_FAILOVER);
-    world_snapshot(&s->w, &s->h);
-    ck_assert_int_eq(xres_pair_fo_begin(&s->p, XRES_FO_DOMAIN, NULL, d.why,
-                                        &s->h, s->reserve_kb, err,
-                                        sizeof(err)), 0);
-}
-
-static void fault(scen *s, const char *app, unsigned lvl,
-                  xres_pair_decision *d)
-{
-    xres_pair_obs obs;
-
-    world_settle(&s->w, 10);
-    world_fault(&s->w, s->act, app, lvl);
-    world_snapshot(&s->w, &s->h);
-    world_obs(&s->w, &s->p, &obs);
-    xres_pair_check(&s->p, &s->h, &obs, d);
-}
-
-static void begin_app(scen *s, xres_fo_kind kind, const xres_pair_decision *d)
-{
-    char err[256] = "";
-    xres_pair_area *a = area(s, d->app);
-
-    a->fault_seq = d->fault_seq;
-    world_snapshot(&s->w, &s->h);
-    ck_assert_int_eq(xres_pair_fo_begin(&s->p, kind, d->app, d->why, &s->h,
-                                        s->reserve_kb, err, sizeof(err)), 0);
-}
 
 /* ---- the table ---- */
 
@@ -449,96 +297,6 @@ START_TEST(test_floor_stored_and_cleared_at_failback)
     ck_assert_uint_eq(xres_pair_mem_floor(&s.p, s.sb), 0);
     ck_assert_uint_eq(xres_pair_mem_floor(&s.p, n->domid), 0);
     scen_dispose(&s);
-}
-END_TEST
-
-/* ---- pairs declared in xres.conf ---- */
-
-/* Loads text as xres.conf and reads its pair declarations.  Returns the
- * result; err gets the reason. */
-static int decls(const char *text, xres_pair_decl *v, size_t *n, char *err,
-                 size_t errlen)
-{
-    char path[] = "/tmp/xres-pair-conf-XXXXXX";
-    int fd = mkstemp(path), rc;
-    xres_config cfg;
-
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    xres_config_init(&cfg);
-    rc = xres_config_load(&cfg, path, false, err, errlen);
-    ck_assert_msg(rc == 0, "%s", err);
-    rc = xres_pair_decls_of_config(&cfg, v, 8, n, err, errlen);
-    xres_config_dispose(&cfg);
-    unlink(path);
-    return rc;
-}
-
-START_TEST(test_config_decls)
-{
-    xres_pair_decl v[8];
-    char err[512] = "";
-    size_t n = 99;
-
-    ck_assert_int_eq(decls("domains = [ \"name=g3, min=64M\",\n"
-                           " \"name=w2, pair=web, role=standby\",\n"
-                           " \"name=w1, pair=web, role=active, "
-                           "pair_apps=app_a:128M:hot app_b:64M:cold\",\n"
-                           " \"name=d1, pair=db, role=active\",\n"
-                           " \"name=d2, pair=db, role=standby\" ]\n",
-                           v, &n, err, sizeof(err)), 0);
-    ck_assert_uint_eq(n, 2);
-    ck_assert_str_eq(v[0].name, "web");
-    ck_assert_str_eq(v[0].active, "w1");
-    ck_assert_str_eq(v[0].standby, "w2");
-    ck_assert_uint_eq(v[0].napps, 2);
-    ck_assert_str_eq(v[0].apps[0].name, "app_a");
-    ck_assert_uint_eq(v[0].apps[0].size_kb, 128 * MiB);
-    ck_assert(v[0].apps[0].hot);
-    ck_assert_str_eq(v[0].apps[1].name, "app_b");
-    ck_assert_uint_eq(v[0].apps[1].size_kb, 64 * MiB);
-    ck_assert(!v[0].apps[1].hot);
-    ck_assert_str_eq(v[1].name, "db");
-    ck_assert_str_eq(v[1].active, "d1");
-    ck_assert_str_eq(v[1].standby, "d2");
-    ck_assert_uint_eq(v[1].napps, 0);
-
-    static const struct { const char *text, *want; } bad[] = {
-        { "domains = [ \"name=w1, pair=web, role=active\" ]",
-          "pair=web has no standby domain" },
-        { "domains = [ \"name=w1, pair=web, role=main\","
-          " \"name=w2, pair=web, role=standby\" ]",
-          "domains (w1): pair=web needs role=active or role=standby, not main" },
-        { "domains = [ \"name=w1, pair=web\" ]",
-          "domains (w1): pair=web needs role=active or role=standby" },
-        { "domains = [ \"name=w1, role=active\" ]",
-          "domains (w1): role= without pair=" },
-        { "domains = [ \"name=w1, pair=web, role=active\","
-          " \"name=w2, pair=web, role=active\" ]",
-          "pair=web has two active domains (w1 and w2)" },
-        { "domains = [ \"name=w1, pair=web, role=active, "
-          "pair_apps=Web:64M:hot\", \"name=w2, pair=web, role=standby\" ]",
-          "pair_apps: bad app name `Web'" },
-        { "domains = [ \"name=w1, pair=base, role=active\" ]",
-          "pair=base: a pair name is" },
-        { "domains = [ \"name=w1, pair=web, role=active, "
-          "pair_apps=web:big:hot\", \"name=w2, pair=web, role=standby\" ]",
-          "domains (w1): pair=web: pair_apps: web: `big' is not a size" },
-        { "domains = [ \"name=w1, pair=web, role=active, "
-          "pair_apps=web:64M:warm\", \"name=w2, pair=web, role=standby\" ]",
-          "pair_apps: web: `warm' must be hot or cold" },
-        { "domains = [ \"name=w1, pair=web, role=active, "
-          "pair_apps=web:64M\", \"name=w2, pair=web, role=standby\" ]",
-          "pair_apps: `web:64M' is not NAME:SIZE:hot|cold" },
-    };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        err[0] = 0;
-        ck_assert_int_eq(decls(bad[i].text, v, &n, err, sizeof(err)),
-                         -EINVAL);
-        ck_assert_msg(strstr(err, bad[i].want), "%s: got `%s'", bad[i].want,
-                      err);
-    }
 }
 END_TEST
 
@@ -844,8 +602,7 @@ START_TEST(test_standby_lost_midway)
     crash_active(&s);
     world_snapshot(&s.w, &s.h);
     world_obs(&s.w, &s.p, &obs);
-    xres_pair_drive(&s.w.b, &s.p, &s.h, &obs, world_exec, &s.w, NULL, NULL,
-                    NULL);
+    world_drive(&s.w, &s.p, &s.h, &obs, NULL, NULL, NULL);
     world_dom(&s.w, s.sb)->exists = false;
     run_to_end(&s);
     ck_assert_int_eq(s.p.state, XRES_PAIR_DEGRADED);
@@ -855,237 +612,21 @@ START_TEST(test_standby_lost_midway)
 }
 END_TEST
 
-/* ---- storage ---- */
-
-START_TEST(test_store_roundtrip)
-{
-    scen s;
-    xres_pair q;
-    char a[4096], b[4096];
-    xres_pair_decision d;
-
-    scen_init(&s, 64, 0);
-    start_both(&s);
-    fault(&s, "A", 3, &d);
-    begin_app(&s, XRES_FO_APP, &d);
-    xres_pair_obs obs;
-    world_snapshot(&s.w, &s.h);
-    world_obs(&s.w, &s.p, &obs);
-    xres_pair_drive(&s.w.b, &s.p, &s.h, &obs, world_exec, &s.w, NULL, NULL,
-                    NULL);
-    ck_assert_int_ne(s.p.fo.kind, XRES_FO_NONE);
-    ck_assert_int_eq(xres_pair_store_load(&s.w.b, "web", &q), 0);
-    ck_assert_int_eq(xres_pair_format_state(&s.p, a, sizeof(a)), 0);
-    ck_assert_int_eq(xres_pair_format_state(&q, b, sizeof(b)), 0);
-    ck_assert_str_eq(a, b);
-    ck_assert_int_eq(xres_pair_format_config(&s.p, a, sizeof(a)), 0);
-    ck_assert_int_eq(xres_pair_format_config(&q, b, sizeof(b)), 0);
-    ck_assert_str_eq(a, b);
-    ck_assert_int_eq(memcmp(&q.fo, &s.p.fo, sizeof(q.fo)), 0);
-
-    char **names;
-    unsigned n;
-    ck_assert_int_eq(xres_pair_store_list(&s.w.b, &names, &n), 0);
-    ck_assert_uint_eq(n, 1);
-    ck_assert_str_eq(names[0], "web");
-    xres_pair_store_free_names(names, n);
-    ck_assert_int_eq(xres_pair_store_delete(&s.w.b, "web"), 0);
-    ck_assert_int_eq(xres_pair_store_load(&s.w.b, "web", &q), -ENOENT);
-    scen_dispose(&s);
-}
-END_TEST
-
-START_TEST(test_store_rejects_garbage)
-{
-    xres_pair p;
-    static const char *bad[] = {
-        "",
-        "xres-pair-state 2\nroles 1 2 normal\n",
-        "xres-pair-state 1\n",
-        "xres-pair-state 1\nroles 1 2 sideways\n",
-        "xres-pair-state 1\nroles 1 2 normal\narea A 1 active standby hot 1"
-        " 0 0\n",
-        "xres-pair-state 1\nroles 1 2 normal\narea A 99999999999999999999 "
-        "active standby hot 1 0 0 0\n",
-        "xres-pair-state 1\nroles 1 2 normal\narea ../x 1 active standby "
-        "hot 1 0 0 0\n",
-        "xres-pair-state 1\nroles 1 2 normal\nfo domain - 9 0 0 0 0 1 2 -1 "
-        "-1 0 0 0 0 0 0 0 0 0 0 1 0 0 0 fence\n",
-        "xres-pair-state 1\nroles 1 2 normal\nbogus 1\n",
-    };
-
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        ck_assert_msg(xres_pair_parse_state(&p, bad[i]) == -EINVAL,
-                      "accepted case %zu", i);
-    ck_assert_int_eq(xres_pair_parse_config(&p, "xres-pair-config 1\n"
-                                            "name web\napp A 1 warm\n"
-                                            "cfg 3 1 1 1 0 0 0\n"), -EINVAL);
-    ck_assert_int_eq(xres_pair_parse_config(&p, "xres-pair-config 1\n"
-                                            "name web\napp A 1 hot\n"
-                                            "cfg 3 1 1 1 0 0 0\n"), 0);
-}
-END_TEST
-
-/* ---- killed at every step ---- */
-
-typedef struct {
-    unsigned count, kill_at;
-    bool at_store;          /* kill after a store, else after an action */
-    bool killed;
-} killer;
-
-static bool kill_hook(void *opaque, bool stored)
-{
-    killer *k = opaque;
-
-    if (stored != k->at_store || k->killed) return true;
-    if (++k->count == k->kill_at) {
-        k->killed = true;
-        return false;
-    }
-    return true;
-}
-
-typedef enum { K_DOMAIN, K_APP, K_RESERVE } kcase;
-
-static void kill_setup(scen *s, kcase c)
-{
-    xres_pair_decision d;
-
-    if (c == K_RESERVE) scen_init(s, 64 + 128, 128);
-    else scen_init(s, 64, 0);
-    start_both(s);
-    if (c == K_DOMAIN) {
-        crash_active(s);
-    } else {
-        fault(s, "A", c == K_APP ? 3 : 4, &d);
-        begin_app(s, c == K_APP ? XRES_FO_APP : XRES_FO_APP_RESERVE, &d);
-    }
-    ck_assert_int_eq(xres_pair_store_save_state(&s->w.b, &s->p), 0);
-}
-
-/* Runs to the end; with k, kills xresd once at the k-th action or store:
- * the in-memory pair is dropped and reloaded from the store.  Returns the
- * number of kill points passed. */
-static unsigned kill_run(scen *s, killer *k)
-{
-    xres_pair_obs obs;
-
-    for (int round = 0; round < 300; round++) {
-        int rc;
-        world_snapshot(&s->w, &s->h);
-        world_obs(&s->w, &s->p, &obs);
-        bool was = k->killed;
-        rc = xres_pair_drive(&s->w.b, &s->p, &s->h, &obs, world_exec, &s->w,
-                             NULL, kill_hook, k);
-        if (k->killed && !was) {
-            memset(&s->p, 0x5a, sizeof(s->p));
-            ck_assert_int_eq(xres_pair_store_load(&s->w.b, "web", &s->p), 0);
-            continue;
-        }
-        ck_assert_int_ge(rc, 0);
-        if (rc == XRES_FO_FINISHED || rc == XRES_FO_IDLE) return k->count;
-        world_settle(&s->w, 100);
-    }
-    ck_abort_msg("failover did not finish");
-    return 0;
-}
-
-/* Final state, without times. */
-static void final_state(scen *s, char *buf, size_t len)
-{
-    char st[4096], *line, *save = NULL;
-    size_t off = 0;
-
-    ck_assert_int_eq(xres_pair_format_state(&s->p, st, sizeof(st)), 0);
-    for (line = strtok_r(st, ";", &save); line;
-         line = strtok_r(NULL, ";", &save)) {
-        if (!strncmp(line, "lat ", 4)) continue;    /* timing only */
-        if (!strncmp(line, "log ", 4)) {
-            /* keep what moved, not when */
-            char *p = strchr(line + 4, ' ');
-            p = p ? strchr(p + 1, ' ') : NULL;
-            line = p ? p : line;
-        }
-        off += snprintf(buf + off, len - off, "%s\n", line);
-    }
-    for (int i = 0; i < W_DOMS; i++) {
-        wdom *d = &s->w.doms[i];
-        if (!d->exists) continue;
-        off += snprintf(buf + off, len - off, "dom%u cur=%llu tgt=%llu "
-                        "max=%llu w=%d c=%d\n", d->domid,
-                        (unsigned long long)d->cur,
-                        (unsigned long long)d->target,
-                        (unsigned long long)d->smax, d->weight, d->cap);
-    }
-    off += snprintf(buf + off, len - off, "free=%llu startA=%u stopA=%u\n",
-                    (unsigned long long)world_free(&s->w),
-                    world_count_req(&s->w, s->sb, "start", "A"),
-                    world_count_req(&s->w, s->act, "stop", "A"));
-}
-
-static void kill_everywhere(kcase c)
-{
-    char ref[8192], got[8192];
-    unsigned nact, nstore;
-    scen s;
-    killer k;
-
-    for (int at_store = 0; at_store < 2; at_store++) {
-        kill_setup(&s, c);
-        memset(&k, 0, sizeof(k));
-        k.at_store = at_store;
-        unsigned n = kill_run(&s, &k);
-        final_state(&s, ref, sizeof(ref));
-        scen_dispose(&s);
-        if (at_store) nstore = n; else nact = n;
-        ck_assert_uint_ge(n, 4);
-
-        for (unsigned i = 1; i <= n; i++) {
-            kill_setup(&s, c);
-            memset(&k, 0, sizeof(k));
-            k.at_store = at_store;
-            k.kill_at = i;
-            kill_run(&s, &k);
-            ck_assert(k.killed);
-            final_state(&s, got, sizeof(got));
-            ck_assert_msg(!strcmp(ref, got), "killed at %s %u:\n%s\nvs\n%s",
-                          at_store ? "store" : "action", i, got, ref);
-            ck_assert_uint_eq(s.p.nlog, 1);
-            scen_dispose(&s);
-        }
-    }
-    (void)nact;
-    (void)nstore;
-}
-
-START_TEST(test_kill_every_step_domain) { kill_everywhere(K_DOMAIN); }
-END_TEST
-START_TEST(test_kill_every_step_app) { kill_everywhere(K_APP); }
-END_TEST
-START_TEST(test_kill_every_step_reserve) { kill_everywhere(K_RESERVE); }
-END_TEST
-
-/* Quiet: the failovers log every step at info level. */
-static void quiet(void) { xres_log_set_level(LOG_WARNING); }
-static void loud(void) { xres_log_set_level(LOG_INFO); }
-
 Suite *policy_pair_suite(void)
 {
     Suite *s = suite_create("policy_pair");
     TCase *tc = tcase_create("table");
 
-    tcase_add_checked_fixture(tc, quiet, loud);
+    tcase_add_checked_fixture(tc, pair_quiet, pair_loud);
 
     tcase_add_test(tc, test_table_hot_then_cold_granted);
     tcase_add_test(tc, test_table_cold_refused);
     tcase_add_test(tc, test_table_reserve_not_lent_to_extensions);
     tcase_add_test(tc, test_create_refused);
-    tcase_add_test(tc, test_config_decls);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("failover");
-    tcase_add_checked_fixture(tc, quiet, loud);
+    tcase_add_checked_fixture(tc, pair_quiet, pair_loud);
     tcase_add_test(tc, test_domain_crash);
     tcase_add_test(tc, test_domain_events);
     tcase_add_test(tc, test_app_failover_level3);
@@ -1101,13 +642,5 @@ Suite *policy_pair_suite(void)
     tcase_add_test(tc, test_floor_stored_and_cleared_at_failback);
     suite_add_tcase(s, tc);
 
-    tc = tcase_create("store");
-    tcase_add_checked_fixture(tc, quiet, loud);
-    tcase_add_test(tc, test_store_roundtrip);
-    tcase_add_test(tc, test_store_rejects_garbage);
-    tcase_add_test(tc, test_kill_every_step_domain);
-    tcase_add_test(tc, test_kill_every_step_app);
-    tcase_add_test(tc, test_kill_every_step_reserve);
-    suite_add_tcase(s, tc);
     return s;
 }
