@@ -18,5 +18,11 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libxres.a $(BUILD)/libxrescommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(DOM0_LIBS) $(CHECK_LIBS) -lm
 
-unit-check: $(BUILD)/unit-tests
+unit-check: $(BUILD)/unit-tests tree-check
 	$(BUILD)/unit-tests
+
+# The layering, file-size and link rules of the tree (tests/lint/tree.sh).
+tree-check: $(BUILD)/bin/xres
+	tests/lint/tree.sh $(BUILD)
+
+.PHONY: tree-check
