@@ -43,6 +43,7 @@ static int start(xres_backend *be, xres_daemon *d, unsigned ndom,
             return -1;
     }
     memset(d, 0, sizeof(*d));
+    o.clock = xres_sim_clock(be);
     return xres_daemon_init(d, be, &o);
 }
 

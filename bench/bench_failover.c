@@ -237,6 +237,7 @@ static int daemon_one(uint64_t *toolstack_ns, uint64_t *guest_ms,
     if (xres_daemon_load_config(&d, conf, false, err, sizeof(err))) goto out_be;
     o.socket_path = sock;
     o.subsystems = only_pair;
+    o.clock = xres_sim_clock(&be);
     if (xres_daemon_init(&d, &be, &o)) goto out_be;
 
     req = yajl_tree_parse("{\"cmd\":\"pair-create\",\"name\":\"p\","

@@ -53,7 +53,8 @@ typedef struct {
 
     /* Fill h (already initialised, emptied first) with a snapshot of the
      * host: physinfo, scheduler, every domain's memory, scheduler and
-     * state.  Agent reports and policies are left zeroed. */
+     * state.  Agent reports and policies are left zeroed, and so is
+     * now_ms: the time is the daemon's clock's, not the backend's. */
     int (*snapshot)(xres_backend *b, xres_host *h);
 
     int (*set_target)(xres_backend *b, uint32_t domid, uint64_t kb);
@@ -87,9 +88,6 @@ typedef struct {
     /* Take the next pending event without blocking: 0 and ev->kind set,
      * or ev->kind == XRES_EV_NONE when there is none. */
     int (*next_event)(xres_backend *b, xres_event *ev);
-
-    /* Monotonic milliseconds; the simulator keeps its own clock. */
-    uint64_t (*now_ms)(xres_backend *b);
 
     void (*dispose)(xres_backend *b);
 } xres_backend_ops;

@@ -56,7 +56,6 @@ static int sim_snapshot(xres_backend *b, xres_host *h)
     h->nr_cpus = s->nr_cpus;
     h->sched = XRES_SCHED_CREDIT;
     snprintf(h->xen_version, sizeof(h->xen_version), "4.17.0-sim");
-    h->now_ms = s->now_ms;
     for (size_t i = 0; i < s->nr_doms; i++) {
         const sim_dom *sd = &s->doms[i];
         xres_domain *d = xres_host_add_domain(h, sd->domid);
@@ -238,7 +237,6 @@ static const xres_backend_ops sim_ops = {
     .watch_domains = sim_watch_domains,
     .poll_fds = sim_poll_fds,
     .next_event = sim_next_event,
-    .now_ms = sim_now_ms,
     .dispose = sim_dispose,
 };
 

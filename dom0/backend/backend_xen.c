@@ -202,7 +202,6 @@ static int xen_snapshot(xres_backend *b, xres_host *h)
         snprintf(h->xen_version, sizeof(h->xen_version), "%d.%d%s",
                  vi->xen_version_major, vi->xen_version_minor,
                  vi->xen_version_extra ? vi->xen_version_extra : "");
-    h->now_ms = xres_monotonic_ms();
 
     doms = libxl_list_domain(x->ctx, &nr);
     if (!doms) { rc = -EIO; goto out; }
@@ -372,12 +371,6 @@ static int xen_xs_unwatch(xres_backend *b, const char *path,
     return xs_unwatch(X(b)->xsh, path, token) ? 0 : -errno;
 }
 
-static uint64_t xen_now_ms(xres_backend *b)
-{
-    (void)b;
-    return xres_monotonic_ms();
-}
-
 static void xen_dispose(xres_backend *b)
 {
     xen *x = X(b);
@@ -417,7 +410,6 @@ static const xres_backend_ops xen_ops = {
     .watch_domains = xen_watch_domains,
     .poll_fds = xen_poll_fds,
     .next_event = xen_next_event,
-    .now_ms = xen_now_ms,
     .dispose = xen_dispose,
 };
 

@@ -2,6 +2,7 @@
  * dom0/core/clock.c: the monotonic clock (clock.h).
  */
 #include <stddef.h>
+#include <time.h>
 
 #include "clock.h"
 #include "util.h"
@@ -13,6 +14,14 @@ static uint64_t monotonic_now(const xres_clock *c)
 }
 
 static const xres_clock monotonic = { .now_ms = monotonic_now, .ctx = NULL };
+
+uint64_t xres_busy_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 const xres_clock *xres_clock_monotonic(void)
 {

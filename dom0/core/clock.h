@@ -29,4 +29,9 @@ static inline uint64_t xres_clock_now_ms(const xres_clock *c)
     return c->now_ms(c);
 }
 
+/* Microseconds of real time, for figures of how long xresd's own work
+ * took (a failover's toolstack time).  Never for timers or decisions:
+ * those use the daemon's clock. */
+uint64_t xres_busy_us(void);
+
 #endif

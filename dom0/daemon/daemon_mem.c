@@ -53,7 +53,7 @@ static void move_done(void *opaque, const xres_move *m)
         lat_note *n = &mp->lat[i];
         if (n->move_id != m->id) continue;
         if (m->state == XRES_MOVE_DONE && m->t.dst != XRES_DOMID_INVALID) {
-            uint64_t w = xres_monotonic_ms();
+            uint64_t w = xres_daemon_now_ms(d);
             XLOG_INFO("mem: latency: move %" PRIu64 ": receiver %s's target "
                       "written at %" PRIu64 " ms, %" PRIu64 " ms after its "
                       "report was read", m->id, m->dst_name, w,
@@ -177,7 +177,7 @@ static void note_latency(xres_daemon *d, const xres_mem_transfer *t,
     mem_priv *mp = P(d);
     const xres_domstate *rs;
     const xres_move *m = xres_movers_find(&mp->mv, id);
-    uint64_t w = xres_monotonic_ms();   /* the clock of report_last_ms */
+    uint64_t w = xres_daemon_now_ms(d);   /* the clock of report_last_ms */
 
     if (!m || t->dst == XRES_DOMID_INVALID ||
         !(rs = xres_daemon_domstate(d, t->dst)) || !rs->report_last_ms ||
@@ -238,7 +238,7 @@ void xres_memd_schedule_check(xres_daemon *d)
         uint64_t w = due > now ? due - now : 0;
         if (w < wait) wait = w;
     }
-    xres_daemon_wake_at(d, xres_monotonic_ms() + wait);
+    xres_daemon_wake_at(d, xres_daemon_now_ms(d) + wait);
 }
 
 /* One check: advance the moves, refresh marks, balance.  d->host must be

@@ -203,7 +203,7 @@ static void sync_apps(xres_daemon *d, xres_pair *p, const xres_pair_obs *obs)
                                        sizeof(why));
             /* Retried on every report (the pool may grow): a guest can
              * provoke this, so the message is rate-limited. */
-            if (rc && xres_ratelimit_ok(&PP(d)->rl_guest, xres_monotonic_ms()))
+            if (rc && xres_ratelimit_ok(&PP(d)->rl_guest, xres_daemon_now_ms(d)))
                 XLOG_WARN("pair %s: %s", p->name, why);
             else if (!rc)
                 changed = true;

@@ -131,6 +131,7 @@ int xres_daemon_refresh(xres_daemon *d)
         XLOG_ERR("cannot read the host's state: %s", strerror(-rc));
         goto out;
     }
+    h.now_ms = xres_daemon_now_ms(d);
     for (size_t i = 0; i < d->nr_dom; i++) d->dom[i].seen = false;
     for (size_t i = 0; i < h.nr_domains; i++) {
         uint32_t domid = h.domains[i].domid;
@@ -362,7 +363,7 @@ int core_process_reports(xres_daemon *d, uint64_t now)
         /* A rejected or missing report marks the domain "not reporting"
          * inside; the figures below are the ones it leaves. */
         (void)xres_daemon_read_agent_report(d->be, ds->domid, &ds->agent,
-                                            d->be->ops->now_ms(d->be));
+                                            xres_daemon_now_ms(d));
         deliver_report(d, ds, false);
     }
     return next;
@@ -371,7 +372,7 @@ int core_process_reports(xres_daemon *d, uint64_t now)
 void xres_daemon_tick(xres_daemon *d)
 {
     const xres_subsys *s;
-    uint64_t now = d->be->ops->now_ms(d->be);
+    uint64_t now = xres_daemon_now_ms(d);
     uint32_t last = XRES_DOMID_INVALID;
     xres_domstate *ds;
 

@@ -62,7 +62,7 @@ static inline mem_priv *P(xres_daemon *d)
 
 static inline uint64_t now_ms(xres_daemon *d)
 {
-    return d->be->ops->now_ms(d->be);
+    return xres_daemon_now_ms(d);
 }
 
 /* daemon_mem.c */

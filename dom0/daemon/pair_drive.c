@@ -54,16 +54,6 @@ void pair_log_latency(const xres_pair *p)
               l->balloon_ms, l->start_ms, l->targets_ms, l->total_ms);
 }
 
-/* xresd's own time on a failover, in microseconds: the one clock of this
- * subsystem that is not the snapshot's (the figure is only reported). */
-static uint64_t busy_clock_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* What the step just did, for the log: the steps it completed. */
 static void log_steps(const xres_pair *before, const xres_pair *p, int rc)
 {
@@ -94,7 +84,7 @@ static int drive_snapshot(xres_daemon *d, xres_pair *p,
 {
     xres_pair *saved = malloc(sizeof(*saved));
     xres_actions acts;
-    uint64_t t0 = busy_clock_us(), t1;
+    uint64_t t0 = xres_busy_us(), t1;
     int rc = -ENOMEM;
 
     xres_actions_init(&acts);
@@ -102,7 +92,7 @@ static int drive_snapshot(xres_daemon *d, xres_pair *p,
     while (saved) {
         *saved = *p;
         xres_actions_clear(&acts);
-        rc = xres_pair_step(p, &d->host, obs, d->be->ops->now_ms(d->be), 1,
+        rc = xres_pair_step(p, &d->host, obs, xres_daemon_now_ms(d), 1,
                             &acts);
         log_steps(saved, p, rc);
         if (acts.n) {
@@ -126,7 +116,7 @@ static int drive_snapshot(xres_daemon *d, xres_pair *p,
         }
         /* xresd's own time so far, counted into the progress before it is
          * stored (after the end, into the last failover's figures). */
-        t1 = busy_clock_us();
+        t1 = xres_busy_us();
         if (rc == XRES_FO_FINISHED) p->lat.toolstack_us += t1 - t0;
         else p->fo.busy_us += t1 - t0;
         t0 = t1;
@@ -159,11 +149,11 @@ void pair_drive(xres_daemon *d, xres_pair *p)
     }
     for (int pass = 0; pass < DRIVE_PASSES && p->fo.kind != XRES_FO_NONE;
          pass++) {
-        uint64_t t0 = busy_clock_us(), look_us;
+        uint64_t t0 = xres_busy_us(), look_us;
         unsigned pos0 = p->fo.pos, sub0 = p->fo.sub;
         xres_daemon_refresh(d);
         pair_read_obs(d, p, &obs);
-        look_us = busy_clock_us() - t0;
+        look_us = xres_busy_us() - t0;
         rc = drive_snapshot(d, p, &obs, &n);
         /* The snapshot and agent reads count as xresd's share when they
          * led somewhere (an action, a step done); a look that found the
@@ -181,7 +171,7 @@ void pair_drive(xres_daemon *d, xres_pair *p)
         uint64_t age = d->host.now_ms > p->fo.step_ms
             ? d->host.now_ms - p->fo.step_ms : 0;
         uint64_t wait = age / 4 > PAIR_CHECK_MS ? age / 4 : PAIR_CHECK_MS;
-        xres_daemon_wake_at(d, xres_monotonic_ms() + wait);
+        xres_daemon_wake_at(d, xres_daemon_now_ms(d) + wait);
     }
     if (rc == XRES_FO_FINISHED) {
         const xres_pair_logent *e = p->nlog ? &p->log[p->nlog - 1] : NULL;

@@ -188,8 +188,6 @@ static int w_xs_set_perms(xres_backend *b, const char *path,
     return 0;
 }
 
-static uint64_t w_now(xres_backend *b) { return W(b)->now_ms; }
-
 static void w_dispose(xres_backend *b) { (void)b; }
 
 static const xres_backend_ops world_ops = {
@@ -206,7 +204,6 @@ static const xres_backend_ops world_ops = {
     .xs_mkdir = w_xs_mkdir,
     .xs_directory = w_xs_directory,
     .xs_set_perms = w_xs_set_perms,
-    .now_ms = w_now,
     .dispose = w_dispose,
 };
 

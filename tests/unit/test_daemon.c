@@ -90,6 +90,7 @@ static void start(const char *conf_text)
         ck_abort_msg("config: %s", err);
     o.socket_path = sock;
     o.subsystems = s_list;
+    o.clock = xres_sim_clock(&be);
     ck_assert_int_eq(xres_daemon_init(&d, &be, &o), 0);
     ck_assert_int_eq(seen.init, 1);
 }
@@ -436,12 +437,14 @@ START_TEST(test_stale_socket)
     memset(&d, 0, sizeof(d));
     o.socket_path = sock;
     o.subsystems = s_list;
+    o.clock = xres_sim_clock(&be);
     ck_assert_int_eq(xres_daemon_init(&d, &be, &o), 0);
     xres_daemon_dispose(&d);
     /* Something that is not a socket is never removed. */
     fd = open(sock, O_CREAT | O_WRONLY, 0600);
     close(fd);
     memset(&d, 0, sizeof(d));
+    o.clock = xres_sim_clock(&be);
     ck_assert_int_eq(xres_daemon_init(&d, &be, &o), -EEXIST);
     ck_assert_int_eq(access(sock, F_OK), 0);
     unlink(sock);
@@ -570,8 +573,11 @@ START_TEST(test_signals)
         xres_log_set_level(LOG_ERR);
         memset(&d, 0, sizeof(d));
         if (xres_sim_open_scenario(&be, NULL, err, sizeof(err)) ||
-            xres_daemon_load_config(&d, conf, false, err, sizeof(err)) ||
-            xres_daemon_init(&d, &be, &o))
+            xres_sim_follow(&be, xres_clock_monotonic()) ||
+            xres_daemon_load_config(&d, conf, false, err, sizeof(err)))
+            _exit(3);
+        o.clock = xres_sim_clock(&be);
+        if (xres_daemon_init(&d, &be, &o))
             _exit(3);
         int rc = xres_daemon_run(&d);
         xres_daemon_dispose(&d);

@@ -34,6 +34,7 @@ static void start_daemon(void)
     memset(&o, 0, sizeof(o));
     o.socket_path = sock;
     o.subsystems = only_cpu;
+    o.clock = xres_sim_clock(&be);
     ck_assert_int_eq(xres_daemon_init(&d, &be, &o), 0);
 }
 
@@ -556,6 +557,7 @@ START_TEST(test_config_policies)
     memset(&o, 0, sizeof(o));
     o.socket_path = sock;
     o.subsystems = only_cpu;
+    o.clock = xres_sim_clock(&be);
     ck_assert_int_eq(xres_daemon_init(&d, &be, &o), 0);
     ticks(1);
     ck_assert_int_eq(weight_of(0), 512);

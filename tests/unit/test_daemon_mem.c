@@ -48,6 +48,7 @@ static void start_daemon(void)
     memset(&o, 0, sizeof(o));
     o.socket_path = sock;
     o.subsystems = only_mem;
+    o.clock = xres_sim_clock(&B);
     ck_assert_int_eq(xres_daemon_init(D, &B, &o), 0);
 }
 
@@ -424,7 +425,7 @@ static int slow_set_target(xres_backend *b, uint32_t domid, uint64_t kb)
 static void fresh(uint32_t domid, uint64_t mib)
 {
     used(domid, mib);
-    xres_daemon_domstate(D, domid)->agent.heartbeat_ms = B.ops->now_ms(&B);
+    xres_daemon_domstate(D, domid)->agent.heartbeat_ms = xres_clock_now_ms(xres_sim_clock(&B));
 }
 
 START_TEST(test_not_responding_kept_while_silent)

@@ -77,6 +77,7 @@ static void setup(void)
     memset(&d, 0, sizeof(d));
     o.socket_path = sock;
     o.subsystems = t_list;
+    o.clock = xres_sim_clock(&be);
     ck_assert_int_eq(xres_daemon_init(&d, &be, &o), 0);
     ck_assert_int_eq(pthread_create(&th, NULL, run, NULL), 0);
 }
@@ -294,6 +295,7 @@ START_TEST(test_second_daemon_refused)
     ck_assert_int_eq(xres_sim_open_scenario(&be2, NULL, err, sizeof(err)),
                      0);
     memset(&d2, 0, sizeof(d2));
+    o.clock = xres_sim_clock(&be2);
     ck_assert_int_eq(xres_daemon_init(&d2, &be2, &o), -EADDRINUSE);
     xres_backend_dispose(&be2);
     /* The first one still answers, and its socket is still there. */

@@ -134,7 +134,7 @@ static int run(xres_movers *mv, int max_checks)
         xres_host_init(&h);
         snap(&h);
         check_accounts(&h);
-        ended += xres_moves_check(&R, mv, &h, B.ops->now_ms(&B));
+        ended += xres_moves_check(&R, mv, &h, xres_clock_now_ms(xres_sim_clock(&B)));
         if (!mv->n) {
             xres_host_dispose(&h);
             xres_host_init(&h);
@@ -147,7 +147,7 @@ static int run(xres_movers *mv, int max_checks)
             ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
             for (size_t i = 0; i < plan.n; i++) {
                 int rc = xres_moves_start(&R, mv, &h, &plan.v[i], "balance",
-                                          B.ops->now_ms(&B), NULL);
+                                          xres_clock_now_ms(xres_sim_clock(&B)), NULL);
                 ck_assert(rc == 0 || rc == -EBUSY);
             }
             size_t n = plan.n;
@@ -299,12 +299,12 @@ START_TEST(test_donor_release_under_reserve)
     t.dst_from = 1024 * MiB;
     t.dst_to = 1280 * MiB;
     ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &t, "test",
-                                      B.ops->now_ms(&B), NULL), 0);
+                                      xres_clock_now_ms(xres_sim_clock(&B)), NULL), 0);
     xres_host_dispose(&h);
     for (int k = 0; k < 400 && mv.n; k++) {
         xres_host_init(&h);
         snap(&h);
-        xres_moves_check(&R, &mv, &h, B.ops->now_ms(&B));
+        xres_moves_check(&R, &mv, &h, xres_clock_now_ms(xres_sim_clock(&B)));
         xres_host_dispose(&h);
         xres_sim_advance(&B, 100);
     }
@@ -343,7 +343,7 @@ START_TEST(test_uncooperative_donor)
             ck_assert_uint_eq(plan.n, 1);
             ck_assert_uint_eq(plan.v[0].src, v2);
             ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &plan.v[0],
-                                              "balance", B.ops->now_ms(&B),
+                                              "balance", xres_clock_now_ms(xres_sim_clock(&B)),
                                               NULL), 0);
             xres_mem_plan_dispose(&plan);
             xres_host_dispose(&h);
@@ -353,7 +353,7 @@ START_TEST(test_uncooperative_donor)
         xres_host_init(&h);
         snap(&h);
         check_accounts(&h);
-        xres_moves_check(&R, &mv, &h, B.ops->now_ms(&B));
+        xres_moves_check(&R, &mv, &h, xres_clock_now_ms(xres_sim_clock(&B)));
         xres_host_dispose(&h);
     }
     ck_assert_uint_eq(mv.hist_n, 1);
@@ -389,7 +389,7 @@ START_TEST(test_recover_mid_lowering)
     xres_mem_plan_init(&plan);
     ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
     ck_assert_int_eq(xres_moves_start(&R, &mv, &h, &plan.v[0], "balance",
-                                      B.ops->now_ms(&B), NULL), 0);
+                                      xres_clock_now_ms(xres_sim_clock(&B)), NULL), 0);
     xres_mem_plan_dispose(&plan);
     xres_host_dispose(&h);
     xres_sim_advance(&B, 2000);              /* half of 256 MiB at 64M/s */
@@ -399,7 +399,7 @@ START_TEST(test_recover_mid_lowering)
     mv_init(&mv2);
     xres_host_init(&h);
     snap(&h);
-    ck_assert_int_eq(xres_moves_recover(&R, &mv2, &h, B.ops->now_ms(&B)), 1);
+    ck_assert_int_eq(xres_moves_recover(&R, &mv2, &h, xres_clock_now_ms(xres_sim_clock(&B))), 1);
     ck_assert_uint_eq(mv2.n, 1);
     ck_assert_int_eq(mv2.v[0].state, XRES_MOVE_LOWERING);
     ck_assert(mv2.v[0].recovered);
@@ -457,9 +457,9 @@ START_TEST(test_recover_raising_idempotent)
         xres_host_init(&h);
         snap(&h);
         ck_assert_int_eq(xres_moves_recover(&R, &mv, &h,
-                                            B.ops->now_ms(&B)), 1);
+                                            xres_clock_now_ms(xres_sim_clock(&B))), 1);
         ck_assert_uint_ge(mv.next_id, 8);
-        ck_assert_int_eq(xres_moves_check(&R, &mv, &h, B.ops->now_ms(&B)), 1);
+        ck_assert_int_eq(xres_moves_check(&R, &mv, &h, xres_clock_now_ms(xres_sim_clock(&B))), 1);
         ck_assert_int_eq(mv.hist[0].result, 0);
         xres_host_dispose(&h);
         xres_movers_dispose(&mv);
@@ -501,7 +501,7 @@ START_TEST(test_recover_before_lowering)
     mv_init(&mv);
     xres_host_init(&h);
     snap(&h);
-    ck_assert_int_eq(xres_moves_recover(&R, &mv, &h, B.ops->now_ms(&B)), 1);
+    ck_assert_int_eq(xres_moves_recover(&R, &mv, &h, xres_clock_now_ms(xres_sim_clock(&B))), 1);
     xres_host_dispose(&h);
     ck_assert_int_eq(T.n_set_target, 1);
     ck_assert_int_eq(T.order[0], (int)v2);
@@ -510,7 +510,7 @@ START_TEST(test_recover_before_lowering)
         xres_host_init(&h);
         snap(&h);
         check_accounts(&h);
-        xres_moves_check(&R, &mv, &h, B.ops->now_ms(&B));
+        xres_moves_check(&R, &mv, &h, xres_clock_now_ms(xres_sim_clock(&B)));
         xres_host_dispose(&h);
     }
     ck_assert_uint_eq(mv.n, 0);
@@ -569,13 +569,13 @@ START_TEST(test_dry_run_is_what_runs)
     ck_assert_int_eq(xres_mem_plan_actions(&plan, &P, &dry), 0);
     ck_assert_uint_eq(dry.n, 4);
     ck_assert_int_eq(xres_moves_start(&rec, &mv, &h, &plan.v[0], "mem-move",
-                                      B.ops->now_ms(&B), NULL), 0);
+                                      xres_clock_now_ms(xres_sim_clock(&B)), NULL), 0);
     xres_host_dispose(&h);
     for (int k = 0; k < 100 && mv.n; k++) {
         xres_sim_advance(&B, 100);
         xres_host_init(&h);
         snap(&h);
-        xres_moves_check(&rec, &mv, &h, B.ops->now_ms(&B));
+        xres_moves_check(&rec, &mv, &h, xres_clock_now_ms(xres_sim_clock(&B)));
         xres_host_dispose(&h);
     }
     ck_assert_uint_eq(mv.n, 0);
