@@ -245,6 +245,7 @@ static int daemon_one(uint64_t *toolstack_ns, uint64_t *guest_ms,
                           "\"apps\":[{\"name\":\"web\","
                           "\"size_kb\":131072,\"hot\":true}]}", NULL, 0);
     g = yajl_gen_alloc(NULL);
+    xres_daemon_refresh(&d);    /* as the core does before a command */
     xres_subsys_pair.command(&d, "pair-create", req, g);
     yajl_gen_free(g);
     yajl_tree_free(req);
@@ -265,6 +266,7 @@ static int daemon_one(uint64_t *toolstack_ns, uint64_t *guest_ms,
         req = yajl_tree_parse("{\"cmd\":\"pair-show\",\"name\":\"p\"}",
                               NULL, 0);
         g = yajl_gen_alloc(NULL);
+        xres_daemon_refresh(&d);
         xres_subsys_pair.command(&d, "pair-show", req, g);
         {
             const unsigned char *buf;

@@ -261,7 +261,7 @@ static void sched_set(xres_daemon *d, yajl_val req, yajl_gen g)
                              strerror(-rc));
         return;
     }
-    xres_daemon_refresh(d);
+    xres_daemon_refresh_if_stale(d);
     dom = xres_host_find(&d->host, act.domid);
     xres_ipc_reply_ok_begin(g);
     xres_json_kv_str(g, "name", dom ? dom->name : dname);

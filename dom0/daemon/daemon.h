@@ -81,6 +81,7 @@ struct xres_daemon {
     uint64_t next_tick_ms;      /* monotonic */
     const xres_clock *clock;    /* opts.clock, or the monotonic clock */
     uint64_t mem_tol_kb;        /* balloon at its target: xres_mem_arrived */
+    uint64_t host_max_age_ms;   /* 0, or refresh before a report older */
     bool quit;
 
     /* Private state of each subsystem, one opaque slot each, in the
@@ -112,11 +113,25 @@ int xres_daemon_run_once(xres_daemon *d, int timeout_ms);
 /* Ask the loop to end; safe from another thread or a signal handler. */
 void xres_daemon_stop(xres_daemon *d);
 
+/*
+ * The snapshot, d->host, is the core's.  It is taken at start-up, before
+ * every tick and every command, and before any other hook runs when it is
+ * marked stale: the actuator marks it after each action, domains that come
+ * and go mark it, and a subsystem may ask with xres_daemon_want_refresh.
+ * Within one hook a subsystem sees one snapshot, unless it carried actions
+ * out and calls xres_daemon_refresh_if_stale to see their effect.
+ * Subsystems never call xres_daemon_refresh (tests/lint/tree.sh).
+ */
 /* Take a new snapshot into d->host and merge the core's state.  Returns 0
- * or a negative errno (the old snapshot is kept). */
+ * or a negative errno (the old snapshot is kept).  The core's, and tests'. */
 int xres_daemon_refresh(xres_daemon *d);
 /* Refresh only if marked stale. */
 int xres_daemon_refresh_if_stale(xres_daemon *d);
+/* Mark the snapshot stale: it is taken again before the next hook. */
+void xres_daemon_want_refresh(xres_daemon *d);
+/* Figures for on_report at most ms old (0: no bound); a subsystem that
+ * needs fresh memory figures on each report asks for it once. */
+void xres_daemon_set_snapshot_age(xres_daemon *d, uint64_t ms);
 /* Run tick now (refresh + each subsystem's tick). */
 void xres_daemon_tick(xres_daemon *d);
 

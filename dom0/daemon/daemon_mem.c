@@ -254,8 +254,7 @@ void xres_memd_cycle(xres_daemon *d, bool balance)
     if (mp->mv.n) {
         xres_moves_check(&mp->run, &mp->mv, &d->host, now);
         if (d->host_stale) {
-            xres_daemon_refresh(d);
-            mp->last_refresh_ms = now;
+            xres_daemon_refresh_if_stale(d);
             xres_memd_overlay(d);
         }
     }
@@ -305,6 +304,8 @@ static int mem_init(xres_daemon *d)
         return rc;
     }
     xres_movers_init(&mp->mv, &mp->p);
+    xres_daemon_set_snapshot_age(d, mp->p.check_ms);
+    xres_daemon_set_mem_tolerance(d, mp->p.tolerance_kb);
     mp->run = (xres_move_runner){ d->be, apply_cb, move_done, d };
     {
         char path[XRES_SCHEMA_PATH_MAX];
@@ -354,13 +355,14 @@ static void mem_reload(xres_daemon *d)
     if (!xres_mem_params_from_config(&d->cfg, &p, err, sizeof(err))) {
         mp->p = p;
         mp->mv.p = p;
+        xres_daemon_set_snapshot_age(d, p.check_ms);
+        xres_daemon_set_mem_tolerance(d, p.tolerance_kb);
     }
     xres_memd_overlay(d);
 }
 
 static void mem_tick(xres_daemon *d)
 {
-    P(d)->last_refresh_ms = now_ms(d);
     xres_memd_cycle(d, true);
 }
 
@@ -370,11 +372,8 @@ static void mem_on_report(xres_daemon *d, uint32_t domid)
     uint64_t now = now_ms(d);
 
     (void)domid;
-    /* Fresh memory figures, at most once per check interval. */
-    if (d->host_stale || now - mp->last_refresh_ms >= mp->p.check_ms) {
-        xres_daemon_refresh(d);
-        mp->last_refresh_ms = now;
-    }
+    /* The core gave fresh memory figures: at most check_ms old
+     * (xres_daemon_set_snapshot_age, set at init and reload). */
     /* Balance on the report, but at most once per check interval: with
      * many guests reporting, the reports in between are taken together
      * by the check that follows. */

@@ -173,6 +173,25 @@ int xres_daemon_refresh_if_stale(xres_daemon *d)
     return d->host_stale ? xres_daemon_refresh(d) : 0;
 }
 
+void xres_daemon_want_refresh(xres_daemon *d)
+{
+    d->host_stale = true;
+}
+
+void xres_daemon_set_snapshot_age(xres_daemon *d, uint64_t ms)
+{
+    d->host_max_age_ms = ms;
+}
+
+/* Before a hook: the snapshot when stale, or older than a subsystem asked. */
+static void before_hook(xres_daemon *d, bool report)
+{
+    if (report && d->host_max_age_ms &&
+        xres_daemon_now_ms(d) - d->host.now_ms >= d->host_max_age_ms)
+        d->host_stale = true;
+    xres_daemon_refresh_if_stale(d);
+}
+
 void xres_daemon_set_balloon_state(xres_daemon *d, uint32_t domid,
                                    xres_balloon_state s)
 {
@@ -255,6 +274,7 @@ static void deliver_event(xres_daemon *d, const xres_event *ev)
 {
     const xres_subsys *s;
 
+    before_hook(d, false);
     FOR_SUBSYS(d, s) {
         if (!s->on_event) continue;
         if (ev->kind == XRES_EV_WATCH) {
@@ -326,11 +346,15 @@ static xres_domstate *domstate_after(xres_daemon *d, uint32_t domid)
  * every subsystem's on_report. */
 static void deliver_report(xres_daemon *d, xres_domstate *ds, bool gone_too)
 {
-    xres_domain *dom = xres_host_find(&d->host, ds->domid);
     uint32_t domid = ds->domid;
     const xres_subsys *s;
+    xres_domain *dom;
 
-    if (dom) {
+    before_hook(d, true);
+    /* The refresh may have dropped the domain, and moved ds. */
+    if (!(ds = xres_daemon_domstate(d, domid)) && !gone_too) return;
+    dom = xres_host_find(&d->host, domid);
+    if (dom && ds) {
         dom->agent = ds->agent;
         dom->balloon = balloon_state(d, dom, ds);
     } else if (!gone_too) {

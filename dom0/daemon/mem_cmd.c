@@ -134,8 +134,6 @@ static int cmd_move_or_set(xres_daemon *d, bool is_move, yajl_val req,
     char err[400];
     int rc;
 
-    xres_daemon_refresh(d);
-    mp->last_refresh_ms = now_ms(d);
     xres_memd_overlay(d);
     if (!(s = dom_arg(d, req, is_move ? "src" : "dom", out))) return 0;
     if (is_move && !(r = dom_arg(d, req, "dst", out))) return 0;
@@ -176,8 +174,6 @@ static int cmd_balance(xres_daemon *d, yajl_val req, yajl_gen out)
     xres_host view;
     int rc;
 
-    xres_daemon_refresh(d);
-    mp->last_refresh_ms = now_ms(d);
     xres_memd_overlay(d);
     if (!dry && mp->mv.n)
         xres_moves_check(&mp->run, &mp->mv, &d->host, now_ms(d));
@@ -221,10 +217,7 @@ int xres_memd_command(xres_daemon *d, const char *cmd, yajl_val req,
         uint64_t id = 0;
         mem_priv *mp = P(d);
         xres_json_get_u64(req, "id", &id);
-        if (mp->mv.n) {
-            xres_daemon_refresh(d);
-            xres_memd_cycle(d, false);
-        }
+        if (mp->mv.n) xres_memd_cycle(d, false);
         if (id && !xres_movers_find(&mp->mv, id)) {
             xres_ipc_reply_error(out, "no move %" PRIu64 " (moves are "
                                  "remembered until %d more have ended)", id,

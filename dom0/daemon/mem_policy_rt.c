@@ -170,8 +170,6 @@ int xres_memd_cmd_policy(xres_daemon *d, yajl_val req, yajl_gen out)
     uint64_t v;
     int rc;
 
-    xres_daemon_refresh(d);
-    mp->last_refresh_ms = now_ms(d);
     xres_memd_overlay(d);
     if (!name) {
         xres_ipc_reply_error(out, "missing `dom'");

@@ -51,7 +51,6 @@ typedef struct {
     size_t nr_n;
     bool busy;                  /* inside a cycle: no re-entry */
     bool balance_pending;       /* a report came while balancing was due */
-    uint64_t last_refresh_ms;
     uint64_t last_balance_ms;
 } mem_priv;
 

@@ -81,7 +81,6 @@ static int cmd_create(xres_daemon *d, yajl_val req, yajl_gen out)
         xres_ipc_reply_error(out, "pair %s exists already", name);
         return 0;
     }
-    xres_daemon_refresh(d);
     if (!(a = req_domain(d, req, "active", out))) return 0;
     if (!(s = req_domain(d, req, "standby", out))) return 0;
     if (pair_of_domain(d, a->domid) || pair_of_domain(d, s->domid)) {
@@ -299,7 +298,6 @@ int pair_command(xres_daemon *d, const char *cmd, yajl_val req,
     if (!strcmp(cmd, "failover")) {
         const char *app = xres_json_get_str(req, "app");
         if (!(p = req_pair(d, req, out))) return 0;
-        xres_daemon_refresh(d);
         if (xres_json_get_bool(req, "dry_run", false))
             return dry_run(d, p, app, out);
         rc = pair_begin(d, p, app ? XRES_FO_APP : XRES_FO_DOMAIN, app,
@@ -320,7 +318,6 @@ int pair_command(xres_daemon *d, const char *cmd, yajl_val req,
         const xres_domain *ns;
         uint32_t old_active, old_standby;
         if (!(p = req_pair(d, req, out))) return 0;
-        xres_daemon_refresh(d);
         if (!(ns = req_domain(d, req, "standby", out))) return 0;
         if (pair_of_domain(d, ns->domid) &&
             pair_of_domain(d, ns->domid) != p) {

@@ -151,7 +151,7 @@ void pair_drive(xres_daemon *d, xres_pair *p)
          pass++) {
         uint64_t t0 = xres_busy_us(), look_us;
         unsigned pos0 = p->fo.pos, sub0 = p->fo.sub;
-        xres_daemon_refresh(d);
+        xres_daemon_refresh_if_stale(d);
         pair_read_obs(d, p, &obs);
         look_us = xres_busy_us() - t0;
         rc = drive_snapshot(d, p, &obs, &n);

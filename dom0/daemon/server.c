@@ -112,7 +112,13 @@ static void dispatch(xres_daemon *d, const char *cmd, yajl_val req,
         yajl_gen_map_close(*gp);
         return;
     }
-    xres_daemon_refresh_if_stale(d);
+    /* An operator's command works on the host as it is now. */
+    rc = xres_daemon_refresh(d);
+    if (rc) {
+        xres_ipc_reply_error(*gp, "cannot read the host's state: %s",
+                             strerror(-rc));
+        return;
+    }
     FOR_SUBSYS(d, s) {
         if (!s->command) continue;
         rc = s->command(d, cmd, req, *gp);

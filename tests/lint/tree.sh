@@ -4,6 +4,8 @@
 #   - only cli/, daemon/ and ipc/ include ipc.h or yajl;
 #   - no production source file is over 600 lines, and each opens with a
 #     comment;
+#   - only the core (daemon.c, domains.c, server.c) takes snapshots with
+#     xres_daemon_refresh; subsystems mark them stale;
 #   - xres, the command, links neither libxenlight nor libxenctrl.
 # Run by `make unit-check`; prints every violation, exits 1 if any.
 # Usage: tests/lint/tree.sh [BUILD_DIR]
@@ -46,6 +48,13 @@ for f in dom0/*/*.[ch]; do
        done
        grep -q '^#include [<"]\(yajl/\|ipc\.h\)' "$f" && fail=1 ;;
     esac
+done
+
+for f in dom0/daemon/*.c; do
+    case ${f##*/} in daemon.c|domains.c|server.c) continue ;; esac
+    if grep -n 'xres_daemon_refresh(' "$f" >&2; then
+        bad "$f: takes a snapshot itself; the core owns it (daemon.h)"
+    fi
 done
 
 for f in $(git ls-files 'dom0/*.[ch]' 'guest-agent/*.[ch]' \

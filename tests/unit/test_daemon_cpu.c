@@ -82,6 +82,8 @@ static yajl_val call(const char *json)
     ck_assert_ptr_nonnull(req);
     ck_assert_ptr_nonnull(g);
     xres_daemon_refresh(&d);
+    /* The core takes a snapshot before every command. */
+    ck_assert_int_eq(xres_daemon_refresh(&d), 0);
     ck_assert_int_eq(xres_subsys_cpu.command(&d, xres_json_get_str(req,
                                                                    "cmd"),
                                              req, g), 0);

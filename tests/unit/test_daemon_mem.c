@@ -133,6 +133,8 @@ static yajl_val call(const char *json)
     yajl_gen g = yajl_gen_alloc(NULL);
 
     ck_assert_ptr_nonnull(req);
+    /* The core takes a snapshot before every command. */
+    ck_assert_int_eq(xres_daemon_refresh(D), 0);
     ck_assert_int_eq(xres_subsys_mem.command(D, xres_json_get_str(req, "cmd"),
                                              req, g), 0);
     yajl_gen_get_buf(g, &buf, &len);

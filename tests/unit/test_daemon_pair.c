@@ -169,6 +169,8 @@ static yajl_val command(const char *json)
     char *s;
 
     ck_assert_ptr_nonnull(req);
+    /* The core takes a snapshot before every command. */
+    ck_assert_int_eq(xres_daemon_refresh(&d), 0);
     ck_assert_int_eq(xres_subsys_pair.command(&d, xres_json_get_str(req, "cmd"),
                                               req, g), 0);
     yajl_gen_get_buf(g, &buf, &len);
