@@ -60,7 +60,9 @@ int xres_actuate(xres_daemon *d, const xres_action *act)
         rc = fence(d, act, line, name);
         break;
     case XRES_ACT_AGENT_REQUEST:
-        rc = xres_agent_request_put(d->be, act);
+        rc = strcmp(act->u.req.op, "cancel")
+            ? xres_agent_request_put(d->be, act)
+            : xres_agent_request_cancel(d->be, act->domid, act->u.req.seq);
         break;
     case XRES_ACT_WAIT_TARGET:
         return wait_target(d, act);

@@ -13,7 +13,9 @@
  *                                       u.mem.kb (xres_mem_arrived),
  *                                       -EINPROGRESS until then;
  *   AGENT_REQUEST                       written through the guest request
- *                                       channel (agent_request.c);
+ *                                       channel (agent_request.c) at the
+ *                                       number it carries; op "cancel"
+ *                                       withdraws that request and its ack;
  *   MARK                                the domain's balloon state.
  * Every action that changes a domain is logged and marks the snapshot
  * stale, so the core refreshes it before the next use.

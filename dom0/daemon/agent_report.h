@@ -88,6 +88,11 @@ int xres_agent_request_cancel(xres_backend *b, uint32_t domid, uint64_t seq);
  * number the caller has already taken with xres_agent_request_reserve.
  * -EINVAL for an op or argument that is not a request. */
 int xres_agent_request_put(xres_backend *b, const xres_action *act);
+/* Is request seq still there?  Only dom0 removes one: a request that is
+ * gone (a restarted xresd set the directory up afresh) is never answered.
+ * A read that fails otherwise counts as still there. */
+bool xres_agent_request_pending(xres_backend *b, uint32_t domid,
+                                uint64_t seq);
 
 /*
  * The rest of the channel, for callers that number their own requests

@@ -246,7 +246,34 @@ static int request_of(const xres_action *act, xres_request *r)
         r->kb = kb;
         return 0;
     }
+    if (!strcmp(op, "alloc")) {
+        char *end;
+        unsigned long pct;
+        errno = 0;
+        pct = strtoul(arg, &end, 10);
+        if (errno || end == arg || *end || pct < 1 ||
+            pct > XRES_REQ_ALLOC_MAX)
+            return -EINVAL;
+        r->op = XRES_REQ_ALLOC;
+        r->pct = (unsigned)pct;
+        return 0;
+    }
     return -EINVAL;
+}
+
+bool xres_agent_request_pending(xres_backend *b, uint32_t domid,
+                                uint64_t seq)
+{
+    char num[24], p[XRES_SCHEMA_PATH_MAX], *val = NULL;
+    size_t len;
+    int rc;
+
+    snprintf(num, sizeof(num), "%" PRIu64, seq);
+    if (path_of(p, XS_REQ_ITEM, domid, num)) return false;
+    rc = b->ops->xs_read(b, p, &val, &len);
+    free(val);
+    /* Only a request known to be gone counts as gone. */
+    return rc != -ENOENT;
 }
 
 int xres_agent_request_put(xres_backend *b, const xres_action *act)

@@ -37,20 +37,11 @@ static void ack_watch(xres_daemon *d, uint32_t domid, uint64_t seq, bool on)
 static xres_manage_ack_kind read_ack(xres_daemon *d, uint32_t domid,
                                      uint64_t seq, xres_ack *ack)
 {
-    char sq[24], *v = NULL;
-    size_t len = 0;
     int rc = xres_agent_request_poll(d->be, domid, seq, ack, d->host.now_ms);
 
-    if (rc == -EAGAIN) {
-        /* Only dom0 removes a request: one that is gone (a restarted
-         * xresd set the directory up afresh) will never be answered. */
-        snprintf(sq, sizeof(sq), "%" PRIu64, seq);
-        if (xres_xs_get(d, XS_REQ_ITEM, domid, sq, &v, &len) != -ENOENT) {
-            free(v);
-            return XRES_MANAGE_ACK_NONE;
-        }
-        return XRES_MANAGE_ACK_GONE;
-    }
+    if (rc == -EAGAIN)
+        return xres_agent_request_pending(d->be, domid, seq)
+            ? XRES_MANAGE_ACK_NONE : XRES_MANAGE_ACK_GONE;
     /* Malformed (logged by the poll) or unreadable: nothing recorded. */
     if (rc) return XRES_MANAGE_ACK_BAD;
     return ack->ok ? XRES_MANAGE_ACK_OK : XRES_MANAGE_ACK_REFUSED;
@@ -101,33 +92,36 @@ static void manage_poll_ack(xres_daemon *d)
     xres_cpud_manage_persist(d, &was);
 }
 
-/* Carry out an agent request of the pass: post "alloc A" (the allocation
- * for the managing domain's next analysis run, whose time it
- * acknowledges; its cap is A already) or withdraw a request and any ack
- * to it.  The actuator (xres_actuate) does not take agent
- * requests; the request channel is agent_request.c. */
+/* Carry out an agent request of the pass through the actuator: post
+ * "alloc A" (the allocation for the managing domain's next analysis run,
+ * whose time it acknowledges; its cap is A already) at a number taken from
+ * the request channel, or withdraw a request and any ack to it. */
 static void manage_carry_out(xres_daemon *d, const xres_action *act)
 {
     cpu_state *st = ST(d);
     const xres_domain *dom = xres_host_find(&d->host, act->domid);
-    xres_request req;
+    xres_action a = *act;
     uint64_t seq = 0;
+    int pct;
 
     if (!strcmp(act->u.req.op, XRES_MANAGE_OP_CANCEL)) {
-        (void)xres_agent_request_cancel(d->be, act->domid, act->u.req.seq);
+        (void)xres_actuate(d, act);
         return;
     }
     if (!dom) return;
-    memset(&req, 0, sizeof(req));
-    req.op = XRES_REQ_ALLOC;
-    req.pct = (unsigned)atoi(act->u.req.arg);
-    /* Logs its own failure, naming the domain. */
-    if (xres_agent_request_send(d->be, dom->domid, &req, &seq)) return;
+    if (xres_agent_request_reserve(d->be, &dom->domid, 1, 0, 1, &seq)) {
+        XLOG_ERR("cpu: %s: no request number for alloc %s", dom->name,
+                 act->u.req.arg);
+        return;
+    }
+    a.u.req.seq = seq;
+    if (xres_actuate(d, &a)) return;      /* logged, naming the domain */
+    pct = atoi(act->u.req.arg);
     ack_watch(d, dom->domid, seq, true);
-    xres_cpu_manage_sent(&st->mg, &st->res, dom->domid, dom->name,
-                         (int)req.pct, seq, d->host.now_ms);
-    XLOG_INFO("cpu: %s: request %" PRIu64 ": alloc %u (allocable %.1f, A "
-              "%.1f: %s)", dom->name, seq, req.pct, st->mg.basis.allocable,
+    xres_cpu_manage_sent(&st->mg, &st->res, dom->domid, dom->name, pct, seq,
+                         d->host.now_ms);
+    XLOG_INFO("cpu: %s: request %" PRIu64 ": alloc %d (allocable %.1f, A "
+              "%.1f: %s)", dom->name, seq, pct, st->mg.basis.allocable,
               st->mg.basis.a, st->mg.basis.note);
 }
 
