@@ -93,6 +93,13 @@ int xres_agent_request_put(xres_backend *b, const xres_action *act);
  * A read that fails otherwise counts as still there. */
 bool xres_agent_request_pending(xres_backend *b, uint32_t domid,
                                 uint64_t seq);
+/* Watch (on) or stop watching the agent's answer to seq, or every answer
+ * of the domain when seq is 0, with the caller's token. */
+int xres_agent_request_watch_acks(xres_backend *b, uint32_t domid,
+                                  uint64_t seq, const char *token, bool on);
+/* Is path (from a watch event) one of domid's answers?  0 with its seq,
+ * -ENOENT if it is not under domid's acks, -EINVAL if it names none. */
+int xres_agent_request_ack_of(const char *path, uint32_t domid, uint64_t *seq);
 
 /*
  * The rest of the channel, for callers that number their own requests

@@ -289,3 +289,32 @@ int xres_agent_request_put(xres_backend *b, const xres_action *act)
     if ((rc = path_of(item, XS_REQ_ITEM, act->domid, seq))) return rc;
     return b->ops->xs_write(b, item, val, strlen(val));
 }
+
+int xres_agent_request_watch_acks(xres_backend *b, uint32_t domid,
+                                  uint64_t seq, const char *token, bool on)
+{
+    char num[24], path[XRES_SCHEMA_PATH_MAX];
+    int rc;
+
+    if (domid == 0 || domid == XRES_DOMID_INVALID) return -EINVAL;
+    snprintf(num, sizeof(num), "%" PRIu64, seq);
+    rc = seq ? path_of(path, XS_REPORT_ACK, domid, num)
+             : path_of(path, XS_REPORT_ACK_DIR, domid, NULL);
+    if (rc) return rc;
+    return on ? b->ops->xs_watch(b, path, token)
+              : b->ops->xs_unwatch(b, path, token);
+}
+
+int xres_agent_request_ack_of(const char *path, uint32_t domid, uint64_t *seq)
+{
+    char dir[XRES_SCHEMA_PATH_MAX];
+    size_t n;
+    int rc;
+
+    if ((rc = path_of(dir, XS_REPORT_ACK_DIR, domid, NULL))) return rc;
+    n = strlen(dir);
+    if (strncmp(path, dir, n) || path[n] != '/') return -ENOENT;
+    if (xres_schema_parse_seq(path + n + 1, strlen(path + n + 1), seq))
+        return -EINVAL;
+    return 0;
+}

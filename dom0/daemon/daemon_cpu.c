@@ -23,12 +23,7 @@
 
 static void ack_watch(xres_daemon *d, uint32_t domid, uint64_t seq, bool on)
 {
-    char path[XRES_SCHEMA_PATH_MAX], sq[24];
-
-    snprintf(sq, sizeof(sq), "%" PRIu64, seq);
-    if (xres_xs_path(path, XS_REPORT_ACK, domid, sq)) return;
-    if (on) d->be->ops->xs_watch(d->be, path, WATCH_ACK);
-    else d->be->ops->xs_unwatch(d->be, path, WATCH_ACK);
+    (void)xres_agent_request_watch_acks(d->be, domid, seq, WATCH_ACK, on);
 }
 
 /* Read the managing domain's ack to the pending request, through the

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "actuator.h"
+#include "agent_report.h"
 #include "pair_priv.h"
 #include "pair_store.h"
 #include "subsys.h"
@@ -409,17 +410,10 @@ static void pair_on_report(xres_daemon *d, uint32_t domid)
  * waits for?  A guest rewriting other keys there wakes nothing. */
 static bool awaited_ack(const char *path, uint32_t domid, const xres_pair *p)
 {
-    char dir[XRES_SCHEMA_PATH_MAX];
     uint64_t seq;
-    size_t n;
 
     if (!p->fo.seq0) return false;
-    if (xres_schema_path(dir, sizeof(dir), XS_REPORT_ACK_DIR, domid, NULL))
-        return false;
-    n = strlen(dir);
-    if (strncmp(path, dir, n) || path[n] != '/') return false;
-    if (xres_schema_parse_seq(path + n + 1, strlen(path + n + 1), &seq))
-        return false;
+    if (xres_agent_request_ack_of(path, domid, &seq)) return false;
     return seq >= p->fo.seq0 && seq < p->fo.seq0 + XRES_PAIR_SEQ_SPAN;
 }
 

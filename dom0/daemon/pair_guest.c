@@ -19,13 +19,7 @@
 
 void pair_watch_acks(xres_daemon *d, uint32_t domid, bool on)
 {
-    char path[XRES_SCHEMA_PATH_MAX];
-
-    if (domid == 0 || domid == XRES_DOMID_INVALID) return;
-    if (xres_schema_path(path, sizeof(path), XS_REPORT_ACK_DIR, domid, NULL))
-        return;
-    if (on) d->be->ops->xs_watch(d->be, path, PAIR_ACK_TOKEN);
-    else d->be->ops->xs_unwatch(d->be, path, PAIR_ACK_TOKEN);
+    (void)xres_agent_request_watch_acks(d->be, domid, 0, PAIR_ACK_TOKEN, on);
 }
 
 /*

@@ -6,6 +6,8 @@
 #     comment;
 #   - only the core (daemon.c, domains.c, server.c) takes snapshots with
 #     xres_daemon_refresh; subsystems mark them stale;
+#   - only the actuator changes a domain through the backend, and only the
+#     request channel (agent_request.c) touches request and ack nodes;
 #   - xres, the command, links neither libxenlight nor libxenctrl.
 # Run by `make unit-check`; prints every violation, exits 1 if any.
 # Usage: tests/lint/tree.sh [BUILD_DIR]
@@ -55,6 +57,21 @@ for f in dom0/daemon/*.c; do
     if grep -n 'xres_daemon_refresh(' "$f" >&2; then
         bad "$f: takes a snapshot itself; the core owns it (daemon.h)"
     fi
+done
+
+for f in dom0/*/*.c; do
+    case $f in dom0/backend/*|dom0/daemon/actuator.c) ;;
+    *) if grep -nE -- '->(set_target|set_maxmem|set_sched|destroy|pause)\(' \
+            "$f" >&2; then
+           bad "$f: changes a domain itself; actions go to xres_actuate"
+       fi ;;
+    esac
+    case $f in dom0/backend/*|dom0/daemon/agent_request.c) ;;
+    *) if grep -nE '\bXS_(REQ_LAST_SEQ|REQ_ITEM|REQ_DIR|REPORT_ACK|REPORT_ACK_DIR)\b' \
+            "$f" >&2; then
+           bad "$f: touches guest requests; they go through agent_request.c"
+       fi ;;
+    esac
 done
 
 for f in $(git ls-files 'dom0/*.[ch]' 'guest-agent/*.[ch]' \
