@@ -192,6 +192,22 @@ int xres_pair_admit(const xres_pair *p, const xres_host *snap,
     return 0;
 }
 
+/* Appends a running area owned by the active; the caller has checked
+ * that the table has room. */
+static void add_area(xres_pair *p, const char *name, uint64_t size_kb,
+                     xres_pair_dest dest, xres_pair_area_kind kind)
+{
+    xres_pair_area *ar = &p->areas[p->nareas++];
+
+    memset(ar, 0, sizeof(*ar));
+    snprintf(ar->name, sizeof(ar->name), "%s", name);
+    ar->size_kb = size_kb;
+    ar->owner = XRES_OWNER_ACTIVE;
+    ar->dest = dest;
+    ar->kind = kind;
+    ar->running = true;
+}
+
 int xres_pair_create(xres_pair *p, const char *name, const xres_host *snap,
                      uint32_t active, uint32_t standby,
                      const xres_pair_app *apps, size_t napps,
@@ -261,13 +277,7 @@ int xres_pair_create(xres_pair *p, const char *name, const xres_host *snap,
                          whylen);
     if (rc) return rc;
 
-    p->nareas = 1;
-    snprintf(p->areas[0].name, sizeof(p->areas[0].name), XRES_PAIR_BASE);
-    p->areas[0].size_kb = a->target_kb;
-    p->areas[0].owner = XRES_OWNER_ACTIVE;
-    p->areas[0].dest = XRES_DEST_NONE;
-    p->areas[0].kind = XRES_AREA_BASE;
-    p->areas[0].running = true;
+    add_area(p, XRES_PAIR_BASE, a->target_kb, XRES_DEST_NONE, XRES_AREA_BASE);
     p->state = XRES_PAIR_NORMAL;
     return 0;
 }
@@ -349,14 +359,7 @@ int xres_pair_app_started(xres_pair *p, const xres_host *snap,
             return -ENOSPC;
         }
         base->size_kb -= decl->size_kb;
-        ar = &p->areas[p->nareas++];
-        memset(ar, 0, sizeof(*ar));
-        snprintf(ar->name, sizeof(ar->name), "%s", app);
-        ar->size_kb = decl->size_kb;
-        ar->owner = XRES_OWNER_ACTIVE;
-        ar->dest = XRES_DEST_STANDBY;
-        ar->kind = XRES_AREA_HOT;
-        ar->running = true;
+        add_area(p, app, decl->size_kb, XRES_DEST_STANDBY, XRES_AREA_HOT);
         return 0;
     }
 
@@ -364,14 +367,7 @@ int xres_pair_app_started(xres_pair *p, const xres_host *snap,
      * else an extension from the host pool. */
     if (base->size_kb >= decl->size_kb + p->cfg.base_min_kb) {
         base->size_kb -= decl->size_kb;
-        ar = &p->areas[p->nareas++];
-        memset(ar, 0, sizeof(*ar));
-        snprintf(ar->name, sizeof(ar->name), "%s", app);
-        ar->size_kb = decl->size_kb;
-        ar->owner = XRES_OWNER_ACTIVE;
-        ar->dest = XRES_DEST_NONE;
-        ar->kind = XRES_AREA_COLD;
-        ar->running = true;
+        add_area(p, app, decl->size_kb, XRES_DEST_NONE, XRES_AREA_COLD);
         return 0;
     }
     if (pool_kb < decl->size_kb) {
@@ -399,14 +395,7 @@ int xres_pair_app_started(xres_pair *p, const xres_host *snap,
         rc = xres_actions_push(acts, &act);
         if (rc) return rc;
     }
-    ar = &p->areas[p->nareas++];
-    memset(ar, 0, sizeof(*ar));
-    snprintf(ar->name, sizeof(ar->name), "%s", app);
-    ar->size_kb = decl->size_kb;
-    ar->owner = XRES_OWNER_ACTIVE;
-    ar->dest = XRES_DEST_NONE;
-    ar->kind = XRES_AREA_EXT;
-    ar->running = true;
+    add_area(p, app, decl->size_kb, XRES_DEST_NONE, XRES_AREA_EXT);
     return 0;
 }
 
