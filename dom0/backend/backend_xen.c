@@ -96,10 +96,11 @@ static int lx_err(int rc)
     }
 }
 
-/* A number from XenStore (XS_XEN_*), parsed by the schema: the guest
- * kernel writes some of them (control/feature-balloon). */
-static int xs_read_u64(xen *x, uint32_t domid, xres_schema_id id,
-                       uint64_t *out)
+/* A value from XenStore (XS_XEN_*), parsed by the schema: a number into
+ * *num, or else an enum's word index into *word. The guest kernel writes
+ * some of them (control/feature-balloon). */
+static int xs_read_value(xen *x, uint32_t domid, xres_schema_id id,
+                         uint64_t *num, unsigned *word)
 {
     char path[XRES_SCHEMA_PATH_MAX], *val;
     unsigned int len;
@@ -109,26 +110,24 @@ static int xs_read_u64(xen *x, uint32_t domid, xres_schema_id id,
     if (rc) return rc;
     val = xs_read(x->xsh, XBT_NULL, path, &len);
     if (!val) return errno ? -errno : -EIO;
-    rc = xres_schema_parse_u64(id, val, len, out, NULL, 0);
+    rc = num ? xres_schema_parse_u64(id, val, len, num, NULL, 0)
+             : xres_schema_parse_enum(id, val, len, word, NULL, 0);
     free(val);
     return rc;
+}
+
+/* A number from XenStore. */
+static int xs_read_u64(xen *x, uint32_t domid, xres_schema_id id,
+                       uint64_t *out)
+{
+    return xs_read_value(x, domid, id, out, NULL);
 }
 
 /* An enum from XenStore: the index of its word. */
 static int xs_read_enum(xen *x, uint32_t domid, xres_schema_id id,
                         unsigned *out)
 {
-    char path[XRES_SCHEMA_PATH_MAX], *val;
-    unsigned int len;
-    int rc;
-
-    rc = xres_schema_path(path, sizeof(path), id, domid, NULL);
-    if (rc) return rc;
-    val = xs_read(x->xsh, XBT_NULL, path, &len);
-    if (!val) return errno ? -errno : -EIO;
-    rc = xres_schema_parse_enum(id, val, len, out, NULL, 0);
-    free(val);
-    return rc;
+    return xs_read_value(x, domid, id, NULL, out);
 }
 
 /*----- snapshot -----*/
