@@ -83,16 +83,51 @@ static void want(xres_cpu_decision *d, const xres_domain *dom, int weight,
     if (cap >= 0 && cap != dom->cap) d->cap = cap;
 }
 
+/* The arrays xres_cpu_shares_weights works on, one entry per domain with
+ * priority shares; idx maps an entry back to its domain.  A zeroed one
+ * is disposable. */
+typedef struct {
+    unsigned *prio, *guar, *vc;
+    const char **names;
+    size_t *idx;
+    int *w;
+} shares_scratch;
+
+static void shares_scratch_dispose(shares_scratch *sc)
+{
+    free(sc->prio);
+    free(sc->guar);
+    free(sc->vc);
+    free(sc->names);
+    free(sc->idx);
+    free(sc->w);
+    memset(sc, 0, sizeof(*sc));
+}
+
+static int shares_scratch_init(shares_scratch *sc, size_t n)
+{
+    memset(sc, 0, sizeof(*sc));
+    sc->prio = calloc(n, sizeof(*sc->prio));
+    sc->guar = calloc(n, sizeof(*sc->guar));
+    sc->vc = calloc(n, sizeof(*sc->vc));
+    sc->names = calloc(n, sizeof(*sc->names));
+    sc->idx = calloc(n, sizeof(*sc->idx));
+    sc->w = calloc(n, sizeof(*sc->w));
+    if (!sc->prio || !sc->guar || !sc->vc || !sc->names || !sc->idx ||
+        !sc->w) {
+        shares_scratch_dispose(sc);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
                         const xres_cpu_policy *pols, const xres_cpu_meter *m,
                         const xres_manage_run *last, xres_cpu_result *r,
                         xres_actions *out)
 {
     size_t nsh = 0, nman = 0;
-    unsigned *prio = NULL, *guar = NULL, *vc = NULL;
-    const char **names = NULL;
-    size_t *idx = NULL;
-    int *w = NULL;
+    shares_scratch sc = { 0 };
     double budget;
     int rc = -ENOMEM;
 
@@ -139,41 +174,35 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
     if (nsh) {
         double other = 0;
         size_t k = 0;
-        prio = calloc(nsh, sizeof(*prio));
-        guar = calloc(nsh, sizeof(*guar));
-        vc = calloc(nsh, sizeof(*vc));
-        names = calloc(nsh, sizeof(*names));
-        idx = calloc(nsh, sizeof(*idx));
-        w = calloc(nsh, sizeof(*w));
-        if (!prio || !guar || !vc || !names || !idx || !w) goto out;
+        if (shares_scratch_init(&sc, nsh)) goto out;
         for (size_t i = 0; i < h->nr_domains; i++) {
             const xres_domain *dom = &h->domains[i];
             if (!competes(dom)) continue;
             if (pols[i].kind == XRES_CPU_POLICY_SHARES) {
-                prio[k] = pols[i].priority;
-                guar[k] = pols[i].guarantee;
-                vc[k] = dom->vcpus_online;
-                names[k] = dom->name;
-                idx[k++] = i;
+                sc.prio[k] = pols[i].priority;
+                sc.guar[k] = pols[i].guarantee;
+                sc.vc[k] = dom->vcpus_online;
+                sc.names[k] = dom->name;
+                sc.idx[k++] = i;
             } else {
                 other += eff_weight(dom, &pols[i]);
             }
         }
-        if (xres_cpu_shares_weights(nsh, prio, guar, vc, names, other,
-                                    r->max, w, r->error,
+        if (xres_cpu_shares_weights(nsh, sc.prio, sc.guar, sc.vc, sc.names,
+                                    other, r->max, sc.w, r->error,
                                     sizeof(r->error)) == -ENOMEM)
             goto out;
         if (!r->error[0]) {
             for (size_t j = 0; j < nsh; j++) {
-                xres_cpu_decision *d = &r->dec[idx[j]];
-                want(d, &h->domains[idx[j]], w[j], -1);
-                if (guar[j])
+                xres_cpu_decision *d = &r->dec[sc.idx[j]];
+                want(d, &h->domains[sc.idx[j]], sc.w[j], -1);
+                if (sc.guar[j])
                     snprintf(d->note, sizeof(d->note), "shares: priority %u "
-                             "-> weight %d, guarantee %u%%", prio[j], w[j],
-                             guar[j]);
+                             "-> weight %d, guarantee %u%%", sc.prio[j],
+                             sc.w[j], sc.guar[j]);
                 else
                     snprintf(d->note, sizeof(d->note), "shares: priority %u "
-                             "-> weight %d", prio[j], w[j]);
+                             "-> weight %d", sc.prio[j], sc.w[j]);
             }
         }
     }
@@ -279,12 +308,7 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
     }
     rc = 0;
 out:
-    free(prio);
-    free(guar);
-    free(vc);
-    free(names);
-    free(idx);
-    free(w);
+    shares_scratch_dispose(&sc);
     return rc;
 }
 
@@ -296,9 +320,7 @@ int xres_cpu_policy_check(const xres_host *h, const xres_cpu_policy *pols,
     unsigned vmax = dom->vcpus_max ? dom->vcpus_max : 1;
     unsigned von = dom->vcpus_online ? dom->vcpus_online : 1;
     size_t nsh = 0, k = 0;
-    unsigned *prio = NULL, *guar = NULL, *vc = NULL;
-    const char **names = NULL;
-    int *w = NULL;
+    shares_scratch sc = { 0 };
     double other = 0;
     int rc = -EINVAL;
 
@@ -337,35 +359,28 @@ int xres_cpu_policy_check(const xres_host *h, const xres_cpu_policy *pols,
         if (q && q->kind == XRES_CPU_POLICY_SHARES) nsh++;
     }
     if (nsh) {
-        rc = -ENOMEM;
-        prio = calloc(nsh, sizeof(*prio));
-        guar = calloc(nsh, sizeof(*guar));
-        vc = calloc(nsh, sizeof(*vc));
-        names = calloc(nsh, sizeof(*names));
-        w = calloc(nsh, sizeof(*w));
-        if (!prio || !guar || !vc || !names || !w) goto out;
+        rc = shares_scratch_init(&sc, nsh);
+        if (rc) goto out;
         for (size_t i = 0; i < h->nr_domains; i++) {
             const xres_cpu_policy *q = i == idx ? p : pols ? &pols[i] : NULL;
             if (q && q->kind == XRES_CPU_POLICY_SHARES) {
-                prio[k] = q->priority;
-                guar[k] = q->guarantee;
-                vc[k] = h->domains[i].vcpus_online;
-                names[k++] = h->domains[i].name;
+                sc.prio[k] = q->priority;
+                sc.guar[k] = q->guarantee;
+                sc.vc[k] = h->domains[i].vcpus_online;
+                sc.names[k] = h->domains[i].name;
+                sc.idx[k++] = i;
             } else {
                 other += eff_weight(&h->domains[i], q);
             }
         }
-        rc = xres_cpu_shares_weights(nsh, prio, guar, vc, names, other,
-                                     100.0 * h->nr_cpus, w, err, errlen);
+        rc = xres_cpu_shares_weights(nsh, sc.prio, sc.guar, sc.vc, sc.names,
+                                     other, 100.0 * h->nr_cpus, sc.w, err,
+                                     errlen);
         if (rc == -ERANGE) rc = -EINVAL;
         if (rc) goto out;
     }
     rc = 0;
 out:
-    free(prio);
-    free(guar);
-    free(vc);
-    free(names);
-    free(w);
+    shares_scratch_dispose(&sc);
     return rc;
 }
