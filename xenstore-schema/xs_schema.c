@@ -121,22 +121,40 @@ int xs_parse_dec(const char *s, size_t len, size_t maxdigits,
     return 0;
 }
 
-int xres_schema_parse_u64(xres_schema_id id, const char *val, size_t len,
-                          uint64_t *out, char *why, size_t whylen)
+/* What every value of field id is checked for first: that the field is
+ * of the type (else notype is the reason), that the value is not empty and
+ * not longer than the field allows.  Gives the field's row. */
+static int value_check(xres_schema_id id, xres_schema_type type,
+                       const char *notype, const char *val, size_t len,
+                       const xres_schema_row **row, char *why, size_t whylen)
 {
     const xres_schema_row *r = xres_schema_row_get(id);
-    uint64_t v;
-    int rc;
+    const char *what;
 
-    if (!r || r->type != XS_T_U64)
+    if (!r || r->type != type)
         return xs_reject(-EINVAL, why, whylen, r ? r->ident : "?", NULL, 0,
-                         "not a number field");
-    const char *what = xres_schema_leaf(id);
+                         "%s", notype);
+    *row = r;
+    what = xres_schema_leaf(id);
     if (!val || len == 0)
         return xs_reject(-EINVAL, why, whylen, what, NULL, 0, "empty");
     if (len > r->maxlen)
         return xs_reject(-E2BIG, why, whylen, what, val, len,
                          "too long (%zu bytes, at most %u)", len, r->maxlen);
+    return 0;
+}
+
+int xres_schema_parse_u64(xres_schema_id id, const char *val, size_t len,
+                          uint64_t *out, char *why, size_t whylen)
+{
+    const xres_schema_row *r;
+    const char *what = xres_schema_leaf(id);
+    uint64_t v;
+    int rc;
+
+    rc = value_check(id, XS_T_U64, "not a number field", val, len, &r, why,
+                     whylen);
+    if (rc) return rc;
     rc = xs_parse_dec(val, len, r->maxlen, &v);
     if (rc == -EINVAL && val[0] == '0' && len > 1) {
         bool digits = true;
@@ -169,18 +187,14 @@ int xres_schema_format_u64(xres_schema_id id, uint64_t v, char *buf,
 int xres_schema_parse_enum(xres_schema_id id, const char *val, size_t len,
                            unsigned *out, char *why, size_t whylen)
 {
-    const xres_schema_row *r = xres_schema_row_get(id);
+    const xres_schema_row *r;
+    const char *c;
+    int rc;
 
-    if (!r || r->type != XS_T_ENUM)
-        return xs_reject(-EINVAL, why, whylen, r ? r->ident : "?", NULL, 0,
-                         "not a choice field");
-    const char *what = xres_schema_leaf(id);
-    if (!val || len == 0)
-        return xs_reject(-EINVAL, why, whylen, what, NULL, 0, "empty");
-    if (len > r->maxlen)
-        return xs_reject(-E2BIG, why, whylen, what, val, len,
-                         "too long (%zu bytes, at most %u)", len, r->maxlen);
-    const char *c = r->choices;
+    rc = value_check(id, XS_T_ENUM, "not a choice field", val, len, &r, why,
+                     whylen);
+    if (rc) return rc;
+    c = r->choices;
     for (unsigned i = 0; *c; i++) {
         const char *bar = strchr(c, '|');
         size_t n = bar ? (size_t)(bar - c) : strlen(c);
@@ -191,8 +205,8 @@ int xres_schema_parse_enum(xres_schema_id id, const char *val, size_t len,
         if (!bar) break;
         c = bar + 1;
     }
-    return xs_reject(-EINVAL, why, whylen, what, val, len, "not one of %s",
-                     r->choices);
+    return xs_reject(-EINVAL, why, whylen, xres_schema_leaf(id), val, len,
+                     "not one of %s", r->choices);
 }
 
 bool xres_schema_check_name(const char *s, size_t len)
