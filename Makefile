@@ -23,10 +23,19 @@ DOM0_LIBS   = $(shell pkg-config --libs $(PKGS_DOM0) 2>/dev/null)
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 
-# Every Debian package needed to build, test and run the demo.
-DEPS_PKGS := gcc make pkg-config libc6-dev libxen-dev libyajl-dev check \
-	qemu-system-x86 cpio xz-utils gzip clang libclang-rt-14-dev \
-	dpkg-dev file util-linux go-md2man
+# Every Debian package needed to build, test and run the demo, and why.
+# They are installed without their recommends: nothing here needs them.
+DEPS_BUILD := gcc make pkg-config libc6-dev  # the compiler and the C library
+DEPS_BUILD += libxen-dev     # libxl, libxlutil, libxenstore, libxenctrl
+DEPS_BUILD += libyajl-dev    # JSON on xresd's socket
+DEPS_BUILD += go-md2man      # man pages from docs/*.md
+DEPS_TEST  := check          # the unit tests
+DEPS_TEST  += clang libclang-rt-14-dev   # libFuzzer and its sanitizers
+DEPS_BED   := qemu-system-x86            # the test bed boots Xen in QEMU
+DEPS_BED   += cpio xz-utils gzip         # its initramfs images and kernel
+DEPS_BED   += util-linux     # flock: one QEMU boot at a time
+DEPS_PKG   := dpkg-dev       # dpkg-buildpackage and dpkg-architecture
+DEPS_PKGS  := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BED) $(DEPS_PKG)
 
 .PHONY: all deps check unit-check system-check demo fuzz bench install \
 	man clean help
@@ -54,7 +63,8 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing:$$missing"; \
 	  apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends $$missing; \
 	else echo "make deps: all packages present"; fi
 
 # The package list is read at parse time, so the real work runs in a
