@@ -88,3 +88,13 @@ bool xres_mem_arrived(uint64_t cur_kb, uint64_t target_kb, uint64_t tol_kb)
 
     return diff <= tol_kb;
 }
+
+bool xres_mem_came_down(uint64_t cur_kb, uint64_t target_kb, uint64_t tol_kb)
+{
+    return cur_kb <= target_kb || xres_mem_arrived(cur_kb, target_kb, tol_kb);
+}
+
+bool xres_mem_went_up(uint64_t cur_kb, uint64_t target_kb, uint64_t tol_kb)
+{
+    return cur_kb >= target_kb || xres_mem_arrived(cur_kb, target_kb, tol_kb);
+}

@@ -39,6 +39,10 @@ const char *xres_balloon_state_name(xres_balloon_state s);
  * target_kb, either side.  The one test of arrival: the tolerance is the
  * configured mem_tolerance (xres_mem_params.tolerance_kb). */
 bool xres_mem_arrived(uint64_t cur_kb, uint64_t target_kb, uint64_t tol_kb);
+/* A balloon sent down to target_kb has given what it was asked: at or
+ * below the target, or arrived.  A balloon sent up, likewise. */
+bool xres_mem_came_down(uint64_t cur_kb, uint64_t target_kb, uint64_t tol_kb);
+bool xres_mem_went_up(uint64_t cur_kb, uint64_t target_kb, uint64_t tol_kb);
 
 /* Figures the guest agent reported, after validation (see xenstore-schema). */
 typedef struct {

@@ -9,9 +9,10 @@
  *   DESTROY, PAUSE                      fencing: a domain that is already
  *                                       gone counts as fenced (0);
  *   WAIT_TARGET                         0 once the domain's memory in the
- *                                       current snapshot has arrived at
- *                                       u.mem.kb (xres_mem_arrived),
- *                                       -EINPROGRESS until then;
+ *                                       current snapshot has come down to
+ *                                       u.mem.kb (xres_mem_came_down, within
+ *                                       u.mem.tol_kb), -EINPROGRESS until
+ *                                       then;
  *   AGENT_REQUEST                       written through the guest request
  *                                       channel (agent_request.c) at the
  *                                       number it carries; op "cancel"

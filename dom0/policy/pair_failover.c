@@ -377,18 +377,6 @@ static void next_step(xres_pair_fo *fo, const xres_host *snap)
     fo->step_ms = snap->now_ms;
 }
 
-/* A balloon that had to shrink (grow) to target: there, or past it, or
- * arrived within the pair's tolerance (xres_mem_arrived, the one test). */
-static bool came_down(uint64_t cur_kb, uint64_t target_kb, uint64_t tol_kb)
-{
-    return cur_kb <= target_kb || xres_mem_arrived(cur_kb, target_kb, tol_kb);
-}
-
-static bool went_up(uint64_t cur_kb, uint64_t target_kb, uint64_t tol_kb)
-{
-    return cur_kb >= target_kb || xres_mem_arrived(cur_kb, target_kb, tol_kb);
-}
-
 /* Does the current step's condition hold?  May update the plan. */
 static bool step_cond(xres_pair *p, const xres_host *snap,
                       const xres_pair_obs *obs, xres_fo_step step)
@@ -418,7 +406,7 @@ static bool step_cond(xres_pair *p, const xres_host *snap,
         if (fo->kind == XRES_FO_APP_RESERVE) return true;
         a = xres_host_find(snap, fo->act_domid);
         if (!xres_pair_dom_alive(a)) return true;     /* its memory is freed anyway */
-        if (came_down(a->cur_kb, fo->act_target0 - fo->bound_kb,
+        if (xres_mem_came_down(a->cur_kb, fo->act_target0 - fo->bound_kb,
                       p->cfg.tol_kb))
             return true;
         /* Hung: lend from the reserve rather than wait for ever. */
@@ -434,7 +422,7 @@ static bool step_cond(xres_pair *p, const xres_host *snap,
     case XRES_STEP_ENGAGE:
         if (!fo->bound_kb) return true;
         s = xres_host_find(snap, fo->sb_domid);
-        return s && went_up(s->cur_kb, fo->sb_target0 + fo->bound_kb,
+        return s && xres_mem_went_up(s->cur_kb, fo->sb_target0 + fo->bound_kb,
                             p->cfg.tol_kb);
 
     case XRES_STEP_SCHED:

@@ -51,6 +51,24 @@ START_TEST(test_actions_format)
 }
 END_TEST
 
+/* Arrival: within the tolerance either side; a balloon sent down (up) has
+ * also arrived once it is past its target. */
+START_TEST(test_mem_arrived)
+{
+    ck_assert(xres_mem_arrived(4096, 4096, 0));
+    ck_assert(xres_mem_arrived(4096 + 1024, 4096, 1024));
+    ck_assert(xres_mem_arrived(4096 - 1024, 4096, 1024));
+    ck_assert(!xres_mem_arrived(4096 + 1025, 4096, 1024));
+    ck_assert(!xres_mem_arrived(4096 - 1025, 4096, 1024));
+    ck_assert(xres_mem_came_down(1024, 8192, 1024));     /* far below */
+    ck_assert(xres_mem_came_down(8192 + 1024, 8192, 1024));
+    ck_assert(!xres_mem_came_down(8192 + 1025, 8192, 1024));
+    ck_assert(xres_mem_went_up(65536, 8192, 1024));      /* far above */
+    ck_assert(xres_mem_went_up(8192 - 1024, 8192, 1024));
+    ck_assert(!xres_mem_went_up(8192 - 1025, 8192, 1024));
+}
+END_TEST
+
 START_TEST(test_parse_size)
 {
     uint64_t kb;
@@ -98,6 +116,7 @@ Suite *model_suite(void)
     tcase_add_test(tc, test_actions_format);
     tcase_add_test(tc, test_parse_size);
     tcase_add_test(tc, test_format_size);
+    tcase_add_test(tc, test_mem_arrived);
     suite_add_tcase(s, tc);
     return s;
 }
