@@ -83,18 +83,33 @@ static int drive_snapshot(xres_daemon *d, xres_pair *p,
                           const xres_pair_obs *obs, unsigned *nacts)
 {
     xres_pair *saved = malloc(sizeof(*saved));
+    xres_pair *stepped = malloc(sizeof(*stepped));
     xres_actions acts;
     uint64_t t0 = xres_busy_us(), t1;
     int rc = -ENOMEM;
 
     xres_actions_init(&acts);
     *nacts = 0;
-    while (saved) {
+    while (saved && stepped) {
         *saved = *p;
         xres_actions_clear(&acts);
         rc = xres_pair_step(p, &d->host, obs, xres_daemon_now_ms(d), 1,
-                            &acts);
+                            &acts, stepped);
         log_steps(saved, p, rc);
+        /* Steps finished on the way to the action are stored before it
+         * is carried out, as each step always was. */
+        if (acts.n && (stepped->fo.kind != saved->fo.kind ||
+                       stepped->fo.pos != saved->fo.pos)) {
+            int src = xres_pair_store_save_state(d->be, stepped);
+            if (src) {
+                XLOG_ERR("pair %s: cannot store failover progress: %s",
+                         p->name, strerror(-src));
+                *p = *saved;
+                rc = src;
+                break;
+            }
+            *saved = *stepped;          /* an action error goes back here */
+        }
         if (acts.n) {
             int arc = xres_actuate(d, &acts.v[0]);
             char line[200];
@@ -131,6 +146,7 @@ static int drive_snapshot(xres_daemon *d, xres_pair *p,
     }
     xres_actions_dispose(&acts);
     free(saved);
+    free(stepped);
     return rc;
 }
 
@@ -151,6 +167,9 @@ void pair_drive(xres_daemon *d, xres_pair *p)
          pass++) {
         uint64_t t0 = xres_busy_us(), look_us;
         unsigned pos0 = p->fo.pos, sub0 = p->fo.sub;
+        /* Each pass looks at the host as it is now: its conditions and
+         * times are the guests' balloons and acks of this moment. */
+        xres_daemon_want_refresh(d);
         xres_daemon_refresh_if_stale(d);
         pair_read_obs(d, p, &obs);
         look_us = xres_busy_us() - t0;

@@ -26,20 +26,25 @@ static void stamp(xres_pair *p, const xres_action *act, uint64_t now_ms)
 
 int xres_pair_step(xres_pair *p, const xres_host *snap,
                    const xres_pair_obs *obs, uint64_t now_ms,
-                   size_t max_acts, xres_actions *acts)
+                   size_t max_acts, xres_actions *acts, xres_pair *stepped)
 {
     size_t n0 = acts->n;
     int rc;
 
+    if (stepped) *stepped = *p;
     for (;;) {
         rc = xres_pair_fo_run(p, snap, obs, acts);
         if (rc == XRES_FO_ACT) {
             stamp(p, &acts->v[acts->n - 1], now_ms);
-            if (max_acts && acts->n - n0 >= max_acts) return rc;
+            if (max_acts && acts->n - n0 >= max_acts) break;
         } else if (rc != XRES_FO_ADVANCED) {
-            return rc;
+            break;
+        } else if (stepped && acts->n == n0) {
+            *stepped = *p;              /* a step done, no action yet */
         }
     }
+    if (stepped && acts->n == n0) *stepped = *p;
+    return rc;
 }
 
 /* The effect of act on the imagined host h and the agents' answers. */
@@ -103,7 +108,7 @@ int xres_pair_fo_preview(const xres_pair *p, xres_fo_kind kind,
     if (rc) goto out;
     for (int round = 0; round < PREVIEW_ROUNDS; round++) {
         size_t n0 = acts->n;
-        int r = xres_pair_step(q, &h, obs, h.now_ms, 0, acts);
+        int r = xres_pair_step(q, &h, obs, h.now_ms, 0, acts, NULL);
 
         for (size_t i = n0; i < acts->n; i++)
             imagine(q, &acts->v[i], &h, obs);

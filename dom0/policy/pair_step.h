@@ -23,10 +23,16 @@
  * was carried out; on an action that fails, the caller goes back to the
  * pair it passed in.  Returns the machine's last xres_fo_result
  * (XRES_FO_ACT when it stopped at max_acts).
+ *
+ * stepped (may be NULL) gets the progress as it stood before the first
+ * action appended: after the steps the machine finished on the way there.
+ * A caller that stores progress stores it before carrying the action out,
+ * so that a daemon killed in between resumes after those steps, not
+ * before them.  Without actions it is *p.
  */
 int xres_pair_step(xres_pair *p, const xres_host *snap,
                    const xres_pair_obs *obs, uint64_t now_ms,
-                   size_t max_acts, xres_actions *acts);
+                   size_t max_acts, xres_actions *acts, xres_pair *stepped);
 
 /*
  * The action list a failover of p would run, p unchanged: begins the

@@ -473,7 +473,7 @@ int world_drive(world *w, xres_pair *p, const xres_host *snap,
     do {
         before = *p;
         xres_actions_clear(&acts);
-        rc = xres_pair_step(p, snap, obs, w->now_ms, 1, &acts);
+        rc = xres_pair_step(p, snap, obs, w->now_ms, 1, &acts, NULL);
         if (acts.n) {
             int erc = world_exec(w, &acts.v[0]);
             if (erc) {

@@ -31,7 +31,7 @@ START_TEST(test_step_until_wait)
     xres_actions_init(&acts);
     /* First the fence, then the fence's condition waits for a snapshot
      * that shows the old active gone. */
-    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 5000, 0, &acts),
+    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 5000, 0, &acts, NULL),
                      XRES_FO_WAIT);
     ck_assert_uint_eq(acts.n, 1);
     ck_assert_int_eq(acts.v[0].kind, XRES_ACT_DESTROY);
@@ -42,7 +42,7 @@ START_TEST(test_step_until_wait)
     /* One action at most: the standby's maxmem, the rest left. */
     before = s.p;
     xres_actions_clear(&acts);
-    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 6000, 1, &acts),
+    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 6000, 1, &acts, NULL),
                      XRES_FO_ACT);
     ck_assert_uint_eq(acts.n, 1);
     ck_assert_int_eq(acts.v[0].kind, XRES_ACT_SET_MAXMEM);
@@ -52,7 +52,7 @@ START_TEST(test_step_until_wait)
      * balloon; the target write is stamped with the time given. */
     s.p = before;
     xres_actions_clear(&acts);
-    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 6000, 0, &acts),
+    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 6000, 0, &acts, NULL),
                      XRES_FO_WAIT);
     ck_assert_uint_eq(acts.n, 3);
     ck_assert_int_eq(acts.v[1].kind, XRES_ACT_SET_TARGET);
@@ -69,6 +69,40 @@ END_TEST
 
 /* The engagement is there once the standby is within the pair's
  * tolerance, 1 MiB by default, of its new target (xres_mem_arrived). */
+/* The progress to store before the first action: the steps finished on
+ * the way there (the fence's check, the plan), not the pair as it came. */
+START_TEST(test_step_stored_before_action)
+{
+    xres_actions acts;
+    xres_pair entry, stepped;
+    scen s;
+
+    crashed(&s);
+    xres_actions_init(&acts);
+    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 5000, 0, &acts, NULL),
+                     XRES_FO_WAIT);
+    exec_all(&s, &acts);
+    world_snapshot(&s.w, &s.h);
+    entry = s.p;
+    xres_actions_clear(&acts);
+    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 6000, 1, &acts,
+                                    &stepped), XRES_FO_ACT);
+    ck_assert_uint_eq(acts.n, 1);
+    ck_assert_int_eq(acts.v[0].kind, XRES_ACT_SET_MAXMEM);
+    ck_assert_uint_gt(stepped.fo.pos, entry.fo.pos);
+    ck_assert_uint_eq(stepped.fo.pos, s.p.fo.pos);
+    /* Stepping the stored progress again gives the same action. */
+    xres_actions_clear(&acts);
+    ck_assert_int_eq(xres_pair_step(&stepped, &s.h, NULL, 6000, 1, &acts,
+                                    NULL), XRES_FO_ACT);
+    ck_assert_uint_eq(acts.n, 1);
+    ck_assert_int_eq(acts.v[0].kind, XRES_ACT_SET_MAXMEM);
+    ck_assert_uint_eq(acts.v[0].u.mem.kb, 512 * MiB);
+    xres_actions_dispose(&acts);
+    scen_dispose(&s);
+}
+END_TEST
+
 START_TEST(test_step_tolerance)
 {
     xres_pair_cfg def;
@@ -80,11 +114,11 @@ START_TEST(test_step_tolerance)
     crashed(&s);
     s.p.cfg.tol_kb = def.tol_kb;
     xres_actions_init(&acts);
-    xres_pair_step(&s.p, &s.h, NULL, 5000, 0, &acts);
+    xres_pair_step(&s.p, &s.h, NULL, 5000, 0, &acts, NULL);
     exec_all(&s, &acts);
     world_snapshot(&s.w, &s.h);
     xres_actions_clear(&acts);
-    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 6000, 0, &acts),
+    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 6000, 0, &acts, NULL),
                      XRES_FO_WAIT);
     ck_assert_uint_eq(acts.n, 3);
     exec_all(&s, &acts);
@@ -92,13 +126,13 @@ START_TEST(test_step_tolerance)
     world_dom(&s.w, s.sb)->cur = (64 + 128) * MiB - 1025;
     world_snapshot(&s.w, &s.h);
     xres_actions_clear(&acts);
-    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 7000, 0, &acts),
+    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 7000, 0, &acts, NULL),
                      XRES_FO_WAIT);
     ck_assert_uint_eq(acts.n, 0);
 
     world_dom(&s.w, s.sb)->cur = (64 + 128) * MiB - 1024;
     world_snapshot(&s.w, &s.h);
-    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 7000, 1, &acts),
+    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 7000, 1, &acts, NULL),
                      XRES_FO_ACT);
     ck_assert_uint_eq(acts.n, 1);
     ck_assert_int_eq(acts.v[0].kind, XRES_ACT_SET_SCHED);
@@ -155,6 +189,7 @@ Suite *pair_step_suite(void)
 
     tcase_add_checked_fixture(tc, pair_quiet, pair_loud);
     tcase_add_test(tc, test_step_until_wait);
+    tcase_add_test(tc, test_step_stored_before_action);
     tcase_add_test(tc, test_step_tolerance);
     tcase_add_test(tc, test_preview_domain);
     suite_add_tcase(s, tc);
