@@ -11,19 +11,16 @@
 #include "daemon.h"
 #include "log.h"
 
-static int fence(xres_daemon *d, const xres_action *act, const char *line,
-                 const char *name)
+/* Fencing a domain that is already gone counts as done. */
+static int fence(xres_daemon *d, const xres_action *act, bool *gone)
 {
     const xres_backend_ops *ops = d->be->ops;
     int rc;
 
     rc = act->kind == XRES_ACT_DESTROY ? ops->destroy(d->be, act->domid)
                                        : ops->pause(d->be, act->domid);
-    if (rc == -ENOENT || rc == -ESRCH) {
-        XLOG_INFO("%s (%s): already gone", line, name);
-        rc = 0;
-    }
-    return rc;
+    *gone = rc == -ENOENT || rc == -ESRCH;
+    return *gone ? 0 : rc;
 }
 
 static int wait_target(xres_daemon *d, const xres_action *act)
@@ -31,7 +28,8 @@ static int wait_target(xres_daemon *d, const xres_action *act)
     const xres_domain *dom = xres_host_find(&d->host, act->domid);
 
     if (!dom) return -ENOENT;
-    return xres_mem_arrived(dom->cur_kb, act->u.mem.kb, act->u.mem.tol_kb)
+    /* A donor's wait: it has given what it was asked. */
+    return xres_mem_came_down(dom->cur_kb, act->u.mem.kb, act->u.mem.tol_kb)
         ? 0 : -EINPROGRESS;
 }
 
@@ -40,6 +38,7 @@ int xres_actuate(xres_daemon *d, const xres_action *act)
     const xres_backend_ops *ops = d->be->ops;
     xres_domain *dom = xres_host_find(&d->host, act->domid);
     const char *name = dom ? dom->name : "?";
+    bool gone = false;
     char line[256];
     int rc;
 
@@ -57,7 +56,7 @@ int xres_actuate(xres_daemon *d, const xres_action *act)
         break;
     case XRES_ACT_DESTROY:
     case XRES_ACT_PAUSE:
-        rc = fence(d, act, line, name);
+        rc = fence(d, act, &gone);
         break;
     case XRES_ACT_AGENT_REQUEST:
         rc = strcmp(act->u.req.op, "cancel")
@@ -74,7 +73,7 @@ int xres_actuate(xres_daemon *d, const xres_action *act)
         return -ENOTSUP;
     }
     if (rc) XLOG_ERR("%s (%s): failed: %s", line, name, strerror(-rc));
-    else XLOG_INFO("%s (%s)", line, name);
+    else XLOG_INFO("%s (%s)%s", line, name, gone ? ": already gone" : "");
     d->host_stale = true;
     return rc;
 }

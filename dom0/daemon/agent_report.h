@@ -84,6 +84,10 @@ int xres_agent_request_send(xres_backend *b, uint32_t domid,
 int xres_agent_request_poll(xres_backend *b, uint32_t domid, uint64_t seq,
                             xres_ack *ack, uint64_t now_ms);
 int xres_agent_request_cancel(xres_backend *b, uint32_t domid, uint64_t seq);
+/* Takes the next request number of one domain (the counter is written
+ * first: a number is never used twice).  -ENOENT, logged, if the domain's
+ * request directory is not set up. */
+int xres_agent_request_next(xres_backend *b, uint32_t domid, uint64_t *seq);
 /* Writes an AGENT_REQUEST action (action.h) as request u.req.seq, a
  * number the caller has already taken with xres_agent_request_reserve.
  * -EINVAL for an op or argument that is not a request. */

@@ -94,29 +94,42 @@ out:
     return rc;
 }
 
-int xres_agent_request_send(xres_backend *b, uint32_t domid,
-                            const xres_request *req, uint64_t *seq_out)
+int xres_agent_request_next(xres_backend *b, uint32_t domid, uint64_t *seq)
 {
-    char seqp[XRES_SCHEMA_PATH_MAX], item[XRES_SCHEMA_PATH_MAX];
-    char text[160], num[24];
-    uint64_t seq = 0;
+    char seqp[XRES_SCHEMA_PATH_MAX], num[24];
+    uint64_t v = 0;
     int rc;
 
-    rc = xres_schema_format_request(req, text, sizeof(text));
-    if (rc) return rc;
     if ((rc = path_of(seqp, XS_REQ_LAST_SEQ, domid, NULL))) return rc;
-    rc = read_counter(b, domid, &seq);
+    rc = read_counter(b, domid, &v);
     if (rc) {
         XLOG_ERR("dom%" PRIu32 ": no request directory (%s); set it up "
                  "first", domid, strerror(-rc));
         return rc;
     }
-    seq++;
-    if ((rc = xres_schema_format_u64(XS_REQ_LAST_SEQ, seq, num, sizeof(num))))
+    if ((rc = xres_schema_format_u64(XS_REQ_LAST_SEQ, v + 1, num,
+                                     sizeof(num))))
         return rc;
-    /* The counter first: a request number is never used twice. */
     rc = b->ops->xs_write(b, seqp, num, strlen(num));
+    if (rc) return rc;
+    *seq = v + 1;
+    return 0;
+}
+
+int xres_agent_request_send(xres_backend *b, uint32_t domid,
+                            const xres_request *req, uint64_t *seq_out)
+{
+    char item[XRES_SCHEMA_PATH_MAX], text[160], num[24];
+    uint64_t seq = 0;
+    int rc;
+
+    rc = xres_schema_format_request(req, text, sizeof(text));
+    if (rc) return rc;
+    /* The counter first: a request number is never used twice. */
+    rc = xres_agent_request_next(b, domid, &seq);
+    if (rc == -ENOENT) return rc;          /* logged */
     if (rc) goto out;
+    snprintf(num, sizeof(num), "%" PRIu64, seq);
     if ((rc = path_of(item, XS_REQ_ITEM, domid, num))) goto out;
     rc = b->ops->xs_write(b, item, text, strlen(text));
     if (rc) goto out;

@@ -104,7 +104,7 @@ static void manage_carry_out(xres_daemon *d, const xres_action *act)
         return;
     }
     if (!dom) return;
-    if (xres_agent_request_reserve(d->be, &dom->domid, 1, 0, 1, &seq)) {
+    if (xres_agent_request_next(d->be, dom->domid, &seq)) {
         XLOG_ERR("cpu: %s: no request number for alloc %s", dom->name,
                  act->u.req.arg);
         return;

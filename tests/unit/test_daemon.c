@@ -293,6 +293,12 @@ START_TEST(test_actuator)
     ck_assert_int_eq(xres_daemon_refresh(&d), 0);
     ck_assert_int_eq(xres_host_find(&d.host, 2)->weight, 384);
 
+    /* A donor already below the figure it waits for has given it. */
+    xres_actions_clear(&a);
+    ck_assert_int_eq(xres_act_wait_target(&a, 1, 786432 + 65536, 1024,
+                                          "below"), 0);
+    ck_assert_int_eq(xres_actuate(&d, &a.v[0]), 0);
+
     /* Fencing is idempotent: a domain already gone counts as fenced. */
     memset(&req, 0, sizeof(req));
     req.kind = XRES_ACT_DESTROY;
