@@ -1,6 +1,6 @@
 /*
  * dom0/cli/cli.c: helpers shared by every xres command (cli.h): the socket,
- * one request/reply with xresd, usage messages.
+ * one request/reply with xresd, usage messages, --json output.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -113,16 +113,26 @@ int xres_cli_usage_error(const xres_cmd *c, const char *fmt, ...)
     return XRES_EXIT_USAGE;
 }
 
-const xres_cmd *xres_cli_find(const char *name)
+int xres_cli_print_json(yajl_val reply)
 {
-    const xres_cmd *const tables[] = {
-        xres_cmds_list, xres_cmds_mem, xres_cmds_sched, xres_cmds_pair,
-    };
+    yajl_gen g = yajl_gen_alloc(NULL);
+    const unsigned char *buf;
+    size_t len;
 
-    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
-        for (const xres_cmd *c = tables[t]; c->name; c++)
-            if (!strcmp(c->name, name)) return c;
-    return NULL;
+    if (!g) return XRES_EXIT_FAIL;
+    yajl_gen_config(g, yajl_gen_beautify, 1);
+    yajl_gen_map_open(g);
+    for (size_t i = 0; YAJL_IS_OBJECT(reply) && i < reply->u.object.len;
+         i++) {
+        if (!strcmp(reply->u.object.keys[i], "ok")) continue;
+        xres_json_str(g, reply->u.object.keys[i]);
+        xres_json_emit(g, reply->u.object.values[i], NULL);
+    }
+    yajl_gen_map_close(g);
+    yajl_gen_get_buf(g, &buf, &len);
+    fwrite(buf, 1, len, stdout);
+    yajl_gen_free(g);
+    return XRES_EXIT_OK;
 }
 
 unsigned long long xres_cli_mib(unsigned long long kb)

@@ -2,9 +2,10 @@
  * dom0/cli/cli.h: the xres command's building blocks.
  *
  * Each feature area declares a NULL-terminated table of commands in
- * dom0/cli_<area>.c; dom0/xres_main.c joins the tables, handles
- * `xres help`, `xres CMD --help` and unknown commands.  A command talks
- * to xresd with the helpers below, so most commands are a few lines:
+ * dom0/cli/cli_<area>.c; dom0/cli/cli_help.c joins the tables into the
+ * groups `xres help` shows, and dom0/cli/xres_main.c handles `xres CMD
+ * --help` and unknown commands.  A command talks to xresd with the
+ * helpers below, so most commands are a few lines:
  *
  *   yajl_gen g = xres_cli_req_begin("mem-move");
  *   xres_json_kv_str(g, "src", argv[1]);
@@ -38,7 +39,9 @@ typedef struct {
      * before the call). */
     int (*fn)(int argc, char **argv);
     const char *args;           /* "[--json] [DOM...]" */
-    const char *summary;        /* one line for `xres help` */
+    /* One line for `xres help`: imperative, capital first letter, no
+     * final period, under 60 characters ("Move memory from ..."). */
+    const char *summary;
     const char *help;           /* the rest of `xres CMD --help`, may be NULL */
 } xres_cmd;
 
@@ -47,6 +50,28 @@ extern const xres_cmd xres_cmds_list[];
 extern const xres_cmd xres_cmds_mem[];
 extern const xres_cmd xres_cmds_sched[];
 extern const xres_cmd xres_cmds_pair[];
+extern const xres_cmd xres_cmds_help[];
+
+/* The areas `xres help` lists, each a heading and its table; ends with
+ * an entry whose title is NULL.  Every command is in one group. */
+typedef struct {
+    const char *title;          /* "Memory" */
+    const xres_cmd *cmds;
+} xres_cmd_group;
+
+extern const xres_cmd_group xres_cmd_groups[];
+
+/* `xres help`: the usage lines, global options and the grouped
+ * commands. */
+void xres_cli_help(FILE *f);
+
+/* `xres complete WHAT`, for the shell's completion (hidden from `xres
+ * help`): prints one word a line.  See cli_complete.c. */
+int xres_cli_complete(int argc, char **argv);
+/* The options a command's usage line names, then --help, space
+ * separated, into buf.  Returns the length written (truncated to
+ * len - 1). */
+size_t xres_cli_options(const xres_cmd *c, char *buf, size_t len);
 
 /* The socket to use: --socket, else $XRES_SOCKET, else the default. */
 void xres_cli_set_socket(const char *path);
@@ -67,6 +92,10 @@ int xres_cli_usage_error(const xres_cmd *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The entry of a table by name (for usage_error inside a command). */
 const xres_cmd *xres_cli_find(const char *name);
+
+/* Prints xresd's reply as indented JSON, without its "ok"; for the
+ * --json of listing commands.  Returns the exit code. */
+int xres_cli_print_json(yajl_val reply);
 
 /* Size in MiB for the text columns: floor(kb / 1024). */
 unsigned long long xres_cli_mib(unsigned long long kb);

@@ -122,22 +122,8 @@ static int cmd_list(int argc, char **argv)
         doms->u.array.len = k;
     }
     if (json) {
-        yajl_gen g = yajl_gen_alloc(NULL);
-        const unsigned char *buf;
-        size_t len;
-
-        if (!g) { rc = XRES_EXIT_FAIL; goto out; }
-        yajl_gen_config(g, yajl_gen_beautify, 1);
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < reply->u.object.len; i++) {
-            if (!strcmp(reply->u.object.keys[i], "ok")) continue;
-            xres_json_str(g, reply->u.object.keys[i]);
-            xres_json_emit(g, reply->u.object.values[i], NULL);
-        }
-        yajl_gen_map_close(g);
-        yajl_gen_get_buf(g, &buf, &len);
-        fwrite(buf, 1, len, stdout);
-        yajl_gen_free(g);
+        rc = xres_cli_print_json(reply);
+        if (rc) goto out;
     } else {
         printf("%-24s %5s %7s %7s %7s %6s %4s %7s %7s %s\n", "Name", "ID",
                "Mem", "Target", "MaxMem", "Weight", "Cap", "Used", "Min",
@@ -153,7 +139,7 @@ out:
 
 const xres_cmd xres_cmds_list[] = {
     { "list", cmd_list, "[--json] [DOM...]",
-      "List domains with their memory, scheduler and balloon state.",
+      "List domains with their memory, CPU and balloon state",
       list_help },
     { NULL, NULL, NULL, NULL, NULL },
 };

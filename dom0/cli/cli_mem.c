@@ -1,6 +1,6 @@
 /*
  * dom0/cli/cli_mem.c: the xres commands of memory by demand: mem-move,
- * mem-set, balance, mem-policy and mem-moves.  Each sends one request to
+ * mem-set, balance, mem-policy and mem-moves (with --json).  Each sends one request to
  * xresd; mem-move and mem-set then follow the move until the donor has
  * been confirmed and the receiver raised (or the move failed).
  */
@@ -294,17 +294,20 @@ static int cmd_mem_moves(int argc, char **argv)
 {
     const xres_cmd *c = xres_cli_find("mem-moves");
     static const struct option opts[] = {
+        { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     yajl_val r, mv;
     uint64_t id = 0;
+    bool json = false;
     int o, rc;
     char *end;
 
-    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (o == 'h') { xres_cli_usage(c, stdout); return 0; }
-        return xres_cli_usage_error(c, "unknown option");
+    while ((o = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+        if (o == 'j') json = true;
+        else if (o == 'h') { xres_cli_usage(c, stdout); return 0; }
+        else return xres_cli_usage_error(c, "unknown option");
     }
     if (argc - optind > 1) return xres_cli_usage_error(c, "one ID at most");
     if (argc - optind == 1) {
@@ -316,6 +319,11 @@ static int cmd_mem_moves(int argc, char **argv)
     yajl_gen g = xres_cli_req_begin("mem-moves");
     if (id) xres_json_kv_u64(g, "id", id);
     if ((rc = xres_cli_call(g, &r))) return rc;
+    if (json) {
+        rc = xres_cli_print_json(r);
+        yajl_tree_free(r);
+        return rc;
+    }
     mv = xres_json_get(r, "moves");
     if (YAJL_IS_ARRAY(mv))
         for (size_t i = 0; i < mv->u.array.len; i++)
@@ -326,7 +334,7 @@ static int cmd_mem_moves(int argc, char **argv)
 
 const xres_cmd xres_cmds_mem[] = {
     { "mem-move", cmd_mem_move, "[--no-wait] [--dry-run] SRC DST SIZE",
-      "move memory from one domain to another",
+      "Move memory from one domain to another",
       "Lowers SRC's balloon target by SIZE, waits until Xen shows SRC's\n"
       "memory at the lower figure, then raises DST's target by SIZE.\n"
       "Fails, changing nothing, if SRC would go below its guarantee (min),\n"
@@ -338,27 +346,30 @@ const xres_cmd xres_cmds_mem[] = {
       "      --dry-run   print the actions the move would run, one per\n"
       "                  line as `balance --dry-run' does; change nothing\n" },
     { "mem-set", cmd_mem_set, "[--no-wait] DOM SIZE",
-      "set a domain's memory target, to or from free memory",
+      "Set a domain's memory target, to or from free memory",
       "Lowering gives the memory back to Xen once the balloon got there;\n"
       "raising takes it from Xen's free memory above the reserve and fails\n"
       "if there is not enough.  min and max are respected.\n"
       "\n"
       "  -n, --no-wait   return once the change has started\n" },
     { "balance", cmd_balance, "[--dry-run]",
-      "run one memory balancing round now",
+      "Run one memory balancing round now",
       "Prints the actions of the round, one per line.\n"
       "\n"
       "  -n, --dry-run   print the actions, change nothing\n" },
     { "mem-policy", cmd_mem_policy,
       "DOM [min=SIZE] [max=SIZE] [priority=N] [weight=N]",
-      "show or change a domain's memory policy",
+      "Show or change a domain's memory policy",
       "min: guarantee, xres never balloons DOM below it.  max: ceiling\n"
       "(0 = static-max).  priority: higher receives memory first.\n"
       "weight: share when memory is short.  Changes are kept in XenStore\n"
       "and survive a restart of xresd; without KEY=VALUE, prints the\n"
       "policy in force.\n" },
-    { "mem-moves", cmd_mem_moves, "[ID]",
-      "list memory moves in flight and recently ended",
-      NULL },
+    { "mem-moves", cmd_mem_moves, "[--json] [ID]",
+      "List memory moves in flight and recently ended",
+      "One line per move: its id, state, donor -> receiver, size and\n"
+      "origin, and its last message.  With ID, only that move.\n"
+      "\n"
+      "  -j, --json   print xresd's JSON reply\n" },
     { NULL, NULL, NULL, NULL, NULL },
 };

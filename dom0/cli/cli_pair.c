@@ -29,21 +29,6 @@ static const char *str(yajl_val o, const char *key)
     return s ? s : "-";
 }
 
-static int dump_json(yajl_val reply)
-{
-    yajl_gen g = yajl_gen_alloc(NULL);
-    const unsigned char *buf;
-    size_t len;
-
-    if (!g) return XRES_EXIT_FAIL;
-    yajl_gen_config(g, yajl_gen_beautify, 1);
-    xres_json_emit(g, reply, "ok");
-    yajl_gen_get_buf(g, &buf, &len);
-    fwrite(buf, 1, len, stdout);
-    yajl_gen_free(g);
-    return 0;
-}
-
 /*----- pair-create -----*/
 
 static const char create_help[] =
@@ -172,7 +157,7 @@ static int cmd_list(int argc, char **argv)
     rc = xres_cli_call(xres_cli_req_begin("pair-list"), &reply);
     if (rc) return rc;
     if (json) {
-        rc = dump_json(reply);
+        rc = xres_cli_print_json(reply);
         goto out;
     }
     pairs = xres_json_get(reply, "pairs");
@@ -233,7 +218,7 @@ static int cmd_show(int argc, char **argv)
     rc = xres_cli_call(g, &reply);
     if (rc) return rc;
     if (json) {
-        rc = dump_json(reply);
+        rc = xres_cli_print_json(reply);
         goto out;
     }
     p = xres_json_get(reply, "pair");
@@ -465,17 +450,17 @@ const xres_cmd xres_cmds_pair[] = {
     { "pair-create", cmd_create,
       "NAME --active DOM --standby DOM [--app NAME:SIZE:hot|cold]... "
       "[--preserve]",
-      "Make two domains a hot-standby pair.", create_help },
-    { "pair-list", cmd_list, "[--json]", "List the hot-standby pairs.",
+      "Make two domains a hot-standby pair", create_help },
+    { "pair-list", cmd_list, "[--json]", "List the hot-standby pairs",
       list_help },
     { "pair-show", cmd_show, "[--json] NAME",
-      "Show a pair's resource table and its last failovers.", show_help },
+      "Show a pair's resource table and last failovers", show_help },
     { "failover", cmd_failover, "NAME [--app APP] [--dry-run]",
-      "Fail a pair (or one of its apps) over to the standby now.",
+      "Fail a pair, or one of its apps, over to the standby",
       failover_help },
     { "failback", cmd_failback, "NAME --standby DOM | --config FILE",
-      "Make the old standby the active and name a new standby.",
+      "Make the standby the active and name a new standby",
       failback_help },
-    { "pair-delete", cmd_delete, "NAME", "Forget a pair.", delete_help },
+    { "pair-delete", cmd_delete, "NAME", "Forget a pair", delete_help },
     { NULL, NULL, NULL, NULL, NULL },
 };

@@ -98,25 +98,7 @@ static int cmd_sched_list(int argc, char **argv)
     rc = xres_cli_call(g, &reply);
     if (rc) return rc;
     if (json) {
-        const unsigned char *buf;
-        size_t len;
-        yajl_gen o = yajl_gen_alloc(NULL);
-        if (!o) {
-            rc = XRES_EXIT_FAIL;
-            goto out;
-        }
-        yajl_gen_config(o, yajl_gen_beautify, 1);
-        /* Re-emit the reply without its "ok". */
-        yajl_gen_map_open(o);
-        for (size_t i = 0; i < reply->u.object.len; i++) {
-            if (!strcmp(reply->u.object.keys[i], "ok")) continue;
-            xres_json_str(o, reply->u.object.keys[i]);
-            xres_json_emit(o, reply->u.object.values[i], NULL);
-        }
-        yajl_gen_map_close(o);
-        yajl_gen_get_buf(o, &buf, &len);
-        fwrite(buf, 1, len, stdout);
-        yajl_gen_free(o);
+        rc = xres_cli_print_json(reply);
         goto out;
     }
     sched = xres_json_get_str(reply, "scheduler");
@@ -328,11 +310,11 @@ static int cmd_sched_policy(int argc, char **argv)
 
 const xres_cmd xres_cmds_sched[] = {
     { "sched-list", cmd_sched_list, "[-j|--json] [-d] [DOM]",
-      "list weights, caps, measured CPU use and policies", list_help },
+      "List weights, caps, measured CPU use and policies", list_help },
     { "sched-set", cmd_sched_set,
       "[-f|--force] DOM [weight=W | -w W] [cap=C | -c C]",
-      "set a domain's credit weight and/or cap", set_help },
+      "Set a domain's credit weight and/or cap", set_help },
     { "sched-policy", cmd_sched_policy, "[-r|--reset] DOM [POLICY...]",
-      "show or set a domain's CPU policy", policy_help },
+      "Show or set a domain's CPU policy", policy_help },
     { NULL, NULL, NULL, NULL, NULL },
 };

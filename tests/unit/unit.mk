@@ -18,7 +18,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libxres.a $(BUILD)/libxrescommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(DOM0_LIBS) $(CHECK_LIBS) -lm
 
-unit-check: $(BUILD)/unit-tests tree-check
+unit-check: $(BUILD)/unit-tests tree-check cli-check
 	$(BUILD)/unit-tests
 
 # The layering, file-size and link rules of the tree (tests/lint/tree.sh).
@@ -26,3 +26,11 @@ tree-check: $(BUILD)/bin/xres
 	tests/lint/tree.sh $(BUILD)
 
 .PHONY: tree-check
+
+# xres against xresd on its simulated host: the bash completion and the
+# --json of the listing commands (tests/cli/).
+cli-check: $(BUILD)/bin/xres $(BUILD)/bin/xresd
+	tests/cli/completion.sh $(BUILD)
+	tests/cli/json.sh $(BUILD)
+
+.PHONY: cli-check
