@@ -58,6 +58,11 @@ yajl_gen xres_cli_req_begin(const char *cmd);
  * {"ok":true} returns 0 with *reply set (yajl_tree_free it).  Otherwise
  * prints "xres: ..." to stderr and returns XRES_EXIT_FAIL. */
 int xres_cli_call(yajl_gen g, yajl_val *reply);
+/* The same, printing nothing: on failure the reason, without the "xres: "
+ * prefix, is in err (for `xres top`, which cannot print while it owns
+ * the screen). */
+int xres_cli_call_msg(yajl_gen g, yajl_val *reply, char *err,
+                      size_t errlen);
 
 /* Prints "usage: xres NAME ARGS" and the help text. */
 void xres_cli_usage(const xres_cmd *c, FILE *f);
