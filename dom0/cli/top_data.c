@@ -57,20 +57,32 @@ static uint64_t get_kb(yajl_val o, const char *key)
     return xres_json_get_u64(o, key, &v) ? 0 : v;
 }
 
-/* The array under key, as a fresh array of n elements of size sz. */
-static int array_of(yajl_val reply, const char *key, size_t sz,
-                    yajl_val *arr, void **out)
+/* Fills one row of size sz from o; false leaves o out. */
+typedef bool (*row_fn)(void *row, yajl_val o);
+
+/* Replaces *rows (n of them) with a row for each element of the array
+ * under key.  0, -EINVAL (no such array: *rows unchanged) or -ENOMEM. */
+static int take_rows(yajl_val reply, const char *key, size_t sz,
+                     row_fn row, void **rows, size_t *n)
 {
-    *arr = xres_json_get(reply, key);
-    *out = NULL;
-    if (!*arr || !YAJL_IS_ARRAY(*arr)) return -EINVAL;
-    if (!(*arr)->u.array.len) return 0;
-    *out = calloc((*arr)->u.array.len, sz);
-    return *out ? 0 : -ENOMEM;
+    yajl_val arr = xres_json_get(reply, key);
+    char *v = NULL;
+    size_t k = 0;
+
+    if (!arr || !YAJL_IS_ARRAY(arr)) return -EINVAL;
+    if (arr->u.array.len && !(v = calloc(arr->u.array.len, sz)))
+        return -ENOMEM;
+    for (size_t i = 0; i < arr->u.array.len; i++)
+        if (row(v + k * sz, arr->u.array.values[i])) k++;
+    free(*rows);
+    *rows = v;
+    *n = k;
+    return 0;
 }
 
-static void dom_of(xres_top_dom *r, yajl_val o)
+static bool dom_of(void *row, yajl_val o)
 {
+    xres_top_dom *r = row;
     uint64_t used;
 
     copy_str(r->name, sizeof(r->name), o, "name", "-");
@@ -85,20 +97,17 @@ static void dom_of(xres_top_dom *r, yajl_val o)
     copy_str(r->state, sizeof(r->state), o, "state", "?");
     copy_str(r->pair, sizeof(r->pair), o, "pair", "");
     copy_str(r->role, sizeof(r->role), o, "pair_role", "");
+    return true;
 }
 
 int xres_top_data_list(xres_top_data *d, yajl_val reply)
 {
-    yajl_val arr;
-    void *v;
-    int rc = array_of(reply, "domains", sizeof(xres_top_dom), &arr, &v);
+    void *v = d->doms;
+    int rc = take_rows(reply, "domains", sizeof(xres_top_dom), dom_of, &v,
+                       &d->ndoms);
 
-    if (rc) return rc;
-    free(d->doms);
     d->doms = v;
-    d->ndoms = arr->u.array.len;
-    for (size_t i = 0; i < d->ndoms; i++)
-        dom_of(&d->doms[i], arr->u.array.values[i]);
+    if (rc) return rc;
     copy_str(d->xen_version, sizeof(d->xen_version), reply, "xen_version",
              "?");
     copy_str(d->scheduler, sizeof(d->scheduler), reply, "scheduler", "?");
@@ -115,8 +124,9 @@ int xres_top_data_sched(xres_top_data *d, yajl_val reply)
     return 0;
 }
 
-static void pair_of(xres_top_pair *r, yajl_val o)
+static bool pair_of(void *row, yajl_val o)
 {
+    xres_top_pair *r = row;
     yajl_val fo = xres_json_get(o, "failover");
     char kind[XRES_TOP_WORD], step[XRES_TOP_WORD];
 
@@ -125,73 +135,66 @@ static void pair_of(xres_top_pair *r, yajl_val o)
     copy_str(r->standby, sizeof(r->standby), o, "standby_name", "-");
     copy_str(r->state, sizeof(r->state), o, "state", "?");
     r->failover[0] = '\0';
-    if (!fo || !YAJL_IS_OBJECT(fo)) return;
+    if (!fo || !YAJL_IS_OBJECT(fo)) return true;
     copy_str(kind, sizeof(kind), fo, "kind", "?");
     copy_str(step, sizeof(step), fo, "step", "?");
     snprintf(r->failover, sizeof(r->failover), "%s %s %lld/%lld", kind,
              step, get_int_or(fo, "step_index", 0) + 1,
              get_int_or(fo, "steps", 0));
+    return true;
 }
 
 int xres_top_data_pairs(xres_top_data *d, yajl_val reply)
 {
-    yajl_val arr;
-    void *v;
-    int rc = array_of(reply, "pairs", sizeof(xres_top_pair), &arr, &v);
+    void *v = d->pairs;
+    int rc = take_rows(reply, "pairs", sizeof(xres_top_pair), pair_of, &v,
+                       &d->npairs);
 
-    if (rc) return rc;
-    free(d->pairs);
     d->pairs = v;
-    d->npairs = arr->u.array.len;
-    for (size_t i = 0; i < d->npairs; i++)
-        pair_of(&d->pairs[i], arr->u.array.values[i]);
-    return 0;
+    return rc;
+}
+
+static bool move_of(void *row, yajl_val o)
+{
+    xres_top_move *m = row;
+
+    /* Moves that ended carry their result: not in flight. */
+    if (xres_json_get(o, "result")) return false;
+    m->id = get_kb(o, "id");
+    m->kb = get_kb(o, "kb");
+    copy_str(m->state, sizeof(m->state), o, "state", "?");
+    copy_str(m->src, sizeof(m->src), o, "src", "-");
+    copy_str(m->dst, sizeof(m->dst), o, "dst", "-");
+    copy_str(m->origin, sizeof(m->origin), o, "origin", "?");
+    return true;
 }
 
 int xres_top_data_moves(xres_top_data *d, yajl_val reply)
 {
-    yajl_val arr;
-    void *v;
-    int rc = array_of(reply, "moves", sizeof(xres_top_move), &arr, &v);
+    void *v = d->moves;
+    int rc = take_rows(reply, "moves", sizeof(xres_top_move), move_of, &v,
+                       &d->nmoves);
 
-    if (rc) return rc;
-    free(d->moves);
     d->moves = v;
-    d->nmoves = 0;
-    for (size_t i = 0; i < arr->u.array.len; i++) {
-        yajl_val o = arr->u.array.values[i];
-        xres_top_move *m = &d->moves[d->nmoves];
-
-        /* Moves that ended carry their result: not in flight. */
-        if (xres_json_get(o, "result")) continue;
-        m->id = get_kb(o, "id");
-        m->kb = get_kb(o, "kb");
-        copy_str(m->state, sizeof(m->state), o, "state", "?");
-        copy_str(m->src, sizeof(m->src), o, "src", "-");
-        copy_str(m->dst, sizeof(m->dst), o, "dst", "-");
-        copy_str(m->origin, sizeof(m->origin), o, "origin", "?");
-        d->nmoves++;
-    }
-    return 0;
+    return rc;
 }
+
+static const struct { xres_top_sort s; const char *name; } sorts[] = {
+    { XRES_TOP_SORT_ID, "id" }, { XRES_TOP_SORT_NAME, "name" },
+    { XRES_TOP_SORT_MEM, "memory" }, { XRES_TOP_SORT_TARGET, "target" },
+    { XRES_TOP_SORT_USED, "used" }, { XRES_TOP_SORT_CPU, "cpu" },
+    { XRES_TOP_SORT_WEIGHT, "weight" },
+};
 
 bool xres_top_sort_key(int key)
 {
-    return key == 'i' || key == 'n' || key == 'm' || key == 't' ||
-           key == 'u' || key == 'c' || key == 'w';
+    return strcmp(xres_top_sort_name((xres_top_sort)key), "?") != 0;
 }
 
 const char *xres_top_sort_name(xres_top_sort s)
 {
-    switch (s) {
-    case XRES_TOP_SORT_ID: return "id";
-    case XRES_TOP_SORT_NAME: return "name";
-    case XRES_TOP_SORT_MEM: return "memory";
-    case XRES_TOP_SORT_TARGET: return "target";
-    case XRES_TOP_SORT_USED: return "used";
-    case XRES_TOP_SORT_CPU: return "cpu";
-    case XRES_TOP_SORT_WEIGHT: return "weight";
-    }
+    for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
+        if (sorts[i].s == s) return sorts[i].name;
     return "?";
 }
 

@@ -92,6 +92,17 @@ static void format(xres_top_frame *f, const xres_top_data *d, int w, int h,
     xres_top_format(f, d, &v);
 }
 
+/* d's frame of w x h, sorted by id, is exactly want. */
+static void check_frame(const xres_top_data *d, int w, int h,
+                        const char *error, const char *const *want)
+{
+    xres_top_frame f;
+
+    format(&f, d, w, h, XRES_TOP_SORT_ID, error);
+    check_lines(&f, want);
+    xres_top_frame_dispose(&f);
+}
+
 START_TEST(test_rows)
 {
     xres_top_data d;
@@ -171,13 +182,10 @@ START_TEST(test_frame)
         NULL,
     };
     xres_top_data d;
-    xres_top_frame f;
 
     load_all(&d);
-    format(&f, &d, 120, 30, XRES_TOP_SORT_ID, NULL);
-    check_lines(&f, want);
+    check_frame(&d, 120, 30, NULL, want);
     ck_assert_int_eq(xres_top_lines(&d), 15);
-    xres_top_frame_dispose(&f);
     xres_top_data_dispose(&d);
 }
 END_TEST
@@ -203,13 +211,10 @@ START_TEST(test_frame_empty)
         NULL,
     };
     xres_top_data d;
-    xres_top_frame f;
 
     xres_top_data_init(&d);
-    format(&f, &d, 80, 24, XRES_TOP_SORT_ID, "xresd is not running");
-    check_lines(&f, want);
+    check_frame(&d, 80, 24, "xresd is not running", want);
     ck_assert_int_eq(xres_top_lines(&d), 12);
-    xres_top_frame_dispose(&f);
     xres_top_data_dispose(&d);
 }
 END_TEST
@@ -239,9 +244,7 @@ START_TEST(test_frame_small)
     xres_top_frame f;
 
     load_all(&d);
-    format(&f, &d, 40, 14, XRES_TOP_SORT_ID, NULL);
-    check_lines(&f, want);
-    xres_top_frame_dispose(&f);
+    check_frame(&d, 40, 14, NULL, want);
     /* Far too short: one domain row, then whatever still fits. */
     format(&f, &d, 40, 8, XRES_TOP_SORT_ID, NULL);
     ck_assert_int_eq(f.used, 8);
