@@ -1,9 +1,12 @@
 # dom0/dom0.mk: xresd (the daemon), xres (the command) and libxres.a, the
 # code they share with the unit tests.
 DOM0_MAINS := dom0/daemon/xresd_main.c dom0/cli/xres_main.c
+# `xres top`'s terminal is the one file that needs ncurses: it goes into
+# xres only, never into libxres.a (xresd and the unit tests).
+TOP_CURSES := dom0/cli/top_curses.c
 # The simulator's agent follows xres-agent's own release rule.
-DOM0_SRCS  := $(filter-out $(DOM0_MAINS),$(wildcard dom0/*/*.c)) \
-	guest-agent/agent_release.c
+DOM0_SRCS  := $(filter-out $(DOM0_MAINS) $(TOP_CURSES), \
+	$(wildcard dom0/*/*.c)) guest-agent/agent_release.c
 DOM0_OBJS  := $(DOM0_SRCS:%.c=$(BUILD)/%.o)
 
 $(BUILD)/libxres.a: $(DOM0_OBJS)
@@ -29,7 +32,7 @@ $(BUILD)/libxresbase.a: $(BASE_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 CLI_LIBS   := -Wl,-Bstatic -lxlutil -Wl,-Bdynamic \
-	$(shell pkg-config --libs yajl 2>/dev/null)
+	$(shell pkg-config --libs yajl ncurses 2>/dev/null)
 
 $(BUILD)/bin/xres: $(BUILD)/dom0/cli/xres_main.o $(CLI_OBJS) \
 		$(BUILD)/guest-agent/xlu_shim.o $(BUILD)/libxresbase.a \

@@ -40,7 +40,8 @@ yajl_gen xres_cli_req_begin(const char *cmd)
     return g;
 }
 
-int xres_cli_call(yajl_gen g, yajl_val *reply_out)
+int xres_cli_call_msg(yajl_gen g, yajl_val *reply_out, char *err,
+                      size_t errlen)
 {
     const unsigned char *req;
     size_t len;
@@ -56,30 +57,30 @@ int xres_cli_call(yajl_gen g, yajl_val *reply_out)
                        XRES_IPC_TIMEOUT_MS * 2);
     yajl_gen_free(g);
     if (rc == -ENOENT || rc == -ECONNREFUSED) {
-        fprintf(stderr, "xres: xresd is not running (cannot connect to "
-                "%s: %s)\n", path, strerror(-rc));
+        snprintf(err, errlen, "xresd is not running (cannot connect to "
+                 "%s: %s)", path, strerror(-rc));
         return XRES_EXIT_FAIL;
     }
     if (rc == -EACCES || rc == -EPERM) {
-        fprintf(stderr, "xres: cannot connect to xresd at %s: %s (xres "
-                "must run as root)\n", path, strerror(-rc));
+        snprintf(err, errlen, "cannot connect to xresd at %s: %s (xres "
+                 "must run as root)", path, strerror(-rc));
         return XRES_EXIT_FAIL;
     }
     if (rc) {
-        fprintf(stderr, "xres: talking to xresd at %s: %s\n", path,
-                strerror(-rc));
+        snprintf(err, errlen, "talking to xresd at %s: %s", path,
+                 strerror(-rc));
         return XRES_EXIT_FAIL;
     }
     v = yajl_tree_parse(reply, errbuf, sizeof(errbuf));
     if (!v || !YAJL_IS_OBJECT(v)) {
-        fprintf(stderr, "xres: xresd sent a reply that is not a JSON "
-                "object\n");
+        snprintf(err, errlen, "xresd sent a reply that is not a JSON "
+                 "object");
         rc = XRES_EXIT_FAIL;
         goto out;
     }
     if (!xres_json_get_bool(v, "ok", false)) {
         const char *e = xres_json_get_str(v, "error");
-        fprintf(stderr, "xres: %s\n", e ? e : "xresd refused the request");
+        snprintf(err, errlen, "%s", e ? e : "xresd refused the request");
         rc = XRES_EXIT_FAIL;
         goto out;
     }
@@ -89,6 +90,15 @@ int xres_cli_call(yajl_gen g, yajl_val *reply_out)
 out:
     if (v) yajl_tree_free(v);
     free(reply);
+    return rc;
+}
+
+int xres_cli_call(yajl_gen g, yajl_val *reply_out)
+{
+    char err[512];
+    int rc = xres_cli_call_msg(g, reply_out, err, sizeof(err));
+
+    if (rc) fprintf(stderr, "xres: %s\n", err);
     return rc;
 }
 

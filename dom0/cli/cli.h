@@ -72,6 +72,7 @@ int xres_cli_complete(int argc, char **argv);
  * separated, into buf.  Returns the length written (truncated to
  * len - 1). */
 size_t xres_cli_options(const xres_cmd *c, char *buf, size_t len);
+extern const xres_cmd xres_cmds_top[];
 
 /* The socket to use: --socket, else $XRES_SOCKET, else the default. */
 void xres_cli_set_socket(const char *path);
@@ -83,6 +84,11 @@ yajl_gen xres_cli_req_begin(const char *cmd);
  * {"ok":true} returns 0 with *reply set (yajl_tree_free it).  Otherwise
  * prints "xres: ..." to stderr and returns XRES_EXIT_FAIL. */
 int xres_cli_call(yajl_gen g, yajl_val *reply);
+/* The same, printing nothing: on failure the reason, without the "xres: "
+ * prefix, is in err (for `xres top`, which cannot print while it owns
+ * the screen). */
+int xres_cli_call_msg(yajl_gen g, yajl_val *reply, char *err,
+                      size_t errlen);
 
 /* Prints "usage: xres NAME ARGS" and the help text. */
 void xres_cli_usage(const xres_cmd *c, FILE *f);

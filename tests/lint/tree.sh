@@ -8,7 +8,9 @@
 #     xres_daemon_refresh; subsystems mark them stale;
 #   - only the actuator changes a domain through the backend, and only the
 #     request channel (agent_request.c) touches request and ack nodes;
-#   - xres, the command, links neither libxenlight nor libxenctrl.
+#   - xres, the command, links neither libxenlight nor libxenctrl;
+#   - only dom0/cli/top_curses.c includes curses, and xresd does not link
+#     it.
 # Run by `make unit-check`; prints every violation, exits 1 if any.
 # Usage: tests/lint/tree.sh [BUILD_DIR]
 set -u
@@ -82,6 +84,17 @@ for f in $(git ls-files 'dom0/*.[ch]' 'guest-agent/*.[ch]' \
     [ "$n" -le 600 ] || bad "$f: $n lines (at most 600)"
     head -1 "$f" | grep -q '^/\*' || bad "$f: does not open with a comment"
 done
+
+for f in dom0/*/*.[ch] guest-agent/*.[ch] xenstore-schema/*.[ch]; do
+    [ "$f" = dom0/cli/top_curses.c ] && continue
+    if grep -Hn '^#include [<"]n\?curses' "$f" >&2; then
+        bad "$f: only dom0/cli/top_curses.c draws on the terminal"
+    fi
+done
+if [ -x "$build/bin/xresd" ] && ldd "$build/bin/xresd" | grep curses >&2
+then
+    bad "$build/bin/xresd links ncurses; only xres does"
+fi
 
 if [ -x "$build/bin/xres" ]; then
     if ldd "$build/bin/xres" | grep -E 'libxenlight|libxenctrl' >&2; then

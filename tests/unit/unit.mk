@@ -1,5 +1,6 @@
-# tests/unit/unit.mk: the Check unit tests.  Every file here that defines
-# `Suite *NAME_suite(void)` is found and run by main.c.
+# tests/unit/unit.mk: the Check unit tests, the tree check and `xres top`
+# in tmux.  Every file here that defines `Suite *NAME_suite(void)` is
+# found and run by main.c.
 UNIT_SRCS := $(filter-out tests/unit/main.c,$(wildcard tests/unit/*.c))
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/tests/unit/main.o
 
@@ -18,7 +19,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libxres.a $(BUILD)/libxrescommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(DOM0_LIBS) $(CHECK_LIBS) -lm
 
-unit-check: $(BUILD)/unit-tests tree-check cli-check
+unit-check: $(BUILD)/unit-tests tree-check cli-check top-tmux-check
 	$(BUILD)/unit-tests
 
 # The layering, file-size and link rules of the tree (tests/lint/tree.sh).
@@ -34,3 +35,9 @@ cli-check: $(BUILD)/bin/xres $(BUILD)/bin/xresd
 	tests/cli/json.sh $(BUILD)
 
 .PHONY: cli-check
+
+# `xres top` in tmux against xresd's simulated host (tests/cli/top-tmux.sh).
+top-tmux-check: $(BUILD)/bin/xres $(BUILD)/bin/xresd
+	tests/cli/top-tmux.sh $(BUILD)
+
+.PHONY: top-tmux-check
