@@ -117,6 +117,7 @@ const xres_cmd *xres_cli_find(const char *name)
 {
     const xres_cmd *const tables[] = {
         xres_cmds_list, xres_cmds_mem, xres_cmds_sched, xres_cmds_pair,
+        xres_cmds_metrics,
     };
 
     for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)

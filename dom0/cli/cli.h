@@ -47,6 +47,7 @@ extern const xres_cmd xres_cmds_list[];
 extern const xres_cmd xres_cmds_mem[];
 extern const xres_cmd xres_cmds_sched[];
 extern const xres_cmd xres_cmds_pair[];
+extern const xres_cmd xres_cmds_metrics[];
 
 /* The socket to use: --socket, else $XRES_SOCKET, else the default. */
 void xres_cli_set_socket(const char *path);

@@ -12,7 +12,8 @@
 static const xres_cmd *const *tables(void)
 {
     static const xres_cmd *const t[] = {
-        xres_cmds_list, xres_cmds_mem, xres_cmds_sched, xres_cmds_pair, NULL,
+        xres_cmds_list, xres_cmds_mem, xres_cmds_sched, xres_cmds_pair,
+        xres_cmds_metrics, NULL,
     };
     return t;
 }
