@@ -26,7 +26,7 @@ CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 # Every Debian package needed to build, test and run the demo.
 DEPS_PKGS := gcc make pkg-config libc6-dev libxen-dev libyajl-dev check \
 	qemu-system-x86 cpio xz-utils gzip clang libclang-rt-14-dev \
-	dpkg-dev file util-linux go-md2man
+	dpkg-dev file util-linux go-md2man prometheus
 
 .PHONY: all deps check unit-check system-check demo fuzz bench install \
 	man clean help
