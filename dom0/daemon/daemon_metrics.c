@@ -148,31 +148,32 @@ static void write_metrics(xres_daemon *d)
 
 /* ---- hooks ---- */
 
+/* cfg's metrics key into p, or the reason in the log. */
+static int read_params(const xres_config *cfg, xres_metrics_params *p)
+{
+    char err[256];
+    int rc = xres_metrics_params_from_config(cfg, p, err, sizeof(err));
+
+    if (rc) XLOG_ERR("%s", err);
+    return rc;
+}
+
 static int metrics_check_config(xres_daemon *d, const xres_config *cfg)
 {
     xres_metrics_params p;
-    char err[256];
-    int rc;
 
     (void)d;
-    rc = xres_metrics_params_from_config(cfg, &p, err, sizeof(err));
-    if (rc) XLOG_ERR("%s", err);
-    return rc;
+    return read_params(cfg, &p);
 }
 
 static int metrics_init(xres_daemon *d)
 {
     metrics_priv *mp = calloc(1, sizeof(*mp));
-    char err[256];
     int rc;
 
     if (!mp) return -ENOMEM;
     (void)xres_daemon_set_priv(d, &xres_subsys_metrics, mp);
-    rc = xres_metrics_params_from_config(&d->cfg, &mp->p, err, sizeof(err));
-    if (rc) {
-        XLOG_ERR("%s", err);
-        return rc;
-    }
+    if ((rc = read_params(&d->cfg, &mp->p))) return rc;
     if (!mp->p.file[0]) XLOG_INFO("metrics: no metrics file (metrics_file)");
     write_metrics(d);
     return 0;
@@ -188,10 +189,8 @@ static void metrics_reload(xres_daemon *d)
 {
     metrics_priv *mp = MP(d);
     xres_metrics_params p;
-    char err[256];
 
-    if (!mp || xres_metrics_params_from_config(&d->cfg, &p, err, sizeof(err)))
-        return;
+    if (!mp || read_params(&d->cfg, &p)) return;
     if (strcmp(p.file, mp->p.file)) {
         mp->p = p;
         mp->state = FILE_NEW;

@@ -114,6 +114,12 @@ static const char *line_of(const char *text, const char *key)
                   want_, (int)(strcspn(l_, "\n")), l_);                   \
 } while (0)
 
+/* ck_line for each key and value of kv, which ends with NULL. */
+static void ck_lines(const char *text, const char *const *kv)
+{
+    for (; kv[0]; kv += 2) ck_line(text, kv[0], kv[1]);
+}
+
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -161,15 +167,15 @@ START_TEST(test_domain_lines)
 
     daemon_start(prom);
     t = text_now();
-    ck_line(t, "xres_domain_memory_target_bytes{domain=\"g1\",domid=\"1\"}",
-            "1073741824");
-    ck_line(t, "xres_domain_memory_bytes{domain=\"g2\",domid=\"2\"}",
-            "536870912");
-    ck_line(t, "xres_domain_memory_max_bytes{domain=\"g1\",domid=\"1\"}",
-            "2147483648");
-    ck_line(t, "xres_domain_weight{domain=\"g1\",domid=\"1\"}", "256");
-    ck_line(t, "xres_domain_cap{domain=\"g1\",domid=\"1\"}", "0");
-    ck_line(t, "xres_host_memory_bytes", "8589934592");
+    ck_lines(t, (const char *const[]){
+        "xres_domain_memory_target_bytes{domain=\"g1\",domid=\"1\"}",
+        "1073741824",
+        "xres_domain_memory_bytes{domain=\"g2\",domid=\"2\"}", "536870912",
+        "xres_domain_memory_max_bytes{domain=\"g1\",domid=\"1\"}",
+        "2147483648",
+        "xres_domain_weight{domain=\"g1\",domid=\"1\"}", "256",
+        "xres_domain_cap{domain=\"g1\",domid=\"1\"}", "0",
+        "xres_host_memory_bytes", "8589934592", NULL });
     ck_assert_ptr_nonnull(strstr(t, "# TYPE xres_domain_memory_target_bytes "
                                     "gauge\n"));
     ck_assert_ptr_nonnull(strstr(t, "# TYPE xres_memory_moves_total "
@@ -251,11 +257,12 @@ START_TEST(test_reaction_histogram)
                      0);
     run_ms(4000);
     t = text_now();
-    ck_line(t, "xres_reaction_seconds_bucket{le=\"0.01\"}", "1");
-    ck_line(t, "xres_reaction_seconds_bucket{le=\"+Inf\"}", "1");
-    ck_line(t, "xres_reaction_seconds_count", "1");
-    ck_line(t, "xres_reaction_seconds_sum", "0.000");
-    ck_line(t, "xres_memory_moves_total{result=\"done\"}", "1");
+    ck_lines(t, (const char *const[]){
+        "xres_reaction_seconds_bucket{le=\"0.01\"}", "1",
+        "xres_reaction_seconds_bucket{le=\"+Inf\"}", "1",
+        "xres_reaction_seconds_count", "1",
+        "xres_reaction_seconds_sum", "0.000",
+        "xres_memory_moves_total{result=\"done\"}", "1", NULL });
     free(t);
 }
 END_TEST
@@ -316,14 +323,15 @@ START_TEST(test_failover_lines)
     xres_histogram_observe(&c.reaction, 700);
     xres_histogram_observe(&c.reaction, 90000);
     ck_assert_int_eq(xres_metrics_format(&h, &c, &t, NULL), 0);
-    ck_line(t, "xres_failovers_total{pair=\"p1\",kind=\"domain\"}", "2");
-    ck_line(t, "xres_failovers_total{pair=\"p1\",kind=\"app\"}", "1");
-    ck_line(t, "xres_failovers_total{pair=\"q\\\"\",kind=\"app\"}", "0");
-    ck_line(t, "xres_reaction_seconds_bucket{le=\"0.5\"}", "0");
-    ck_line(t, "xres_reaction_seconds_bucket{le=\"1\"}", "1");
-    ck_line(t, "xres_reaction_seconds_bucket{le=\"60\"}", "1");
-    ck_line(t, "xres_reaction_seconds_bucket{le=\"+Inf\"}", "2");
-    ck_line(t, "xres_reaction_seconds_sum", "90.700");
+    ck_lines(t, (const char *const[]){
+        "xres_failovers_total{pair=\"p1\",kind=\"domain\"}", "2",
+        "xres_failovers_total{pair=\"p1\",kind=\"app\"}", "1",
+        "xres_failovers_total{pair=\"q\\\"\",kind=\"app\"}", "0",
+        "xres_reaction_seconds_bucket{le=\"0.5\"}", "0",
+        "xres_reaction_seconds_bucket{le=\"1\"}", "1",
+        "xres_reaction_seconds_bucket{le=\"60\"}", "1",
+        "xres_reaction_seconds_bucket{le=\"+Inf\"}", "2",
+        "xres_reaction_seconds_sum", "90.700", NULL });
     free(t);
     xres_host_dispose(&h);
 }
