@@ -33,6 +33,7 @@ DEPS_BUILD += libncurses-dev # xres top
 DEPS_TEST  := check          # the unit tests
 DEPS_TEST  += clang libclang-rt-14-dev   # libFuzzer and its sanitizers
 DEPS_TEST  += tmux           # xres top's test drives a terminal
+DEPS_TEST  += prometheus     # promtool checks xresd's metrics
 DEPS_BED   := qemu-system-x86            # the test bed boots Xen in QEMU
 DEPS_BED   += cpio xz-utils gzip         # its initramfs images and kernel
 DEPS_BED   += util-linux     # flock: one QEMU boot at a time

@@ -277,7 +277,7 @@ static int cmd_top(int argc, char **argv)
 
 const xres_cmd xres_cmds_top[] = {
     { "top", cmd_top, "[-b] [-d SECONDS] [-n ITERATIONS]",
-      "Show domains, pairs and memory moves live, as xentop does",
+      "Watch domains, pairs and memory moves live, as xentop does",
       top_help },
     { NULL, NULL, NULL, NULL, NULL },
 };

@@ -49,15 +49,18 @@ static void move_done(void *opaque, const xres_move *m)
     xres_daemon *d = opaque;
     mem_priv *mp = P(d);
 
+    if (m->state == XRES_MOVE_DONE) mp->moves_done++;
+    else mp->moves_failed++;
     for (unsigned i = 0; i < LAT_NOTES; i++) {
         lat_note *n = &mp->lat[i];
         if (n->move_id != m->id) continue;
         if (m->state == XRES_MOVE_DONE && m->t.dst != XRES_DOMID_INVALID) {
             uint64_t w = xres_daemon_now_ms(d);
+            uint64_t ms = w >= n->report_ms ? w - n->report_ms : 0;
             XLOG_INFO("mem: latency: move %" PRIu64 ": receiver %s's target "
                       "written at %" PRIu64 " ms, %" PRIu64 " ms after its "
-                      "report was read", m->id, m->dst_name, w,
-                      w >= n->report_ms ? w - n->report_ms : 0);
+                      "report was read", m->id, m->dst_name, w, ms);
+            xres_histogram_observe(&mp->reaction, ms);
         }
         n->move_id = 0;
     }
@@ -192,7 +195,11 @@ static void note_latency(xres_daemon *d, const xres_mem_transfer *t,
               id, rs->agent.seq, t->dst, rs->report_last_ms,
               t->src != XRES_DOMID_INVALID ? "donor's" : "receiver's", w,
               w >= rs->report_last_ms ? w - rs->report_last_ms : 0);
-    if (m->state == XRES_MOVE_DONE) return;
+    if (m->state == XRES_MOVE_DONE) {  /* from free memory: raised already */
+        xres_histogram_observe(&mp->reaction, w >= rs->report_last_ms
+                               ? w - rs->report_last_ms : 0);
+        return;
+    }
     mp->lat[mp->lat_next] = (lat_note){ id, rs->report_last_ms };
     mp->lat_next = (mp->lat_next + 1) % LAT_NOTES;
 }
@@ -274,6 +281,18 @@ void xres_memd_cycle(xres_daemon *d, bool balance)
     }
     xres_memd_schedule_check(d);
     mp->busy = false;
+}
+
+/* The memory subsystem's counters, for the metrics (metrics.h). */
+void xres_memd_metrics(xres_daemon *d, xres_metrics_counters *c)
+{
+    mem_priv *mp = P(d);
+
+    if (!mp) return;
+    c->moves_done = mp->moves_done;
+    c->moves_failed = mp->moves_failed;
+    c->moves_in_flight = mp->mv.n;
+    c->reaction = mp->reaction;
 }
 
 /* ---- hooks ---- */

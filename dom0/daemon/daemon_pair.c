@@ -107,6 +107,51 @@ void pair_set_floors(xres_daemon *d, const xres_pair *p)
     if (p->active) xres_daemon_set_mem_floor(d, p->active, 0);
 }
 
+/* The failover counts of the pair called name; make: take a row (a free
+ * one, or one of a pair that is gone) when it has none. */
+static xres_metrics_pair *fo_row(xres_daemon *d, const char *name, bool make)
+{
+    pair_priv *pp = PP(d);
+    xres_metrics_pair *free_row = NULL;
+
+    for (size_t i = 0; i < PAIRS_MAX; i++) {
+        xres_metrics_pair *r = &pp->fo_count[i];
+        if (r->pair[0] && !strcmp(r->pair, name)) return r;
+        if (!free_row && (!r->pair[0] || !pair_find(d, r->pair)))
+            free_row = r;
+    }
+    if (!make || !free_row) return NULL;
+    memset(free_row, 0, sizeof(*free_row));
+    snprintf(free_row->pair, sizeof(free_row->pair), "%s", name);
+    return free_row;
+}
+
+void pair_count_failover(xres_daemon *d, const xres_pair *p,
+                         xres_fo_kind kind)
+{
+    xres_metrics_pair *r = fo_row(d, p->name, true);
+
+    if (!r) return;
+    if (kind == XRES_FO_DOMAIN) r->domain++;
+    else r->app++;
+}
+
+/* Every pair's failover counts, for the metrics (metrics.h). */
+void xres_paird_metrics(xres_daemon *d, xres_metrics_counters *c)
+{
+    pair_priv *pp = PP(d);
+
+    if (!pp) return;
+    c->npairs = 0;
+    for (size_t i = 0; i < pp->n && i < PAIRS_MAX; i++) {
+        const xres_metrics_pair *r = fo_row(d, pp->v[i]->name, false);
+        xres_metrics_pair *o = &c->pairs[c->npairs++];
+        memset(o, 0, sizeof(*o));
+        if (r) *o = *r;
+        snprintf(o->pair, sizeof(o->pair), "%s", pp->v[i]->name);
+    }
+}
+
 int pair_begin(xres_daemon *d, xres_pair *p, xres_fo_kind kind,
                  const char *app, const char *why, char *err, size_t errlen)
 {

@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "mem_move.h"
 #include "mem_run.h"
+#include "metrics.h"
 #include "policy_mem.h"
 
 enum { POL_MIN = 1, POL_MAX = 2, POL_PRIO = 4, POL_WEIGHT = 8 };
@@ -52,6 +53,9 @@ typedef struct {
     bool busy;                  /* inside a cycle: no re-entry */
     bool balance_pending;       /* a report came while balancing was due */
     uint64_t last_balance_ms;
+    /* For the metrics: moves that ended, and report-to-target times. */
+    uint64_t moves_done, moves_failed;
+    xres_histogram reaction;
 } mem_priv;
 
 static inline mem_priv *P(xres_daemon *d)

@@ -207,6 +207,7 @@ void pair_drive(xres_daemon *d, xres_pair *p)
                       p->standby, e->return_kb / 1024, e->reserve_kb / 1024,
                       e->failed_mask ? "; some apps did not start" : "");
         pair_log_latency(p);
+        if (e) pair_count_failover(d, p, e->kind);
         /* The active may have died while an app failover ran (its event
          * found the pair busy): fail the whole domain over now. */
         if (p->state == XRES_PAIR_NORMAL && pair_active_lost(d, p)) {

@@ -13,6 +13,7 @@
 #include "config_pair.h"
 #include "daemon.h"
 #include "ipc.h"
+#include "metrics.h"
 #include "policy_pair.h"
 
 #define PAIRS_MAX XRES_PAIR_DECLS_MAX
@@ -36,6 +37,8 @@ typedef struct {
     xres_ratelimit rl_guest;    /* messages a guest can provoke */
     /* What became of each pair declared in xres.conf. */
     enum { DECL_PENDING = 0, DECL_WAITING, DECL_DONE } decl_state[PAIRS_MAX];
+    /* For the metrics: failovers that ended, by pair name. */
+    xres_metrics_pair fo_count[PAIRS_MAX];
 } pair_priv;
 
 static inline pair_priv *PP(xres_daemon *d)
@@ -55,6 +58,9 @@ int pair_begin(xres_daemon *d, xres_pair *p, xres_fo_kind kind,
 void pair_handle(xres_daemon *d, xres_pair *p, const xres_pair_decision *dc);
 void pair_look(xres_daemon *d, xres_pair *p);
 int pair_add(xres_daemon *d, xres_pair *p);
+/* A failover of p ended: count it for the metrics. */
+void pair_count_failover(xres_daemon *d, const xres_pair *p,
+                         xres_fo_kind kind);
 
 /* pair_drive.c */
 void pair_drive(xres_daemon *d, xres_pair *p);

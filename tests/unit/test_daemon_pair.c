@@ -19,6 +19,7 @@
 #include "backend_sim.h"
 #include "daemon.h"
 #include "ipc.h"
+#include "metrics.h"
 #include "subsys.h"
 #include "util.h"
 
@@ -233,6 +234,19 @@ static void setup_pair(void)
     ck_assert_uint_eq(pending(2), 0);
 }
 
+/* The failovers of pair p that ended, as the metrics count them. */
+static void failovers_counted(unsigned domain, unsigned app)
+{
+    char *mt = NULL, want[96];
+
+    ck_assert_int_eq(xres_daemon_metrics_text(&d, &mt, NULL), 0);
+    snprintf(want, sizeof(want), "xres_failovers_total{pair=\"p\",kind="
+             "\"domain\"} %u\nxres_failovers_total{pair=\"p\",kind=\"app\"} "
+             "%u\n", domain, app);
+    ck_assert_msg(strstr(mt, want) != NULL, "no %s in:\n%s", want, mt);
+    free(mt);
+}
+
 /* pair=, role= and pair_apps= in xres.conf declare a pair: xresd creates
  * it at start-up, and keeps it (not a second one) when it restarts. */
 START_TEST(test_declared)
@@ -375,6 +389,7 @@ START_TEST(test_crash)
     ck_assert_uint_eq(guest, bal + ack);
     ck_assert_uint_le(tw + guest, tot);
     yajl_tree_free(r);
+    failovers_counted(1, 0);
     stop();
 }
 END_TEST
@@ -409,6 +424,7 @@ START_TEST(test_app_level3)
     ck_assert_uint_eq(cur_kb(2), (512 + 128) * MiB);
     ck_assert_str_eq(area_owner("web"), "standby");
     ck_assert_str_eq(area_owner("base"), "active");
+    failovers_counted(0, 1);
     stop();
 }
 END_TEST
