@@ -43,7 +43,6 @@ done
 # Used memory of a guest as the agent reports it, MiB ("-" without one).
 used_of() { xres list | awk -v n="$1" '$1 == n { print $8 }'; }
 state_of() { xres list | awk -v n="$1" '$1 == n { print $10 }'; }
-target_of() { echo $(($(xs_dom "$(domid_of "$1")" memory/target) / 1024)); }
 # Sum of the guests' memory (xl list) plus Xen's free memory, MiB.
 host_sum() {
     echo $(($(xl_mem g1) + $(xl_mem g2) + $(xl_mem g3) + \
@@ -65,20 +64,6 @@ settled() {
     return 0
 }
 no_moves() { ! xres mem-moves | grep -Eq ': (lowering|raising) '; }
-# Start memhog in a guest: `hog_to G pct N` brings its use to about N % of
-# its target; `hog_to G fill N` leaves only N MiB available.  Prints
-# memhog's log once it holds its memory ("memhog: holding N MiB").  The
-# command is one line without backslashes: the guest's xenstore-read
-# escapes a newline as \012, which the guest's shell then cannot parse.
-hog_to() {
-    local want
-    if [ "$2" = pct ]; then
-        want="\$(( $3 * $(target_of "$1") / 100 - (t - a) ))"
-    else
-        want="\$(( a - $3 ))"
-    fi
-    xb_guest_exec "$1" "rm -f /tmp/memhog.log; t=\$(awk '/MemTotal/ { print int(\$2 / 1024) }' /proc/meminfo); a=\$(awk '/MemAvailable/ { print int(\$2 / 1024) }' /proc/meminfo); want=$want; [ \$want -gt 0 ] || want=1; memhog \$want 0 >/tmp/memhog.log 2>&1 & i=0; while [ \$i -lt 90 ] && ! grep -q holding /tmp/memhog.log; do sleep 1; i=\$((i + 1)); done; cat /tmp/memhog.log"
-}
 
 wait_for 60 sh -c "[ \"\$(xres list | awk '\$1 == \"g1\" { print \$8 }')\" != - ]" ||
     xb_fail "g1 has no agent report after 60 s"

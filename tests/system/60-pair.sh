@@ -20,58 +20,6 @@
 
 APP_MIB=64
 
-# The agent configuration both guests get: one hot-standby app, a sleeping
-# process whose pid file is its health check.  Written inside the guest,
-# then the agent is restarted with it.
-agent_setup() {
-    xb_guest_exec "$1" '
-mkdir -p /etc/xres
-cat >/etc/xres/agent.conf <<EOF
-interval_ms = 200
-heartbeat = 1
-check_interval = 1
-apps = [ "web" ]
-web.pidfile = "/run/web.pid"
-web.start = "sh -c '"'"'sleep 100000 >/dev/null 2>&1 & echo \$! >/run/web.pid'"'"'"
-web.stop = "sh -c '"'"'kill \$(cat /run/web.pid); rm -f /run/web.pid'"'"'"
-web.memory = "'$APP_MIB'M"
-web.hot_standby = 1
-web.max_restarts = 3
-EOF
-for p in $(pidof xres-agent); do kill $p; done
-sleep 0.5
-(/usr/sbin/xres-agent >/var/log/xres-agent.log 2>&1 &)
-' >/dev/null
-}
-
-web_running_in() {
-    xb_guest_exec "$1" 'kill -0 $(cat /run/web.pid) 2>/dev/null' >/dev/null
-}
-
-app_state_is() { [ "$(xs_dom "$(domid_of "$1")" data/xres/app/web/state 2>/dev/null)" = "$2" ]; }
-mem_is() { [ "$(xl_mem "$1")" = "$2" ]; }
-
-# pair-show as "path<TAB>value" lines.
-pair_flat() { xres pair-show --json "$1" >"$XB_TMP/pair.json" && jsonflat "$XB_TMP/pair.json"; }
-area_field() {  # PAIR AREA FIELD
-    pair_flat "$1" | awk -F '\t' -v a="$2" -v f="$3" '
-        $1 ~ /^pair\.areas\.[0-9]+\.name$/ && $2 == a { split($1, p, "."); i = p[3] }
-        { v[$1] = $2 }
-        END { if (i != "") print v["pair.areas." i "." f] }'
-}
-web_restarted() {  # GUEST OLD_PID
-    local p
-    p=$(xb_guest_exec "$1" 'cat /run/web.pid 2>/dev/null')
-    [ -n "$p" ] && [ "$p" != "$2" ] && web_running_in "$1"
-}
-# The last failover's timing from pair-show, as one line in the log.
-print_timing() {  # PAIR CASE
-    xb_say "$(pair_flat "$1" | awk -F '\t' -v c="$2" '
-        $1 ~ /^pair\.last_failover_timing\./ { sub(/^pair\.last_failover_timing\./, "", $1); v[$1] = $2 }
-        END { printf "XB-INFO %s failover timing: toolstack %.3f ms, guest %d ms (balloon %d ms, app start ack %d ms), target written %d ms after the fault, total %d ms\n",
-              c, v["toolstack_us"] / 1000, v["guest_ms"], v["balloon_ms"], v["start_ack_ms"], v["target_written_ms"], v["total_ms"] }')"
-}
-web_in_table() { [ "$(area_field "$1" web owner)" = active ]; }
 
 # Two fresh guests, agents set up, web running on the active only.
 make_pair() {  # PAIR ACTIVE STANDBY [declared]
