@@ -137,4 +137,7 @@ $(DEB_DIR)/stamp: $(filter-out tests/system/% tests/xenbed/%,$(DEB_FILES))
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The compiler's dependency files; not the images' and packages' trees,
+# which have directories such as etc/init.d.
+-include $(shell find $(BUILD) \( -path $(BUILD)/xenbed -o -path $(BUILD)/deb \) \
+	-prune -o -name '*.d' -type f -print 2>/dev/null)
