@@ -5,6 +5,10 @@
 BUILD    ?= build
 CC       ?= cc
 CFLAGS   ?= -O2 -g
+# CPPFLAGS and LDFLAGS are the user's (dpkg-buildflags sets them in a
+# package build); the project's own flags are XRES_CFLAGS.
+CPPFLAGS ?=
+LDFLAGS  ?=
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 
@@ -38,10 +42,11 @@ DEPS_BED   := qemu-system-x86            # the test bed boots Xen in QEMU
 DEPS_BED   += cpio xz-utils gzip         # its initramfs images and kernel
 DEPS_BED   += util-linux     # flock: one QEMU boot at a time
 DEPS_PKG   := dpkg-dev       # dpkg-buildpackage and dpkg-architecture
+DEPS_PKG   += debhelper lintian        # make deb: the packages the bed runs
 DEPS_PKGS  := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BED) $(DEPS_PKG)
 
 .PHONY: all deps check unit-check system-check demo fuzz bench install \
-	man clean help
+	man deb clean help
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/bin/xresd $(BUILD)/bin/xres $(BUILD)/bin/xres-agent
@@ -56,7 +61,9 @@ help:
 	@echo "make fuzz       fuzz the XenStore value parser (FUZZ_SECONDS)"
 	@echo "make bench      run the benchmarks under bench/"
 	@echo "make man        man pages from docs/*.N.md into $(BUILD)/man"
-	@echo "make install    install into DESTDIR/PREFIX"
+	@echo "make install    install xresd and xres into DESTDIR/PREFIX"
+	@echo "make install-agent  install xres-agent into DESTDIR/PREFIX"
+	@echo "make deb        the Debian packages xres and xres-agent, into $(BUILD)/deb"
 
 deps:
 	@missing=""; for p in $(DEPS_PKGS); do \
@@ -86,11 +93,13 @@ include bench/bench.mk
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(XRES_CFLAGS) $(DOM0_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(XRES_CFLAGS) $(DOM0_CFLAGS) -c -o $@ $<
 
 # Man pages: docs/NAME.N.md, in markdown, become roff in $(BUILD)/man.
 MAN_SRCS  := $(wildcard docs/*.[1-8].md)
 MAN_PAGES := $(MAN_SRCS:docs/%.md=$(BUILD)/man/%)
+# dom0's pages; the agent's is installed with the agent (install-agent).
+DOM0_MAN_PAGES := $(filter-out $(BUILD)/man/xres-agent.8,$(MAN_PAGES))
 
 $(BUILD)/man/%: docs/%.md
 	@mkdir -p $(dir $@)
@@ -103,11 +112,46 @@ man: $(MAN_PAGES)
 install: all man
 	install -d $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(BUILD)/bin/xresd $(BUILD)/bin/xres $(DESTDIR)$(PREFIX)/sbin/
-	for m in $(MAN_PAGES); do s=$${m##*.}; \
+	for m in $(DOM0_MAN_PAGES); do s=$${m##*.}; \
 	  install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
 	  install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+
+# Debian packages from debian/: dpkg-buildpackage writes its results to the
+# parent of the tree it builds, so it builds a copy of the sources (the
+# files git knows, or everything but build/ and .cache/) in
+# $(BUILD)/deb/src, and the packages land in $(BUILD)/deb.  Nothing is
+# written outside the checkout, and the copy has none of the checkout's
+# own build.  lintian must find no errors.  The packages are rebuilt when
+# any file changes but the bed's and the system tests' own.
+DEB_DIR     := $(BUILD)/deb
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB_VERSION := $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
+DEBS        := $(DEB_DIR)/xres_$(DEB_VERSION)_$(DEB_ARCH).deb \
+	$(DEB_DIR)/xres-agent_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_FILES   := $(sort $(wildcard $(shell \
+	git ls-files -co --exclude-standard 2>/dev/null || \
+	find . -path ./build -prune -o -path ./.cache -prune -o -path ./.git \
+	  -prune -o \( -type f -o -type l \) -print)))
+
+deb: $(DEB_DIR)/stamp
+
+$(DEBS): $(DEB_DIR)/stamp
+
+$(DEB_DIR)/stamp: $(filter-out tests/system/% tests/xenbed/%,$(DEB_FILES))
+	@[ "$(DEB_VERSION)" = "$(XRES_VERSION)" ] || { echo "make deb:" \
+	  "debian/changelog says $(DEB_VERSION), XRES_VERSION is $(XRES_VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	@echo "copying $(words $(DEB_FILES)) files into $(DEB_DIR)/src"
+	@printf '%s\n' $(DEB_FILES) | tar -cf - -T - | tar -xf - -C $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b
+	rm -rf $(DEB_DIR)/src
+	lintian --fail-on error $(DEB_DIR)/xres_$(DEB_VERSION)_$(DEB_ARCH).changes
+	touch $@
 
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The compiler's dependency files; not the images' and packages' trees,
+# which have directories such as etc/init.d.
+-include $(shell find $(BUILD) \( -path $(BUILD)/xenbed -o -path $(BUILD)/deb \) \
+	-prune -o -name '*.d' -type f -print 2>/dev/null)

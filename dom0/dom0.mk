@@ -15,7 +15,7 @@ $(BUILD)/libxres.a: $(DOM0_OBJS)
 
 $(BUILD)/bin/xresd: $(BUILD)/dom0/daemon/xresd_main.o $(BUILD)/libxres.a $(BUILD)/libxrescommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(DOM0_LIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DOM0_LIBS) -lm
 
 # xres only talks to xresd's socket: it links no Xen control library.
 # libxlutil's parser comes in statically, with the shim that stands in for
@@ -38,7 +38,7 @@ $(BUILD)/bin/xres: $(BUILD)/dom0/cli/xres_main.o $(CLI_OBJS) \
 		$(BUILD)/guest-agent/xlu_shim.o $(BUILD)/libxresbase.a \
 		$(BUILD)/libxrescommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(CLI_LIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CLI_LIBS) -lm
 
 # Xen's public headers, which xenctrl.h pulls in, need GNU C: in strict ISO
 # mode they leave their alignment macro undefined.  Only the libxl backend

@@ -14,10 +14,10 @@ $(BUILD)/tests/unit/main.o: $(BUILD)/gen/unit_suites.h
 
 $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(XRES_CFLAGS) $(DOM0_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(XRES_CFLAGS) $(DOM0_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
 
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libxres.a $(BUILD)/libxrescommon.a
-	$(CC) $(CFLAGS) -o $@ $^ $(DOM0_LIBS) $(CHECK_LIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DOM0_LIBS) $(CHECK_LIBS) -lm
 
 unit-check: $(BUILD)/unit-tests tree-check cli-check top-tmux-check
 	$(BUILD)/unit-tests
