@@ -1,9 +1,11 @@
 /*
  * tests/fuzz/fuzz_ipc.c: libFuzzer target for a request on xresd's
- * control socket.  One daemon is built, once, on the simulated host's
- * default scenario (Domain-0, g1 and g2 with agents) with every
- * subsystem, as tests/unit/test_daemon.c does; each input is one request
- * handed to xres_daemon_answer, the path a client's connection takes
+ * control socket.  A daemon is built on the simulated host's default
+ * scenario (Domain-0, g1 and g2 with agents) with every subsystem, as
+ * tests/unit/test_daemon.c does, and built again every REBUILD_EVERY
+ * inputs, so that what earlier inputs left (run-time policies, pairs,
+ * moves) stays small and a finding replays from a short run.  Each input
+ * is one request handed to xres_daemon_answer, the path a client's connection takes
  * after reading (yajl parse, dispatch to list, version and each
  * subsystem's commands), then one loop iteration lets whatever the
  * command started go on.  Besides "never crash": every reply is one line
@@ -22,9 +24,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define REBUILD_EVERY 2000
+
 static xres_backend be;
 static xres_daemon d;
 static int ready;
+static unsigned inputs;
 
 static void setup(void)
 {
@@ -65,6 +70,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *reply, errbuf[128];
     size_t len;
 
+    if (ready && ++inputs % REBUILD_EVERY == 0) {
+        xres_daemon_dispose(&d);
+        xres_backend_dispose(&be);
+        memset(&d, 0, sizeof(d));
+        ready = 0;
+    }
     if (!ready) setup();
     if (xres_daemon_answer(&d, (const char *)data, size, &reply, &len))
         return 0;
