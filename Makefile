@@ -58,7 +58,8 @@ help:
 	@echo "make unit-check unit tests only"
 	@echo "make system-check  system tests only"
 	@echo "make demo       boot a Xen host in QEMU running xresd and guests"
-	@echo "make fuzz       fuzz the XenStore value parser (FUZZ_SECONDS)"
+	@echo "make fuzz       run every fuzz target FUZZ_SECONDS each"
+	@echo "make fuzz-long  run every fuzz target FUZZ_RUNS (10^6) times"
 	@echo "make bench      run the benchmarks under bench/"
 	@echo "make man        man pages from docs/*.N.md into $(BUILD)/man"
 	@echo "make install    install xresd and xres into DESTDIR/PREFIX"
@@ -87,6 +88,7 @@ include xenstore-schema/schema.mk
 include dom0/dom0.mk
 include guest-agent/agent.mk
 include tests/unit/unit.mk
+include tests/fuzz/fuzz.mk
 include tests/guest/guest.mk
 include tests/xenbed/xenbed.mk
 include bench/bench.mk

@@ -37,6 +37,7 @@ install-agent: $(BUILD)/bin/xres-agent $(BUILD)/man/xres-agent.8
 
 # The agent's unit tests include agent.h.
 $(BUILD)/tests/unit/test_agent%: XRES_CFLAGS += -Iguest-agent
+$(BUILD)/tests/unit/test_fuzz_found.o: XRES_CFLAGS += -Iguest-agent
 
 # bench/agent_mix: a fixed mix of the agent's system calls, timed; static,
 # into build/guest/ so that the test bed's guests carry it (the bench sets

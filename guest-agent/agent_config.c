@@ -306,6 +306,11 @@ int xres_agent_cfg_parse(xres_agent_cfg *c, const char *data, size_t len,
 
     xres_agent_cfg_defaults(c);
     if (!report) return fail(err, errlen, fname, "out of memory");
+    /* libxlutil's lexer aborts on a NUL byte inside a string. */
+    if (memchr(data, 0, len)) {
+        rc = fail(err, errlen, fname, "holds a NUL byte");
+        goto out;
+    }
     cfg = xlu_cfg_init(report, fname);
     if (!cfg) {
         rc = fail(err, errlen, fname, "out of memory");

@@ -1,6 +1,6 @@
 # xenstore-schema/schema.mk: the shared XenStore value parser and validator,
-# linked into xresd, xres and xres-agent alike; the schema document; and
-# the parser's fuzz target.
+# linked into xresd, xres and xres-agent alike, and the schema document.
+# The parser's fuzz target is built by tests/fuzz/fuzz.mk.
 SCHEMA_SRCS := $(wildcard xenstore-schema/*.c)
 SCHEMA_OBJS := $(SCHEMA_SRCS:%.c=$(BUILD)/%.o)
 SCHEMA_GEN  := $(BUILD)/gen/xs_schema_rows.h
@@ -30,31 +30,4 @@ $(BUILD)/bin/xres-schema-doc: xenstore-schema/tools/schema_doc.c $(BUILD)/libxre
 schema-doc: $(BUILD)/bin/xres-schema-doc
 	$(BUILD)/bin/xres-schema-doc docs/xenstore-schema.md
 
-# libFuzzer on the parser: `make fuzz` (FUZZ_SECONDS, default 60);
-# `make unit-check` includes a 20 s run.
-FUZZ_CC      ?= clang
-FUZZ_SECONDS ?= 60
-FUZZ_DIR     := $(BUILD)/fuzz
-FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Ixenstore-schema \
-	-I$(BUILD)/gen
-
-$(FUZZ_DIR)/fuzz_schema: xenstore-schema/fuzz/fuzz_schema.c $(SCHEMA_SRCS) \
-		xenstore-schema/xs_schema.h $(SCHEMA_GEN)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ xenstore-schema/fuzz/fuzz_schema.c \
-		$(SCHEMA_SRCS)
-
-fuzz: $(FUZZ_DIR)/fuzz_schema
-	@mkdir -p $(FUZZ_DIR)/corpus
-	$(FUZZ_DIR)/fuzz_schema -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		-timeout=10 -print_final_stats=1 \
-		-artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus \
-		xenstore-schema/fuzz/seeds
-
-fuzz-short:
-	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
-
-unit-check: fuzz-short
-
-.PHONY: schema-doc fuzz-short
+.PHONY: schema-doc

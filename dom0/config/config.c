@@ -343,11 +343,46 @@ static int load_domains(xres_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* The whole file into *data (at most 1 MiB).  libxlutil's lexer aborts on
+ * a NUL byte inside a string, so a file that holds one is refused here. */
+static int read_conf(const char *path, char **data, size_t *len, char *err,
+                     size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    size_t cap = 1 << 20;
+    int rc = 0;
+
+    *data = NULL;
+    if (!f) {
+        rc = -errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return rc;
+    }
+    *data = malloc(cap + 1);
+    if (!*data) { rc = -ENOMEM; goto out; }
+    *len = fread(*data, 1, cap + 1, f);
+    if (ferror(f)) {
+        rc = -EIO;
+        snprintf(err, errlen, "%s: %s", path, strerror(EIO));
+    } else if (*len > cap) {
+        rc = -EFBIG;
+        snprintf(err, errlen, "%s: larger than 1 MiB", path);
+    } else if (memchr(*data, 0, *len)) {
+        rc = -EINVAL;
+        snprintf(err, errlen, "%s: holds a NUL byte", path);
+    }
+out:
+    fclose(f);
+    return rc;
+}
+
 int xres_config_load(xres_config *cfg, const char *path, bool missing_ok,
                      char *err, size_t errlen)
 {
     struct stat st;
     const char *s;
+    char *data = NULL;
+    size_t len = 0;
     long v;
     int rc;
 
@@ -370,7 +405,9 @@ int xres_config_load(xres_config *cfg, const char *path, bool missing_ok,
     if (!cfg->report->f) { rc = -ENOMEM; goto out; }
     cfg->xlu = xlu_cfg_init(cfg->report->f, path);
     if (!cfg->xlu) { rc = -ENOMEM; goto out; }
-    rc = xlu_cfg_readfile(cfg->xlu, path);
+    rc = read_conf(path, &data, &len, err, errlen);
+    if (rc) goto out;
+    rc = xlu_cfg_readdata(cfg->xlu, data, (int)len);
     if (rc) {
         report_tail(cfg, err, errlen, "%s: %s", path, strerror(rc));
         xlu_cfg_destroy(cfg->xlu);
@@ -404,6 +441,7 @@ int xres_config_load(xres_config *cfg, const char *path, bool missing_ok,
     if (!cfg->socket) { rc = -ENOMEM; goto out; }
     rc = load_domains(cfg, err, errlen);
 out:
+    free(data);
     if (rc == -ENOMEM) snprintf(err, errlen, "%s: out of memory", path);
     return rc;
 }

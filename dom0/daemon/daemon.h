@@ -190,6 +190,13 @@ xres_domain *xres_daemon_find_domain(xres_daemon *d, const char *name_or_id);
 /* The `list` reply, as the IPC command builds it (for tests). */
 void xres_daemon_list_json(xres_daemon *d, yajl_gen g);
 
+/* Answers one request of len bytes as a client's connection would get
+ * it, without a socket (for tests and the fuzzer): 0 and the reply, a
+ * line of JSON, in *reply (malloc'd, the caller frees it); -E2BIG for a
+ * request over XRES_IPC_REQ_MAX bytes, -ENOMEM. */
+int xres_daemon_answer(xres_daemon *d, const char *req, size_t len,
+                       char **reply, size_t *replylen);
+
 /* Agent reports are read by dom0/daemon/agent_report.c (agent_report.h), from
  * process_reports() in daemon.c: the one place where they plug in. */
 

@@ -32,7 +32,7 @@ static rt_policy *rt_find(mem_priv *mp, const char *name, bool add)
 {
     for (size_t i = 0; i < mp->rt_n; i++)
         if (!strcmp(mp->rt[i].name, name)) return &mp->rt[i];
-    if (!add) return NULL;
+    if (!add || mp->rt_n >= MEM_RT_POLICIES_MAX) return NULL;
     rt_policy *v = realloc(mp->rt, (mp->rt_n + 1) * sizeof(*v));
     if (!v) return NULL;
     mp->rt = v;
@@ -223,6 +223,11 @@ int xres_memd_cmd_policy(xres_daemon *d, yajl_val req, yajl_gen out)
         xres_ipc_reply_error(out, "%s: min (%" PRIu64 " KiB) is above its "
                              "static-max (%" PRIu64 " KiB)", name,
                              nr.pol.min_kb, dom->static_max_kb);
+        return 0;
+    }
+    if (!rt_find(mp, name, false) && mp->rt_n >= MEM_RT_POLICIES_MAX) {
+        xres_ipc_reply_error(out, "%s: too many run-time policies (%d)",
+                             name, MEM_RT_POLICIES_MAX);
         return 0;
     }
     r = rt_find(mp, name, true);

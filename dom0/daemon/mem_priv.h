@@ -39,6 +39,10 @@ typedef struct {
     uint64_t report_ms;         /* monotonic, when xresd read the report */
 } lat_note;
 
+/* Run-time policies kept (`mem-policy` may name a domain not yet there);
+ * the same bound as the CPU's. */
+#define MEM_RT_POLICIES_MAX 1024
+
 /* xres_daemon_priv(d, &xres_subsys_mem) */
 typedef struct {
     xres_mem_params p;

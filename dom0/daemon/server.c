@@ -175,6 +175,28 @@ static bool conn_handle_request(xres_daemon *d, xres_conn *c, bool eof)
     return true;
 }
 
+int xres_daemon_answer(xres_daemon *d, const char *req, size_t len,
+                       char **reply, size_t *replylen)
+{
+    xres_conn c = { .fd = -1 };
+
+    *reply = NULL;
+    *replylen = 0;
+    if (len > XRES_IPC_REQ_MAX) return -E2BIG;
+    c.buf = malloc(len + 1);
+    if (!c.buf) return -ENOMEM;
+    memcpy(c.buf, req, len);
+    c.len = c.cap = len;
+    conn_handle_request(d, &c, true);
+    if (!c.buf || !c.writing) {
+        free(c.buf);
+        return -ENOMEM;
+    }
+    *reply = c.buf;
+    *replylen = c.len;
+    return 0;
+}
+
 void core_conn_read(xres_daemon *d, xres_conn *c)
 {
     for (;;) {

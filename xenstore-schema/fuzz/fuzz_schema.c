@@ -4,9 +4,13 @@
  * a guest wrote, also parsed as the agent's report record.  Besides "never
  * crash", it checks that what the parser accepts is canonical: formatting
  * the parsed result gives the input back (for a record, up to the words
- * after its last field, which are ignored).
+ * after its last field, which are ignored).  The same bytes are a path
+ * (application keys: app/<app>/level and its siblings) and a sequence
+ * number as a request or ack directory names it.
  */
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +84,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strstr(buf, "/../") || strstr(buf, "//")) abort();
     }
     (void)xres_schema_lookup(s, &found);
+    /* A sequence number from a directory entry (requests, acks). */
+    uint64_t seq;
+    if (!xres_schema_parse_seq(s, len, &seq)) {
+        if (seq == 0 || seq > (1ULL << 53) - 1) abort();
+        snprintf(buf, sizeof(buf), "%" PRIu64, seq);
+        if (strcmp(buf, s)) abort();
+    }
     (void)xres_schema_knows_literal(s);
     free(s);
     return 0;
