@@ -116,10 +116,22 @@ int xres_agent_request_next(xres_backend *b, uint32_t domid, uint64_t *seq)
     return 0;
 }
 
+/* Writes a request's text as item seq of domid's request directory. */
+static int write_item(xres_backend *b, uint32_t domid, uint64_t seq,
+                      const char *text)
+{
+    char item[XRES_SCHEMA_PATH_MAX], num[24];
+    int rc;
+
+    snprintf(num, sizeof(num), "%" PRIu64, seq);
+    if ((rc = path_of(item, XS_REQ_ITEM, domid, num))) return rc;
+    return b->ops->xs_write(b, item, text, strlen(text));
+}
+
 int xres_agent_request_send(xres_backend *b, uint32_t domid,
                             const xres_request *req, uint64_t *seq_out)
 {
-    char item[XRES_SCHEMA_PATH_MAX], text[160], num[24];
+    char text[160];
     uint64_t seq = 0;
     int rc;
 
@@ -129,9 +141,7 @@ int xres_agent_request_send(xres_backend *b, uint32_t domid,
     rc = xres_agent_request_next(b, domid, &seq);
     if (rc == -ENOENT) return rc;          /* logged */
     if (rc) goto out;
-    snprintf(num, sizeof(num), "%" PRIu64, seq);
-    if ((rc = path_of(item, XS_REQ_ITEM, domid, num))) goto out;
-    rc = b->ops->xs_write(b, item, text, strlen(text));
+    rc = write_item(b, domid, seq, text);
     if (rc) goto out;
     *seq_out = seq;
     XLOG_INFO("dom%" PRIu32 ": request %" PRIu64 ": %s", domid, seq, text);
@@ -291,16 +301,14 @@ bool xres_agent_request_pending(xres_backend *b, uint32_t domid,
 
 int xres_agent_request_put(xres_backend *b, const xres_action *act)
 {
-    char val[160], seq[32], item[XRES_SCHEMA_PATH_MAX];
+    char val[160];
     xres_request r;
     int rc;
 
     if ((rc = request_of(act, &r))) return rc;
     rc = xres_schema_format_request(&r, val, sizeof(val));
     if (rc < 0) return rc;
-    snprintf(seq, sizeof(seq), "%" PRIu64, act->u.req.seq);
-    if ((rc = path_of(item, XS_REQ_ITEM, act->domid, seq))) return rc;
-    return b->ops->xs_write(b, item, val, strlen(val));
+    return write_item(b, act->domid, act->u.req.seq, val);
 }
 
 int xres_agent_request_watch_acks(xres_backend *b, uint32_t domid,
