@@ -80,6 +80,28 @@ typedef struct {
     int (*xs_watch)(xres_backend *b, const char *path, const char *token);
     int (*xs_unwatch)(xres_backend *b, const char *path, const char *token);
 
+    /* Memory pools (docs/xres-pool.md).
+     * placeholder_create: an empty PV domain, paused, never built, one
+     * vCPU, Xen maximum max_kb, named name in XenStore.  It holds a claim
+     * and nothing else.
+     * claim: set Xen's claim of domid to kb in all (what the domain has
+     * plus what is held for it); 0 cancels it.  Stock Xen refuses a new
+     * claim while one is active (-EINVAL), a claim not above the domain's
+     * memory or above its maximum (-EINVAL), and one larger than the
+     * unclaimed free memory (-ENOMEM). */
+    int (*placeholder_create)(xres_backend *b, const char *name,
+                              uint64_t max_kb, uint32_t *domid);
+    int (*claim)(xres_backend *b, uint32_t domid, uint64_t kb);
+    /* Create the domain of an xl.cfg with mem_kb of memory, in the
+     * background, as `xl create` would.  name is the domain's name in the
+     * file and the key of the creation.  create_poll: -EINPROGRESS while
+     * it runs, then once 0 or a negative errno with the reason in err;
+     * -ENOENT when none of that name is under way. */
+    int (*create_start)(xres_backend *b, const char *cfg, const char *name,
+                        uint64_t mem_kb);
+    int (*create_poll)(xres_backend *b, const char *name, char *err,
+                       size_t errlen);
+
     /* Ask for death and shutdown events of every domain. */
     int (*watch_domains)(xres_backend *b);
 

@@ -35,10 +35,20 @@ static uint64_t used_kb(const sim *s)
     return u;
 }
 
+uint64_t xres_sim_claimed_kb(xres_backend *b)
+{
+    sim *s = S(b);
+    uint64_t c = 0;
+
+    for (size_t i = 0; i < s->nr_doms; i++) c += s->doms[i].claim_kb;
+    return c;
+}
+
+/* What an allocation can get: free memory that is not claimed. */
 uint64_t xres_sim_free_kb(xres_backend *b)
 {
     sim *s = S(b);
-    uint64_t u = used_kb(s);
+    uint64_t u = used_kb(s) + xres_sim_claimed_kb(b);
 
     return u >= s->total_kb ? 0 : s->total_kb - u;
 }
@@ -53,6 +63,7 @@ static int sim_snapshot(xres_backend *b, xres_host *h)
     xres_host_dispose(h);
     h->total_kb = s->total_kb;
     h->free_kb = xres_sim_free_kb(b);
+    h->outstanding_kb = xres_sim_claimed_kb(b);
     h->nr_cpus = s->nr_cpus;
     h->sched = XRES_SCHED_CREDIT;
     snprintf(h->xen_version, sizeof(h->xen_version), "4.17.0-sim");
@@ -62,6 +73,7 @@ static int sim_snapshot(xres_backend *b, xres_host *h)
         if (!d) return -ENOMEM;
         snprintf(d->name, sizeof(d->name), "%s", sd->name);
         d->cur_kb = sd->cur_kb;
+        d->outstanding_kb = sd->claim_kb;
         d->target_kb = sim_xs_read_u64(s, XS_XEN_MEM_TARGET, sd->domid, 0);
         d->static_max_kb = sim_xs_read_u64(s, XS_XEN_MEM_STATIC_MAX, sd->domid,
                                        0);
@@ -234,6 +246,10 @@ static const xres_backend_ops sim_ops = {
     .xs_set_perms = sim_xs_set_perms,
     .xs_watch = sim_xs_watch,
     .xs_unwatch = sim_xs_unwatch,
+    .placeholder_create = sim_placeholder_create,
+    .claim = sim_claim,
+    .create_start = sim_create_start,
+    .create_poll = sim_create_poll,
     .watch_domains = sim_watch_domains,
     .poll_fds = sim_poll_fds,
     .next_event = sim_next_event,
@@ -364,10 +380,12 @@ static void advance_step(xres_backend *b, uint64_t ms)
             uint64_t lim = d->target_kb < d->xen_max_kb ? d->target_kb
                                                         : d->xen_max_kb;
             uint64_t room = lim > d->cur_kb ? lim - d->cur_kb : 0;
-            uint64_t fr = xres_sim_free_kb(b);
+            /* Its own claim first, as Xen allocates. */
+            uint64_t fr = xres_sim_free_kb(b) + d->claim_kb;
             if (room > fr) room = fr;
             if (step > room) step = room;
             d->cur_kb += step;
+            d->claim_kb -= step < d->claim_kb ? step : d->claim_kb;
         }
     }
 }

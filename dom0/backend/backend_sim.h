@@ -10,7 +10,9 @@
  * and never beyond the host's free memory; domains that refuse to balloon;
  * crashes (shutdown then death events); credit scheduler parameters with
  * credit's range checks; and a XenStore tree with permissions, quotas and
- * watches.  set_target behaves like the real backend (libxl with
+ * watches, and Xen's claims: a domain's claim is memory only it can
+ * allocate, taken first when it grows; free memory is what is neither
+ * used nor claimed.  set_target behaves like the real backend (libxl with
  * enforce=1): the target may not exceed static-max, and Xen's maximum
  * becomes target + XRES_SIM_MAXMEM_SLACK_KB.  set_maxmem behaves like
  * libxl_domain_setmaxmem: not below the target, Xen's maximum becomes
@@ -44,6 +46,10 @@ const xres_clock *xres_sim_clock(xres_backend *b);
 int xres_sim_follow(xres_backend *b, const xres_clock *wall);
 int xres_sim_set_reserved_kb(xres_backend *b, uint64_t kb);
 uint64_t xres_sim_free_kb(xres_backend *b);
+/* Outstanding claims of every domain. */
+uint64_t xres_sim_claimed_kb(xres_backend *b);
+/* Creations (create_start) fail, as `xl create` with a broken file. */
+void xres_sim_set_create_fails(xres_backend *b, bool fails);
 /* Percent of one vCPU each vCPU of domid burns; cpu_time grows with the
  * simulated clock. */
 void xres_sim_set_cpu_load(xres_backend *b, uint32_t domid, unsigned pct);

@@ -25,6 +25,7 @@ typedef struct {
     unsigned cpu_pct;
     uint64_t cpu_time_ns;
     bool paused, shutdown;
+    uint64_t claim_kb;          /* Xen's outstanding claim */
     /* A simulated xres-agent in the guest. */
     bool agent;
     uint64_t used_kb;           /* memory its applications use */
@@ -45,6 +46,14 @@ typedef struct {
     char *token;
 } sim_watch;
 
+/* A creation under way (create_start), done at the next create_poll. */
+typedef struct {
+    char name[XRES_NAME_MAX];
+    uint64_t mem_kb;
+} sim_create;
+
+#define SIM_CREATES_MAX 8
+
 typedef struct {
     uint64_t total_kb, reserved_kb;
     unsigned nr_cpus;
@@ -53,6 +62,10 @@ typedef struct {
 
     size_t nr_doms;
     sim_dom *doms;
+
+    sim_create creates[SIM_CREATES_MAX];
+    unsigned nr_creates;
+    bool create_fails;          /* xres_sim_set_create_fails */
 
     size_t nr_nodes, cap_nodes;
     sim_node *nodes;
@@ -88,6 +101,15 @@ typedef struct {
 void sim_catch_up(xres_backend *b);
 
 static inline sim *S(xres_backend *b) { return b->priv; }
+
+/* --- backend_sim_pool.c: placeholders, claims and creation. */
+int sim_placeholder_create(xres_backend *b, const char *name,
+                           uint64_t max_kb, uint32_t *domid);
+int sim_claim(xres_backend *b, uint32_t domid, uint64_t kb);
+int sim_create_start(xres_backend *b, const char *cfg, const char *name,
+                     uint64_t mem_kb);
+int sim_create_poll(xres_backend *b, const char *name, char *err,
+                    size_t errlen);
 
 /* --- backend_sim.c */
 sim_dom *sim_find_dom(sim *s, uint32_t domid);

@@ -143,6 +143,7 @@ static void fill_domain(xen *x, const libxl_dominfo *di, uint64_t total_kb,
     snprintf(d->name, sizeof(d->name), "%s", name ? name : "");
     free(name);
     d->cur_kb = di->current_memkb;
+    d->outstanding_kb = di->outstanding_memkb;
     d->xen_max_kb = di->max_memkb;
     d->cpu_time_ns = di->cpu_time;
     d->vcpus_online = di->vcpu_online;
@@ -190,7 +191,10 @@ static int xen_snapshot(xres_backend *b, xres_host *h)
     rc = lx_err(libxl_get_physinfo(x->ctx, &pi));
     if (rc) goto out;
     h->total_kb = pi.total_pages * x->kb_per_page;
-    h->free_kb = pi.free_pages * x->kb_per_page;
+    /* Claimed memory is free to Xen but to nobody else. */
+    h->outstanding_kb = pi.outstanding_pages * x->kb_per_page;
+    h->free_kb = pi.free_pages > pi.outstanding_pages
+        ? (pi.free_pages - pi.outstanding_pages) * x->kb_per_page : 0;
     h->nr_cpus = pi.nr_cpus;
     sched = libxl_get_scheduler(x->ctx);
     h->sched = sched == LIBXL_SCHEDULER_CREDIT ? XRES_SCHED_CREDIT
@@ -383,6 +387,7 @@ static void xen_dispose(xres_backend *b)
     if (x->xsh) xs_close(x->xsh);
     if (x->xch) xc_interface_close(x->xch);
     if (x->lg) xtl_logger_destroy(&x->lg->vtable);
+    xen_creates_dispose(x);
     free(x->deaths);
     free(x->evq);
     free(x);
@@ -406,6 +411,10 @@ static const xres_backend_ops xen_ops = {
     .xs_set_perms = xen_xs_set_perms,
     .xs_watch = xen_xs_watch,
     .xs_unwatch = xen_xs_unwatch,
+    .placeholder_create = xen_placeholder_create,
+    .claim = xen_claim,
+    .create_start = xen_create_start,
+    .create_poll = xen_create_poll,
     .watch_domains = xen_watch_domains,
     .poll_fds = xen_poll_fds,
     .next_event = xen_next_event,

@@ -30,6 +30,18 @@ typedef struct {
     libxl_evgen_domain_death *evgen;
 } death_watch;
 
+/* A domain creation under way: `xl create` in a child process. */
+typedef struct {
+    char name[XRES_NAME_MAX];
+    int pid;
+    int errfd;                  /* its stderr, non-blocking */
+    char err[256];              /* the last line it wrote */
+    char line[256];             /* the line it is writing */
+    size_t linelen;
+} xen_create;
+
+#define XEN_CREATES_MAX 8
+
 typedef struct {
     xres_xtl *lg;
     libxl_ctx *ctx;
@@ -47,6 +59,9 @@ typedef struct {
     int nr_lfds;
     bool pump_due;
 
+    xen_create creates[XEN_CREATES_MAX];
+    unsigned nr_creates;
+
     /* Events converted from libxl, not yet handed out. */
     xres_event *evq;
     size_t evq_head, evq_len;
@@ -58,5 +73,16 @@ static inline xen *X(xres_backend *b) { return b->priv; }
 int xen_watch_domains(xres_backend *b);
 int xen_poll_fds(xres_backend *b, int *fds, unsigned max, unsigned *n);
 int xen_next_event(xres_backend *b, xres_event *ev);
+
+/* --- backend_xen_pool.c: placeholders, claims and creation. */
+int xen_placeholder_create(xres_backend *b, const char *name,
+                           uint64_t max_kb, uint32_t *domid);
+int xen_claim(xres_backend *b, uint32_t domid, uint64_t kb);
+int xen_create_start(xres_backend *b, const char *cfg, const char *name,
+                     uint64_t mem_kb);
+int xen_create_poll(xres_backend *b, const char *name, char *err,
+                    size_t errlen);
+/* Forgets creations under way; they go on without xresd. */
+void xen_creates_dispose(xen *x);
 
 #endif

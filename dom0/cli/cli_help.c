@@ -12,6 +12,7 @@ const xres_cmd_group xres_cmd_groups[] = {
     { "Memory", xres_cmds_mem },
     { "CPU", xres_cmds_sched },
     { "Hot-standby pairs", xres_cmds_pair },
+    { "Memory pools", xres_cmds_pool },
     { "Live view", xres_cmds_top },
     { "Metrics", xres_cmds_metrics },
     { "Help", xres_cmds_help },

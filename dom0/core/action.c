@@ -86,6 +86,45 @@ int xres_act_set_sched(xres_actions *a, uint32_t domid, int weight, int cap,
     return xres_actions_push(a, &act);
 }
 
+int xres_act_pool_claim(xres_actions *a, const char *name, uint64_t kb,
+                        const char *why)
+{
+    xres_action act;
+
+    memset(&act, 0, sizeof(act));
+    act.kind = XRES_ACT_POOL_CLAIM;
+    act.domid = UINT32_MAX;
+    if (strlen(name) >= sizeof(act.u.pool.name)) return -ENAMETOOLONG;
+    snprintf(act.u.pool.name, sizeof(act.u.pool.name), "%s", name);
+    act.u.pool.kb = kb;
+    if (why) snprintf(act.why, sizeof(act.why), "%s", why);
+    return xres_actions_push(a, &act);
+}
+
+int xres_act_claim(xres_actions *a, uint32_t domid, uint64_t kb,
+                   const char *why)
+{
+    return push_mem(a, XRES_ACT_CLAIM, domid, kb, why);
+}
+
+int xres_act_create(xres_actions *a, const char *name, const char *cfg,
+                    uint64_t kb, const char *why)
+{
+    xres_action act;
+
+    memset(&act, 0, sizeof(act));
+    act.kind = XRES_ACT_CREATE;
+    act.domid = UINT32_MAX;
+    if (strlen(name) >= sizeof(act.u.create.name) ||
+        strlen(cfg) >= sizeof(act.u.create.cfg))
+        return -ENAMETOOLONG;
+    snprintf(act.u.create.name, sizeof(act.u.create.name), "%s", name);
+    snprintf(act.u.create.cfg, sizeof(act.u.create.cfg), "%s", cfg);
+    act.u.create.kb = kb;
+    if (why) snprintf(act.why, sizeof(act.why), "%s", why);
+    return xres_actions_push(a, &act);
+}
+
 void xres_action_format(const xres_action *act, char *buf, size_t len)
 {
     const char *why = act->why[0] ? act->why : "";
@@ -121,6 +160,19 @@ void xres_action_format(const xres_action *act, char *buf, size_t len)
     case XRES_ACT_MARK:
         snprintf(buf, len, "mark dom%" PRIu32 " state=%d%s%s", act->domid,
                  act->u.mark.state, sep, why);
+        break;
+    case XRES_ACT_POOL_CLAIM:
+        snprintf(buf, len, "pool-claim %s %" PRIu64 "KiB%s%s",
+                 act->u.pool.name, act->u.pool.kb, sep, why);
+        break;
+    case XRES_ACT_CLAIM:
+        snprintf(buf, len, "claim dom%" PRIu32 " %" PRIu64 "KiB%s%s",
+                 act->domid, act->u.mem.kb, sep, why);
+        break;
+    case XRES_ACT_CREATE:
+        snprintf(buf, len, "create %s %s %" PRIu64 "KiB%s%s",
+                 act->u.create.name, act->u.create.cfg, act->u.create.kb,
+                 sep, why);
         break;
     default:
         snprintf(buf, len, "unknown-action dom%" PRIu32, act->domid);

@@ -21,6 +21,9 @@ typedef enum {
     XRES_ACT_DESTROY,           /* fence: destroy the domain */
     XRES_ACT_PAUSE,             /* fence: pause the domain */
     XRES_ACT_MARK,              /* u.mark: record a state change (no Xen call) */
+    XRES_ACT_POOL_CLAIM,        /* u.pool: a placeholder holding a claim */
+    XRES_ACT_CLAIM,             /* set the domain's claim to u.mem.kb (0: cancel) */
+    XRES_ACT_CREATE,            /* u.create: a domain from an xl.cfg */
 } xres_action_kind;
 
 #define XRES_ACT_ARG_MAX 64
@@ -37,6 +40,15 @@ typedef struct {
             uint64_t seq;                   /* request sequence number */
         } req;
         struct { int state; } mark;
+        struct {
+            char name[64];                  /* the placeholder's name */
+            uint64_t kb;                    /* what it claims */
+        } pool;
+        struct {
+            char name[64];                  /* the domain's name */
+            char cfg[256];                  /* its xl.cfg */
+            uint64_t kb;                    /* its memory */
+        } create;
     } u;
     char why[96];                            /* for the log */
 } xres_action;
@@ -63,6 +75,15 @@ int xres_act_set_maxmem(xres_actions *a, uint32_t domid, uint64_t kb,
                         const char *why);
 int xres_act_set_sched(xres_actions *a, uint32_t domid, int weight, int cap,
                        const char *why);
+
+/* POOL_CLAIM name kb; CLAIM domid kb; CREATE name cfg kb.  0, -ENOMEM, or
+ * -ENAMETOOLONG for a name or a path that does not fit. */
+int xres_act_pool_claim(xres_actions *a, const char *name, uint64_t kb,
+                        const char *why);
+int xres_act_claim(xres_actions *a, uint32_t domid, uint64_t kb,
+                   const char *why);
+int xres_act_create(xres_actions *a, const char *name, const char *cfg,
+                    uint64_t kb, const char *why);
 
 /* One line, as `xres balance --dry-run` prints it, without a newline. */
 void xres_action_format(const xres_action *act, char *buf, size_t len);

@@ -99,12 +99,21 @@ typedef struct {
      * over: the memory engaged into it stays there.  Balancing honours
      * max(mem_policy.min_kb, mem_floor_kb). */
     uint64_t mem_floor_kb;
+
+    /* Xen's outstanding claim of the domain (xc_domain_claim_pages): memory
+     * held for it that no other allocation can take.  Pools hold what they
+     * gathered this way, on placeholder domains (xres-pool.md). */
+    uint64_t outstanding_kb;
 } xres_domain;
 
 /* The host. */
 typedef struct {
     uint64_t total_kb;          /* physinfo total_pages, in KiB */
-    uint64_t free_kb;           /* physinfo free_pages, in KiB */
+    /* What any allocation can still get: physinfo free_pages less the
+     * outstanding claims, in KiB.  Claimed memory is in neither free_kb
+     * nor any domain's cur_kb, only in outstanding_kb. */
+    uint64_t free_kb;
+    uint64_t outstanding_kb;    /* physinfo outstanding_pages, in KiB */
     unsigned nr_cpus;
     xres_sched_kind sched;
     char xen_version[64];       /* "4.17.7" or similar */

@@ -33,6 +33,45 @@ static int wait_target(xres_daemon *d, const xres_action *act)
         ? 0 : -EINPROGRESS;
 }
 
+/* A placeholder that claims: a claim that fails leaves no placeholder. */
+static int pool_claim(xres_daemon *d, const xres_action *act, uint32_t *id)
+{
+    const xres_backend_ops *ops = d->be->ops;
+    int rc;
+
+    rc = ops->placeholder_create(d->be, act->u.pool.name, act->u.pool.kb, id);
+    if (rc) return rc;
+    rc = ops->claim(d->be, *id, act->u.pool.kb);
+    if (rc) ops->destroy(d->be, *id);
+    return rc;
+}
+
+/* A creation is started once and polled until it ends; a domain of that
+ * name already there (a replay after a restart) is done. */
+static int create(xres_daemon *d, const xres_action *act, bool *polled)
+{
+    const xres_backend_ops *ops = d->be->ops;
+    int rc;
+
+    d->act_err[0] = '\0';
+    rc = ops->create_poll(d->be, act->u.create.name, d->act_err,
+                          sizeof(d->act_err));
+    *polled = rc != -ENOENT;
+    if (rc != -ENOENT) return rc;
+    if (xres_host_find_name(&d->host, act->u.create.name)) {
+        *polled = true;
+        return 0;
+    }
+    rc = ops->create_start(d->be, act->u.create.cfg, act->u.create.name,
+                           act->u.create.kb);
+    if (rc) {
+        snprintf(d->act_err, sizeof(d->act_err), "cannot start xl: %s",
+                 strerror(-rc));
+        return rc;
+    }
+    return -EINPROGRESS;
+}
+
 int xres_actuate(xres_daemon *d, const xres_action *act)
 {
     const xres_backend_ops *ops = d->be->ops;
@@ -65,6 +104,28 @@ int xres_actuate(xres_daemon *d, const xres_action *act)
         break;
     case XRES_ACT_WAIT_TARGET:
         return wait_target(d, act);
+    case XRES_ACT_POOL_CLAIM: {
+        uint32_t id = XRES_DOMID_INVALID;
+        rc = pool_claim(d, act, &id);
+        if (!rc) name = act->u.pool.name;
+        break;
+    }
+    case XRES_ACT_CLAIM:
+        rc = ops->claim(d->be, act->domid, act->u.mem.kb);
+        break;
+    case XRES_ACT_CREATE: {
+        bool polled = false;
+        rc = create(d, act, &polled);
+        if (rc == -EINPROGRESS) {
+            if (!polled) XLOG_INFO("%s: started", line);
+            return rc;
+        }
+        if (rc) XLOG_ERR("%s: %s", line, d->act_err);
+        else XLOG_INFO("%s: done", line);
+        if (!rc) d->nr_actuated++;
+        d->host_stale = true;
+        return rc;
+    }
     case XRES_ACT_MARK:
         xres_daemon_set_balloon_state(d, act->domid,
                                       (xres_balloon_state)act->u.mark.state);
@@ -74,6 +135,7 @@ int xres_actuate(xres_daemon *d, const xres_action *act)
     }
     if (rc) XLOG_ERR("%s (%s): failed: %s", line, name, strerror(-rc));
     else XLOG_INFO("%s (%s)%s", line, name, gone ? ": already gone" : "");
+    if (!rc) d->nr_actuated++;
     d->host_stale = true;
     return rc;
 }

@@ -83,6 +83,12 @@ struct xres_daemon {
     uint64_t mem_tol_kb;        /* balloon at its target: xres_mem_arrived */
     uint64_t host_max_age_ms;   /* 0, or refresh before a report older */
     bool quit;
+    char act_err[256];          /* the actuator's last CREATE failure */
+    uint64_t nr_actuated;       /* actions that changed a domain */
+    /* Set by the pool subsystem: balancing pauses during a handover, and
+     * keeps what a pool's round freed out of what it hands out. */
+    bool mem_paused;
+    uint64_t mem_held_back_kb;
 
     /* Private state of each subsystem, one opaque slot each, in the
      * order of opts.subsystems (xres_daemon_priv). */

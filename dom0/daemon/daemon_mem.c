@@ -266,15 +266,19 @@ void xres_memd_cycle(xres_daemon *d, bool balance)
         }
     }
     nr_update(d, now);
-    if (balance) {
+    /* A pool's handover pauses balancing; memory a pool's round has
+     * freed is not balancing's to hand out. */
+    if (balance && !d->mem_paused) {
         mp->balance_pending = false;
         mp->last_balance_ms = now;
         xres_host view;
         xres_mem_plan plan;
+        xres_mem_params bp = mp->p;
+        bp.reserve_kb += d->mem_held_back_kb;
         xres_host_init(&view);
         xres_mem_plan_init(&plan);
         if (!xres_memd_planning_view(d, &view) &&
-            !xres_mem_balance(&view, &mp->p, &plan) && plan.n)
+            !xres_mem_balance(&view, &bp, &plan) && plan.n)
             xres_memd_start_plan(d, &plan, "balance", NULL);
         xres_mem_plan_dispose(&plan);
         xres_host_dispose(&view);

@@ -91,6 +91,7 @@ typedef struct xres_subsys {
 extern const xres_subsys xres_subsys_mem;
 extern const xres_subsys xres_subsys_cpu;
 extern const xres_subsys xres_subsys_pair;
+extern const xres_subsys xres_subsys_pool;      /* daemon_pool.c */
 extern const xres_subsys xres_subsys_metrics;   /* daemon_metrics.c */
 
 /* NULL-terminated list of the above, in the order hooks are called. */

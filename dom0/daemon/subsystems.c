@@ -9,7 +9,7 @@
 #include "subsys.h"
 
 const xres_subsys *const xres_default_subsystems[] = {
-    &xres_subsys_mem, &xres_subsys_cpu, &xres_subsys_pair,
+    &xres_subsys_mem, &xres_subsys_cpu, &xres_subsys_pair, &xres_subsys_pool,
     &xres_subsys_metrics,       /* last: its tick sees the others' */
     NULL,
 };

@@ -128,7 +128,7 @@ void xres_mem_account_of(const xres_host *h, const xres_mem_params *p,
         if (d->target_kb > d->cur_kb) promised += d->target_kb - d->cur_kb;
     }
     a->total_kb = h->total_kb;
-    a->overhead_kb = h->total_kb - h->free_kb - sum_cur;
+    a->overhead_kb = h->total_kb - h->free_kb - h->outstanding_kb - sum_cur;
     a->claimed_kb = claimed;
     a->reserve_kb = p->reserve_kb;
     a->spare_kb = (int64_t)h->free_kb - (int64_t)p->reserve_kb -
@@ -548,5 +548,46 @@ out:
     free(b.m);
     free(rk);
     free(dk);
+    return rc;
+}
+
+int xres_mem_offers(const xres_host *h, const xres_mem_params *p,
+                    xres_mem_offer **out, size_t *n)
+{
+    size_t cap = h->nr_domains ? h->nr_domains : 1, nd = 0;
+    skey *dk = malloc(cap * sizeof(*dk));
+    mdom *m = malloc(cap * sizeof(*m));
+    xres_mem_offer *v = malloc(cap * sizeof(*v));
+    int rc = -ENOMEM;
+
+    *out = NULL;
+    *n = 0;
+    if (!dk || !m || !v) goto out;
+    for (size_t i = 0; i < h->nr_domains; i++) {
+        if (!eligible(&h->domains[i], p)) continue;
+        memset(&m[nd], 0, sizeof(m[nd]));
+        m[nd].idx = i;
+        classify(&m[nd], &h->domains[i], p);
+        if (m[nd].receiver || !m[nd].give) continue;
+        dk[nd].k = ((uint64_t)(m[nd].forced ? 0 : 1) << 63) |
+            ((uint64_t)fbits(m[nd].u) << 16);
+        dk[nd].i = nd;
+        nd++;
+    }
+    if ((rc = radix_sort(dk, nd))) goto out;
+    for (size_t j = 0; j < nd; j++) {
+        const mdom *x = &m[dk[j].i];
+        v[j].domid = h->domains[x->idx].domid;
+        v[j].target_kb = x->a;
+        v[j].give_kb = x->give;
+    }
+    *out = v;
+    *n = nd;
+    v = NULL;
+    rc = 0;
+out:
+    free(dk);
+    free(m);
+    free(v);
     return rc;
 }

@@ -72,7 +72,7 @@ uint64_t xres_mem_max_of(const xres_domain *d);
 
 /* Memory accounting of a snapshot (see docs/xres-mem.md).
  *   claim(d)  = max(cur, target): what d holds or has been promised
- *   overhead  = total - free - sum cur: Xen's own memory
+ *   overhead  = total - free - outstanding claims - sum cur: Xen's own
  *   spare     = free - reserve - sum max(0, target - cur)
  * and always  sum claim + overhead + reserve + spare == total.
  * A transfer may only spend spare memory, so spare never goes below 0
@@ -101,6 +101,20 @@ int64_t xres_mem_raise_room(const xres_host *h, const xres_mem_params *p,
  * NOT_RESPONDING take no part.  Appends to plan; 0 or -ENOMEM. */
 int xres_mem_balance(const xres_host *h, const xres_mem_params *p,
                      xres_mem_plan *plan);
+
+/* What each donor would give, in the order balancing takes from donors:
+ * domains above their max first, then the most underused; whole blocks,
+ * never below a domain's guarantee, its keep floor or a subsystem's floor
+ * (a pair's).  Only domains that take part in balancing.  *out is
+ * malloc'd (the caller frees it); 0 or -ENOMEM. */
+typedef struct {
+    uint32_t domid;
+    uint64_t target_kb;     /* its target now */
+    uint64_t give_kb;       /* what it can give */
+} xres_mem_offer;
+
+int xres_mem_offers(const xres_host *h, const xres_mem_params *p,
+                    xres_mem_offer **out, size_t *n);
 
 /* `xres mem-move SRC DST SIZE`: exactly kb from src to dst, or an error
  * (-EINVAL, -EBUSY, -ENOSPC, -EPERM) with a message naming the domain and
