@@ -81,6 +81,8 @@ int xres_actuate(xres_daemon *d, const xres_action *act)
     char line[256];
     int rc;
 
+    if (d->die_after_actions && d->nr_actuated >= d->die_after_actions)
+        return -ECANCELED;
     xres_action_format(act, line, sizeof(line));
     switch (act->kind) {
     case XRES_ACT_SET_TARGET:

@@ -85,6 +85,10 @@ struct xres_daemon {
     bool quit;
     char act_err[256];          /* the actuator's last CREATE failure */
     uint64_t nr_actuated;       /* actions that changed a domain */
+    /* Fault injection for tests: once nr_actuated reaches it, every
+     * action is refused with -ECANCELED, as if xresd had died there
+     * (0: never). */
+    uint64_t die_after_actions;
     /* Set by the pool subsystem: balancing pauses during a handover, and
      * keeps what a pool's round freed out of what it hands out. */
     bool mem_paused;

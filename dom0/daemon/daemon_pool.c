@@ -80,6 +80,7 @@ static bool run_pending(xres_daemon *d, pool_sys *ps)
         xres_daemon_wake_at(d, xres_daemon_now_ms(d) + 500);
         return true;
     }
+    if (rc == -ECANCELED) return true;
     if (rc) create_failed(d, ps);
     xres_actions_clear(&ps->pending);
     ps->pending_next = 0;
@@ -155,7 +156,8 @@ void xres_poold_run(xres_daemon *d)
         } else if (rc) {
             XLOG_ERR("pools: an action failed (%s); the step runs again",
                      strerror(-rc));
-            if (next < acts.n && acts.v[next].kind == XRES_ACT_CREATE) {
+            if (rc != -ECANCELED && next < acts.n &&
+                acts.v[next].kind == XRES_ACT_CREATE) {
                 snprintf(ps->pending_pool, sizeof(ps->pending_pool), "%s",
                          create_owner(ps, &acts) ? create_owner(ps, &acts)
                                                  : "");

@@ -7,8 +7,8 @@
  * samples of (time, held), extended to the pool's size.  With fewer than
  * two samples, or a line that does not rise, the schedule stands in: the
  * remaining memory in steps of c, one every dt, from now.  A line that
- * does not rise after the pool has had several samples and no progress
- * means the pool will never fill.
+ * does not rise, or stall_rounds rounds in a row without progress, mean
+ * the pool will never fill (UINT64_MAX) as things stand.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -177,6 +177,8 @@ uint64_t xres_pool_forecast(const xres_pool *p, uint64_t now)
 
     if (p->held_kb >= size) return now;
     rem = size - p->held_kb;
+    /* Rounds in a row without progress: the line says nothing more. */
+    if (st->stalled >= p->spec.stall_rounds) return UINT64_MAX;
     if (n >= 2) {
         double t0 = (double)st->hist[0].t_ms;
         for (unsigned i = 0; i < n; i++) {
@@ -196,8 +198,6 @@ uint64_t xres_pool_forecast(const xres_pool *p, uint64_t now)
             if (t < (double)now) t = (double)now;
             return t >= 1.8e19 ? UINT64_MAX : (uint64_t)(t + 0.5);
         }
-        /* No progress over the whole history. */
-        if (st->stalled >= p->spec.stall_rounds) return UINT64_MAX;
     }
     uint64_t rounds = (rem + p->spec.step_kb - 1) / p->spec.step_kb;
     return now + rounds * p->spec.every_ms;
