@@ -99,8 +99,11 @@ void xres_pool_json(yajl_gen g, const xres_pool *p, uint64_t now,
         xres_json_kv_u64(g, "held_kb", p->held_kb);
         xres_json_kv_u64(g, "pieces", p->pieces);
         xres_json_kv_u64(g, "queue", p->queue_pos);
-        kv_ms_from_now(g, "deadline_in_ms", s->deadline_ms, now);
-        kv_ms_from_now(g, "forecast_in_ms", st->forecast_ms, now);
+        bool open = st->phase == XRES_POOL_GATHERING ||
+            st->phase == XRES_POOL_FULL;
+        kv_ms_from_now(g, "deadline_in_ms", open ? s->deadline_ms : 0, now);
+        kv_ms_from_now(g, "forecast_in_ms", st->phase == XRES_POOL_GATHERING
+                       ? st->forecast_ms : 0, now);
         xres_json_kv_bool(g, "forecast_never", st->forecast_ms == UINT64_MAX);
         if (st->domid != XRES_DOMID_INVALID)
             xres_json_kv_u64(g, "domid", st->domid);

@@ -385,9 +385,13 @@ static int handover_step(ctx *c, xres_pool *p)
     if ((rc = thaw(c, p))) return rc;
     st->phase = d ? XRES_POOL_STARTED : XRES_POOL_FAILED;
     st->domid = d ? d->domid : XRES_DOMID_INVALID;
-    if (d)
+    if (d && p->spec.from_config)
         snprintf(st->msg, sizeof(st->msg), "%s started with %" PRIu64
                  " KiB from the pool", p->spec.domain, st->give_kb);
+    else if (d)
+        snprintf(st->msg, sizeof(st->msg), "%s got %" PRIu64 " KiB from the "
+                 "pool: target and guarantee %" PRIu64 " KiB", p->spec.domain,
+                 st->give_kb, st->dom_target_kb);
     else
         snprintf(st->msg, sizeof(st->msg), "domain %s is gone",
                  p->spec.domain);
