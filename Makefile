@@ -91,6 +91,7 @@ include guest-agent/agent.mk
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk
 include tests/guest/guest.mk
+include tests/system/tools/tools.mk
 include tests/xenbed/xenbed.mk
 include bench/bench.mk
 
