@@ -33,6 +33,7 @@ hog_start() {
     xb_say "XB-INFO hog-soaked-pages $soaked ($((soaked / 256)) MiB)"
 }
 hog_got() { awk '{ print $4 }' "$XB_TMP/hog.status"; }
+hog_attempts() { awk '{ print $6 }' "$XB_TMP/hog.status"; }
 hog_got_at_least() { [ "$(hog_got)" -ge "$1" ]; }
 oc_is() { [ "$(oc)" = "$1" ]; }
 hog_stop() {
@@ -73,8 +74,10 @@ if [ "$hv" != patched ]; then
     # claim again) leaves a gap that a competing allocator can use.
     # Figures only; the gap is a race.
     if hog_start; then
-        xb_say "XB-INFO stock cancel-and-claim hvp1<->hvp2 256 MiB: $(hvclaim gaploop "$p1" "$p2" 256 200)"
-        xb_say "XB-INFO stock: the hog got $(hog_got) pages during those cycles"
+        a0=$(hog_attempts)
+        out=$(hvclaim gaploop "$p1" "$p2" 256 200)
+        xb_say "XB-INFO stock cancel-and-claim hvp1<->hvp2 256 MiB: $out"
+        xb_say "XB-INFO stock: the hog got $(hog_got) pages in $(($(hog_attempts) - a0)) tries meanwhile; outstanding_claims now $(oc) MiB"
         hog_stop
     fi
     exit 0
@@ -118,8 +121,15 @@ assert_eq 192 "$(oc)" "outstanding_claims unchanged by the refused moves (MiB)"
 if hog_start; then
     assert_eq ENOMEM "$(hvclaim adjust "$p1" 129)" \
         "with the hog holding every unclaimed page, even 1 MiB more claim does not fit"
+    a0=$(hog_attempts)
     out=$(hvclaim moveloop "$p1" "$p2" 64 1000)
-    xb_say "XB-INFO moveloop 64 MiB hvp1<->hvp2: $out"
+    a1=$(hog_attempts)
+    xb_say "XB-INFO moveloop 64 MiB hvp1<->hvp2: $out; the hog tried about $((a1 - a0)) times meanwhile"
+    if [ $((a1 - a0)) -gt 0 ]; then
+        xb_pass "the hog kept trying during the moves"
+    else
+        xb_fail "the hog did not try to allocate during the moves"
+    fi
     assert_match '^moves=2000 failed=0 ' "$out" "2000 moves of 64 MiB, none failed"
     assert_eq 0 "$(hog_got)" "the competing allocator got no page during 2000 moves"
     assert_eq "128 64 192" "$(claimed hvp1) $(claimed hvp2) $(oc)" \

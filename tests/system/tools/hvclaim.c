@@ -16,7 +16,8 @@
  *   hvclaim hog DOMID STATUS STOP      takes every unclaimed page it can get
  *                                      into DOMID, then keeps trying one page
  *                                      at a time until file STOP exists;
- *                                      STATUS says "soaked S got N"
+ *                                      STATUS says "soaked S got N
+ *                                      attempts A" (A every 1024 tries)
  *
  * claim, adjust and move print "ok" or the errno name (ENOMEM, EINVAL, ...)
  * and exit 0 only on success.  Sizes are MiB (256 pages).
@@ -158,7 +159,8 @@ static int cmd_gaploop(uint32_t a, uint32_t b, uint64_t pages, uint32_t cycles)
     return 0;
 }
 
-static void put_status(const char *file, uint64_t soaked, uint64_t got)
+static void put_status(const char *file, uint64_t soaked, uint64_t got,
+                       uint64_t attempts)
 {
     char tmp[256];
     FILE *f;
@@ -166,7 +168,8 @@ static void put_status(const char *file, uint64_t soaked, uint64_t got)
     snprintf(tmp, sizeof(tmp), "%s.tmp", file);
     f = fopen(tmp, "w");
     if (!f) return;
-    fprintf(f, "soaked %" PRIu64 " got %" PRIu64 "\n", soaked, got);
+    fprintf(f, "soaked %" PRIu64 " got %" PRIu64 " attempts %" PRIu64 "\n",
+            soaked, got, attempts);
     fclose(f);
     rename(tmp, file);
 }
@@ -192,18 +195,18 @@ static int cmd_hog(uint32_t domid, const char *status, const char *stop)
 
     while ((t = take(domid, &next, 256)) > 0) soaked += t;
     while ((t = take(domid, &next, 1)) > 0) soaked += t;
-    put_status(status, soaked, 0);
+    put_status(status, soaked, 0, 0);
     for (;;) {
         t = take(domid, &next, 1);
         got += t;
         attempts++;
-        if (!t && got != reported) {
-            put_status(status, soaked, got);
+        if (!t && (got != reported || !(attempts & 1023))) {
+            put_status(status, soaked, got, attempts);
             reported = got;
         }
         if (!(attempts & 63) && access(stop, F_OK) == 0) break;
     }
-    put_status(status, soaked, got);
+    put_status(status, soaked, got, attempts);
     printf("soaked=%" PRIu64 " got=%" PRIu64 " attempts=%" PRIu64 "\n",
            soaked, got, attempts);
     return 0;
