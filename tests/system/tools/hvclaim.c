@@ -17,7 +17,7 @@
  *                                      into DOMID, then keeps trying one page
  *                                      at a time until file STOP exists;
  *                                      STATUS says "soaked S got N
- *                                      attempts A" (A every 1024 tries)
+ *                                      attempts A" (A every 256 tries)
  *
  * claim, adjust and move print "ok" or the errno name (ENOMEM, EINVAL, ...)
  * and exit 0 only on success.  Sizes are MiB (256 pages).
@@ -200,7 +200,7 @@ static int cmd_hog(uint32_t domid, const char *status, const char *stop)
         t = take(domid, &next, 1);
         got += t;
         attempts++;
-        if (!t && (got != reported || !(attempts & 1023))) {
+        if (!t && (got != reported || !(attempts & 255))) {
             put_status(status, soaked, got, attempts);
             reported = got;
         }
