@@ -41,6 +41,7 @@ DEPS_TEST  += prometheus     # promtool checks xresd's metrics
 DEPS_BED   := qemu-system-x86            # the test bed boots Xen in QEMU
 DEPS_BED   += cpio xz-utils gzip         # its initramfs images and kernel
 DEPS_BED   += util-linux     # flock: one QEMU boot at a time
+DEPS_BED   += flex bison m4  # hv-patches/build: the hypervisor (dpkg-dev, python3 too)
 DEPS_PKG   := dpkg-dev       # dpkg-buildpackage and dpkg-architecture
 DEPS_PKG   += debhelper lintian        # make deb: the packages the bed runs
 DEPS_PKGS  := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BED) $(DEPS_PKG)
@@ -90,6 +91,7 @@ include guest-agent/agent.mk
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk
 include tests/guest/guest.mk
+include tests/system/tools/tools.mk
 include tests/xenbed/xenbed.mk
 include bench/bench.mk
 

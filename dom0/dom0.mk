@@ -47,3 +47,7 @@ $(patsubst %.c,$(BUILD)/%.o,$(wildcard dom0/backend/backend_xen*.c)): \
 	XRES_CFLAGS += -std=gnu11
 
 $(BUILD)/dom0/backend/backend_sim_agent.o: XRES_CFLAGS += -Iguest-agent
+
+# The optional hypervisor patch's claim operations (hv-patches/) go through
+# libxencall: its header is plain C11, unlike xenctrl.h.
+DOM0_LIBS += $(shell pkg-config --libs xencall 2>/dev/null)
