@@ -92,6 +92,14 @@ typedef struct {
     int (*placeholder_create)(xres_backend *b, const char *name,
                               uint64_t max_kb, uint32_t *domid);
     int (*claim)(xres_backend *b, uint32_t domid, uint64_t kb);
+    /* The patched hypervisor's operations (-ENOSYS without it; the
+     * snapshot's claim_ops says whether they are there).  claim_adjust:
+     * the claim of domid becomes kb in all, in place, with no moment
+     * unclaimed; claim_move: kb of claim move from one domain to another
+     * in one step. */
+    int (*claim_adjust)(xres_backend *b, uint32_t domid, uint64_t kb);
+    int (*claim_move)(xres_backend *b, uint32_t from, uint32_t to,
+                      uint64_t kb);
     /* Create the domain of an xl.cfg with mem_kb of memory, in the
      * background, as `xl create` would.  name is the domain's name in the
      * file and the key of the creation.  create_poll: -EINPROGRESS while

@@ -64,6 +64,7 @@ static int sim_snapshot(xres_backend *b, xres_host *h)
     h->total_kb = s->total_kb;
     h->free_kb = xres_sim_free_kb(b);
     h->outstanding_kb = xres_sim_claimed_kb(b);
+    h->claim_ops = s->claim_ops;
     h->nr_cpus = s->nr_cpus;
     h->sched = XRES_SCHED_CREDIT;
     snprintf(h->xen_version, sizeof(h->xen_version), "4.17.0-sim");
@@ -248,6 +249,8 @@ static const xres_backend_ops sim_ops = {
     .xs_unwatch = sim_xs_unwatch,
     .placeholder_create = sim_placeholder_create,
     .claim = sim_claim,
+    .claim_adjust = sim_claim_adjust,
+    .claim_move = sim_claim_move,
     .create_start = sim_create_start,
     .create_poll = sim_create_poll,
     .watch_domains = sim_watch_domains,

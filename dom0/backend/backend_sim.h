@@ -50,6 +50,8 @@ uint64_t xres_sim_free_kb(xres_backend *b);
 uint64_t xres_sim_claimed_kb(xres_backend *b);
 /* Creations (create_start) fail, as `xl create` with a broken file. */
 void xres_sim_set_create_fails(xres_backend *b, bool fails);
+/* The host has the patched claim operations (claim_adjust, claim_move). */
+void xres_sim_set_claim_ops(xres_backend *b, bool on);
 /* Percent of one vCPU each vCPU of domid burns; cpu_time grows with the
  * simulated clock. */
 void xres_sim_set_cpu_load(xres_backend *b, uint32_t domid, unsigned pct);

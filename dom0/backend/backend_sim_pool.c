@@ -96,6 +96,48 @@ int sim_create_poll(xres_backend *b, const char *name, char *err,
     return -ENOENT;
 }
 
+/* The patch's rules: the total must be above what the domain has and
+ * within its maximum; a growth needs unclaimed free memory. */
+int sim_claim_adjust(xres_backend *b, uint32_t domid, uint64_t kb)
+{
+    sim *s = S(b);
+    sim_dom *d = sim_find_dom(s, domid);
+    uint64_t want;
+
+    if (!s->claim_ops) return -ENOSYS;
+    if (!d) return -ESRCH;
+    if (!kb) {
+        d->claim_kb = 0;
+        return 0;
+    }
+    if (kb <= d->cur_kb || kb > d->xen_max_kb) return -EINVAL;
+    want = kb - d->cur_kb;
+    if (want > d->claim_kb && want - d->claim_kb > xres_sim_free_kb(b))
+        return -ENOMEM;
+    d->claim_kb = want;
+    return 0;
+}
+
+int sim_claim_move(xres_backend *b, uint32_t from, uint32_t to, uint64_t kb)
+{
+    sim *s = S(b);
+    sim_dom *f = sim_find_dom(s, from), *t = sim_find_dom(s, to);
+
+    if (!s->claim_ops) return -ENOSYS;
+    if (!f || !t) return -ESRCH;
+    if (f == t || kb > f->claim_kb ||
+        t->cur_kb + t->claim_kb + kb > t->xen_max_kb)
+        return -EINVAL;
+    f->claim_kb -= kb;
+    t->claim_kb += kb;
+    return 0;
+}
+
+void xres_sim_set_claim_ops(xres_backend *b, bool on)
+{
+    S(b)->claim_ops = on;
+}
+
 void xres_sim_set_create_fails(xres_backend *b, bool fails)
 {
     S(b)->create_fails = fails;

@@ -66,6 +66,7 @@ typedef struct {
     sim_create creates[SIM_CREATES_MAX];
     unsigned nr_creates;
     bool create_fails;          /* xres_sim_set_create_fails */
+    bool claim_ops;             /* xres_sim_set_claim_ops */
 
     size_t nr_nodes, cap_nodes;
     sim_node *nodes;
@@ -106,6 +107,8 @@ static inline sim *S(xres_backend *b) { return b->priv; }
 int sim_placeholder_create(xres_backend *b, const char *name,
                            uint64_t max_kb, uint32_t *domid);
 int sim_claim(xres_backend *b, uint32_t domid, uint64_t kb);
+int sim_claim_adjust(xres_backend *b, uint32_t domid, uint64_t kb);
+int sim_claim_move(xres_backend *b, uint32_t from, uint32_t to, uint64_t kb);
 int sim_create_start(xres_backend *b, const char *cfg, const char *name,
                      uint64_t mem_kb);
 int sim_create_poll(xres_backend *b, const char *name, char *err,

@@ -196,6 +196,7 @@ static int xen_snapshot(xres_backend *b, xres_host *h)
     h->free_kb = pi.free_pages > pi.outstanding_pages
         ? (pi.free_pages - pi.outstanding_pages) * x->kb_per_page : 0;
     h->nr_cpus = pi.nr_cpus;
+    h->claim_ops = x->hv_claim;
     sched = libxl_get_scheduler(x->ctx);
     h->sched = sched == LIBXL_SCHEDULER_CREDIT ? XRES_SCHED_CREDIT
         : sched == LIBXL_SCHEDULER_CREDIT2 ? XRES_SCHED_CREDIT2
@@ -388,6 +389,7 @@ static void xen_dispose(xres_backend *b)
     if (x->xch) xc_interface_close(x->xch);
     if (x->lg) xtl_logger_destroy(&x->lg->vtable);
     xen_creates_dispose(x);
+    xres_xen_claim_dispose(&x->hvc);
     free(x->deaths);
     free(x->evq);
     free(x);
@@ -413,6 +415,8 @@ static const xres_backend_ops xen_ops = {
     .xs_unwatch = xen_xs_unwatch,
     .placeholder_create = xen_placeholder_create,
     .claim = xen_claim,
+    .claim_adjust = xen_claim_adjust,
+    .claim_move = xen_claim_move,
     .create_start = xen_create_start,
     .create_poll = xen_create_poll,
     .watch_domains = xen_watch_domains,
@@ -436,6 +440,7 @@ int xres_backend_xen_open(xres_backend *b)
 
     x->evq = calloc(EVQ_MAX, sizeof(*x->evq));
     x->lg = calloc(1, sizeof(*x->lg));
+    xres_xen_claim_init(&x->hvc);
     if (!x->evq || !x->lg) { rc = -ENOMEM; goto out; }
     x->lg->vtable.vmessage = xres_xtl_vmessage;
     x->lg->vtable.progress = xres_xtl_progress;
@@ -465,6 +470,7 @@ int xres_backend_xen_open(xres_backend *b)
     }
     vi = libxl_get_version_info(x->ctx);
     x->kb_per_page = vi && vi->pagesize >= 1024 ? vi->pagesize / 1024 : 4;
+    xen_claim_ops_probe(x);
     rc = 0;
 out:
     if (rc) xen_dispose(b);

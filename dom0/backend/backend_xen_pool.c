@@ -72,6 +72,42 @@ int xen_claim(xres_backend *b, uint32_t domid, uint64_t kb)
     return xc_domain_claim_pages(x->xch, domid, pages) ? -errno : 0;
 }
 
+void xen_claim_ops_probe(xen *x)
+{
+    const char *why = "?";
+    bool present = false;
+    int rc;
+
+    rc = xres_xen_claim_open(&x->hvc);
+    if (!rc) rc = xres_xen_claim_probe(&x->hvc, &present, &why);
+    x->hv_claim = !rc && present;
+    if (rc)
+        XLOG_INFO("claim operations of hv-patches: cannot probe (%s); using "
+                  "stock claims", strerror(-rc));
+    else
+        XLOG_INFO("claim operations of hv-patches: %s (%s)%s",
+                  present ? "present" : "absent", why,
+                  present ? "" : "; using stock claims");
+}
+
+int xen_claim_adjust(xres_backend *b, uint32_t domid, uint64_t kb)
+{
+    xen *x = X(b);
+
+    if (!x->hv_claim) return -ENOSYS;
+    if (kb % x->kb_per_page) return -EINVAL;
+    return xres_xen_claim_adjust(&x->hvc, domid, kb / x->kb_per_page);
+}
+
+int xen_claim_move(xres_backend *b, uint32_t from, uint32_t to, uint64_t kb)
+{
+    xen *x = X(b);
+
+    if (!x->hv_claim) return -ENOSYS;
+    if (kb % x->kb_per_page) return -EINVAL;
+    return xres_xen_claim_move(&x->hvc, from, to, kb / x->kb_per_page);
+}
+
 static xen_create *create_find(xen *x, const char *name)
 {
     for (unsigned i = 0; i < x->nr_creates; i++)

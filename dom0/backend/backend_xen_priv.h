@@ -15,6 +15,7 @@
 #include <xentoollog.h>
 
 #include "backend.h"
+#include "xen_claim.h"
 
 #define TOKEN_INTRODUCE "xen-backend:introduce"
 #define LIBXL_FDS_MAX 64
@@ -59,6 +60,9 @@ typedef struct {
     int nr_lfds;
     bool pump_due;
 
+    xres_xen_claim hvc;         /* the patched claim operations */
+    bool hv_claim;              /* ... and the hypervisor has them */
+
     xen_create creates[XEN_CREATES_MAX];
     unsigned nr_creates;
 
@@ -78,6 +82,10 @@ int xen_next_event(xres_backend *b, xres_event *ev);
 int xen_placeholder_create(xres_backend *b, const char *name,
                            uint64_t max_kb, uint32_t *domid);
 int xen_claim(xres_backend *b, uint32_t domid, uint64_t kb);
+int xen_claim_adjust(xres_backend *b, uint32_t domid, uint64_t kb);
+int xen_claim_move(xres_backend *b, uint32_t from, uint32_t to, uint64_t kb);
+/* Looks for the patched claim operations (at open); logs the answer. */
+void xen_claim_ops_probe(xen *x);
 int xen_create_start(xres_backend *b, const char *cfg, const char *name,
                      uint64_t mem_kb);
 int xen_create_poll(xres_backend *b, const char *name, char *err,

@@ -13,7 +13,8 @@
 #define COMPLETE_TIMEOUT_MS 1000
 
 static const char complete_usage[] =
-    "usage: xres complete commands | options COMMAND | domains | pairs\n";
+    "usage: xres complete commands | options COMMAND | domains | pairs | "
+    "pools\n";
 
 /* Prints the "name" of each object in the array KEY of xresd's reply to
  * CMD.  Quiet on every failure. */
@@ -105,6 +106,8 @@ int xres_cli_complete(int argc, char **argv)
         return print_names("list", "domains");
     if (argc == 2 && !strcmp(what, "pairs"))
         return print_names("pair-list", "pairs");
+    if (argc == 2 && !strcmp(what, "pools"))
+        return print_names("pool-list", "pools");
     fputs(complete_usage, stderr);
     return XRES_EXIT_USAGE;
 }

@@ -16,61 +16,6 @@
 #include "cli.h"
 #include "util.h"
 
-/* "90", "90s", "15m", "2h", "1d": seconds. */
-static int parse_duration(const char *s, uint64_t *secs)
-{
-    char *end;
-    unsigned long long v;
-    uint64_t mul = 1;
-
-    if (!*s || *s == '-') return -EINVAL;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || end == s) return -EINVAL;
-    if (*end == 's') end++;
-    else if (*end == 'm') { mul = 60; end++; }
-    else if (*end == 'h') { mul = 3600; end++; }
-    else if (*end == 'd') { mul = 86400; end++; }
-    if (*end || !v || v > 366ULL * 86400 / mul) return -EINVAL;
-    *secs = v * mul;
-    return 0;
-}
-
-/* "HH:MM[:SS]" (the next such time), "YYYY-MM-DD[ T]HH:MM[:SS]", or
- * "@EPOCH": seconds from now, > 0. */
-static int parse_time(const char *s, uint64_t *secs)
-{
-    time_t now = time(NULL), t;
-    struct tm tm;
-    const char *end;
-    char *e;
-
-    if (*s == '@') {
-        long long v = strtoll(s + 1, &e, 10);
-        if (*e || e == s + 1) return -EINVAL;
-        t = (time_t)v;
-    } else {
-        localtime_r(&now, &tm);
-        tm.tm_sec = 0;
-        end = strptime(s, "%Y-%m-%dT%H:%M", &tm);
-        if (!end) end = strptime(s, "%Y-%m-%d %H:%M", &tm);
-        if (!end) {
-            localtime_r(&now, &tm);
-            tm.tm_sec = 0;
-            end = strptime(s, "%H:%M", &tm);
-        }
-        if (!end) return -EINVAL;
-        if (*end == ':') end = strptime(end + 1, "%S", &tm);
-        if (!end || *end) return -EINVAL;
-        tm.tm_isdst = -1;
-        t = mktime(&tm);
-        if (t != (time_t)-1 && t <= now && !strchr(s, '-')) t += 86400;
-    }
-    if (t == (time_t)-1 || t <= now) return -ERANGE;
-    *secs = (uint64_t)(t - now);
-    return 0;
-}
-
 static int size_arg(const xres_cmd *c, const char *what, const char *s,
                     uint64_t *kb)
 {
@@ -120,8 +65,8 @@ static int cmd_pool_create(int argc, char **argv)
             if (have_by)
                 return xres_cli_usage_error(c, "give one of --by and --in");
             have_by = true;
-            rc = o == 'b' ? parse_time(optarg, &secs)
-                          : parse_duration(optarg, &secs);
+            rc = o == 'b' ? xres_parse_time_s(optarg, &secs)
+                          : xres_parse_duration_s(optarg, &secs);
             if (rc)
                 return xres_cli_usage_error(c, "%s: `%s' is %s", o == 'b'
                                             ? "--by" : "--in", optarg,
@@ -131,7 +76,7 @@ static int cmd_pool_create(int argc, char **argv)
                                             "15m, 2h)");
             break;
         case 'e':
-            if (parse_duration(optarg, &every))
+            if (xres_parse_duration_s(optarg, &every))
                 return xres_cli_usage_error(c, "--every: `%s' is not a "
                                             "duration", optarg);
             break;

@@ -125,6 +125,26 @@ int xres_act_create(xres_actions *a, const char *name, const char *cfg,
     return xres_actions_push(a, &act);
 }
 
+int xres_act_claim_adjust(xres_actions *a, uint32_t domid, uint64_t kb,
+                          const char *why)
+{
+    return push_mem(a, XRES_ACT_CLAIM_ADJUST, domid, kb, why);
+}
+
+int xres_act_claim_move(xres_actions *a, uint32_t from, uint32_t to,
+                        uint64_t kb, const char *why)
+{
+    xres_action act;
+
+    memset(&act, 0, sizeof(act));
+    act.kind = XRES_ACT_CLAIM_MOVE;
+    act.domid = from;
+    act.u.move.to = to;
+    act.u.move.kb = kb;
+    if (why) snprintf(act.why, sizeof(act.why), "%s", why);
+    return xres_actions_push(a, &act);
+}
+
 void xres_action_format(const xres_action *act, char *buf, size_t len)
 {
     const char *why = act->why[0] ? act->why : "";
@@ -173,6 +193,15 @@ void xres_action_format(const xres_action *act, char *buf, size_t len)
         snprintf(buf, len, "create %s %s %" PRIu64 "KiB%s%s",
                  act->u.create.name, act->u.create.cfg, act->u.create.kb,
                  sep, why);
+        break;
+    case XRES_ACT_CLAIM_ADJUST:
+        snprintf(buf, len, "claim-adjust dom%" PRIu32 " %" PRIu64 "KiB%s%s",
+                 act->domid, act->u.mem.kb, sep, why);
+        break;
+    case XRES_ACT_CLAIM_MOVE:
+        snprintf(buf, len, "claim-move dom%" PRIu32 " dom%" PRIu32 " %" PRIu64
+                 "KiB%s%s", act->domid, act->u.move.to, act->u.move.kb, sep,
+                 why);
         break;
     default:
         snprintf(buf, len, "unknown-action dom%" PRIu32, act->domid);

@@ -8,6 +8,7 @@
 #ifndef XRES_ACTION_H
 #define XRES_ACTION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,8 @@ typedef enum {
     XRES_ACT_POOL_CLAIM,        /* u.pool: a placeholder holding a claim */
     XRES_ACT_CLAIM,             /* set the domain's claim to u.mem.kb (0: cancel) */
     XRES_ACT_CREATE,            /* u.create: a domain from an xl.cfg */
+    XRES_ACT_CLAIM_ADJUST,      /* the claim becomes u.mem.kb, in place */
+    XRES_ACT_CLAIM_MOVE,        /* u.move.kb of claim from domid to u.move.to */
 } xres_action_kind;
 
 #define XRES_ACT_ARG_MAX 64
@@ -43,7 +46,9 @@ typedef struct {
         struct {
             char name[64];                  /* the placeholder's name */
             uint64_t kb;                    /* what it claims */
+            uint64_t max_kb;                /* its maximum (0: kb) */
         } pool;
+        struct { uint32_t to; uint64_t kb; } move;
         struct {
             char name[64];                  /* the domain's name */
             char cfg[256];                  /* its xl.cfg */
@@ -51,6 +56,8 @@ typedef struct {
         } create;
     } u;
     char why[96];                            /* for the log */
+    /* A failure is logged and the list goes on (xres_actuate_list). */
+    bool optional;
 } xres_action;
 
 typedef struct {
@@ -84,6 +91,10 @@ int xres_act_claim(xres_actions *a, uint32_t domid, uint64_t kb,
                    const char *why);
 int xres_act_create(xres_actions *a, const char *name, const char *cfg,
                     uint64_t kb, const char *why);
+int xres_act_claim_adjust(xres_actions *a, uint32_t domid, uint64_t kb,
+                          const char *why);
+int xres_act_claim_move(xres_actions *a, uint32_t from, uint32_t to,
+                        uint64_t kb, const char *why);
 
 /* One line, as `xres balance --dry-run` prints it, without a newline. */
 void xres_action_format(const xres_action *act, char *buf, size_t len);

@@ -114,6 +114,9 @@ typedef struct {
      * nor any domain's cur_kb, only in outstanding_kb. */
     uint64_t free_kb;
     uint64_t outstanding_kb;    /* physinfo outstanding_pages, in KiB */
+    /* The hypervisor has the patched claim operations (hv-patches/):
+     * claim_adjust and claim_move work. */
+    bool claim_ops;
     unsigned nr_cpus;
     xres_sched_kind sched;
     char xen_version[64];       /* "4.17.7" or similar */

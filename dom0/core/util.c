@@ -1,11 +1,13 @@
 /*
- * dom0/core/util.c: size parsing and formatting, and monotonic time.
+ * dom0/core/util.c: size parsing and formatting, monotonic time, and the
+ * durations and times of a deadline.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "util.h"
@@ -51,4 +53,59 @@ uint64_t xres_monotonic_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* "90", "90s", "15m", "2h", "1d": seconds. */
+int xres_parse_duration_s(const char *s, uint64_t *secs)
+{
+    char *end;
+    unsigned long long v;
+    uint64_t mul = 1;
+
+    if (!*s || *s == '-') return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || end == s) return -EINVAL;
+    if (*end == 's') end++;
+    else if (*end == 'm') { mul = 60; end++; }
+    else if (*end == 'h') { mul = 3600; end++; }
+    else if (*end == 'd') { mul = 86400; end++; }
+    if (*end || !v || v > 366ULL * 86400 / mul) return -EINVAL;
+    *secs = v * mul;
+    return 0;
+}
+
+/* "HH:MM[:SS]" (the next such time), "YYYY-MM-DD[ T]HH:MM[:SS]", or
+ * "@EPOCH": seconds from now, > 0. */
+int xres_parse_time_s(const char *s, uint64_t *secs)
+{
+    time_t now = time(NULL), t;
+    struct tm tm;
+    const char *end;
+    char *e;
+
+    if (*s == '@') {
+        long long v = strtoll(s + 1, &e, 10);
+        if (*e || e == s + 1) return -EINVAL;
+        t = (time_t)v;
+    } else {
+        localtime_r(&now, &tm);
+        tm.tm_sec = 0;
+        end = strptime(s, "%Y-%m-%dT%H:%M", &tm);
+        if (!end) end = strptime(s, "%Y-%m-%d %H:%M", &tm);
+        if (!end) {
+            localtime_r(&now, &tm);
+            tm.tm_sec = 0;
+            end = strptime(s, "%H:%M", &tm);
+        }
+        if (!end) return -EINVAL;
+        if (*end == ':') end = strptime(end + 1, "%S", &tm);
+        if (!end || *end) return -EINVAL;
+        tm.tm_isdst = -1;
+        t = mktime(&tm);
+        if (t != (time_t)-1 && t <= now && !strchr(s, '-')) t += 86400;
+    }
+    if (t == (time_t)-1 || t <= now) return -ERANGE;
+    *secs = (uint64_t)(t - now);
+    return 0;
 }

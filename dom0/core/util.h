@@ -14,5 +14,12 @@ int xres_parse_size_kb(const char *s, char default_unit, uint64_t *kb);
 /* "64M", "1.5G", "512K": the shortest exact form where there is one. */
 void xres_format_size_kb(uint64_t kb, char *buf, size_t len);
 uint64_t xres_monotonic_ms(void);
+/* "90", "90s", "15m", "2h", "1d" (at most a year): seconds, > 0.
+ * 0 or -EINVAL. */
+int xres_parse_duration_s(const char *s, uint64_t *secs);
+/* "HH:MM[:SS]" (the next such local time), "YYYY-MM-DD[ T]HH:MM[:SS]"
+ * or "@EPOCH": seconds from now.  0, -EINVAL, or -ERANGE when not in the
+ * future. */
+int xres_parse_time_s(const char *s, uint64_t *secs);
 
 #endif

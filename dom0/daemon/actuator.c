@@ -39,7 +39,9 @@ static int pool_claim(xres_daemon *d, const xres_action *act, uint32_t *id)
     const xres_backend_ops *ops = d->be->ops;
     int rc;
 
-    rc = ops->placeholder_create(d->be, act->u.pool.name, act->u.pool.kb, id);
+    rc = ops->placeholder_create(d->be, act->u.pool.name,
+                                 act->u.pool.max_kb > act->u.pool.kb
+                                 ? act->u.pool.max_kb : act->u.pool.kb, id);
     if (rc) return rc;
     rc = ops->claim(d->be, *id, act->u.pool.kb);
     if (rc) ops->destroy(d->be, *id);
@@ -115,6 +117,13 @@ int xres_actuate(xres_daemon *d, const xres_action *act)
     case XRES_ACT_CLAIM:
         rc = ops->claim(d->be, act->domid, act->u.mem.kb);
         break;
+    case XRES_ACT_CLAIM_ADJUST:
+        rc = ops->claim_adjust(d->be, act->domid, act->u.mem.kb);
+        break;
+    case XRES_ACT_CLAIM_MOVE:
+        rc = ops->claim_move(d->be, act->domid, act->u.move.to,
+                             act->u.move.kb);
+        break;
     case XRES_ACT_CREATE: {
         bool polled = false;
         rc = create(d, act, &polled);
@@ -149,6 +158,8 @@ int xres_actuate_list(xres_daemon *d, const xres_actions *a, size_t *next)
 
     for (; i < a->n; i++) {
         rc = xres_actuate(d, &a->v[i]);
+        if (rc && a->v[i].optional && rc != -EINPROGRESS && rc != -ECANCELED)
+            rc = 0;             /* logged; the list goes on */
         if (rc) break;
     }
     if (next) *next = i;

@@ -17,7 +17,11 @@
  *                                       channel (agent_request.c) at the
  *                                       number it carries; op "cancel"
  *                                       withdraws that request and its ack;
- *   MARK                                the domain's balloon state.
+ *   MARK                                the domain's balloon state;
+ *   POOL_CLAIM, CLAIM, CLAIM_ADJUST,    a pool's placeholders and claims
+ *   CLAIM_MOVE, CREATE                  (backend.h); CREATE returns
+ *                                       -EINPROGRESS until xl is done.
+ * An action marked optional that fails is logged and skipped.
  * Every action that changes a domain is logged and marks the snapshot
  * stale, so the core refreshes it before the next use.
  */

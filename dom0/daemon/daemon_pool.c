@@ -179,6 +179,44 @@ out:
 
 /* ---- hooks ---- */
 
+/* Pools declared in xres.conf that do not exist yet. */
+static void create_declared(xres_daemon *d, pool_sys *ps)
+{
+    xres_pool_req v[XRES_POOL_DECLS_MAX];
+    xres_pool_spec s;
+    size_t n = 0;
+    char err[400];
+
+    if (xres_pool_decls_of_config(&d->cfg, v, XRES_POOL_DECLS_MAX, &n, err,
+                                  sizeof(err))) {
+        XLOG_ERR("%s", err);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (xres_poold_find(ps, v[i].name)) continue;
+        if (xres_poold_spec_of(d, ps, &v[i], &s, err, sizeof(err)))
+            XLOG_ERR("pool %s of %s: not created: %s", v[i].name,
+                     d->cfg.path ? d->cfg.path : "xres.conf", err);
+        else
+            xres_poold_add(d, ps, &s, "xres.conf");
+    }
+}
+
+static int pool_check_config(xres_daemon *d, const xres_config *cfg)
+{
+    xres_pool_req v[XRES_POOL_DECLS_MAX];
+    size_t n = 0;
+    char err[400];
+
+    (void)d;
+    if (xres_pool_decls_of_config(cfg, v, XRES_POOL_DECLS_MAX, &n, err,
+                                  sizeof(err))) {
+        XLOG_ERR("%s", err);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int pool_init(xres_daemon *d)
 {
     pool_sys *ps = calloc(1, sizeof(*ps));
@@ -198,6 +236,7 @@ static int pool_init(xres_daemon *d)
         return rc;
     }
     xres_pool_load_all(d, ps);
+    create_declared(d, ps);
     for (size_t i = 0; i < ps->n; i++)
         xres_pool_observe(&ps->pools[i], &d->host);
     publish(d, ps);
@@ -220,8 +259,11 @@ static void pool_reload(xres_daemon *d)
     pool_sys *ps = PS(d);
     char err[256];
 
-    if (ps && xres_mem_params_from_config(&d->cfg, &ps->mp, err, sizeof(err)))
+    if (!ps) return;
+    if (xres_mem_params_from_config(&d->cfg, &ps->mp, err, sizeof(err)))
         XLOG_ERR("pools: %s", err);
+    create_declared(d, ps);
+    xres_daemon_wake_at(d, xres_daemon_now_ms(d));
 }
 
 static void pool_tick(xres_daemon *d)
@@ -249,6 +291,7 @@ const xres_subsys xres_subsys_pool = {
     .name = "pool",
     .init = pool_init,
     .dispose = pool_dispose,
+    .check_config = pool_check_config,
     .reload = pool_reload,
     .tick = pool_tick,
     .command = xres_pool_command,

@@ -16,123 +16,150 @@
 #define DEFAULT_STEP_KB (64 * 1024)
 #define DEFAULT_EVERY_MS 10000
 
-static int get_u64_or(yajl_val req, const char *key, uint64_t def,
-                      uint64_t *out, yajl_gen g)
-{
-    int rc = xres_json_get_u64(req, key, out);
-
-    if (rc == -ENOENT) {
-        *out = def;
-        return 0;
-    }
-    if (rc) xres_ipc_reply_error(g, "`%s' must be a non-negative integer",
-                                 key);
-    return rc;
-}
-
-/* The spec of a pool-create request; 0, or an error already replied. */
-static int spec_of(xres_daemon *d, pool_sys *ps, yajl_val req,
-                   xres_pool_spec *s, yajl_gen g)
+/* The request of a pool-create into r; 0, or an error already replied. */
+static int req_of(yajl_val req, xres_pool_req *r, yajl_gen g)
 {
     const char *name = xres_json_get_str(req, "name");
     const char *cfg = xres_json_get_str(req, "config");
     const char *dom = xres_json_get_str(req, "domain");
     const char *sh = xres_json_get_str(req, "on_short");
-    uint64_t in_ms, prio, stall;
-    char err[320];
+    static const char *const keys[] = {
+        "size_kb", "step_kb", "every_ms", "priority", "in_ms", NULL,
+    };
+    uint64_t v[5] = { 0 };
 
-    memset(s, 0, sizeof(*s));
-    if (!name || !xres_pool_name_ok(name)) {
-        xres_ipc_reply_error(g, "pool-create: a pool name is 1 to 31 of "
-                             "A-Z a-z 0-9 _ . - (not first)");
-        return -EINVAL;
+    xres_pool_req_init(r);
+    for (unsigned i = 0; keys[i]; i++) {
+        int rc = xres_json_get_u64(req, keys[i], &v[i]);
+        if (rc == -ENOENT && i == 4) {
+            xres_ipc_reply_error(g, "pool-create: give the deadline (--by or "
+                                 "--in)");
+            return -EINVAL;
+        }
+        if (rc && rc != -ENOENT) {
+            xres_ipc_reply_error(g, "pool-create: `%s' must be a "
+                                 "non-negative integer", keys[i]);
+            return rc;
+        }
     }
-    snprintf(s->name, sizeof(s->name), "%s", name);
-    if (xres_poold_find(ps, name)) {
-        xres_ipc_reply_error(g, "pool-create: pool %s exists", name);
-        return -EEXIST;
-    }
-    if (ps->n == XRES_POOLS_MAX) {
-        xres_ipc_reply_error(g, "pool-create: at most %d pools",
-                             XRES_POOLS_MAX);
-        return -ENOSPC;
-    }
-    if (get_u64_or(req, "size_kb", 0, &s->size_kb, g) ||
-        get_u64_or(req, "step_kb", DEFAULT_STEP_KB, &s->step_kb, g) ||
-        get_u64_or(req, "every_ms", DEFAULT_EVERY_MS, &s->every_ms, g) ||
-        get_u64_or(req, "priority", 0, &prio, g) ||
-        get_u64_or(req, "stall_rounds", 3, &stall, g))
-        return -EINVAL;
-    if (xres_json_get_u64(req, "in_ms", &in_ms)) {
-        xres_ipc_reply_error(g, "pool-create: give the deadline (--by or "
-                             "--in)");
-        return -EINVAL;
-    }
-    if (prio > 1000 || !stall || stall > 1000) {
+    if (v[3] > 1000) {
         xres_ipc_reply_error(g, "pool-create: --priority is 0..1000");
         return -EINVAL;
     }
-    s->priority = (unsigned)prio;
-    s->stall_rounds = (unsigned)stall;
-    s->deadline_ms = xres_daemon_now_ms(d) + in_ms;
-    s->start_when_full = xres_json_get_bool(req, "start_when_full", false);
-    s->on_short = XRES_POOL_SHORT_WAIT;
-    if (sh && xres_pool_short_parse(sh, &s->on_short)) {
+    snprintf(r->name, sizeof(r->name), "%s", name ? name : "");
+    if (name && strlen(name) >= sizeof(r->name)) r->name[0] = '\0';
+    r->size_kb = v[0];
+    r->step_kb = v[1];
+    r->every_ms = v[2];
+    r->priority = (unsigned)v[3];
+    r->in_ms = v[4];
+    r->start_when_full = xres_json_get_bool(req, "start_when_full", false);
+    if (sh && xres_pool_short_parse(sh, &r->on_short)) {
         xres_ipc_reply_error(g, "pool-create: --on-short is start, wait or "
                              "fail");
         return -EINVAL;
     }
-    if (!cfg == !dom) {
-        xres_ipc_reply_error(g, "pool-create: give --config or --domain");
+    if ((cfg && strlen(cfg) >= sizeof(r->config)) ||
+        (dom && strlen(dom) >= sizeof(r->domain))) {
+        xres_ipc_reply_error(g, "pool-create: --config or --domain is too "
+                             "long");
         return -EINVAL;
     }
-    if (cfg) {
+    if (cfg) snprintf(r->config, sizeof(r->config), "%s", cfg);
+    if (dom) snprintf(r->domain, sizeof(r->domain), "%s", dom);
+    return 0;
+}
+
+int xres_poold_spec_of(xres_daemon *d, pool_sys *ps, const xres_pool_req *r,
+                       xres_pool_spec *s, char *err, size_t errlen)
+{
+    char why[320];
+
+    memset(s, 0, sizeof(*s));
+    if (!xres_pool_name_ok(r->name)) {
+        snprintf(err, errlen, "a pool name is 1 to 31 of A-Z a-z 0-9 _ . - "
+                 "(not first)");
+        return -EINVAL;
+    }
+    snprintf(s->name, sizeof(s->name), "%s", r->name);
+    if (xres_poold_find(ps, r->name)) {
+        snprintf(err, errlen, "pool %s exists", r->name);
+        return -EEXIST;
+    }
+    if (ps->n == XRES_POOLS_MAX) {
+        snprintf(err, errlen, "at most %d pools", XRES_POOLS_MAX);
+        return -ENOSPC;
+    }
+    if (!r->config[0] == !r->domain[0]) {
+        snprintf(err, errlen, "give --config or --domain");
+        return -EINVAL;
+    }
+    s->size_kb = r->size_kb;
+    s->step_kb = r->step_kb ? r->step_kb : DEFAULT_STEP_KB;
+    s->every_ms = r->every_ms ? r->every_ms : DEFAULT_EVERY_MS;
+    s->priority = r->priority;
+    s->stall_rounds = 3;
+    s->deadline_ms = xres_daemon_now_ms(d) + r->in_ms;
+    s->start_when_full = r->start_when_full;
+    s->on_short = r->on_short;
+    if (r->config[0]) {
         xres_xlcfg x;
-        if (cfg[0] != '/' || strlen(cfg) >= sizeof(s->config)) {
-            xres_ipc_reply_error(g, "pool-create: --config needs an absolute "
-                                 "path of at most %zu bytes",
-                                 sizeof(s->config) - 1);
+        if (r->config[0] != '/') {
+            snprintf(err, errlen, "--config needs an absolute path");
             return -EINVAL;
         }
-        if (xres_xlcfg_read(cfg, &x, err, sizeof(err))) {
-            xres_ipc_reply_error(g, "pool-create: %s", err);
+        if (xres_xlcfg_read(r->config, &x, why, sizeof(why))) {
+            snprintf(err, errlen, "%s", why);
             return -EINVAL;
         }
         if (xres_host_find_name(&d->host, x.name)) {
-            xres_ipc_reply_error(g, "pool-create: a domain called %s is "
-                                 "running already", x.name);
+            snprintf(err, errlen, "a domain called %s is running already",
+                     x.name);
             return -EEXIST;
         }
         s->from_config = true;
-        snprintf(s->config, sizeof(s->config), "%s", cfg);
+        snprintf(s->config, sizeof(s->config), "%s", r->config);
         snprintf(s->domain, sizeof(s->domain), "%s", x.name);
         s->config_mem_kb = x.memory_kb;
         if (!s->size_kb) s->size_kb = x.memory_kb;
     } else {
-        xres_domain *dd = xres_daemon_find_domain(d, dom);
+        xres_domain *dd = xres_daemon_find_domain(d, r->domain);
         if (!dd || !dd->domid || xres_pool_is_placeholder(dd)) {
-            xres_ipc_reply_error(g, "pool-create: %s", dd
-                                 ? "--domain must be a guest" : "no such domain");
+            snprintf(err, errlen, "%s", dd ? "--domain must be a guest"
+                                           : "no such domain");
             return -ENOENT;
         }
         snprintf(s->domain, sizeof(s->domain), "%s", dd->name);
     }
     for (size_t i = 0; i < ps->n; i++)
         if (!strcmp(ps->pools[i].spec.domain, s->domain)) {
-            xres_ipc_reply_error(g, "pool-create: pool %s is for %s already",
-                                 ps->pools[i].spec.name, s->domain);
+            snprintf(err, errlen, "pool %s is for %s already",
+                     ps->pools[i].spec.name, s->domain);
             return -EEXIST;
         }
-    if (xres_pool_spec_check(s, err, sizeof(err))) {
-        xres_ipc_reply_error(g, "pool-create: %s", err);
+    if (xres_pool_spec_check(s, why, sizeof(why))) {
+        snprintf(err, errlen, "%s", why);
         return -EINVAL;
     }
     if (s->size_kb + ps->mp.reserve_kb > d->host.total_kb) {
-        xres_ipc_reply_error(g, "pool-create: %" PRIu64 " KiB is more than "
-                             "the host has above the reserve", s->size_kb);
+        snprintf(err, errlen, "%" PRIu64 " KiB is more than the host has "
+                 "above the reserve", s->size_kb);
         return -ENOSPC;
     }
     return 0;
+}
+
+xres_pool *xres_poold_add(xres_daemon *d, pool_sys *ps,
+                          const xres_pool_spec *s, const char *origin)
+{
+    xres_pool *p = &ps->pools[ps->n++];
+
+    xres_pool_init(p, s, xres_daemon_now_ms(d));
+    xres_log(LOG_NOTICE, "pool %s: created (%s): %" PRIu64 " KiB for %s, "
+             "step %" PRIu64 " KiB every %" PRIu64 " ms, deadline in %" PRIu64
+             " s", s->name, origin, s->size_kb, s->domain, s->step_kb,
+             s->every_ms, (s->deadline_ms - xres_daemon_now_ms(d)) / 1000);
+    return p;
 }
 
 static void reply_pool(xres_daemon *d, const xres_pool *p, yajl_gen g)
@@ -164,13 +191,14 @@ int xres_pool_command(xres_daemon *d, const char *cmd, yajl_val req,
     if (strncmp(cmd, "pool-", 5)) return -ENOSYS;
     if (!ps) return -ENOSYS;
     if (!strcmp(cmd, "pool-create")) {
-        if (spec_of(d, ps, req, &s, out)) return 0;
-        p = &ps->pools[ps->n++];
-        xres_pool_init(p, &s, xres_daemon_now_ms(d));
-        xres_log(LOG_NOTICE, "pool %s: created: %" PRIu64 " KiB for %s, step %"
-                 PRIu64 " KiB every %" PRIu64 " ms, deadline in %" PRIu64
-                 " s", s.name, s.size_kb, s.domain, s.step_kb, s.every_ms,
-                 (s.deadline_ms - xres_daemon_now_ms(d)) / 1000);
+        xres_pool_req r;
+        char err[400];
+        if (req_of(req, &r, out)) return 0;
+        if (xres_poold_spec_of(d, ps, &r, &s, err, sizeof(err))) {
+            xres_ipc_reply_error(out, "pool-create: %s", err);
+            return 0;
+        }
+        xres_poold_add(d, ps, &s, "pool-create");
         xres_poold_run(d);
         p = xres_poold_find(ps, s.name);
         if (p) reply_pool(d, p, out);

@@ -11,6 +11,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "config_pool.h"
 #include "daemon.h"
 #include "policy_pool.h"
 
@@ -47,6 +48,14 @@ void xres_pool_json(yajl_gen g, const xres_pool *p, uint64_t now,
                     bool record);
 
 /* pool_cmd.c */
+/* The spec of a request (from pool-create or xres.conf), checked against
+ * the host and the other pools: 0, or a negative errno with the reason in
+ * err. */
+int xres_poold_spec_of(xres_daemon *d, pool_sys *ps, const xres_pool_req *r,
+                       xres_pool_spec *s, char *err, size_t errlen);
+/* Adds a checked spec as a new pool and logs it. */
+xres_pool *xres_poold_add(xres_daemon *d, pool_sys *ps,
+                          const xres_pool_spec *s, const char *origin);
 int xres_pool_command(xres_daemon *d, const char *cmd, yajl_val req,
                       yajl_gen out);
 

@@ -80,10 +80,20 @@ static int claim(ctx *c, xres_pool *p, uint64_t kb, const char *why)
 
     kb -= kb % PAGE_KB;
     if (!kb) return 0;
-    piece_name(name, sizeof(name), p, p->st.next_piece);
-    rc = xres_act_pool_claim(c->out, name, kb, why);
-    if (rc) return rc;
-    p->st.next_piece++;
+    if (c->h->claim_ops && p->ph_domid != XRES_DOMID_INVALID) {
+        /* Patched: the one placeholder's claim grows in place. */
+        rc = xres_act_claim_adjust(c->out, p->ph_domid, p->ph_kb + kb, why);
+        if (rc) return rc;
+        p->ph_kb += kb;
+    } else {
+        piece_name(name, sizeof(name), p, p->st.next_piece);
+        rc = xres_act_pool_claim(c->out, name, kb, why);
+        if (rc) return rc;
+        /* Room to grow in place where the hypervisor allows it. */
+        if (c->h->claim_ops) c->out->v[c->out->n - 1].u.pool.max_kb =
+            p->spec.size_kb;
+        p->st.next_piece++;
+    }
     c->avail -= (int64_t)kb;
     p->st.stalled = 0;
     p->st.warned_stall = false;
@@ -176,6 +186,13 @@ static int round_begin(ctx *c, xres_pool *p)
                      p->spec.name);
             st->next_round_ms = c->now;
             wake(c, c->now + c->mp->check_ms);
+            if (c->h->claim_ops && q->ph_domid != XRES_DOMID_INVALID &&
+                q->ph_kb > p->spec.step_kb) {
+                q->ph_kb -= p->spec.step_kb;
+                c->avail += (int64_t)p->spec.step_kb;
+                return xres_act_claim_adjust(c->out, q->ph_domid, q->ph_kb,
+                                             why);
+            }
             return destroy_pieces(c, q, true, why, NULL);
         }
         if (st->stalled >= p->spec.stall_rounds && !st->warned_stall) {
@@ -299,6 +316,32 @@ static int thaw(ctx *c, xres_pool *p)
 
 static int handover_step(ctx *c, xres_pool *p);
 
+/* Patched: every placeholder's claim moves to the domain in one
+ * hypercall each, so the memory is never unclaimed; then the empty
+ * placeholders go and the domain's target rises. */
+static int handover_move(ctx *c, xres_pool *p, const xres_domain *d,
+                         const char *why)
+{
+    int rc;
+
+    for (size_t i = 0; i < c->h->nr_domains; i++) {
+        const xres_domain *ph = &c->h->domains[i];
+        if (xres_pool_piece_of(ph, p->spec.name) < 0 || ph->dying ||
+            !ph->outstanding_kb)
+            continue;
+        rc = xres_act_claim_move(c->out, ph->domid, d->domid,
+                                 ph->outstanding_kb, why);
+        if (rc) return rc;
+    }
+    for (size_t i = 0; i < c->h->nr_domains; i++) {
+        const xres_domain *ph = &c->h->domains[i];
+        if (xres_pool_piece_of(ph, p->spec.name) < 0 || ph->dying) continue;
+        if ((rc = push_destroy(c, ph->domid, why))) return rc;
+    }
+    wake(c, c->now + c->mp->check_ms);
+    return xres_act_set_target(c->out, d->domid, p->st.dom_target_kb, why);
+}
+
 static int handover_begin(ctx *c, xres_pool *p, uint64_t give)
 {
     xres_pool_state *st = &p->st;
@@ -343,6 +386,8 @@ static int handover_step(ctx *c, xres_pool *p)
     int rc;
 
     snprintf(why, sizeof(why), "pool %s: handover", p->spec.name);
+    if (p->pieces && c->h->claim_ops && !p->spec.from_config && d)
+        return handover_move(c, p, d, why);
     if (p->pieces) {
         size_t at = 0;
         if ((rc = destroy_pieces(c, p, false, why, &at))) return rc;
@@ -350,10 +395,14 @@ static int handover_step(ctx *c, xres_pool *p)
             return xres_act_create(c->out, p->spec.domain, p->spec.config,
                                    st->give_kb, why);
         if (!d) return 0;
+        if (c->h->claim_ops) return handover_move(c, p, d, why);
         /* The claims were just cancelled: the domain claims the memory
          * before the placeholders are destroyed. */
         rc = xres_act_claim(c->out, d->domid, d->cur_kb + st->give_kb, why);
         if (rc) return rc;
+        /* Should memory be taken in the gap, the handover goes on: the
+         * domain's balloon gets what there is. */
+        c->out->v[c->out->n - 1].optional = true;
         xres_action moved = c->out->v[c->out->n - 1];
         memmove(&c->out->v[at + 1], &c->out->v[at],
                 (c->out->n - 1 - at) * sizeof(moved));
@@ -373,9 +422,10 @@ static int handover_step(ctx *c, xres_pool *p)
             wake(c, c->now + c->mp->check_ms);
             return 0;
         }
-        if (d && d->outstanding_kb &&
-            (rc = xres_act_claim(c->out, d->domid, 0, why)))
-            return rc;
+        if (d && d->outstanding_kb) {
+            if ((rc = xres_act_claim(c->out, d->domid, 0, why))) return rc;
+            c->out->v[c->out->n - 1].optional = true;
+        }
         if (d && !up)
             xres_pool_note_add(c->notes, LOG_WARNING, "pool %s: %s did not "
                                "reach %" PRIu64 " KiB within %" PRIu64

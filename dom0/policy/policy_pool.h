@@ -115,6 +115,9 @@ typedef struct {
     /* Observed in the snapshot by xres_pool_observe. */
     uint64_t held_kb;
     unsigned pieces;
+    uint32_t ph_domid;              /* the first placeholder, or invalid */
+    uint64_t ph_kb;                 /* its claim (grown in place on a
+                                       patched hypervisor) */
     unsigned queue_pos;             /* 1-based place in the queue */
 } xres_pool;
 

@@ -119,14 +119,23 @@ bool xres_pool_is_placeholder(const xres_domain *d)
 
 void xres_pool_observe(xres_pool *p, const xres_host *h)
 {
+    long first = -1;
+
     p->held_kb = 0;
     p->pieces = 0;
+    p->ph_domid = XRES_DOMID_INVALID;
+    p->ph_kb = 0;
     for (size_t i = 0; i < h->nr_domains; i++) {
         const xres_domain *d = &h->domains[i];
         long k = xres_pool_piece_of(d, p->spec.name);
         if (k < 0 || d->dying) continue;
         p->held_kb += d->outstanding_kb;
         p->pieces++;
+        if (first < 0 || k < first) {
+            first = k;
+            p->ph_domid = d->domid;
+            p->ph_kb = d->outstanding_kb;
+        }
         if ((unsigned long)k >= p->st.next_piece)
             p->st.next_piece = (unsigned)k + 1;
     }

@@ -19,6 +19,7 @@
 #include "config_mem.h"
 #include "config_metrics.h"
 #include "config_pair.h"
+#include "config_pool.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,6 +35,7 @@ static void said_why(int rc, const char *err)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static xres_pair_params pp;
+    static xres_pool_req pools[XRES_POOL_DECLS_MAX];
     xres_config cfg;
     xres_mem_params mp;
     xres_cpu_params cp;
@@ -80,6 +82,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         err[0] = 0;
         said_why(xres_metrics_params_from_config(&cfg, &me, err,
                                                  sizeof(err)), err);
+        err[0] = 0;
+        size_t npool = 0;
+        said_why(xres_pool_decls_of_config(&cfg, pools, XRES_POOL_DECLS_MAX,
+                                           &npool, err, sizeof(err)), err);
+        if (npool > XRES_POOL_DECLS_MAX) abort();
+        for (size_t i = 0; i < npool; i++)
+            if (!xres_pool_name_ok(pools[i].name) ||
+                !pools[i].config[0] == !pools[i].domain[0])
+                abort();
     }
     xres_config_dispose(&cfg);
     return 0;

@@ -12,12 +12,20 @@
 #     resumes, with what Xen holds, and the sum still holds;
 #  5. a guest is destroyed, the pool fills up and, with --start-when-full,
 #     its domain is created from its xl.cfg with exactly the pool's size;
-#     no claim and no placeholder is left.
+#     no claim and no placeholder is left;
+#  6. a --domain pool hands its memory to a running guest while a competing
+#     allocator loops: on the patched hypervisor (xenbed.hv=patched) the
+#     claim moves in one hypercall and the allocator gets nothing; on stock
+#     Xen what it got is reported.  On the patched hypervisor a pool also
+#     has one placeholder whose claim grows in place.
 # shellcheck shell=dash
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 xb_destroy_all_guests
+hv=$(sed -n 's/.*xenbed\.hv=\([^ ]*\).*/\1/p' /proc/cmdline)
+[ -n "$hv" ] || hv=stock
+xb_say "XB-INFO hypervisor: $hv"
 
 conf=$XB_TMP/xres-pool.conf
 cat >"$conf" <<'EOF'
@@ -72,8 +80,13 @@ wait_for 30 sh -c "[ \$(xl info | awk -F': *' '/^outstanding_claims/ { print \$2
 c1=$(claims)
 assert_eq 0 $((c1 % 32)) "(1) claims are whole 32 MiB steps (${c1} MiB)"
 n=$(pieces p1 | wc -l)
-assert_eq "$n" "$((c1 / 32))" "(1) one placeholder per 32 MiB step"
-assert_eq "" "$(pieces p1 | awk '$2 != 32')" "(1) every placeholder holds exactly 32 MiB"
+if [ "$hv" = patched ]; then
+    assert_eq 1 "$n" "(1) patched: one placeholder"
+    assert_eq "$c1" "$(pieces p1 | awk '{ print $2 }')" "(1) patched: its claim grew in place to ${c1} MiB"
+else
+    assert_eq "$n" "$((c1 / 32))" "(1) one placeholder per 32 MiB step"
+    assert_eq "" "$(pieces p1 | awk '$2 != 32')" "(1) every placeholder holds exactly 32 MiB"
+fi
 assert_ok "(1) sum unchanged (${sum0} vs $(host_sum) MiB)" near "$sum0" "$(host_sum)" 8
 assert_eq "$((c1 * 1024))" "$(pj p1 held_kb)" "(1) pool-show's held is Xen's claim"
 xres pool-list
@@ -146,6 +159,40 @@ assert_eq "" "$(pieces p1)" "(5) no placeholder is left"
 grep -E 'pool p1|create pnew' "$XB_TMP/xresd.log" | tail -n 5
 assert_ok "(5) pool-delete p1" xres pool-delete p1
 assert_fail "(5) p1 is gone" xres pool-show p1
+
+# 6. Handover to a running guest with a competing allocator ---------------
+m2=$(xl_mem g2)
+assert_ok "(6) pool-create dbp" xres pool-create dbp --size 64M --step 64M \
+    --every 2s --in 30m --domain g2
+wait_for 30 sh -c "[ \$(xl info | awk -F': *' '/^outstanding_claims/ { print \$2 }') -ge 64 ]" ||
+    xb_fail "(6) dbp holds no 64 MiB"
+hogid=$(hvclaim create hvhog 4096) || xb_fail "(6) create the hog placeholder"
+rm -f "$XB_TMP/hog.status" "$XB_TMP/hog.stop"
+hvclaim hog "$hogid" "$XB_TMP/hog.status" "$XB_TMP/hog.stop" >"$XB_TMP/hog.out" 2>&1 &
+hogpid=$!
+wait_for 300 test -s "$XB_TMP/hog.status" || xb_fail "(6) the hog did not soak up free memory"
+got0=$(awk '{ print $4 }' "$XB_TMP/hog.status")
+assert_ok "(6) pool-start dbp" xres pool-start dbp
+dbp_started() { [ "$(pj dbp phase)" = started ]; }
+g2_up() { [ "$(xl_mem g2)" -ge $((m2 + 64)) ]; }
+wait_for 60 dbp_started || xb_fail "(6) dbp did not reach started: $(pj dbp message)"
+wait_for 60 g2_up
+sleep 1
+got1=$(awk '{ print $4 }' "$XB_TMP/hog.status")
+touch "$XB_TMP/hog.stop"
+wait "$hogpid"
+xb_say "XB-INFO (6) hog: $(cat "$XB_TMP/hog.out"); pages got during the handover: $((got1 - got0))"
+xl destroy "$hogid"
+if [ "$hv" = patched ]; then
+    assert_eq 0 "$((got1 - got0))" "(6) patched: the competing allocator got nothing during the handover"
+    assert_eq "$((m2 + 64))" "$(xl_mem g2)" "(6) patched: g2 has its 64 MiB (xl list)"
+else
+    xb_say "XB-INFO (6) stock: the allocator got $((got1 - got0)) pages; g2 at $(xl_mem g2) of $((m2 + 64)) MiB"
+    assert_eq started "$(pj dbp phase)" "(6) stock: the handover completes"
+fi
+assert_eq "$((m2 + 64))" "$(target_of g2)" "(6) g2's target rose by the pool's 64 MiB"
+grep -E 'pool dbp|claim-move|claim dom' "$XB_TMP/xresd.log" | tail -n 6
+assert_ok "(6) pool-delete dbp" xres pool-delete dbp
 
 xresd_stop
 xb_destroy_all_guests

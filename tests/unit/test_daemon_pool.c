@@ -25,6 +25,7 @@ static xres_daemon *D;
 static char sock[108], conf[64], xlcfg[64];
 static uint32_t V1, V2, V3;
 static uint64_t total0;
+static bool patched;            /* the host has the patched claim ops */
 
 static void start_daemon(void)
 {
@@ -80,6 +81,7 @@ static void setup(void)
     xres_sim_set_agent(&B, V2, true, 700 * MiB);
     xres_sim_set_agent(&B, V3, true, 700 * MiB);
     xres_sim_set_balloon_rate(&B, V1, 1024 * MiB);
+    xres_sim_set_claim_ops(&B, patched);
     total0 = (512 + 3072 + 128) * MiB;
     start_daemon();
 }
@@ -214,7 +216,7 @@ START_TEST(test_pool_gathers_and_starts)
 }
 END_TEST
 
-START_TEST(test_pool_kill_after_every_action)
+static void kill_after_every_action(uint64_t expect)
 {
     uint64_t total_actions;
 
@@ -224,8 +226,7 @@ START_TEST(test_pool_kill_after_every_action)
     run_ms(30000);
     check_end();
     total_actions = D->nr_actuated;
-    /* 4 lowerings, 4 claims, 4 cancels, 4 destroys, 1 create */
-    ck_assert_uint_eq(total_actions, 17);
+    ck_assert_uint_eq(total_actions, expect);
     teardown();
 
     for (uint64_t k = 1; k <= total_actions; k++) {
@@ -242,6 +243,48 @@ START_TEST(test_pool_kill_after_every_action)
     }
     setup();
 }
+
+START_TEST(test_pool_kill_after_every_action)
+{
+    /* 4 lowerings, 4 claims, 4 cancels, 4 destroys, 1 create */
+    kill_after_every_action(17);
+}
+END_TEST
+
+/* Patched: one placeholder grown in place, then cancelled and destroyed:
+ * 4 lowerings, 1 claim, 3 adjusts, 1 cancel, 1 destroy, 1 create. */
+START_TEST(test_pool_kill_patched)
+{
+    teardown();
+    patched = true;
+    setup();
+    kill_after_every_action(11);
+    patched = false;
+}
+END_TEST
+
+/* A pool declared in xres.conf is created at start, and only once: the
+ * next xresd resumes it from its record. */
+START_TEST(test_pool_declared)
+{
+    FILE *f;
+
+    kill_daemon();
+    f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("pools = [ \"cfgp: size=64M step=32M in=10m domain=vm2\" ]\n", f);
+    fclose(f);
+    start_daemon();
+    answer("{\"cmd\":\"pool-show\",\"name\":\"cfgp\"}",
+           "\"size_kb\":65536");
+    run_ms(1000);
+    ck_assert_uint_eq(xres_sim_claimed_kb(&B), 64 * MiB);
+    kill_daemon();
+    start_daemon();
+    answer("{\"cmd\":\"pool-list\"}", "\"held_kb\":65536");
+    answer("{\"cmd\":\"pool-show\",\"name\":\"cfgp\"}",
+           "\"phase\":\"full\"");
+}
 END_TEST
 
 Suite *daemon_pool_suite(void)
@@ -253,6 +296,8 @@ Suite *daemon_pool_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_pool_gathers_and_starts);
     tcase_add_test(tc, test_pool_kill_after_every_action);
+    tcase_add_test(tc, test_pool_kill_patched);
+    tcase_add_test(tc, test_pool_declared);
     suite_add_tcase(s, tc);
     return s;
 }

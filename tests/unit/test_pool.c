@@ -371,6 +371,53 @@ START_TEST(test_preempt_at_risk_only)
 }
 END_TEST
 
+/* A patched hypervisor: the first round creates one placeholder with
+ * room for the whole pool; later rounds grow its claim in place. */
+START_TEST(test_patched_grows_in_place)
+{
+    xres_pool p;
+
+    H.claim_ops = true;
+    mt_add(&H, 0, "Domain-0", 512, 0, 512);
+    mt_add(&H, 1, "vm1", 1024, 300, 2048);
+    mt_set_free(&H, 128 * MiB);
+    spec(&p, "p1", 1024, 32, 5000, 600000);
+    ck_assert_int_eq(step(&p, 1, 0), 0);
+    ck_assert_uint_eq(A.n, 1);
+    ACT(0, "pool-claim xres-pool-p1-0 32768KiB");
+    ck_assert_uint_eq(A.v[0].u.pool.max_kb, 1024 * MiB);
+    ph(7, "p1", 0, 32 * MiB);
+    H.free_kb -= 32 * MiB;
+    ck_assert_int_eq(step(&p, 1, 5000), 0);
+    ck_assert_uint_eq(A.n, 1);
+    ACT(0, "claim-adjust dom7 65536KiB");
+}
+END_TEST
+
+/* Patched, --domain: each placeholder's claim moves to the domain in one
+ * step; nothing is cancelled. */
+START_TEST(test_patched_domain_handover)
+{
+    xres_pool p;
+
+    H.claim_ops = true;
+    mt_add(&H, 0, "Domain-0", 512, 0, 512);
+    mt_add(&H, 3, "db", 512, 400, 4096);
+    mt_set_free(&H, 64 * MiB);
+    ph(5, "p1", 0, 128 * MiB);
+    spec(&p, "p1", 128, 128, 5000, 10000);
+    p.spec.from_config = false;
+    snprintf(p.spec.domain, sizeof(p.spec.domain), "db");
+    p.st.start_asked = true;
+    ck_assert_int_eq(step(&p, 1, 0), 0);
+    ck_assert_uint_eq(A.n, 4);
+    ACT(0, "set-maxmem dom3 656384KiB");
+    ACT(1, "claim-move dom5 dom3 131072KiB");
+    ACT(2, "destroy dom5");
+    ACT(3, "set-target dom3 655360KiB");
+}
+END_TEST
+
 Suite *pool_suite(void)
 {
     Suite *s = suite_create("pool");
@@ -386,6 +433,8 @@ Suite *pool_suite(void)
     tcase_add_test(tc, test_handover_short);
     tcase_add_test(tc, test_handover_domain);
     tcase_add_test(tc, test_preempt_at_risk_only);
+    tcase_add_test(tc, test_patched_grows_in_place);
+    tcase_add_test(tc, test_patched_domain_handover);
     suite_add_tcase(s, tc);
     return s;
 }
