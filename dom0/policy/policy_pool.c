@@ -549,13 +549,12 @@ int xres_pool_step(xres_pool *pools, size_t n, const xres_host *h,
     if (rc) goto out;
     /* Donors already given to a pool's round, or a pool's own domain,
      * are not offered again. */
+    size_t kept = 0;
     for (size_t i = 0; i < c.nr_offers; i++) {
         const xres_domain *d = xres_host_find(h, c.offers[i].domid);
-        if (d && reserved_dom(&c, d)) {
-            c.offers[i] = c.offers[--c.nr_offers];
-            i--;
-        }
+        if (!d || !reserved_dom(&c, d)) c.offers[kept++] = c.offers[i];
     }
+    c.nr_offers = kept;
     /* A round's free part is set aside until its claim. */
     for (size_t i = 0; i < n; i++)
         if (pools[i].st.round) c.avail -= (int64_t)pools[i].st.round_free_kb;
