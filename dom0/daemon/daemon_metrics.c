@@ -5,7 +5,7 @@
  * fsync, rename.  While the file's directory is absent there is no file
  * (said once, at info).  The `metrics` IPC command replies with the same
  * text.  The counters come from the subsystems that own them, through
- * xres_memd_metrics and xres_paird_metrics.
+ * xres_memd_metrics, xres_paird_metrics and xres_poold_metrics.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +50,7 @@ int xres_daemon_metrics_text(xres_daemon *d, char **text, size_t *len)
     memset(&c, 0, sizeof(c));
     xres_memd_metrics(d, &c);
     xres_paird_metrics(d, &c);
+    xres_poold_metrics(d, &c);
     return xres_metrics_format(&d->host, &c, text, len);
 }
 

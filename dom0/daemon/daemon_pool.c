@@ -17,6 +17,7 @@
 #include "config_mem.h"
 #include "ipc.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool_priv.h"
 
 xres_pool *xres_poold_find(pool_sys *ps, const char *name)
@@ -175,6 +176,23 @@ void xres_poold_run(xres_daemon *d)
 out:
     xres_actions_dispose(&acts);
     ps->busy = false;
+}
+
+/* The pools' figures, for the metrics (metrics.h). */
+void xres_poold_metrics(xres_daemon *d, xres_metrics_counters *c)
+{
+    pool_sys *ps = PS(d);
+
+    if (!ps) return;
+    for (size_t i = 0; i < ps->n && c->npools < XRES_METRICS_POOLS_MAX; i++) {
+        const xres_pool *p = &ps->pools[i];
+        xres_metrics_pool *m = &c->pools[c->npools++];
+        snprintf(m->pool, sizeof(m->pool), "%s", p->spec.name);
+        m->held_kb = p->held_kb;
+        m->size_kb = p->spec.size_kb;
+        m->at_risk = p->st.at_risk;
+        m->phase = xres_pool_phase_name(p->st.phase);
+    }
 }
 
 /* ---- hooks ---- */

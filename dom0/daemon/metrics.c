@@ -239,6 +239,30 @@ static void counters(FILE *f, const xres_metrics_counters *c)
                 PRIu64 "\n", name, c->pairs[i].domain, name,
                 c->pairs[i].app);
     }
+    family(f, "xres_pool_held_bytes", "gauge",
+           "Memory a pool holds with Xen claims.");
+    for (size_t i = 0; i < c->npools && i < XRES_METRICS_POOLS_MAX; i++) {
+        char name[4 * sizeof(c->pools[0].pool)];
+        xres_metrics_label(name, sizeof(name), c->pools[i].pool);
+        fprintf(f, "xres_pool_held_bytes{pool=\"%s\",phase=\"%s\"} %" PRIu64
+                "\n", name, c->pools[i].phase, c->pools[i].held_kb * 1024);
+    }
+    family(f, "xres_pool_size_bytes", "gauge", "Memory a pool gathers.");
+    for (size_t i = 0; i < c->npools && i < XRES_METRICS_POOLS_MAX; i++) {
+        char name[4 * sizeof(c->pools[0].pool)];
+        xres_metrics_label(name, sizeof(name), c->pools[i].pool);
+        fprintf(f, "xres_pool_size_bytes{pool=\"%s\"} %" PRIu64 "\n", name,
+                c->pools[i].size_kb * 1024);
+    }
+    family(f, "xres_pool_at_risk", "gauge",
+           "1 when a pool's forecast says it will not be full by its "
+           "deadline.");
+    for (size_t i = 0; i < c->npools && i < XRES_METRICS_POOLS_MAX; i++) {
+        char name[4 * sizeof(c->pools[0].pool)];
+        xres_metrics_label(name, sizeof(name), c->pools[i].pool);
+        fprintf(f, "xres_pool_at_risk{pool=\"%s\"} %d\n", name,
+                c->pools[i].at_risk ? 1 : 0);
+    }
     family(f, "xres_reaction_seconds", "histogram",
            "Time from reading a guest's report to writing the raised memory "
            "target it led to, in seconds.");

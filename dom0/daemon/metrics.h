@@ -9,6 +9,7 @@
 #ifndef XRES_METRICS_H
 #define XRES_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,15 @@ typedef struct {
 } xres_metrics_pair;
 
 typedef struct {
+    char pool[32];                      /* XRES_POOL_NAME_MAX */
+    uint64_t held_kb, size_kb;
+    bool at_risk;
+    const char *phase;                  /* static text */
+} xres_metrics_pool;
+
+#define XRES_METRICS_POOLS_MAX 16       /* XRES_POOLS_MAX */
+
+typedef struct {
     uint64_t moves_done, moves_failed;  /* memory moves that ended */
     uint64_t moves_in_flight;
     /* From reading a receiver's agent report to writing its raised
@@ -43,6 +53,8 @@ typedef struct {
     xres_histogram reaction;
     size_t npairs;
     xres_metrics_pair pairs[XRES_PAIR_DECLS_MAX];
+    size_t npools;
+    xres_metrics_pool pools[XRES_METRICS_POOLS_MAX];
 } xres_metrics_counters;
 
 /* The text of h and c, in the exposition format, with HELP and TYPE
@@ -61,6 +73,7 @@ void xres_metrics_label(char *buf, size_t len, const char *s);
 typedef struct xres_daemon xres_daemon;
 void xres_memd_metrics(xres_daemon *d, xres_metrics_counters *c);
 void xres_paird_metrics(xres_daemon *d, xres_metrics_counters *c);
+void xres_poold_metrics(xres_daemon *d, xres_metrics_counters *c);
 
 /* daemon_metrics.c: the text for d's snapshot and counters (0 or
  * -ENOMEM), and the atomic write of a file: a temporary file in the same

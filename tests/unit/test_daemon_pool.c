@@ -15,6 +15,7 @@
 #include "backend.h"
 #include "backend_sim.h"
 #include "daemon.h"
+#include "metrics.h"
 #include "mem_testlib.h"
 #include "subsys.h"
 
@@ -210,6 +211,12 @@ START_TEST(test_pool_gathers_and_starts)
     ck_assert_uint_eq(cur_of("vm1"), 576 * MiB);
     answer("{\"cmd\":\"pool-show\",\"name\":\"web\"}", "\"at_risk\":true");
     answer("{\"cmd\":\"pool-list\"}", "\"held_kb\":524288");
+    char *mt = NULL;
+    ck_assert_int_eq(xres_daemon_metrics_text(D, &mt, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(mt, "xres_pool_held_bytes{pool=\"web\","
+                                 "phase=\"gathering\"} 536870912\n"));
+    ck_assert_ptr_nonnull(strstr(mt, "xres_pool_at_risk{pool=\"web\"} 1\n"));
+    free(mt);
     /* Short at the deadline; start gives what there is (>= 512). */
     run_ms(15000);
     check_end();
