@@ -121,15 +121,26 @@ static void create_forget(xen *x, xen_create *c)
     *c = x->creates[--x->nr_creates];
 }
 
-/* xl, found before the fork: the child only calls what is safe there. */
-static const char *xl_path(void)
+/* xl, found before the fork (the child only calls what is safe there):
+ * $XRES_XL, else the first xl on $PATH, else the usual places. */
+static const char *xl_path(char *buf, size_t len)
 {
     static const char *const where[] = {
         "/usr/sbin/xl", "/usr/bin/xl", "/usr/local/sbin/xl", NULL,
     };
-    const char *env = getenv("XRES_XL");
+    const char *env = getenv("XRES_XL"), *path = getenv("PATH");
 
     if (env && *env) return env;
+    while (path && *path) {
+        const char *colon = strchr(path, ':');
+        size_t n = colon ? (size_t)(colon - path) : strlen(path);
+        if (n && n + 4 <= len) {
+            memcpy(buf, path, n);
+            memcpy(buf + n, "/xl", 4);
+            if (!access(buf, X_OK)) return buf;
+        }
+        path = colon ? colon + 1 : NULL;
+    }
     for (unsigned i = 0; where[i]; i++)
         if (!access(where[i], X_OK)) return where[i];
     return NULL;
@@ -140,7 +151,8 @@ int xen_create_start(xres_backend *b, const char *cfg, const char *name,
 {
     xen *x = X(b);
     xen_create *c;
-    const char *xl = xl_path();
+    char xlbuf[4096];
+    const char *xl = xl_path(xlbuf, sizeof(xlbuf));
     char mem[48];
     int pfd[2] = { -1, -1 }, devnull = -1, rc;
     pid_t pid;

@@ -161,6 +161,7 @@ typedef struct {
     uint64_t lo, hi;        /* min, max */
     uint64_t need;          /* still wanted */
     uint64_t give;          /* still offered */
+    uint64_t room;          /* give, exactly: not in whole blocks */
     uint64_t want;          /* the target at which u < high */
     uint64_t keep;          /* never asked below: min, and with a report
                                of MemTotal what the guest holds outside
@@ -266,7 +267,7 @@ static void classify(mdom *x, const xres_domain *d, const xres_mem_params *p)
     base = x->a;
     if (x->a > x->hi) {
         x->forced = true;
-        x->give = x->a - x->hi;
+        x->give = x->room = x->a - x->hi;
         base = x->hi;
     }
     if (x->u <= p->low) {
@@ -274,7 +275,10 @@ static void classify(mdom *x, const xres_domain *d, const xres_mem_params *p)
         mid_floor = f > (double)UINT64_MAX / 2 ? UINT64_MAX / 2 : (uint64_t)f;
         if (mid_floor < x->lo) mid_floor = x->lo;
         if (mid_floor < B) mid_floor = B;
-        if (base > mid_floor) x->give += (base - mid_floor) / B * B;
+        if (base > mid_floor) {
+            x->give += (base - mid_floor) / B * B;
+            x->room += base - mid_floor;
+        }
     }
     if (x->give < p->threshold_kb && !x->forced) x->give = 0;
 }
@@ -568,7 +572,7 @@ int xres_mem_offers(const xres_host *h, const xres_mem_params *p,
         memset(&m[nd], 0, sizeof(m[nd]));
         m[nd].idx = i;
         classify(&m[nd], &h->domains[i], p);
-        if (m[nd].receiver || !m[nd].give) continue;
+        if (m[nd].receiver || m[nd].room < 4) continue;
         dk[nd].k = ((uint64_t)(m[nd].forced ? 0 : 1) << 63) |
             ((uint64_t)fbits(m[nd].u) << 16);
         dk[nd].i = nd;
@@ -579,7 +583,7 @@ int xres_mem_offers(const xres_host *h, const xres_mem_params *p,
         const mdom *x = &m[dk[j].i];
         v[j].domid = h->domains[x->idx].domid;
         v[j].target_kb = x->a;
-        v[j].give_kb = x->give;
+        v[j].give_kb = x->room;
     }
     *out = v;
     *n = nd;

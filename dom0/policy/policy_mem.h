@@ -102,10 +102,11 @@ int64_t xres_mem_raise_room(const xres_host *h, const xres_mem_params *p,
 int xres_mem_balance(const xres_host *h, const xres_mem_params *p,
                      xres_mem_plan *plan);
 
-/* What each donor would give, in the order balancing takes from donors:
- * domains above their max first, then the most underused; whole blocks,
- * never below a domain's guarantee, its keep floor or a subsystem's floor
- * (a pair's).  Only domains that take part in balancing.  *out is
+/* What each donor could give, in the order balancing takes from donors:
+ * domains above their max first, then the most underused; exactly what
+ * lies above its floor (balancing itself moves whole blocks of it), never
+ * below a domain's guarantee, its keep floor or a subsystem's floor (a
+ * pair's).  Only domains that take part in balancing.  *out is
  * malloc'd (the caller frees it); 0 or -ENOMEM. */
 typedef struct {
     uint32_t domid;

@@ -52,9 +52,10 @@ guests_sum() {
     done
     echo $s
 }
-# free (claims are part of it) + guests, MiB; placeholders cost Xen ~0.2 MiB each.
-host_sum() { echo $(($(info free_memory) + $(guests_sum))); }
+# xl info's free_memory is what is not claimed: free + claims + guests is
+# the host's, MiB; placeholders cost Xen ~0.2 MiB each.
 claims() { info outstanding_claims; }
+host_sum() { echo $(($(info free_memory) + $(claims) + $(guests_sum))); }
 near() { [ $(($1 - $2)) -le "$3" ] && [ $(($2 - $1)) -le "$3" ]; }
 pj() { xres pool-show --json "$1" >"$XB_TMP/pool.json" && json_get "$XB_TMP/pool.json" "pool.$2"; }
 p1_stalled() { [ "$(pj p1 stalled)" -ge 1 ] 2>/dev/null; }
@@ -88,11 +89,13 @@ else
     assert_eq "" "$(pieces p1 | awk '$2 != 32')" "(1) every placeholder holds exactly 32 MiB"
 fi
 assert_ok "(1) sum unchanged (${sum0} vs $(host_sum) MiB)" near "$sum0" "$(host_sum)" 8
-assert_eq "$((c1 * 1024))" "$(pj p1 held_kb)" "(1) pool-show's held is Xen's claim"
+h1=$(($(pj p1 held_kb) / 1024)); c1b=$(claims)
+assert_ok "(1) pool-show's held (${h1} MiB) is Xen's claim (${c1b} MiB), within the step it may have taken between" \
+    near "$h1" "$c1b" 32
 xres pool-list
 
 # 2. xl create cannot take the held memory -----------------------------------
-unclaimed=$(($(info free_memory) - $(claims)))
+unclaimed=$(info free_memory)
 want=$((unclaimed + 32))
 sed -e "s/@NAME@/intruder/" -e "s/@MEM@/$want/" -e "s/@MAXMEM@/$want/" \
     -e "s/@VCPUS@/1/" /xenbed/guest/guest.cfg >"$XB_TMP/intruder.cfg"
@@ -130,7 +133,11 @@ wait_for 10 sh -c "! pidof xresd >/dev/null" || xb_fail "(4) xresd survived kill
 ck=$(claims)
 assert_ok "(4) sum unchanged after kill -9" near "$sum0" "$(host_sum)" 8
 xresd_start || exit 1
-assert_eq "$((ck * 1024))" "$(pj p1 held_kb)" "(4) the new xresd holds what Xen holds (${ck} MiB)"
+hk=$(($(pj p1 held_kb) / 1024))
+[ "$hk" -ge "$ck" ] && near "$hk" "$ck" 32 &&
+    xb_pass "(4) the new xresd holds what Xen held at the kill (${ck} MiB; ${hk} MiB now, one step on at most)" ||
+    xb_fail "(4) the new xresd holds ${hk} MiB, Xen held ${ck} MiB at the kill"
+assert_match "pool p1: resumed, gathering" "$(cat "$XB_TMP/xresd.log")" "(4) xresd logged the resume"
 assert_eq gathering "$(pj p1 phase)" "(4) and goes on gathering"
 wait_for 60 sh -c "[ \$(xl info | awk -F': *' '/^outstanding_claims/ { print \$2 }') -gt $ck ]" ||
     xb_fail "(4) no progress after the restart"
