@@ -236,7 +236,8 @@ static int xen_set_target(xres_backend *b, uint32_t domid, uint64_t kb)
  * (memory/static-max) only Xen's own limit changes: libxl_domain_setmaxmem
  * would also rewrite static-max, and the guest's configured maxmem would
  * shrink to its current target.  Past the ceiling (a standby engaged beyond
- * its configuration) both move, through libxl. */
+ * its configuration) both move, through libxl.  A domain without
+ * static-max, which libxl did not build, has only Xen's limit. */
 static int xen_set_maxmem(xres_backend *b, uint32_t domid, uint64_t kb)
 {
     xen *x = X(b);
@@ -244,7 +245,8 @@ static int xen_set_maxmem(xres_backend *b, uint32_t domid, uint64_t kb)
     int r;
 
     if (kb == 0) return -EINVAL;
-    if (!xs_read_u64(x, domid, XS_XEN_MEM_STATIC_MAX, &smax) && kb <= smax) {
+    /* A domain libxl did not build (no static-max) has only Xen's. */
+    if (xs_read_u64(x, domid, XS_XEN_MEM_STATIC_MAX, &smax) || kb <= smax) {
         if (xc_domain_setmaxmem(x->xch, domid, kb)) return -errno;
         return 0;
     }

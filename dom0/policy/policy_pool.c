@@ -294,6 +294,8 @@ static int freeze(ctx *c, xres_pool *p, uint32_t skip)
         if ((rc = xres_act_set_maxmem(c->out, d->domid, at,
                                       "pool handover: frozen")))
             return rc;
+        /* One that cannot be frozen (not libxl's) does not stop it. */
+        c->out->v[c->out->n - 1].optional = true;
     }
     return 0;
 }
@@ -309,6 +311,7 @@ static int thaw(ctx *c, xres_pool *p)
                                       st->frozen[i].old_kb,
                                       "pool handover: thawed")))
             return rc;
+        c->out->v[c->out->n - 1].optional = true;
     }
     st->nr_frozen = 0;
     return 0;
@@ -346,7 +349,6 @@ static int handover_begin(ctx *c, xres_pool *p, uint64_t give)
 {
     xres_pool_state *st = &p->st;
     const xres_domain *d = NULL;
-    char why[96];
     int rc;
 
     if (!p->spec.from_config) {
@@ -365,14 +367,7 @@ static int handover_begin(ctx *c, xres_pool *p, uint64_t give)
                        " KiB to %s%s", p->spec.name, give, p->spec.domain,
                        p->spec.from_config ? " (new domain)" : "");
     if ((rc = freeze(c, p, d ? d->domid : XRES_DOMID_INVALID))) return rc;
-    snprintf(why, sizeof(why), "pool %s: handover", p->spec.name);
-    if (d) {
-        uint64_t at = d->cur_kb > d->target_kb ? d->cur_kb : d->target_kb;
-        st->dom_target_kb = d->target_kb + give;
-        if ((rc = xres_act_set_maxmem(c->out, d->domid, at + give +
-                                      c->mp->maxmem_slack_kb, why)))
-            return rc;
-    }
+    if (d) st->dom_target_kb = d->target_kb + give;
     return handover_step(c, p);
 }
 
@@ -386,6 +381,16 @@ static int handover_step(ctx *c, xres_pool *p)
     int rc;
 
     snprintf(why, sizeof(why), "pool %s: handover", p->spec.name);
+    /* Room for the memory first (again, after a restart): the domain's
+     * claim of cur + give, and its new target. */
+    if (p->pieces && !p->spec.from_config && d) {
+        uint64_t want = d->cur_kb + st->give_kb;
+        if (want < st->dom_target_kb) want = st->dom_target_kb;
+        want += c->mp->maxmem_slack_kb;
+        if (d->xen_max_kb < want &&
+            (rc = xres_act_set_maxmem(c->out, d->domid, want, why)))
+            return rc;
+    }
     if (p->pieces && c->h->claim_ops && !p->spec.from_config && d)
         return handover_move(c, p, d, why);
     if (p->pieces) {
