@@ -358,6 +358,10 @@ static int handover_begin(ctx *c, xres_pool *p, uint64_t give)
                      "the pool keeps its memory", p->spec.domain);
             return 0;
         }
+    } else if (xres_host_find_name(c->h, p->spec.domain)) {
+        snprintf(st->msg, sizeof(st->msg), "a domain called %s is running "
+                 "already; the pool keeps its memory", p->spec.domain);
+        return 0;
     }
     st->phase = XRES_POOL_HANDOVER;
     st->give_kb = give;

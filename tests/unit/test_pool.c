@@ -274,6 +274,25 @@ START_TEST(test_handover_full_config)
 }
 END_TEST
 
+/* A domain of the config's name started by someone else: the pool keeps
+ * its memory and says why. */
+START_TEST(test_handover_name_taken)
+{
+    xres_pool p;
+
+    mt_add(&H, 0, "Domain-0", 512, 0, 512);
+    mt_add(&H, 4, "p1-dom", 256, 100, 256);
+    mt_set_free(&H, 64 * MiB);
+    ph(5, "p1", 0, 256 * MiB);
+    spec(&p, "p1", 256, 128, 5000, 10000);
+    ck_assert_int_eq(step(&p, 1, 10000), 0);
+    ck_assert_uint_eq(A.n, 0);
+    ck_assert_int_eq(p.st.phase, XRES_POOL_FULL);
+    ck_assert_str_eq(p.st.msg, "a domain called p1-dom is running already; "
+                     "the pool keeps its memory");
+}
+END_TEST
+
 /* Short at the deadline (192 of 256 MiB): start gives what there is (the
  * config needs 128); fail gives it back; wait does nothing. */
 START_TEST(test_handover_short)
@@ -431,6 +450,7 @@ Suite *pool_suite(void)
     tcase_add_test(tc, test_forecast_history);
     tcase_add_test(tc, test_handover_full_config);
     tcase_add_test(tc, test_handover_short);
+    tcase_add_test(tc, test_handover_name_taken);
     tcase_add_test(tc, test_handover_domain);
     tcase_add_test(tc, test_preempt_at_risk_only);
     tcase_add_test(tc, test_patched_grows_in_place);
