@@ -2,8 +2,8 @@
  * bench/bench_daemon.c: figures for xresd's core on the simulated host:
  * how fast one loop iteration takes in a flood of guest report writes,
  * what a snapshot and a `list` reply cost with many domains, and the
- * socket round trip of `list`.  Prints figures; asserts nothing about
- * time.
+ * socket round trip of `list`, at 10 to 10,000 domains with the ratio
+ * between successive sizes.  Prints figures; asserts nothing about time.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "backend_sim.h"
+#include "bench_scale.h"
 #include "daemon.h"
 #include "ipc.h"
 #include "log.h"
@@ -49,21 +50,24 @@ static int start(xres_backend *be, xres_daemon *d, unsigned ndom,
 
 int main(void)
 {
-    static const unsigned sizes[] = { 10, 100, 1000 };
+    double prev[4] = { 0, 0, 0, 0 };
     char dir[] = "/tmp/xres-bench-XXXXXX", sock[64];
 
     xres_log_set_level(LOG_WARNING);
     if (!mkdtemp(dir)) return 1;
     snprintf(sock, sizeof(sock), "%s/s", dir);
 
-    printf("%8s %14s %14s %14s %16s\n", "domains", "snapshot_ms",
-           "list_json_ms", "list_ipc_ms", "flood_events/s");
-    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-        unsigned n = sizes[k];
+    printf("%8s", "domains");
+    bench_head("snap_ms");
+    bench_head("json_ms");
+    bench_head("ipc_ms");
+    printf(" %14s\n", "flood_events/s");
+    for (size_t k = 0; k < BENCH_NSIZES; k++) {
+        unsigned n = bench_sizes[k];
         xres_backend be;
         xres_daemon d;
         double t0, t1;
-        int reps = n >= 1000 ? 20 : 200;
+        int reps = n >= 10000 ? 5 : n >= 1000 ? 20 : 200;
 
         if (start(&be, &d, n, sock)) {
             fprintf(stderr, "cannot start with %u domains\n", n);
@@ -141,8 +145,14 @@ int main(void)
         }
         if (read(pfd[0], &ipc, sizeof(ipc)) != sizeof(ipc)) ipc = -1;
         close(pfd[0]);
-        printf("%8u %14.3f %14.3f %14.3f %16.0f  (%d loop iterations)\n", n,
-               snap, lj, ipc, ev, loops);
+        printf("%8u", n);
+        bench_cell(snap, prev[0]);
+        bench_cell(lj, prev[1]);
+        bench_cell(ipc, prev[2]);
+        printf(" %14.0f  (%d loop iterations)\n", ev, loops);
+        prev[0] = snap;
+        prev[1] = lj;
+        prev[2] = ipc;
         xres_daemon_dispose(&d);
         xres_backend_dispose(&be);
     }
