@@ -165,20 +165,35 @@ static bool same_as_before(const uint32_t *ids, const xres_cpu_policy *pols,
                            size_t n, uint32_t domid, const xres_cpu_policy *p)
 {
     char a[XRES_CPU_SPEC_MAX], b[XRES_CPU_SPEC_MAX];
+    size_t lo = 0, hi = n;
 
-    for (size_t i = 0; i < n; i++) {
-        if (ids[i] != domid) continue;
-        xres_cpu_policy_format(&pols[i], a, sizeof(a));
-        xres_cpu_policy_format(p, b, sizeof(b));
-        return !strcmp(a, b);
+    /* ids are the previous pass's domains, sorted by domid. */
+    while (lo < hi) {
+        size_t i = lo + (hi - lo) / 2;
+        if (ids[i] < domid) {
+            lo = i + 1;
+        } else if (ids[i] > domid) {
+            hi = i;
+        } else {
+            xres_cpu_policy_format(&pols[i], a, sizeof(a));
+            xres_cpu_policy_format(p, b, sizeof(b));
+            return !strcmp(a, b);
+        }
     }
     return false;
 }
 
 size_t xres_cpud_dec_index(cpu_state *st, uint32_t domid)
 {
-    for (size_t i = 0; i < st->res.n; i++)
+    size_t lo = 0, hi = st->res.n;
+
+    /* The decisions are parallel to the snapshot: sorted by domid. */
+    while (lo < hi) {
+        size_t i = lo + (hi - lo) / 2;
         if (st->res.dec[i].domid == domid) return i;
+        if (st->res.dec[i].domid < domid) lo = i + 1;
+        else hi = i;
+    }
     return SIZE_MAX;
 }
 
