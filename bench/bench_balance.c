@@ -1,13 +1,15 @@
 /*
  * bench/bench_balance.c: how long one memory balancing decision
- * (xres_mem_balance) takes on the host model at 10 to 10,000 domains.
- * Prints figures; asserts nothing.
+ * (xres_mem_balance) takes on the host model at 10 to 10,000 domains,
+ * with the ratio between successive sizes.  Prints figures; asserts
+ * nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "bench_scale.h"
 #include "model.h"
 #include "policy_mem.h"
 
@@ -55,14 +57,16 @@ static void build(xres_host *h, unsigned n, unsigned seed)
 
 int main(void)
 {
-    static const unsigned sizes[] = { 10, 100, 1000, 10000 };
     xres_mem_params p;
+    double pmean = 0, pbest = 0;
 
     xres_mem_params_default(&p);
-    printf("%-8s %10s %12s %12s %10s\n", "domains", "runs", "mean_us",
-           "best_us", "transfers");
-    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-        unsigned n = sizes[s];
+    printf("%-8s %10s", "domains", "runs");
+    bench_head("mean_us");
+    bench_head("best_us");
+    printf(" %10s\n", "transfers");
+    for (size_t s = 0; s < BENCH_NSIZES; s++) {
+        unsigned n = bench_sizes[s];
         unsigned runs = n >= 10000 ? 50 : n >= 1000 ? 300 : 3000;
         xres_host h;
         xres_mem_plan plan;
@@ -83,8 +87,12 @@ int main(void)
             if (dt < best) best = dt;
             transfers = plan.n;
         }
-        printf("%-8u %10u %12.1f %12.1f %10zu\n", n, runs, total / runs,
-               best, transfers);
+        printf("%-8u %10u", n, runs);
+        bench_cell(total / runs, pmean);
+        bench_cell(best, pbest);
+        printf(" %10zu\n", transfers);
+        pmean = total / runs;
+        pbest = best;
         xres_mem_plan_dispose(&plan);
         xres_host_dispose(&h);
     }

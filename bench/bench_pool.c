@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_scale.h"
 #include "model.h"
 #include "policy_pool.h"
 
@@ -57,16 +58,17 @@ static void build(xres_host *h, unsigned n, unsigned npools)
 
 int main(void)
 {
-    static const unsigned sizes[] = { 10, 100, 1000, 10000 };
     static const unsigned pools[] = { 1, 16 };
+    double pmean[2] = { 0, 0 };
     xres_mem_params mp;
 
     xres_mem_params_default(&mp);
-    printf("%-8s %6s %8s %12s %12s %8s\n", "domains", "pools", "runs",
-           "mean_us", "best_us", "actions");
-    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+    printf("%-8s %6s %8s", "domains", "pools", "runs");
+    bench_head("mean_us");
+    printf(" %12s %8s\n", "best_us", "actions");
+    for (size_t s = 0; s < BENCH_NSIZES; s++)
         for (size_t q = 0; q < 2; q++) {
-            unsigned n = sizes[s], np = pools[q];
+            unsigned n = bench_sizes[s], np = pools[q];
             unsigned runs = n >= 10000 ? 30 : n >= 1000 ? 300 : 3000;
             xres_pool v[XRES_POOLS_MAX];
             xres_actions a;
@@ -105,8 +107,10 @@ int main(void)
                 if (dt < best) best = dt;
                 acts = a.n;
             }
-            printf("%-8u %6u %8u %12.1f %12.1f %8zu\n", n, np, runs,
-                   total / runs, best, acts);
+            printf("%-8u %6u %8u", n, np, runs);
+            bench_cell(total / runs, pmean[q]);
+            printf(" %12.1f %8zu\n", best, acts);
+            pmean[q] = total / runs;
             xres_actions_dispose(&a);
             xres_host_dispose(&h);
         }

@@ -85,6 +85,7 @@ void xres_cpu_meter_init(xres_cpu_meter *m, size_t len)
 void xres_cpu_meter_dispose(xres_cpu_meter *m)
 {
     free(m->doms);
+    free(m->pts);
     memset(m, 0, sizeof(*m));
 }
 
@@ -104,7 +105,7 @@ static void load_push(xres_cpu_meter *m, uint64_t t_ms, double load)
 }
 
 /* v is in the order of the snapshot it was built from: sorted by domid
- * (model.h).  Binary search, with a linear pass if that ever fails. */
+ * (model.h). */
 static const xres_cpu_dom_hist *find_in(const xres_cpu_dom_hist *v, size_t n,
                                         uint32_t domid)
 {
@@ -116,33 +117,68 @@ static const xres_cpu_dom_hist *find_in(const xres_cpu_dom_hist *v, size_t n,
         if (v[mid].domid < domid) lo = mid + 1;
         else hi = mid;
     }
-    for (size_t i = 0; i < n; i++)
-        if (v[i].domid == domid) return &v[i];
     return NULL;
+}
+
+/* Are the domains m tracks those of h, in the same order? */
+static bool same_domains(const xres_cpu_meter *m, const xres_host *h)
+{
+    if (m->nr != h->nr_domains) return false;
+    for (size_t i = 0; i < m->nr; i++)
+        if (m->doms[i].domid != h->domains[i].domid) return false;
+    return true;
+}
+
+/* d takes over old's history, its points into pts. */
+static void carry(xres_cpu_dom_hist *d, const xres_cpu_dom_hist *old,
+                  xres_cpu_point *pts)
+{
+    *d = *old;
+    d->v = pts;
+    memcpy(pts, old->v, old->len * sizeof(*pts));
 }
 
 int xres_cpu_meter_update(xres_cpu_meter *m, const xres_host *h)
 {
-    xres_cpu_dom_hist *nv = NULL;
+    /* The same domains as the snapshot before (the usual case): update
+     * each history in place.  Otherwise build new arrays, walking the
+     * old one alongside since both are sorted by domid.  The points sit
+     * apart from the headers so that a pass reads little memory. */
+    bool inplace = same_domains(m, h);
+    xres_cpu_dom_hist *nv = inplace ? m->doms : NULL;
+    xres_cpu_point *npts = inplace ? m->pts : NULL;
     double load = 0;
     bool any = false;
+    size_t j = 0;
 
-    if (h->nr_domains) {
-        nv = calloc(h->nr_domains, sizeof(*nv));
-        if (!nv) return -ENOMEM;
+    if (!inplace && h->nr_domains) {
+        nv = malloc(h->nr_domains * sizeof(*nv));
+        npts = malloc(h->nr_domains * m->len * sizeof(*npts));
+        if (!nv || !npts) {
+            free(nv);
+            free(npts);
+            return -ENOMEM;
+        }
     }
     for (size_t i = 0; i < h->nr_domains; i++) {
         const xres_domain *dom = &h->domains[i];
-        const xres_cpu_dom_hist *old = find_in(m->doms, m->nr, dom->domid);
+        const xres_cpu_dom_hist *old;
         xres_cpu_dom_hist *d = &nv[i];
 
+        if (inplace) {
+            old = d;
+        } else {
+            while (j < m->nr && m->doms[j].domid < dom->domid) j++;
+            old = j < m->nr && m->doms[j].domid == dom->domid ?
+                  &m->doms[j] : NULL;
+        }
         if (old && !strncmp(old->name, dom->name, XRES_NAME_MAX) &&
             dom->cpu_time_ns >= old->last_ns &&
             h->now_ms >= old->last_ms + XRES_CPU_SAMPLE_MIN_MS) {
             xres_cpu_point p;
             double limit = 100.0 * (dom->vcpus_max ? dom->vcpus_max : 1);
 
-            *d = *old;
+            if (d != old) carry(d, old, &npts[i * m->len]);
             memset(&p, 0, sizeof(p));
             p.t_ms = h->now_ms;
             p.use_pct = xres_cpu_use_pct(old->last_ns, old->last_ms,
@@ -163,7 +199,7 @@ int xres_cpu_meter_update(xres_cpu_meter *m, const xres_host *h)
                    dom->cpu_time_ns >= old->last_ns) {
             /* Too soon (an early tick) or the same instant twice: keep
              * the earlier reading. */
-            *d = *old;
+            if (d != old) carry(d, old, &npts[i * m->len]);
             continue;
         } else {
             memset(d, 0, sizeof(*d));
@@ -171,13 +207,18 @@ int xres_cpu_meter_update(xres_cpu_meter *m, const xres_host *h)
             memcpy(d->name, dom->name, sizeof(d->name));
             d->name[sizeof(d->name) - 1] = '\0';
             d->len = m->len;
+            d->v = &npts[i * m->len];
         }
         d->last_ns = dom->cpu_time_ns;
         d->last_ms = h->now_ms;
     }
-    free(m->doms);
-    m->doms = nv;
-    m->nr = h->nr_domains;
+    if (!inplace) {
+        free(m->doms);
+        free(m->pts);
+        m->doms = nv;
+        m->pts = npts;
+        m->nr = h->nr_domains;
+    }
     if (any) load_push(m, h->now_ms, load);
     return 0;
 }

@@ -55,7 +55,7 @@ typedef struct {
     uint64_t last_ms;       /* time of the previous snapshot */
     size_t len;             /* ring size (the meter's len) */
     size_t n, head;         /* ring: n points, head = next slot */
-    xres_cpu_point v[XRES_CPU_HIST_MAX];
+    xres_cpu_point *v;      /* len points, in the meter's store */
 } xres_cpu_dom_hist;
 
 typedef struct {
@@ -63,6 +63,7 @@ typedef struct {
     unsigned nr_cpus;
     size_t nr;              /* domains tracked */
     xres_cpu_dom_hist *doms;
+    xres_cpu_point *pts;    /* nr * len points: the domains' rings */
     size_t hn, hhead;       /* host load ring */
     xres_load_point load[XRES_CPU_HIST_MAX];
 } xres_cpu_meter;

@@ -230,6 +230,7 @@ static void sched_set(xres_daemon *d, yajl_val req, yajl_gen g)
         xres_cpu_policy np = *p;
         if (w >= 0) np.weight = (int)w;
         if (c >= 0) np.cap = (int)c;
+        xres_cpud_policies_changed(st);
         if (xres_cpu_named_set(&st->rt, &st->nr_rt, dom->name, &np)) {
             xres_ipc_reply_error(g, "sched-set: out of memory");
             return;
@@ -296,6 +297,7 @@ static void sched_policy(xres_daemon *d, yajl_val req, yajl_gen g)
         for (size_t i = 0; i < st->nr_rt; i++) {
             if (strcmp(st->rt[i].name, dom->name)) continue;
             xres_cpud_forget_policy(d, st->rt[i].slot);
+            xres_cpud_policies_changed(st);
             st->rt[i] = st->rt[--st->nr_rt];
             break;
         }
@@ -324,6 +326,7 @@ static void sched_policy(xres_daemon *d, yajl_val req, yajl_gen g)
                                  "policies (%d)", RT_POLICIES_MAX);
             return;
         }
+        xres_cpud_policies_changed(st);
         if (xres_cpu_named_set(&st->rt, &st->nr_rt, dom->name, &p)) {
             xres_ipc_reply_error(g, "sched-policy: out of memory");
             return;

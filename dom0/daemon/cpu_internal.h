@@ -34,6 +34,10 @@ typedef struct {
 
     xres_cpu_named *rt;         /* set at run time, kept in XenStore */
     size_t nr_rt;
+    /* rt and prm.pols sorted by name for lookups, rebuilt on the first
+     * lookup after xres_cpud_policies_changed (NULL: scan). */
+    const xres_cpu_named **rt_idx, **cfg_idx;
+    bool idx_ok;
 
     xres_cpu_result res;        /* the latest pass */
     xres_cpu_policy *pols;      /* parallel to res.dec */
@@ -52,6 +56,8 @@ static inline cpu_state *ST(xres_daemon *d)
 /* name's policy, run time first; *src 2 run time, 1 config, 0 none. */
 const xres_cpu_policy *xres_cpud_policy_for(cpu_state *st, const char *name,
                                             uint8_t *src);
+/* rt or prm.pols changed: the next lookup sorts them afresh. */
+void xres_cpud_policies_changed(cpu_state *st);
 /* Policies parallel to d->host.domains, into st->pols.  0 or -ENOMEM. */
 int xres_cpud_build_policies(xres_daemon *d);
 /* Index of domid in st->res.dec, or SIZE_MAX. */

@@ -89,6 +89,7 @@ void xres_cpud_load_runtime(xres_daemon *d)
                       names[i], name);
             goto next;
         }
+        xres_cpud_policies_changed(st);
         if (!xres_cpu_named_set(&st->rt, &st->nr_rt, name, &p)) {
             st->rt[st->nr_rt - 1].slot = slot;
             XLOG_INFO("cpu: %s: run-time policy %s", name, spec);

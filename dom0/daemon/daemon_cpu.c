@@ -122,16 +122,66 @@ static void manage_carry_out(xres_daemon *d, const xres_action *act)
 
 /*----- a pass -----*/
 
+void xres_cpud_policies_changed(cpu_state *st)
+{
+    free(st->rt_idx);
+    free(st->cfg_idx);
+    st->rt_idx = st->cfg_idx = NULL;
+    st->idx_ok = false;
+}
+
+static int named_cmp(const void *a, const void *b)
+{
+    const xres_cpu_named *const *x = a, *const *y = b;
+
+    return strcmp((*x)->name, (*y)->name);
+}
+
+/* v sorted by name, or NULL (none, or no memory). */
+static const xres_cpu_named **named_index(const xres_cpu_named *v, size_t n)
+{
+    const xres_cpu_named **ix;
+
+    if (!n || !(ix = malloc(n * sizeof(*ix)))) return NULL;
+    for (size_t i = 0; i < n; i++) ix[i] = &v[i];
+    qsort(ix, n, sizeof(*ix), named_cmp);
+    return ix;
+}
+
+/* The first entry of v named name: by binary search in ix, else a scan. */
+static const xres_cpu_named *named_lookup(xres_cpu_named *v, size_t n,
+                                          const xres_cpu_named **ix,
+                                          const char *name)
+{
+    size_t lo = 0, hi = n;
+
+    if (!ix) return xres_cpu_named_find(v, n, name);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(ix[mid]->name, name);
+        if (!c) return ix[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
 const xres_cpu_policy *xres_cpud_policy_for(cpu_state *st, const char *name,
                                          uint8_t *src)
 {
-    const xres_cpu_named *np = xres_cpu_named_find(st->rt, st->nr_rt, name);
+    const xres_cpu_named *np;
 
+    if (!st->idx_ok) {
+        st->rt_idx = named_index(st->rt, st->nr_rt);
+        st->cfg_idx = named_index(st->prm.pols, st->prm.nr_pols);
+        st->idx_ok = true;
+    }
+    np = named_lookup(st->rt, st->nr_rt, st->rt_idx, name);
     if (np) {
         *src = 2;
         return &np->pol;
     }
-    np = xres_cpu_named_find(st->prm.pols, st->prm.nr_pols, name);
+    np = named_lookup(st->prm.pols, st->prm.nr_pols, st->cfg_idx, name);
     if (np) {
         *src = 1;
         return &np->pol;
@@ -149,6 +199,8 @@ int xres_cpud_build_policies(xres_daemon *d)
     uint8_t src;
 
     if (!p) return -ENOMEM;
+    /* Sorted afresh each pass, whatever changed the policies since. */
+    xres_cpud_policies_changed(st);
     for (size_t i = 0; i < n; i++) {
         const xres_cpu_policy *q = xres_cpud_policy_for(st, d->host.domains[i].name,
                                               &src);
@@ -165,20 +217,35 @@ static bool same_as_before(const uint32_t *ids, const xres_cpu_policy *pols,
                            size_t n, uint32_t domid, const xres_cpu_policy *p)
 {
     char a[XRES_CPU_SPEC_MAX], b[XRES_CPU_SPEC_MAX];
+    size_t lo = 0, hi = n;
 
-    for (size_t i = 0; i < n; i++) {
-        if (ids[i] != domid) continue;
-        xres_cpu_policy_format(&pols[i], a, sizeof(a));
-        xres_cpu_policy_format(p, b, sizeof(b));
-        return !strcmp(a, b);
+    /* ids are the previous pass's domains, sorted by domid. */
+    while (lo < hi) {
+        size_t i = lo + (hi - lo) / 2;
+        if (ids[i] < domid) {
+            lo = i + 1;
+        } else if (ids[i] > domid) {
+            hi = i;
+        } else {
+            xres_cpu_policy_format(&pols[i], a, sizeof(a));
+            xres_cpu_policy_format(p, b, sizeof(b));
+            return !strcmp(a, b);
+        }
     }
     return false;
 }
 
 size_t xres_cpud_dec_index(cpu_state *st, uint32_t domid)
 {
-    for (size_t i = 0; i < st->res.n; i++)
+    size_t lo = 0, hi = st->res.n;
+
+    /* The decisions are parallel to the snapshot: sorted by domid. */
+    while (lo < hi) {
+        size_t i = lo + (hi - lo) / 2;
         if (st->res.dec[i].domid == domid) return i;
+        if (st->res.dec[i].domid < domid) lo = i + 1;
+        else hi = i;
+    }
     return SIZE_MAX;
 }
 
@@ -284,6 +351,7 @@ static void cpu_reload(xres_daemon *d)
     cpu_state *st = ST(d);
     char err[512];
 
+    xres_cpud_policies_changed(st);
     if (xres_cpu_params_from_config(&d->cfg, &st->prm, err, sizeof(err))) {
         XLOG_ERR("cpu: %s", err);
         return;
@@ -336,6 +404,7 @@ static void cpu_dispose(xres_daemon *d)
     if (!st) return;
     xres_cpu_meter_dispose(&st->meter);
     xres_cpu_result_dispose(&st->res);
+    xres_cpud_policies_changed(st);
     xres_cpu_params_dispose(&st->prm);
     free(st->rt);
     free(st->pols);

@@ -106,12 +106,51 @@ static xres_balloon_state balloon_state(const xres_daemon *d,
         ? XRES_BALLOON_OK : XRES_BALLOON_MOVING;
 }
 
+static int cd_cmp(const void *a, const void *b)
+{
+    const xres_config_domain *const *x = a, *const *y = b;
+
+    return strcmp((*x)->name, (*y)->name);
+}
+
+/* The configured domains sorted by name (NULL when there are none or no
+ * memory: then each lookup scans).  One sort per snapshot rather than a
+ * scan of the configuration per domain. */
+static const xres_config_domain **cd_index(const xres_config *cfg)
+{
+    const xres_config_domain **v;
+
+    if (!cfg->nr_domains) return NULL;
+    v = malloc(cfg->nr_domains * sizeof(*v));
+    if (!v) return NULL;
+    for (size_t i = 0; i < cfg->nr_domains; i++) v[i] = &cfg->domains[i];
+    qsort(v, cfg->nr_domains, sizeof(*v), cd_cmp);
+    return v;
+}
+
+static const xres_config_domain *cd_find(const xres_config *cfg,
+                                         const xres_config_domain **v,
+                                         const char *name)
+{
+    size_t lo = 0, hi = cfg->nr_domains;
+
+    if (!v) return xres_config_domain_find(cfg, name);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(v[mid]->name, name);
+        if (!c) return v[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
 /* Copies what the core knows into one domain of the snapshot. */
-static void merge_domain(xres_daemon *d, xres_domain *dom)
+static void merge_domain(xres_daemon *d, xres_domain *dom,
+                         const xres_config_domain **byname)
 {
     xres_domstate *ds = xres_daemon_domstate(d, dom->domid);
-    const xres_config_domain *cd = xres_config_domain_find(&d->cfg,
-                                                           dom->name);
+    const xres_config_domain *cd = cd_find(&d->cfg, byname, dom->name);
 
     if (ds) dom->agent = ds->agent;
     memset(&dom->mem_policy, 0, sizeof(dom->mem_policy));
@@ -158,7 +197,12 @@ int xres_daemon_refresh(xres_daemon *d)
             i++;
         }
     }
-    for (size_t i = 0; i < h.nr_domains; i++) merge_domain(d, &h.domains[i]);
+    {
+        const xres_config_domain **byname = cd_index(&d->cfg);
+        for (size_t i = 0; i < h.nr_domains; i++)
+            merge_domain(d, &h.domains[i], byname);
+        free(byname);
+    }
     xres_host_dispose(&d->host);
     d->host = h;
     xres_host_init(&h);

@@ -131,15 +131,23 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
     double budget;
     int rc = -ENOMEM;
 
-    free(r->dec);
+    /* The decisions' array is kept from one run to the next: a pass
+     * writes every entry and allocates only when the host grew. */
+    xres_cpu_decision *dec = r->dec;
+    size_t dec_cap = r->dec_cap;
+
     xres_cpu_result_init(r);
+    r->dec = dec;
+    r->dec_cap = dec_cap;
     r->max = 100.0 * h->nr_cpus;
     host_load(m, s, r->max, &r->load, &r->available);
-    r->n = h->nr_domains;
-    if (r->n) {
-        r->dec = calloc(r->n, sizeof(*r->dec));
-        if (!r->dec) goto out;
+    if (h->nr_domains > r->dec_cap) {
+        dec = realloc(r->dec, h->nr_domains * sizeof(*dec));
+        if (!dec) goto out;
+        r->dec = dec;
+        r->dec_cap = h->nr_domains;
     }
+    r->n = h->nr_domains;
     for (size_t i = 0; i < h->nr_domains; i++) {
         const xres_domain *dom = &h->domains[i];
         const xres_cpu_point *lp =
@@ -150,6 +158,7 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
         r->dec[i].weight = -1;
         r->dec[i].cap = -1;
         r->dec[i].use_pct = lp ? lp->use_pct : -1;
+        r->dec[i].note[0] = '\0';
     }
     r->active = h->sched == XRES_SCHED_CREDIT ||
                 h->sched == XRES_SCHED_CREDIT2;

@@ -194,6 +194,7 @@ typedef struct {
     char error[192];            /* host-level refusal, "" if none */
     size_t n;
     xres_cpu_decision *dec;     /* parallel to the host's domains */
+    size_t dec_cap;             /* entries allocated, kept between runs */
 } xres_cpu_result;
 
 void xres_cpu_result_init(xres_cpu_result *r);

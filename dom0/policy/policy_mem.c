@@ -3,7 +3,8 @@
  *
  * Snapshot in, plan of transfers out.  The rules, in short (the full text
  * is in docs/xres-mem.md):
- *  - u = used / target.  Deficient when u >= high, excess when u <= low.
+ *  - u = used / target, used counting the swap in use up to the max
+ *    (mem_classify.c).  Deficient when u >= high, excess when u <= low.
  *  - A receiver takes the fewest whole blocks that bring u below high
  *    (or its guarantee, if it is below it), never past its max.
  *  - An excess donor gives whole blocks while its u stays at or below the
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem_classify.h"
 #include "policy_mem.h"
 
 #define NONE ((size_t)-1)
@@ -155,133 +157,12 @@ int64_t xres_mem_raise_room(const xres_host *h, const xres_mem_params *p,
 /* ---- the balancing decision ---- */
 
 typedef struct {
-    size_t idx;             /* in h->domains */
-    uint64_t a;             /* planned target */
-    uint64_t used;
-    uint64_t lo, hi;        /* min, max */
-    uint64_t need;          /* still wanted */
-    uint64_t give;          /* still offered */
-    uint64_t room;          /* give, exactly: not in whole blocks */
-    uint64_t want;          /* the target at which u < high */
-    uint64_t keep;          /* never asked below: min, and with a report
-                               of MemTotal what the guest holds outside
-                               it plus what it uses */
-    uint64_t share;         /* short mode: its share */
-    double u;
-    double wd;              /* weight x used */
-    unsigned prio;
-    bool guarantee;         /* below its min */
-    bool forced;            /* above its max */
-    bool receiver;
-} mdom;
-
-typedef struct {
     const xres_host *h;
     const xres_mem_params *p;
     mdom *m;
     size_t n;
     xres_mem_plan *plan;
 } bal;
-
-/* The most of a guest's memory taken as held outside MemTotal: 64 MiB or
- * an eighth of what it has, whichever is more. */
-#define XRES_MEM_OUTSIDE_MAX(cur) ((cur) / 8 > 65536 ? (cur) / 8 : 65536)
-
-static bool eligible(const xres_domain *d, const xres_mem_params *p)
-{
-    if (!xres_mem_balloonable(d)) return false;
-    if (d->balloon == XRES_BALLOON_MOVING ||
-        d->balloon == XRES_BALLOON_NOT_RESPONDING)
-        return false;
-    /* A balloon still on its way somewhere is left alone. */
-    return xres_mem_arrived(d->cur_kb, d->target_kb, p->tolerance_kb);
-}
-
-static void classify(mdom *x, const xres_domain *d, const xres_mem_params *p)
-{
-    uint64_t B = p->block_kb, mid_floor, base, over;
-    double mid = (p->low + p->high) / 2.0;
-
-    x->a = d->target_kb;
-    x->used = d->agent.mem_used_kb;
-    x->hi = xres_mem_max_of(d);
-    x->lo = d->mem_policy.min_kb;
-    /* A floor set by another subsystem (a pair's standby that took over)
-     * counts like a guarantee, and also lifts a lower policy max. */
-    if (d->mem_floor_kb > x->lo) x->lo = d->mem_floor_kb;
-    if (d->mem_floor_kb > x->hi) {
-        uint64_t smax = d->static_max_kb ? d->static_max_kb : d->xen_max_kb;
-        x->hi = d->mem_floor_kb < smax ? d->mem_floor_kb : smax;
-    }
-    if (x->lo > x->hi) x->lo = x->hi;
-    x->prio = d->mem_policy.priority;
-    x->u = x->a ? (double)x->used / (double)x->a : 1e9;
-    x->wd = (double)(d->mem_policy.weight ? d->mem_policy.weight : 1) *
-        (double)(x->used ? x->used : 1);
-
-    /* What the guest holds outside MemTotal (kernel, page tables,
-     * reserved pages) cannot go back through its balloon: every target it
-     * can reach is that much above what it uses.  Both figures come from
-     * the same report (the balloon's current size and MemTotal): Xen's
-     * current memory may be newer than a report and would skew it. */
-    over = d->agent.mem_total_kb &&
-        d->agent.mem_total_kb < d->agent.balloon_cur_kb
-        ? d->agent.balloon_cur_kb - d->agent.mem_total_kb : 0;
-    /* MemTotal comes from the guest: bound what it can claim this way
-     * (a real kernel's share is tens of MiB, about 2 % of a large guest). */
-    if (over > XRES_MEM_OUTSIDE_MAX(d->cur_kb))
-        over = XRES_MEM_OUTSIDE_MAX(d->cur_kb);
-    /* want: the smallest target with used / target < high, plus that */
-    double w = floor((double)x->used / p->high) + 1.0 + (double)over;
-    if (w > (double)x->hi) w = (double)x->hi;
-    x->want = (uint64_t)w;
-    if (x->want < x->lo) x->want = x->lo;
-    x->keep = x->lo;
-    if (over && over + x->used > x->keep) x->keep = over + x->used;
-    if (x->keep > x->hi) x->keep = x->hi > x->lo ? x->hi : x->lo;
-    if (x->want < x->keep) x->want = x->keep;
-
-    /* Receiver: below its min, or deficient. */
-    uint64_t goal = x->a;
-    if (x->a < x->lo) {
-        goal = x->lo;
-        x->guarantee = true;
-    }
-    if (x->u >= p->high && x->a < x->hi) {
-        /* fewest whole blocks that bring u below high */
-        uint64_t k = 1;
-        double need = (double)x->used / p->high - (double)x->a;
-        if (need >= (double)B) k = (uint64_t)(need / (double)B) + 1;
-        uint64_t g = x->a + k * B;
-        if (k > (UINT64_MAX - x->a) / B || g > x->hi) g = x->hi;
-        if (g > goal) goal = g;
-    }
-    if (goal > x->hi) goal = x->hi;
-    if (goal > x->a && (goal - x->a >= p->threshold_kb || x->guarantee)) {
-        x->need = goal - x->a;
-        x->receiver = true;
-        return;
-    }
-
-    /* Donor: above its max (forced), and/or excess. */
-    base = x->a;
-    if (x->a > x->hi) {
-        x->forced = true;
-        x->give = x->room = x->a - x->hi;
-        base = x->hi;
-    }
-    if (x->u <= p->low) {
-        double f = ceil((double)x->used / mid) + (double)over;
-        mid_floor = f > (double)UINT64_MAX / 2 ? UINT64_MAX / 2 : (uint64_t)f;
-        if (mid_floor < x->lo) mid_floor = x->lo;
-        if (mid_floor < B) mid_floor = B;
-        if (base > mid_floor) {
-            x->give += (base - mid_floor) / B * B;
-            x->room += base - mid_floor;
-        }
-    }
-    if (x->give < p->threshold_kb && !x->forced) x->give = 0;
-}
 
 static int emit(bal *b, size_t s, size_t r, uint64_t kb, const char *why)
 {
@@ -447,11 +328,11 @@ int xres_mem_balance(const xres_host *h, const xres_mem_params *p,
 
     for (size_t i = 0; i < h->nr_domains; i++) {
         const xres_domain *d = &h->domains[i];
-        if (!eligible(d, p)) continue;
+        if (!mem_eligible(d, p)) continue;
         mdom *x = &b.m[b.n];
         memset(x, 0, sizeof(*x));
         x->idx = i;
-        classify(x, d, p);
+        mem_classify(x, d, p);
         if (x->receiver) {
             /* guarantee first, then priority, then u, all descending */
             unsigned pr = x->prio > 0x7fff ? 0x7fff : x->prio;
@@ -568,10 +449,10 @@ int xres_mem_offers(const xres_host *h, const xres_mem_params *p,
     *n = 0;
     if (!dk || !m || !v) goto out;
     for (size_t i = 0; i < h->nr_domains; i++) {
-        if (!eligible(&h->domains[i], p)) continue;
+        if (!mem_eligible(&h->domains[i], p)) continue;
         memset(&m[nd], 0, sizeof(m[nd]));
         m[nd].idx = i;
-        classify(&m[nd], &h->domains[i], p);
+        mem_classify(&m[nd], &h->domains[i], p);
         if (m[nd].receiver || m[nd].room < 4) continue;
         dk[nd].k = ((uint64_t)(m[nd].forced ? 0 : 1) << 63) |
             ((uint64_t)fbits(m[nd].u) << 16);

@@ -575,6 +575,87 @@ START_TEST(test_config_policies)
 }
 END_TEST
 
+/* The core's `list`, as a client gets it. */
+static yajl_val list_call(void)
+{
+    static const char req[] = "{\"cmd\":\"list\"}";
+    char *reply, *text, err[256];
+    size_t len;
+    yajl_val r;
+
+    ck_assert_int_eq(xres_daemon_answer(&d, req, sizeof(req) - 1, &reply,
+                                        &len), 0);
+    text = strndup(reply, len);     /* the reply is not NUL-terminated */
+    free(reply);
+    ck_assert_ptr_nonnull(text);
+    r = yajl_tree_parse(text, err, sizeof(err));
+    ck_assert_msg(r != NULL, "bad reply %s", text);
+    free(text);
+    return r;
+}
+
+/* cpu_policy of the domain with this name in a `list` reply. */
+static const char *list_policy(yajl_val r, const char *name)
+{
+    const char *dp[] = { "domains", NULL };
+    yajl_val doms = yajl_tree_get(r, dp, yajl_t_array);
+
+    ck_assert_ptr_nonnull(doms);
+    for (size_t i = 0; i < doms->u.array.len; i++) {
+        yajl_val x = doms->u.array.values[i];
+        const char *n = xres_json_get_str(x, "name");
+        if (n && !strcmp(n, name)) return xres_json_get_str(x, "cpu_policy");
+    }
+    ck_abort_msg("no %s in the list", name);
+    return NULL;
+}
+
+/* `list` finds policies by name in a sorted index: every change of the
+ * run-time policies shows in the next reply, with no pass in between. */
+START_TEST(test_list_follows_policy_changes)
+{
+    yajl_val r;
+
+    r = list_call();
+    ck_assert_str_eq(list_policy(r, "g1"), "none");
+    ck_assert_str_eq(list_policy(r, "g2"), "none");
+    yajl_tree_free(r);
+    r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g2\","
+             "\"policy\":\"fixed weight=384\"}");
+    ck_assert(ok(r));
+    yajl_tree_free(r);
+    r = list_call();
+    ck_assert_str_eq(list_policy(r, "g1"), "none");
+    ck_assert_str_eq(list_policy(r, "g2"), "fixed weight=384");
+    yajl_tree_free(r);
+    r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g1\","
+             "\"policy\":\"fixed weight=128\"}");
+    ck_assert(ok(r));
+    yajl_tree_free(r);
+    r = list_call();
+    ck_assert_str_eq(list_policy(r, "g1"), "fixed weight=128");
+    ck_assert_str_eq(list_policy(r, "g2"), "fixed weight=384");
+    yajl_tree_free(r);
+    /* The last one set goes first: the index must not keep it. */
+    r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g1\","
+             "\"reset\":true}");
+    ck_assert(ok(r));
+    yajl_tree_free(r);
+    r = list_call();
+    ck_assert_str_eq(list_policy(r, "g1"), "none");
+    ck_assert_str_eq(list_policy(r, "g2"), "fixed weight=384");
+    yajl_tree_free(r);
+    r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g2\","
+             "\"reset\":true}");
+    ck_assert(ok(r));
+    yajl_tree_free(r);
+    r = list_call();
+    ck_assert_str_eq(list_policy(r, "g1"), "none");
+    ck_assert_str_eq(list_policy(r, "g2"), "none");
+    yajl_tree_free(r);
+}
+END_TEST
+
 Suite *daemon_cpu_suite(void)
 {
     Suite *s = suite_create("daemon_cpu");
@@ -582,6 +663,7 @@ Suite *daemon_cpu_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_set_and_refusals);
+    tcase_add_test(tc, test_list_follows_policy_changes);
     tcase_add_test(tc, test_demand_and_restart);
     tcase_add_test(tc, test_manage);
     tcase_add_test(tc, test_manage_hold);

@@ -1,13 +1,15 @@
 /*
  * tests/unit/test_policy_mem.c: memory by demand, the pure policy: the
  * three-VM example, load reversal, quiet hosts, guarantees and maxima,
- * shares when short, and a randomized conservation property.
+ * shares when short, swap in use counted as demand, and a randomized
+ * conservation property.
  */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem_classify.h"
 #include "mem_testlib.h"
 #include "policy_mem.h"
 
@@ -544,6 +546,119 @@ START_TEST(test_random_property)
 }
 END_TEST
 
+/* A guest that swaps: MemTotal - MemAvailable stops near the top (993 of
+ * 1024 MiB), and 600 MiB are in swap.  Its demand is 1593 MiB, so it takes
+ * the fewest 64 MiB blocks that bring 1593 below 90 %: 12 (to 1792 MiB),
+ * from free memory, in one round.  Once the guest has swapped back in
+ * (1593 used, no swap) it is not deficient: nothing more moves.  Seen
+ * without its swap it would have taken 2 blocks (to 1152 MiB), and more
+ * round after round as it swapped in. */
+START_TEST(test_swapping_guest_served_in_one_round)
+{
+    xres_host h;
+    xres_mem_plan plan;
+    xres_actions acts;
+    xres_domain *d;
+
+    xres_host_init(&h);
+    mt_add(&h, 0, "Domain-0", 512, 0, 512);
+    d = mt_add(&h, 1, "swapper", 1024, 993, 4096);
+    d->agent.swap_used_kb = 600 * MiB;
+    mt_set_free(&h, P.reserve_kb + 2048 * MiB);
+    xres_mem_plan_init(&plan);
+    ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
+    ck_assert_uint_eq(plan.n, 1);
+    ck_assert_uint_eq(plan.v[0].src, XRES_DOMID_INVALID);
+    ck_assert_uint_eq(plan.v[0].dst, 1);
+    ck_assert_uint_eq(plan.v[0].kb, 768 * MiB);
+    ck_assert_uint_eq(plan.v[0].dst_to, 1792 * MiB);
+    xres_mem_plan_dispose(&plan);
+
+    /* Carried out on the model: the guest holds 1792 MiB. */
+    xres_actions_init(&acts);
+    ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
+    ck_assert_int_eq(xres_mem_plan_actions(&plan, &P, &acts), 0);
+    for (size_t i = 0; i < acts.n; i++) {
+        char err[160];
+        ck_assert_msg(mt_apply(&h, &P, &acts.v[i], err, sizeof(err)),
+                      "action %zu: %s", i, err);
+        ck_assert(mt_conserved(&h, &P));
+    }
+    xres_mem_plan_dispose(&plan);
+    d = xres_host_find(&h, 1);
+    ck_assert_uint_eq(d->target_kb, 1792 * MiB);
+    ck_assert_uint_eq(d->cur_kb, 1792 * MiB);
+    /* Swapped back in: served, nothing moves. */
+    d->agent.mem_used_kb = 1593 * MiB;
+    d->agent.swap_used_kb = 0;
+    ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
+    ck_assert_uint_eq(plan.n, 0);
+    xres_mem_plan_dispose(&plan);
+    xres_actions_dispose(&acts);
+    xres_host_dispose(&h);
+}
+END_TEST
+
+/* The same guest with no swap in use is served as before: 993 of 1024 MiB
+ * used, 2 blocks (to 1152 MiB). */
+START_TEST(test_guest_not_swapping_unchanged)
+{
+    xres_host h;
+    xres_mem_plan plan;
+
+    xres_host_init(&h);
+    mt_add(&h, 0, "Domain-0", 512, 0, 512);
+    mt_add(&h, 1, "steady", 1024, 993, 4096);
+    mt_set_free(&h, P.reserve_kb + 2048 * MiB);
+    xres_mem_plan_init(&plan);
+    ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
+    ck_assert_uint_eq(plan.n, 1);
+    ck_assert_uint_eq(plan.v[0].src, XRES_DOMID_INVALID);
+    ck_assert_uint_eq(plan.v[0].dst, 1);
+    ck_assert_uint_eq(plan.v[0].kb, 128 * MiB);
+    ck_assert_uint_eq(plan.v[0].dst_to, 1152 * MiB);
+    xres_mem_plan_dispose(&plan);
+    xres_host_dispose(&h);
+}
+END_TEST
+
+/* A guest's swap figure is bounded: 100 GiB of claimed swap lifts the
+ * guest to its max and no further, 4096 MiB (its static max), then 2048
+ * MiB under a policy max. */
+START_TEST(test_swap_demand_bounded_by_max)
+{
+    xres_host h;
+    xres_mem_plan plan;
+    xres_domain *d;
+
+    ck_assert_uint_eq(mem_swap_demand(993 * MiB, 600 * MiB, 4096 * MiB),
+                      600 * MiB);
+    ck_assert_uint_eq(mem_swap_demand(993 * MiB, 102400 * MiB, 4096 * MiB),
+                      3103 * MiB);
+    ck_assert_uint_eq(mem_swap_demand(4096 * MiB, 600 * MiB, 4096 * MiB), 0);
+
+    xres_host_init(&h);
+    mt_add(&h, 0, "Domain-0", 512, 0, 512);
+    d = mt_add(&h, 1, "liar", 1024, 993, 4096);
+    d->agent.swap_used_kb = 102400 * MiB;
+    mt_set_free(&h, P.reserve_kb + 8192 * MiB);
+    xres_mem_plan_init(&plan);
+    ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
+    ck_assert_uint_eq(plan.n, 1);
+    ck_assert_uint_eq(plan.v[0].kb, 3072 * MiB);
+    ck_assert_uint_eq(plan.v[0].dst_to, 4096 * MiB);
+    xres_mem_plan_dispose(&plan);
+
+    d->mem_policy.max_kb = 2048 * MiB;
+    ck_assert_int_eq(xres_mem_balance(&h, &P, &plan), 0);
+    ck_assert_uint_eq(plan.n, 1);
+    ck_assert_uint_eq(plan.v[0].kb, 1024 * MiB);
+    ck_assert_uint_eq(plan.v[0].dst_to, 2048 * MiB);
+    xres_mem_plan_dispose(&plan);
+    xres_host_dispose(&h);
+}
+END_TEST
+
 START_TEST(test_params_check)
 {
     char err[120];
@@ -573,6 +688,9 @@ Suite *policy_mem_suite(void)
     tcase_add_test(tc, test_short_shares_by_weight);
     tcase_add_test(tc, test_plan_move_and_set);
     tcase_add_test(tc, test_random_property);
+    tcase_add_test(tc, test_swapping_guest_served_in_one_round);
+    tcase_add_test(tc, test_guest_not_swapping_unchanged);
+    tcase_add_test(tc, test_swap_demand_bounded_by_max);
     tcase_add_test(tc, test_params_check);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
