@@ -90,6 +90,7 @@ static void sched_list(xres_daemon *d, yajl_val req, yajl_gen g)
         xres_json_kv_str(g, "domain", st->mg.name);
         json_num1(g, "allocable_pct", st->res.allocable);
         json_num1(g, "alloc_pct", st->res.manage_alloc);
+        xres_json_kv_str(g, "caution", st->res.manage_caution);
         xres_json_kv_u64(g, "request_seq", st->mg.seq);
         xres_json_kv_int(g, "request_alloc_pct",
                          st->mg.seq ? st->mg.alloc : -1);

@@ -272,8 +272,12 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
             avail = r->available + own;
             if (avail > r->max) avail = r->max;
             r->allocable = xres_cpu_allocable(avail, r->max, p->reserve);
+            bool caution = false;
             a = xres_cpu_manage_alloc(p, r->allocable, last, d->note,
-                                      sizeof(d->note));
+                                      sizeof(d->note), &caution);
+            if (caution)
+                snprintf(r->manage_caution, sizeof(r->manage_caution),
+                         "%s", d->note);
             r->manage_alloc = a;
             r->manage_own = own;
             r->manage_domid = dom->domid;

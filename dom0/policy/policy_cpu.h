@@ -161,12 +161,13 @@ typedef struct {
 /*
  * The managing domain's allocation A from allocable, per method.  last may
  * be NULL or invalid (no run yet): methods 3 and 4 then give allocable.
- * Method 3 gives 0 when the estimate R / allocable misses the target.
- * Returns A (>= 0, <= allocable) and says why.
+ * Method 3 gives allocable also when the estimate R / allocable misses
+ * the target (no allocation can meet it), and sets *caution (may be
+ * NULL; false otherwise).  Returns A (>= 0, <= allocable) and says why.
  */
 double xres_cpu_manage_alloc(const xres_cpu_policy *p, double allocable,
                              const xres_manage_run *last, char *why,
-                             size_t whylen);
+                             size_t whylen, bool *caution);
 
 /* ---- the whole host ---- */
 
@@ -190,6 +191,8 @@ typedef struct {
                                    half a step of slack applied), -1 if
                                    none */
     uint32_t manage_domid;      /* XRES_DOMID_INVALID if none */
+    char manage_caution[128];   /* method 3 cannot meet its target: why;
+                                   "" if none */
     bool active;                /* false: scheduler has no weight/cap */
     char error[192];            /* host-level refusal, "" if none */
     size_t n;

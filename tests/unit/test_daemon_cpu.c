@@ -575,6 +575,41 @@ START_TEST(test_config_policies)
 }
 END_TEST
 
+/* Method 3 when no allocation meets T (001): the most there is, and a
+ * caution in sched-list (and its --json). */
+START_TEST(test_manage_method3_caution)
+{
+    yajl_val r, mg;
+    char path[128];
+
+    xres_sim_set_cpu_load(&be, g2, 5);
+    r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g2\","
+             "\"policy\":\"manage method=3 target=10\"}");
+    ck_assert(ok(r));
+    yajl_tree_free(r);
+    ticks(1);
+    ck_assert_int_eq(cap_of(g2), 200);     /* no run yet: allocable 220 */
+    r = call("{\"cmd\":\"sched-list\"}");
+    ck_assert_str_eq(xres_json_get_str(xres_json_get(r, "manage"),
+                                       "caution"), "");
+    yajl_tree_free(r);
+    /* 60 s under 200: R = 12000, 12000 / 220 = 54.5 s > 10 s. */
+    snprintf(path, sizeof(path), "/local/domain/%u/data/xres/ack/1", g2);
+    ck_assert_int_eq(be.ops->xs_write(&be, path, "ok time-ms=60000", 16), 0);
+    ticks(1);
+    ck_assert_int_eq(cap_of(g2), 200);     /* not the floor of 1 */
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request/2", g2);
+    xs_expect(path, "alloc 200");
+    r = call("{\"cmd\":\"sched-list\"}");
+    mg = xres_json_get(r, "manage");
+    ck_assert_str_eq(xres_json_get(mg, "alloc_pct")->u.number.r, "220.0");
+    ck_assert_str_eq(xres_json_get_str(mg, "caution"),
+                     "manage 3: estimate 54.5 s misses target 10 s: all of "
+                     "220.0, caution");
+    yajl_tree_free(r);
+}
+END_TEST
+
 Suite *daemon_cpu_suite(void)
 {
     Suite *s = suite_create("daemon_cpu");
@@ -585,6 +620,7 @@ Suite *daemon_cpu_suite(void)
     tcase_add_test(tc, test_demand_and_restart);
     tcase_add_test(tc, test_manage);
     tcase_add_test(tc, test_manage_hold);
+    tcase_add_test(tc, test_manage_method3_caution);
     tcase_add_test(tc, test_fixed_put_back);
     tcase_add_test(tc, test_config_policies);
     suite_add_tcase(s, tc);

@@ -181,32 +181,41 @@ START_TEST(test_manage_methods)
     p.kind = XRES_CPU_POLICY_MANAGE;
     p.method = XRES_MANAGE_ALLOCABLE;
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, &last, why,
-                                                  sizeof(why)), 240, 1e-9);
+                                                  sizeof(why), NULL), 240, 1e-9);
     p.method = XRES_MANAGE_COEF;
     p.coef = 0.5;
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, &last, why,
-                                                  sizeof(why)), 120, 1e-9);
+                                                  sizeof(why), NULL), 120, 1e-9);
     p.method = XRES_MANAGE_IF_TARGET;
     p.target_s = 30;    /* 6000 / 240 = 25 s <= 30 s */
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, &last, why,
-                                                  sizeof(why)), 240, 1e-9);
-    p.target_s = 20;    /* 25 s > 20 s: nothing */
+                                                  sizeof(why), NULL), 240, 1e-9);
+    p.target_s = 20;    /* 25 s > 20 s: no A meets T, all of it, caution */
+    bool caution = false;
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, &last, why,
-                                                  sizeof(why)), 0, 1e-9);
+                                                  sizeof(why), &caution),
+                            240, 1e-9);
+    ck_assert(caution);
     ck_assert_ptr_nonnull(strstr(why, "misses"));
+    ck_assert_ptr_nonnull(strstr(why, "caution"));
+    p.target_s = 30;
+    ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, &last, why,
+                                                  sizeof(why), &caution),
+                            240, 1e-9);
+    ck_assert(!caution);
     p.method = XRES_MANAGE_BY_TARGET;
     p.target_s = 30;    /* 6000 / 30 = 200 */
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, &last, why,
-                                                  sizeof(why)), 200, 1e-9);
+                                                  sizeof(why), NULL), 200, 1e-9);
     p.target_s = 20;    /* 6000 / 20 = 300, capped at 240 */
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, &last, why,
-                                                  sizeof(why)), 240, 1e-9);
+                                                  sizeof(why), NULL), 240, 1e-9);
     /* No run yet: methods 3 and 4 give what there is. */
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, NULL, why,
-                                                  sizeof(why)), 240, 1e-9);
+                                                  sizeof(why), NULL), 240, 1e-9);
     p.method = XRES_MANAGE_IF_TARGET;
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 0, &last, why,
-                                                  sizeof(why)), 0, 1e-9);
+                                                  sizeof(why), NULL), 0, 1e-9);
 }
 END_TEST
 
