@@ -154,6 +154,8 @@ int xres_cpud_build_policies(xres_daemon *d)
                                               &src);
         if (q) p[i] = *q;
         else xres_cpu_policy_init(&p[i]);
+        p[i].source = xres_cpu_params_source(&st->prm,
+                                             d->host.domains[i].name);
     }
     free(st->pols);
     st->pols = p;

@@ -47,8 +47,22 @@ typedef enum {
     XRES_MANAGE_BY_TARGET = 4,  /* A = R / T, at most allocable */
 } xres_manage_method;
 
+/* Whose CPU figure a domain's decisions use (xres.conf's per-domain
+ * cpu_source): Xen's cpu_time, or the figure the domain's agent measures
+ * inside it (004's measurement element), never above Xen's. */
+typedef enum {
+    XRES_CPU_SOURCE_XEN = 0,
+    XRES_CPU_SOURCE_AGENT,
+} xres_cpu_source;
+
+const char *xres_cpu_source_name(xres_cpu_source s);
+/* "xen" or "agent"; 0 or -EINVAL. */
+int xres_cpu_source_parse(const char *s, xres_cpu_source *out);
+
 typedef struct {
     xres_cpu_policy_kind kind;
+    /* Not part of the text form: from xres.conf's cpu_source. */
+    xres_cpu_source source;
     /* fixed */
     int weight;                 /* 1..65535, -1 = leave as it is */
     int cap;                    /* 0 = none, -1 = leave as it is */
@@ -150,6 +164,13 @@ xres_demand_verdict xres_cpu_demand_step(const xres_cpu_policy *p,
                                          const xres_cpu_point *pts, size_t n,
                                          double available, int *cap_out,
                                          char *why, size_t whylen);
+
+/*
+ * The use a decision takes from one sample: Xen's figure, or with
+ * XRES_CPU_SOURCE_AGENT the agent's when it has one, bounded by Xen's (a
+ * guest never gets more than Xen measured by saying so).
+ */
+double xres_cpu_point_use(const xres_cpu_point *p, xres_cpu_source src);
 
 /* The managing domain's last run: allocation A and its time t. */
 typedef struct {

@@ -547,6 +547,8 @@ START_TEST(test_config_policies)
                           sizeof(err)), -EINVAL);
     ck_assert_int_eq(load("domains = [ \"name=g1, cpu_weight=70000\" ]\n",
                           err, sizeof(err)), -EINVAL);
+    ck_assert_int_eq(load("domains = [ \"name=g1, cpu_source=guest\" ]\n",
+                          err, sizeof(err)), -EINVAL);
 
     /* A good one, on the running host (from setup). */
     xres_daemon_dispose(&d);
@@ -554,7 +556,8 @@ START_TEST(test_config_policies)
     d.opts.subsystems = only_cpu;
     ck_assert_int_eq(xres_daemon_load_config(&d, conf(
         "cpu_policies = [ \"g1: demand min=20 max=60\" ]\n"
-        "domains = [ \"name=Domain-0, cpu_weight=512\" ]\n"
+        "domains = [ \"name=Domain-0, cpu_weight=512\", "
+        "\"name=g1, cpu_source=agent\" ]\n"
         "cpu_load_mode = \"maximum\"\n"), false, err, sizeof(err)), 0);
     memset(&o, 0, sizeof(o));
     o.socket_path = sock;
@@ -570,6 +573,11 @@ START_TEST(test_config_policies)
     yajl_tree_free(r);
     r = call("{\"cmd\":\"sched-list\"}");
     ck_assert_str_eq(xres_json_get_str(r, "load_mode"), "maximum");
+    yajl_val dl = xres_json_get(r, "domains");
+    ck_assert_str_eq(xres_json_get_str(dl->u.array.values[0], "cpu_source"),
+                     "xen");
+    ck_assert_str_eq(xres_json_get_str(dl->u.array.values[1], "cpu_source"),
+                     "agent");
     yajl_tree_free(r);
     unlink(conf(""));
 }
