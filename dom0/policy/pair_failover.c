@@ -407,13 +407,26 @@ static bool step_cond(xres_pair *p, const xres_host *snap,
         return find_ack(obs ? &obs->active : NULL, fo->seq0 + SEQ_STOP) ||
                timed_out(fo, snap, p->cfg.ack_timeout_ms);
 
-    case XRES_STEP_RELEASE:
+    case XRES_STEP_RELEASE: {
+        bool down, acked;
+
         if (fo->kind == XRES_FO_APP_RESERVE) return true;
         a = xres_host_find(snap, fo->act_domid);
         if (!xres_pair_dom_alive(a)) return true;     /* its memory is freed anyway */
-        if (xres_mem_came_down(a->cur_kb, fo->act_target0 - fo->bound_kb,
-                      p->cfg.tol_kb))
+        /* Both the agent's report and Xen's figure (003, step 505). */
+        down = xres_mem_came_down(a->cur_kb, fo->act_target0 - fo->bound_kb,
+                                  p->cfg.tol_kb);
+        acked = find_ack(obs ? &obs->active : NULL,
+                         fo->seq0 + SEQ_RELEASE) != NULL;
+        if (down && acked) return true;
+        if (down) {
+            /* Released, never acked: Xen's figure, once time is up. */
+            if (!timed_out(fo, snap, p->cfg.ack_timeout_ms)) return false;
+            fo->notes |= XRES_FO_NOTE_RELEASE_NO_ACK;
             return true;
+        }
+        /* Acked but not released: Xen's figure says otherwise. */
+        if (acked) fo->notes |= XRES_FO_NOTE_ACK_NO_RELEASE;
         /* Hung: lend from the reserve rather than wait for ever. */
         if (timed_out(fo, snap, p->cfg.release_timeout_ms) &&
             fo->reserve_cfg_kb >= fo->bound_kb &&
@@ -423,12 +436,27 @@ static bool step_cond(xres_pair *p, const xres_host *snap,
             return true;
         }
         return false;
+    }
 
-    case XRES_STEP_ENGAGE:
+    case XRES_STEP_ENGAGE: {
+        bool up, acked;
+
         if (!fo->bound_kb) return true;
         s = xres_host_find(snap, fo->sb_domid);
-        return s && xres_mem_went_up(s->cur_kb, fo->sb_target0 + fo->bound_kb,
-                            p->cfg.tol_kb);
+        /* Both the standby's report and Xen's figure (003, 607/610). */
+        up = s && xres_mem_went_up(s->cur_kb, fo->sb_target0 + fo->bound_kb,
+                                   p->cfg.tol_kb);
+        acked = find_ack(obs ? &obs->standby : NULL,
+                         fo->seq0 + SEQ_ENGAGE) != NULL;
+        if (up && acked) return true;
+        if (up) {
+            if (!timed_out(fo, snap, p->cfg.ack_timeout_ms)) return false;
+            fo->notes |= XRES_FO_NOTE_ENGAGE_NO_ACK;
+            return true;
+        }
+        if (acked) fo->notes |= XRES_FO_NOTE_ACK_NO_ENGAGE;
+        return false;
+    }
 
     case XRES_STEP_SCHED:
     case XRES_STEP_COMMIT:

@@ -325,6 +325,7 @@ static void agents(world *w)
         sscanf(r->val, "%15s %39s", op, app);
         if (!strcmp(op, "start")) app_set(d, app, true);
         else if (!strcmp(op, "stop")) app_set(d, app, false);
+        if (d->silent_op[0] && !strcmp(op, d->silent_op)) continue;
         if (d->nacks < XRES_PAIR_ACKS_MAX) {
             d->acks[d->nacks].seq = seq;
             d->acks[d->nacks].rc = 0;

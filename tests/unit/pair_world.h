@@ -26,6 +26,7 @@ typedef struct {
     uint64_t cur, target, smax;
     int weight, cap;
     bool paused, shutdown, dying, refuses;
+    char silent_op[16];     /* its agent does not ack this request op */
     uint64_t heartbeat_ms;
     unsigned napps;
     char apps[W_APPS][XRES_PAIR_NAME_MAX];
