@@ -241,6 +241,8 @@ typedef struct {
     bool running;
     unsigned fault_level;           /* 0..4 */
     uint64_t fault_seq;             /* changes with each new fault report */
+    bool asking;                    /* waits for its extension to start
+                                     * (003, routine 110) */
 } xres_pair_app_obs;
 
 /* What the daemon read from one domain's agent (validated). */
