@@ -49,6 +49,10 @@ make_pair() {  # PAIR ACTIVE STANDBY
         --app "web:${APP_MIB}M:hot" --app "batch:128M:cold"
     wait_for 30 web_in_table "$1" || xb_fail "$1: web never entered the table"
     wait_for 30 app_state_is "$3" stopped || xb_fail "$3: web not held stopped"
+    sleep 3
+    assert_fail "$3: web is not running on the standby" web_running_in "$3"
+    xb_guest_exec "$3" 'echo agents $(pidof xres-agent); ls -l /run/web.pid; tail -n 8 /var/log/xres-agent.log' 2>&1 |
+        while IFS= read -r l; do xb_say "XB-INFO $3: $l"; done
 }
 
 drop_pair() {  # PAIR GUEST...
