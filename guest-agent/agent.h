@@ -38,6 +38,7 @@ typedef struct {
     char stop[XRES_AGENT_CMD_MAX];
     uint64_t memory_kb;
     bool hot_standby;
+    bool ask_extension;     /* asks dom0 for its memory before it starts */
     unsigned max_restarts;
 } xres_agent_app_cfg;
 
@@ -182,7 +183,8 @@ void xres_app_state_init(xres_app_state *st);
 xres_app_action xres_app_step(xres_app_state *st, bool healthy,
                               unsigned max_restarts);
 /* Does the application ask dom0 for its extension before it starts (003,
- * routine 110)?  A non-hot application with a memory size does. */
+ * routine 110)?  A non-hot application with a memory size and
+ * NAME.ask_extension = 1 does (a guest in no pair has nobody to ask). */
 bool xres_app_asks_first(const xres_agent_app_cfg *ac);
 /* dom0 refused the extension an asking application waits for: START when
  * start_without says so, else the application stays stopped (NONE). */

@@ -157,6 +157,11 @@ static int parse_app(XLU_Config *cfg, xres_agent_app_cfg *a,
                           errlen)))
             goto out;
         a->hot_standby = v;
+        v = 0;
+        if ((rc = get_num(cfg, K("ask_extension"), 0, 1, &v, fname, err,
+                          errlen)))
+            goto out;
+        a->ask_extension = v;
         v = a->max_restarts;
         if ((rc = get_num(cfg, K("max_restarts"), 0, 100, &v, fname, err,
                           errlen)))
@@ -200,7 +205,7 @@ const char *const xres_agent_cfg_keys[] = {
 
 const char *const xres_agent_cfg_app_keys[] = {
     "pidfile", "check", "check_status", "start", "stop", "memory",
-    "hot_standby", "max_restarts",
+    "hot_standby", "max_restarts", "ask_extension",
     NULL,
 };
 

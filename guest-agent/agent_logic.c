@@ -190,7 +190,7 @@ int xres_app_notify(xres_app_state *st, int level)
 
 bool xres_app_asks_first(const xres_agent_app_cfg *ac)
 {
-    return !ac->hot_standby && ac->memory_kb > 0;
+    return ac->ask_extension && !ac->hot_standby && ac->memory_kb > 0;
 }
 
 xres_app_action xres_app_refused(xres_app_state *st, bool start_without)

@@ -156,7 +156,7 @@ drop_pair p7 s7
 # Written without backslashes or newlines: the guest's shim gets the
 # command through xenstore-read.
 BATCH_CMD=$(cat <<'GEOF'
-echo 'sleep 100000 >/dev/null 2>&1 & echo $! >/run/batch.pid' >/run/batch-start; echo 'kill $(cat /run/batch.pid); rm -f /run/batch.pid' >/run/batch-stop; sed -i 's/^apps = .*/apps = [ "web", "batch" ]/' /etc/xres/agent.conf; echo 'batch.pidfile = "/run/batch.pid"' >>/etc/xres/agent.conf; echo 'batch.start = "/bin/sh /run/batch-start"' >>/etc/xres/agent.conf; echo 'batch.stop = "/bin/sh /run/batch-stop"' >>/etc/xres/agent.conf; echo 'batch.memory = "128M"' >>/etc/xres/agent.conf; echo 'batch.hot_standby = 0' >>/etc/xres/agent.conf; for p in $(pidof xres-agent); do kill $p; done; sleep 0.5; (/usr/sbin/xres-agent >/var/log/xres-agent.log 2>&1 &)
+echo 'sleep 100000 >/dev/null 2>&1 & echo $! >/run/batch.pid' >/run/batch-start; echo 'kill $(cat /run/batch.pid); rm -f /run/batch.pid' >/run/batch-stop; sed -i 's/^apps = .*/apps = [ "web", "batch" ]/' /etc/xres/agent.conf; echo 'batch.pidfile = "/run/batch.pid"' >>/etc/xres/agent.conf; echo 'batch.start = "/bin/sh /run/batch-start"' >>/etc/xres/agent.conf; echo 'batch.stop = "/bin/sh /run/batch-stop"' >>/etc/xres/agent.conf; echo 'batch.memory = "128M"' >>/etc/xres/agent.conf; echo 'batch.hot_standby = 0' >>/etc/xres/agent.conf; echo 'batch.ask_extension = 1' >>/etc/xres/agent.conf; for p in $(pidof xres-agent); do kill $p; done; sleep 0.5; (/usr/sbin/xres-agent >/var/log/xres-agent.log 2>&1 &)
 GEOF
 )
 batch_setup() {  # GUEST

@@ -797,15 +797,20 @@ END_TEST
 START_TEST(test_extension_asked_first)
 {
     xres_agent_cfg c;
-    xres_agent_app_cfg hot = { .hot_standby = true, .memory_kb = 131072 };
-    xres_agent_app_cfg cold = { .hot_standby = false, .memory_kb = 65536 };
-    xres_agent_app_cfg bare = { .hot_standby = false, .memory_kb = 0 };
+    xres_agent_app_cfg hot = { .hot_standby = true, .memory_kb = 131072,
+                               .ask_extension = true };
+    xres_agent_app_cfg cold = { .hot_standby = false, .memory_kb = 65536,
+                                .ask_extension = true };
+    xres_agent_app_cfg bare = { .hot_standby = false, .memory_kb = 0,
+                                .ask_extension = true };
+    xres_agent_app_cfg quiet = { .hot_standby = false, .memory_kb = 65536 };
     xres_app_state st;
     char err[300];
 
     ck_assert(!xres_app_asks_first(&hot));
     ck_assert(xres_app_asks_first(&cold));
     ck_assert(!xres_app_asks_first(&bare));
+    ck_assert(!xres_app_asks_first(&quiet));    /* not asked to: starts */
 
     ck_assert_int_eq(xres_agent_cfg_parse(&c, S(""), "agent.conf", err,
                                           sizeof(err)), 0);
