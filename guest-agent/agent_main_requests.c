@@ -98,8 +98,9 @@ static void do_request(agent *a, uint64_t seq, const xres_request *q)
     case XRES_REQ_START:
     case XRES_REQ_STOP: {
         idx = agent_app_index(a, q->app);
-        if (q->op == XRES_REQ_START && a->app[idx].asking) {
-            /* dom0's answer: the extension is engaged. */
+        if (a->app[idx].asking) {
+            /* dom0's answer: start (the extension is engaged), or stop,
+             * which ends the asking too (no start when time runs out). */
             a->app[idx].asking = false;
             a->apps_gen++;
         }
