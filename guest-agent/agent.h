@@ -38,6 +38,7 @@ typedef struct {
     char stop[XRES_AGENT_CMD_MAX];
     uint64_t memory_kb;
     bool hot_standby;
+    bool ask_extension;     /* asks dom0 for its memory before it starts */
     unsigned max_restarts;
 } xres_agent_app_cfg;
 
@@ -58,6 +59,10 @@ typedef struct {
     unsigned check_interval_s;      /* application health checks */
     unsigned command_timeout_s;     /* start, stop and check commands */
     unsigned release_timeout_s;     /* give up waiting for the balloon */
+    /* A non-hot application with a memory size asks dom0 for its
+     * extension before it starts (003, routine 110). */
+    bool start_without_extension;   /* refused: start it all the same */
+    unsigned extension_timeout_s;   /* no answer: start it (no pair) */
     int nice;                       /* the agent's scheduling priority */
     char socket[108];               /* xres-agent notify */
     size_t napps;
@@ -151,6 +156,7 @@ typedef enum {
     XRES_APP_RUNNING = 0,           /* the XS_REPORT_APP_STATE choices */
     XRES_APP_STOPPED,
     XRES_APP_FAILED,
+    XRES_APP_ASKING,                /* waits for its extension */
 } xres_app_run_state;
 
 typedef struct {
@@ -161,6 +167,8 @@ typedef struct {
     int notified;                   /* level the app set itself, -1 none */
     bool stopped;                   /* stopped on request */
     bool launched;                  /* past the first check */
+    bool asking;                    /* waits for dom0's answer to its
+                                       extension before it starts */
 } xres_app_state;
 
 typedef enum {
@@ -174,6 +182,13 @@ void xres_app_state_init(xres_app_state *st);
 /* One health check's result in, the new state and what to do out. */
 xres_app_action xres_app_step(xres_app_state *st, bool healthy,
                               unsigned max_restarts);
+/* Does the application ask dom0 for its extension before it starts (003,
+ * routine 110)?  A non-hot application with a memory size and
+ * NAME.ask_extension = 1 does (a guest in no pair has nobody to ask). */
+bool xres_app_asks_first(const xres_agent_app_cfg *ac);
+/* dom0 refused the extension an asking application waits for: START when
+ * start_without says so, else the application stays stopped (NONE). */
+xres_app_action xres_app_refused(xres_app_state *st, bool start_without);
 /* xres-agent notify APP LEVEL: 0 clears, 1 asks for a restart, 2..4
  * stick until the application clears them.  -ERANGE for other levels. */
 int xres_app_notify(xres_app_state *st, int level);

@@ -27,6 +27,8 @@ void xres_agent_cfg_defaults(xres_agent_cfg *c)
     c->check_interval_s = 5;
     c->command_timeout_s = 30;
     c->release_timeout_s = 60;
+    c->start_without_extension = false;
+    c->extension_timeout_s = 30;
     c->nice = XRES_AGENT_NICE_DEFAULT;
     snprintf(c->socket, sizeof(c->socket), "%s", XRES_AGENT_SOCKET);
     xres_alloc_cfg_defaults(&c->alloc);
@@ -155,6 +157,11 @@ static int parse_app(XLU_Config *cfg, xres_agent_app_cfg *a,
                           errlen)))
             goto out;
         a->hot_standby = v;
+        v = 0;
+        if ((rc = get_num(cfg, K("ask_extension"), 0, 1, &v, fname, err,
+                          errlen)))
+            goto out;
+        a->ask_extension = v;
         v = a->max_restarts;
         if ((rc = get_num(cfg, K("max_restarts"), 0, 100, &v, fname, err,
                           errlen)))
@@ -192,12 +199,13 @@ out:
 const char *const xres_agent_cfg_keys[] = {
     "interval_ms", "heartbeat", "change_kb", "change_cpu", "check_interval",
     "command_timeout", "release_timeout", "nice", "socket", "apps",
+    "start_without_extension", "extension_timeout",
     NULL,
 };
 
 const char *const xres_agent_cfg_app_keys[] = {
     "pidfile", "check", "check_status", "start", "stop", "memory",
-    "hot_standby", "max_restarts",
+    "hot_standby", "max_restarts", "ask_extension",
     NULL,
 };
 
@@ -335,6 +343,14 @@ int xres_agent_cfg_parse(xres_agent_cfg *c, const char *data, size_t len,
     NUM("check_interval", 1, 3600, c->check_interval_s);
     NUM("command_timeout", 1, 600, c->command_timeout_s);
     NUM("release_timeout", 1, 3600, c->release_timeout_s);
+    NUM("extension_timeout", 1, 3600, c->extension_timeout_s);
+    {
+        unsigned long long v = c->start_without_extension;
+        if ((rc = get_num(cfg, "start_without_extension", 0, 1, &v, fname,
+                          err, errlen)))
+            goto out;
+        c->start_without_extension = v;
+    }
     {
         unsigned long long v = (unsigned long long)(long long)c->nice;
         if ((rc = get_num(cfg, "nice", -20, 19, &v, fname, err, errlen)))

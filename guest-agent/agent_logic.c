@@ -137,7 +137,8 @@ void xres_app_state_init(xres_app_state *st)
 xres_app_action xres_app_step(xres_app_state *st, bool healthy,
                               unsigned max_restarts)
 {
-    if (st->stopped) {
+    if (st->stopped || st->asking) {
+        /* Stopped, or not started yet: waits for its extension. */
         st->level = XRES_LEVEL_HEALTHY;
         st->healthy_streak = 0;
         return XRES_APP_ACT_NONE;
@@ -187,8 +188,23 @@ int xres_app_notify(xres_app_state *st, int level)
     return 0;
 }
 
+bool xres_app_asks_first(const xres_agent_app_cfg *ac)
+{
+    return ac->ask_extension && !ac->hot_standby && ac->memory_kb > 0;
+}
+
+xres_app_action xres_app_refused(xres_app_state *st, bool start_without)
+{
+    if (!st->asking) return XRES_APP_ACT_NONE;
+    st->asking = false;
+    if (start_without) return XRES_APP_ACT_START;
+    st->stopped = true;
+    return XRES_APP_ACT_NONE;
+}
+
 xres_app_run_state xres_app_run_state_of(const xres_app_state *st)
 {
+    if (st->asking) return XRES_APP_ASKING;
     if (st->stopped) return XRES_APP_STOPPED;
     if (st->level == XRES_LEVEL_RESTART_FAILED && st->notified < 0)
         return XRES_APP_FAILED;
@@ -228,7 +244,8 @@ xres_plan xres_agent_plan(const xres_agent_cfg *c, const char *val,
         xres_schema_format_ack(false, w, ack, acklen);
         return XRES_PLAN_ACK;
     }
-    if ((req->op == XRES_REQ_START || req->op == XRES_REQ_STOP) &&
+    if ((req->op == XRES_REQ_START || req->op == XRES_REQ_STOP ||
+         req->op == XRES_REQ_REFUSE) &&
         !xres_agent_cfg_app(c, req->app)) {
         snprintf(msg, sizeof(msg), "no application %s in agent.conf",
                  req->app);

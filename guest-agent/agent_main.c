@@ -337,6 +337,7 @@ int main(int argc, char **argv)
             while (due + period <= t) due += period;
             agent_report_tick(&a, due);
             agent_releases_tick(&a, t);
+            agent_asks_tick(&a, t);
             uint64_t aseq;
             char aack[XRES_ACK_DETAIL_MAX + 16];
             if (a.xs && xres_alloc_poll(&a.alloc, t, &aseq, aack,

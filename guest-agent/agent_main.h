@@ -62,6 +62,8 @@ typedef struct {
         bool active;
         uint64_t seq, target_kb, deadline_ms;
     } rel[RELEASES_MAX];
+    /* An asking application (its extension): when to start it anyway. */
+    uint64_t ask_deadline_ms[XRES_AGENT_APPS_MAX];
 
     int listen_fd;
     char req_dir[XRES_SCHEMA_PATH_MAX];
@@ -121,6 +123,8 @@ void agent_write_ack(agent *a, uint64_t seq, const char *ack);
 bool agent_release_pending(const agent *a);
 /* Acks the releases that are done or out of time. */
 void agent_releases_tick(agent *a, uint64_t t);
+/* Asking applications dom0 did not answer in time are started. */
+void agent_asks_tick(agent *a, uint64_t t);
 /* Reads what the watch connection holds and carries out new requests;
  * -errno if it is gone. */
 int agent_handle_watch(agent *a);

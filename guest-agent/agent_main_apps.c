@@ -52,6 +52,19 @@ static void app_start(agent *a, size_t i)
     (void)agent_job_start(a, a->cfg.apps[i].start, JOB_START, (int)i, 0);
 }
 
+void agent_asks_tick(agent *a, uint64_t t)
+{
+    for (size_t i = 0; i < a->cfg.napps; i++) {
+        if (!a->app[i].asking || t < a->ask_deadline_ms[i]) continue;
+        a->app[i].asking = false;
+        a->apps_gen++;
+        agent_say(LOG_WARNING, "%s: no answer from dom0 to its extension "
+                  "within %u s (extension_timeout): starting it",
+                  a->cfg.apps[i].name, a->cfg.extension_timeout_s);
+        app_start(a, i);
+    }
+}
+
 /* A health check's result: the fault level moves, and a start or restart
  * may begin. */
 static void app_checked(agent *a, size_t i, bool healthy)
@@ -61,7 +74,15 @@ static void app_checked(agent *a, size_t i, bool healthy)
     xres_app_action act = xres_app_step(&a->app[i], healthy,
                                         ac->max_restarts);
 
-    if (act == XRES_APP_ACT_START) {
+    if (act == XRES_APP_ACT_START && xres_app_asks_first(ac)) {
+        /* Its extension first; dom0 answers "start" once the memory is
+         * engaged, or "refuse" (003, routine 110). */
+        a->app[i].asking = true;
+        a->ask_deadline_ms[i] = agent_now_ms() +
+            (uint64_t)a->cfg.extension_timeout_s * 1000;
+        agent_say(LOG_INFO, "%s: asking dom0 for its extension of %" PRIu64
+                  " KiB before it starts", ac->name, ac->memory_kb);
+    } else if (act == XRES_APP_ACT_START) {
         agent_say(LOG_INFO, "starting %s", ac->name);
         app_start(a, i);
     } else if (act == XRES_APP_ACT_RESTART) {
@@ -131,7 +152,14 @@ void agent_job_done(void *ctx, xres_job *j, int st, uint64_t elapsed_ms)
     case JOB_REQ_STOP: {
         bool start = j->kind == JOB_REQ_START;
         xres_app_state before = a->app[i];
-        if (start) {
+        if (start && st != 0) {
+            /* dom0's restart did not help: the agent's own restarts go
+             * on from where they were, so that a fault that persists
+             * reaches level 2 and dom0 escalates. */
+            a->app[i].launched = true;
+            a->app[i].stopped = false;
+            a->app[i].asking = false;
+        } else if (start) {
             xres_app_state_init(&a->app[i]);
             a->app[i].restarts = before.restarts;
         } else {

@@ -32,7 +32,8 @@ static void fmt_u64(char *buf, xres_schema_id id, uint64_t v)
 static void app_values(agent *a, size_t i, char lv[24], char rs[24],
                        const char **st)
 {
-    static const char *states[] = { "running", "stopped", "failed" };
+    static const char *states[] = { "running", "stopped", "failed",
+                                    "asking" };
 
     fmt_u64(lv, XS_REPORT_APP_LEVEL, a->app[i].level);
     fmt_u64(rs, XS_REPORT_APP_RESTARTS, a->app[i].restarts);

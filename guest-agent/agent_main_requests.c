@@ -77,9 +77,33 @@ static void do_request(agent *a, uint64_t seq, const xres_request *q)
         }
         break;
     }
+    case XRES_REQ_REFUSE: {
+        idx = agent_app_index(a, q->app);
+        const xres_agent_app_cfg *ac = &a->cfg.apps[idx];
+        bool was = a->app[idx].asking;
+        if (xres_app_refused(&a->app[idx], a->cfg.start_without_extension) ==
+            XRES_APP_ACT_START) {
+            agent_say(LOG_WARNING, "%s: extension refused; starting it "
+                      "without (start_without_extension)", ac->name);
+            (void)agent_job_start(a, ac->start, JOB_START, idx, 0);
+        } else if (was) {
+            agent_say(LOG_WARNING, "%s: extension refused; not started",
+                      ac->name);
+        }
+        a->apps_gen++;
+        xres_schema_format_ack(true, was ? "noted" : "not asking", ack,
+                               sizeof(ack));
+        break;
+    }
     case XRES_REQ_START:
     case XRES_REQ_STOP: {
         idx = agent_app_index(a, q->app);
+        if (a->app[idx].asking) {
+            /* dom0's answer: start (the extension is engaged), or stop,
+             * which ends the asking too (no start when time runs out). */
+            a->app[idx].asking = false;
+            a->apps_gen++;
+        }
         const xres_agent_app_cfg *ac = &a->cfg.apps[idx];
         bool start = q->op == XRES_REQ_START;
         const char *cmd = start ? ac->start : ac->stop;

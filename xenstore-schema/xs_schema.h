@@ -160,6 +160,8 @@ typedef enum {
     XRES_REQ_ALLOC,         /* "alloc PCT": the managing domain's CPU
                                allocation (% of one physical CPU); run the
                                analysis job, ack "ok time-ms=N" */
+    XRES_REQ_REFUSE,        /* "refuse APP": the extension APP asked for
+                               before it starts is refused */
 } xres_request_op;
 
 /* alloc PCT: 1..XRES_REQ_ALLOC_MAX (the scheduler cap's range). */
@@ -169,7 +171,7 @@ typedef struct {
     xres_request_op op;
     uint64_t kb;            /* release: target; engage: size added, 0 = any */
     bool drop_caches;       /* release */
-    char app[XRES_APP_NAME_MAX + 1];   /* start, stop */
+    char app[XRES_APP_NAME_MAX + 1];   /* start, stop, refuse */
     unsigned pct;           /* alloc */
 } xres_request;
 

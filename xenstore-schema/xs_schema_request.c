@@ -17,6 +17,7 @@ const char *xres_request_op_name(xres_request_op op)
     case XRES_REQ_START: return "start";
     case XRES_REQ_STOP: return "stop";
     case XRES_REQ_ALLOC: return "alloc";
+    case XRES_REQ_REFUSE: return "refuse";
     }
     return "?";
 }
@@ -89,8 +90,10 @@ int xres_schema_parse_request(const char *val, size_t len, xres_request *req,
                                  len, "engage: bad size in KiB");
             req->kb = kb;
         }
-    } else if (word_is(w[0], wl[0], "start") || word_is(w[0], wl[0], "stop")) {
-        req->op = w[0][2] == 'a' ? XRES_REQ_START : XRES_REQ_STOP;
+    } else if (word_is(w[0], wl[0], "start") || word_is(w[0], wl[0], "stop") ||
+               word_is(w[0], wl[0], "refuse")) {
+        req->op = w[0][0] == 'r' ? XRES_REQ_REFUSE
+                : w[0][2] == 'a' ? XRES_REQ_START : XRES_REQ_STOP;
         if (nw != 2)
             return xs_reject(-EINVAL, why, whylen, "request", val, len,
                              "usage: %s APP", xres_request_op_name(req->op));
@@ -139,6 +142,7 @@ int xres_schema_format_request(const xres_request *req, char *buf,
         break;
     case XRES_REQ_START:
     case XRES_REQ_STOP:
+    case XRES_REQ_REFUSE:
         if (!xres_schema_check_name(req->app, strnlen(req->app,
                                                       sizeof(req->app))))
             return -EINVAL;

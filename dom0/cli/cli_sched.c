@@ -143,6 +143,10 @@ static int cmd_sched_list(int argc, char **argv)
         long long rseq = 0, ralloc = -1;
         xres_json_get_int(mg, "request_seq", &rseq);
         xres_json_get_int(mg, "request_alloc_pct", &ralloc);
+        const char *caution = xres_json_get_str(mg, "caution");
+        if (caution && *caution)
+            printf("  Caution: %s: no allocation meets the target time\n",
+                   caution);
         if (rseq > 0)
             printf("  run in progress under alloc %lld (request %lld); its "
                    "cap stays there until the run reports\n", ralloc, rseq);

@@ -28,6 +28,7 @@ static const struct {
     { "weight", KEY_UINT },         /* share when memory is short */
     { "cpu_weight", KEY_UINT },     /* credit weight to keep */
     { "cpu_cap", KEY_UINT },        /* credit cap to keep */
+    { "cpu_source", KEY_STRING },   /* CPU figure: xen or agent */
     { "pair", KEY_STRING },         /* member of this hot-standby pair */
     { "role", KEY_STRING },         /* ... as its active or standby */
     { "pair_apps", KEY_STRING },    /* the pair's apps, NAME:SIZE:hot|cold */

@@ -14,6 +14,8 @@
  *                    target=30" ]
  * and, for a fixed weight/cap, cpu_weight= / cpu_cap= in a `domains`
  * entry.  One domain may not get both; one managing domain per host.
+ * cpu_source=xen|agent in a `domains` entry: whose CPU figure its
+ * decisions use (default xen).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,6 +36,7 @@ void xres_cpu_params_init(xres_cpu_params *p)
 void xres_cpu_params_dispose(xres_cpu_params *p)
 {
     free(p->pols);
+    free(p->agent_src);
     memset(p, 0, sizeof(*p));
 }
 
@@ -148,6 +151,40 @@ static int read_fixed(const xres_config *cfg, const char *name,
     return xres_cpu_named_set(v, n, name, &p);
 }
 
+xres_cpu_source xres_cpu_params_source(const xres_cpu_params *p,
+                                       const char *name)
+{
+    for (size_t i = 0; name && i < p->nr_agent_src; i++)
+        if (!strcmp(p->agent_src[i], name)) return XRES_CPU_SOURCE_AGENT;
+    return XRES_CPU_SOURCE_XEN;
+}
+
+/* cpu_source= of every domains entry. */
+static int read_sources(const xres_config *cfg, xres_cpu_params *p,
+                        char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->nr_domains; i++) {
+        const char *name = cfg->domains[i].name;
+        const char *v = xres_config_domain_get(cfg, name, "cpu_source");
+        xres_cpu_source src;
+        void *nv;
+
+        if (!v) continue;
+        if (xres_cpu_source_parse(v, &src)) {
+            snprintf(err, errlen, "%s: domains (%s): cpu_source=%s: use xen "
+                     "or agent", file_of(cfg), name, v);
+            return -EINVAL;
+        }
+        if (src != XRES_CPU_SOURCE_AGENT) continue;
+        nv = realloc(p->agent_src, (p->nr_agent_src + 1) *
+                     sizeof(*p->agent_src));
+        if (!nv) return -ENOMEM;
+        p->agent_src = nv;
+        snprintf(p->agent_src[p->nr_agent_src++], XRES_NAME_MAX, "%s", name);
+    }
+    return 0;
+}
+
 static int read_policies(const xres_config *cfg, xres_cpu_named **v,
                          size_t *n, char *err, size_t errlen)
 {
@@ -190,6 +227,7 @@ int xres_cpu_params_from_config(const xres_config *cfg, xres_cpu_params *p,
     xres_cpu_params_init(&q);
     rc = read_settings(cfg, &q, err, errlen);
     if (!rc) rc = read_policies(cfg, &q.pols, &q.nr_pols, err, errlen);
+    if (!rc) rc = read_sources(cfg, &q, err, errlen);
     if (rc) goto out;
     xres_cpu_params_dispose(p);
     *p = q;

@@ -19,7 +19,13 @@ typedef struct {
     unsigned run_timeout_s;     /* cpu_manage_run_timeout */
     xres_cpu_named *pols;       /* cpu_policies, cpu_weight/cpu_cap */
     size_t nr_pols;
+    char (*agent_src)[XRES_NAME_MAX];   /* domains with cpu_source=agent */
+    size_t nr_agent_src;
 } xres_cpu_params;
+
+/* The cpu_source xres.conf gives the domain name (default xen). */
+xres_cpu_source xres_cpu_params_source(const xres_cpu_params *p,
+                                       const char *name);
 
 /* Defaults, no policies. */
 void xres_cpu_params_init(xres_cpu_params *p);

@@ -50,6 +50,7 @@ typedef enum {
     XRES_APP_RUNNING = 0,
     XRES_APP_STOPPED = 1,
     XRES_APP_FAILED = 2,        /* the agent gave up restarting it */
+    XRES_APP_ASKING = 3,        /* waits for its extension to start */
 } xres_app_state;
 
 /* One application's status as the agent reports it. */

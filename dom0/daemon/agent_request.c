@@ -256,8 +256,10 @@ static int request_of(const xres_action *act, xres_request *r)
     int rc;
 
     memset(r, 0, sizeof(*r));
-    if (!strcmp(op, "start") || !strcmp(op, "stop")) {
-        r->op = op[2] == 'a' ? XRES_REQ_START : XRES_REQ_STOP;
+    if (!strcmp(op, "start") || !strcmp(op, "stop") ||
+        !strcmp(op, "refuse")) {
+        r->op = op[0] == 'r' ? XRES_REQ_REFUSE
+              : op[2] == 'a' ? XRES_REQ_START : XRES_REQ_STOP;
         if (!xres_schema_check_name(arg, strlen(arg))) return -EINVAL;
         snprintf(r->app, sizeof(r->app), "%s", arg);
         return 0;

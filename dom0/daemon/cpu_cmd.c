@@ -90,6 +90,7 @@ static void sched_list(xres_daemon *d, yajl_val req, yajl_gen g)
         xres_json_kv_str(g, "domain", st->mg.name);
         json_num1(g, "allocable_pct", st->res.allocable);
         json_num1(g, "alloc_pct", st->res.manage_alloc);
+        xres_json_kv_str(g, "caution", st->res.manage_caution);
         xres_json_kv_u64(g, "request_seq", st->mg.seq);
         xres_json_kv_int(g, "request_alloc_pct",
                          st->mg.seq ? st->mg.alloc : -1);
@@ -146,6 +147,8 @@ static void sched_list(xres_daemon *d, yajl_val req, yajl_gen g)
         xres_json_kv_u64(g, "vcpus", dom->vcpus_online);
         json_num1(g, "use_pct", lp ? lp->use_pct : -1);
         json_num1(g, "agent_pct", lp ? lp->agent_pct : -1);
+        xres_json_kv_str(g, "cpu_source", xres_cpu_source_name(
+                             xres_cpu_params_source(&st->prm, dom->name)));
         xres_json_kv_str(g, "policy", spec);
         xres_json_kv_str(g, "source", src_name(src));
         xres_json_kv_str(g, "note", k != SIZE_MAX ? st->res.dec[k].note : "");

@@ -206,6 +206,8 @@ int xres_cpud_build_policies(xres_daemon *d)
                                               &src);
         if (q) p[i] = *q;
         else xres_cpu_policy_init(&p[i]);
+        p[i].source = xres_cpu_params_source(&st->prm,
+                                             d->host.domains[i].name);
     }
     free(st->pols);
     st->pols = p;
@@ -274,6 +276,7 @@ void xres_cpud_run_pass(xres_daemon *d, bool sample)
     xres_manage_pass_note note;
     xres_actions acts;
     char prev_err[sizeof(st->res.error)];
+    char prev_caution[sizeof(st->res.manage_caution)];
     size_t nprev = 0;
     uint32_t *prev_ids = NULL;
     xres_cpu_policy *prev_pols = NULL;
@@ -300,6 +303,8 @@ void xres_cpud_run_pass(xres_daemon *d, bool sample)
         goto out;
     }
     snprintf(prev_err, sizeof(prev_err), "%s", st->res.error);
+    snprintf(prev_caution, sizeof(prev_caution), "%s",
+             st->res.manage_caution);
     rc = xres_cpu_pass(&st->mg, &d->host, &st->prm.set, st->pols,
                        &st->meter, st->prm.run_timeout_s, &st->res, &acts,
                        &note);
@@ -309,6 +314,14 @@ void xres_cpud_run_pass(xres_daemon *d, bool sample)
     }
     if (st->res.error[0] && strcmp(prev_err, st->res.error))
         XLOG_ERR("cpu: %s", st->res.error);
+    /* Logged when it starts; a change of figures at most at the rate
+     * limit, not every pass. */
+    if (st->res.manage_caution[0] &&
+        strcmp(prev_caution, st->res.manage_caution) &&
+        (!prev_caution[0] || xres_ratelimit_ok(&st->rl, d->host.now_ms)))
+        XLOG_WARN("cpu: caution: managing domain dom%" PRIu32 ": %s: no "
+                  "allocation meets the target time", st->res.manage_domid,
+                  st->res.manage_caution);
     if (note.timed_out)
         XLOG_WARN("cpu: %s: no answer to request %" PRIu64 " (alloc %d) "
                   "after %u s (cpu_manage_run_timeout); withdrawn, asking "

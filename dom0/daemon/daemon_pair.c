@@ -241,6 +241,11 @@ static void sync_apps(xres_daemon *d, xres_pair *p, const xres_pair_obs *obs)
         char why[256] = "";
         int rc = 0;
 
+        if (o->asking) {
+            if (pair_sync_ask(d, p, o)) changed = true;
+            continue;
+        }
+        pair_ask_forget(d, p->active, o->name);         /* not asking */
         xres_actions_init(&acts);
         if (o->running && (!ar || (ar->owner == XRES_OWNER_ACTIVE &&
                                    !ar->running))) {

@@ -71,6 +71,39 @@ static void log_steps(const xres_pair *before, const xres_pair *p, int rc)
     }
 }
 
+/* What the guests' reports and Xen's figures disagreed on, once each. */
+static void log_notes(const xres_daemon *d, const xres_pair *before,
+                      const xres_pair *p)
+{
+    const xres_pair_fo *fo = &p->fo;
+    uint32_t fresh = fo->notes & ~before->fo.notes;
+    const xres_domain *a = xres_host_find(&d->host, fo->act_domid);
+    const xres_domain *s = xres_host_find(&d->host, fo->sb_domid);
+
+    if (fo->kind == XRES_FO_NONE || !fresh) return;
+    if (fresh & XRES_FO_NOTE_ACK_NO_RELEASE)
+        XLOG_WARN("pair %s: the agent of dom%" PRIu32 " acknowledged the "
+                  "release of %s, but Xen shows %" PRIu64 " KiB, not at most "
+                  "%" PRIu64 " KiB: waiting on Xen's figure", p->name,
+                  fo->act_domid, fo->app, a ? a->cur_kb : 0,
+                  fo->act_target0 - fo->bound_kb);
+    if (fresh & XRES_FO_NOTE_RELEASE_NO_ACK)
+        XLOG_WARN("pair %s: dom%" PRIu32 " released %s (Xen shows %" PRIu64
+                  " KiB) but its agent did not acknowledge within %" PRIu64
+                  " ms: taken on Xen's figure", p->name, fo->act_domid,
+                  fo->app, a ? a->cur_kb : 0, p->cfg.ack_timeout_ms);
+    if (fresh & XRES_FO_NOTE_ACK_NO_ENGAGE)
+        XLOG_WARN("pair %s: the agent of standby dom%" PRIu32 " acknowledged "
+                  "the engage, but Xen shows %" PRIu64 " KiB, not %" PRIu64
+                  " KiB: waiting on Xen's figure", p->name, fo->sb_domid,
+                  s ? s->cur_kb : 0, fo->sb_target0 + fo->bound_kb);
+    if (fresh & XRES_FO_NOTE_ENGAGE_NO_ACK)
+        XLOG_WARN("pair %s: standby dom%" PRIu32 " has %" PRIu64 " KiB but its "
+                  "agent did not acknowledge the engage within %" PRIu64
+                  " ms: taken on Xen's figure", p->name, fo->sb_domid,
+                  s ? s->cur_kb : 0, p->cfg.ack_timeout_ms);
+}
+
 /*
  * Runs the failover of p on the current snapshot and obs until it waits
  * or ends: the pure step gives the next action, the actuator carries it
@@ -96,6 +129,7 @@ static int drive_snapshot(xres_daemon *d, xres_pair *p,
         rc = xres_pair_step(p, &d->host, obs, xres_daemon_now_ms(d), 1,
                             &acts, stepped);
         log_steps(saved, p, rc);
+        log_notes(d, saved, p);
         /* Steps finished on the way to the action are stored before it
          * is carried out, as each step always was. */
         if (acts.n && (stepped->fo.kind != saved->fo.kind ||

@@ -2,7 +2,8 @@
  * dom0/daemon/pair_guest.c: the pair subsystem's side of the guests,
  * through the guest request channel (agent_request.c) and the report
  * reader (agent_report.c): request numbers, the acks and app status a
- * failover observes, the heartbeat, and requests outside failovers.
+ * failover observes, the heartbeat, requests outside failovers, and the
+ * answer to an app that asks for its extension before it starts.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -58,6 +59,7 @@ static void guest_obs(xres_daemon *d, const xres_pair *p, uint32_t domid,
         o = &g->apps[g->napps++];
         snprintf(o->name, sizeof(o->name), "%s", name);
         o->running = app.state == XRES_APP_RUNNING && app.level == 0;
+        o->asking = app.state == XRES_APP_ASKING;
         o->fault_level = app.level;
         if (!app.level && app.state == XRES_APP_FAILED)
             o->fault_level = 2;         /* the agent gave up: a level 2 */
@@ -193,4 +195,116 @@ void pair_sweep_requests(xres_daemon *d)
         if (!gone) pp->loose[k++] = pp->loose[i];
     }
     pp->nloose = k;
+}
+
+static bool answered(pair_priv *pp, uint32_t domid, const char *app,
+                     bool add)
+{
+    for (size_t i = 0; i < pp->nanswered; i++)
+        if (pp->answered[i].domid == domid &&
+            !strcmp(pp->answered[i].app, app)) {
+            if (!add) {
+                pp->answered[i] = pp->answered[--pp->nanswered];
+            }
+            return true;
+        }
+    if (add && pp->nanswered < LOOSE_MAX) {
+        pp->answered[pp->nanswered].domid = domid;
+        snprintf(pp->answered[pp->nanswered].app, XRES_PAIR_NAME_MAX, "%s",
+                 app);
+        pp->nanswered++;
+    }
+    return false;
+}
+
+/* Sends "start APP" or "refuse APP" to the active: 0 or an error. */
+static int answer_ask(xres_daemon *d, xres_pair *p, const char *op,
+                      const char *app)
+{
+    xres_action act;
+    int rc = pair_reserve_seqs(d, p, 1);
+
+    if (rc) return rc;
+    memset(&act, 0, sizeof(act));
+    act.kind = XRES_ACT_AGENT_REQUEST;
+    act.domid = p->active;
+    snprintf(act.u.req.op, sizeof(act.u.req.op), "%s", op);
+    snprintf(act.u.req.arg, sizeof(act.u.req.arg), "%s", app);
+    act.u.req.seq = p->next_seq++;
+    snprintf(act.why, sizeof(act.why), "pair %s: %s's extension %s", p->name,
+             app, strcmp(op, "start") ? "refused" : "engaged: start it");
+    rc = xres_actuate(d, &act);
+    if (!rc) {
+        pair_loose_add(d, act.domid, act.u.req.seq);
+        answered(PP(d), p->active, app, true);
+    }
+    return rc;
+}
+
+/*
+ * An app asks for its extension before it starts (003, routine 110): it
+ * is granted (the table as for a started app, the active raised) and the
+ * agent told to start it once Xen shows the memory engaged, or refused
+ * and the agent told so.  Each asking is answered once.  True when the
+ * table changed.
+ */
+bool pair_sync_ask(xres_daemon *d, xres_pair *p, const xres_pair_app_obs *o)
+{
+    pair_priv *pp = PP(d);
+    xres_pair_area *ar = xres_pair_area_find(p, o->name);
+    const xres_domain *a = xres_host_find(&d->host, p->active);
+    xres_actions acts;
+    char why[256] = "";
+    bool changed = false;
+    int rc = 0;
+
+    if (answered(pp, p->active, o->name, false)) {
+        answered(pp, p->active, o->name, true);     /* still asking */
+        return false;
+    }
+    xres_actions_init(&acts);
+    if (!ar) {
+        rc = xres_pair_app_started(p, &d->host, o->name, pp->par.reserve_kb,
+                                   &acts, why, sizeof(why));
+        for (size_t k = 0; k < acts.n; k++)
+            xres_actuate(d, &acts.v[k]);
+        if (rc == -ENOSPC) {
+            XLOG_WARN("pair %s: extension of %s refused before it starts: %s",
+                      p->name, o->name, why);
+            if (answer_ask(d, p, "refuse", o->name))
+                XLOG_WARN("pair %s: cannot tell dom%" PRIu32 " that %s's "
+                          "extension is refused", p->name, p->active,
+                          o->name);
+            goto out;
+        }
+        if (rc) {
+            if (xres_ratelimit_ok(&pp->rl_guest, xres_daemon_now_ms(d)))
+                XLOG_WARN("pair %s: %s", p->name, why);
+            goto out;
+        }
+        changed = true;
+        ar = xres_pair_area_find(p, o->name);
+        XLOG_INFO("pair %s: extension of %s granted before it starts: %"
+                  PRIu64 " KiB (%s)", p->name, o->name, ar ? ar->size_kb : 0,
+                  ar ? xres_pair_area_kind_name(ar->kind) : "?");
+        /* The snapshot predates the raise: engaged is seen next look. */
+        goto out;
+    }
+    /* Granted: start it once Xen's figure shows the memory there (the
+     * active holds what the table gives it). */
+    if (a && a->cur_kb + p->cfg.tol_kb >=
+             xres_pair_sum(p, XRES_OWNER_ACTIVE, -1)) {
+        if (answer_ask(d, p, "start", o->name) == 0)
+            XLOG_INFO("pair %s: %s's memory is engaged (dom%" PRIu32 " at %"
+                      PRIu64 " KiB): asked to start it", p->name, o->name,
+                      p->active, a->cur_kb);
+    }
+out:
+    xres_actions_dispose(&acts);
+    return changed;
+}
+
+void pair_ask_forget(xres_daemon *d, uint32_t domid, const char *app)
+{
+    (void)answered(PP(d), domid, app, false);
 }

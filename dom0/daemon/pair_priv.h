@@ -35,6 +35,10 @@ typedef struct {
     size_t nloose;
     struct { uint32_t domid; uint64_t seq; } loose[LOOSE_MAX];
     xres_ratelimit rl_guest;    /* messages a guest can provoke */
+    /* Apps asking for their extension that were answered (start or
+     * refuse), until they stop asking. */
+    size_t nanswered;
+    struct { uint32_t domid; char app[XRES_PAIR_NAME_MAX]; } answered[LOOSE_MAX];
     /* What became of each pair declared in xres.conf. */
     enum { DECL_PENDING = 0, DECL_WAITING, DECL_DONE } decl_state[PAIRS_MAX];
     /* For the metrics: failovers that ended, by pair name. */
@@ -72,6 +76,12 @@ void pair_read_obs(xres_daemon *d, const xres_pair *p, xres_pair_obs *obs);
 void pair_hold_standby_apps(xres_daemon *d, xres_pair *p);
 void pair_loose_add(xres_daemon *d, uint32_t domid, uint64_t seq);
 void pair_sweep_requests(xres_daemon *d);
+/* An app on the active asks for its extension before it starts: grant
+ * (and, once engaged, "start APP") or "refuse APP", once per asking.
+ * True when the table changed. */
+bool pair_sync_ask(xres_daemon *d, xres_pair *p, const xres_pair_app_obs *o);
+/* The app stopped asking: the next asking is answered afresh. */
+void pair_ask_forget(xres_daemon *d, uint32_t domid, const char *app);
 
 /* pair_cmd.c */
 int pair_create(xres_daemon *d, const char *name, const xres_domain *a,

@@ -13,13 +13,14 @@
 
 double xres_cpu_manage_alloc(const xres_cpu_policy *p, double allocable,
                              const xres_manage_run *last, char *why,
-                             size_t whylen)
+                             size_t whylen, bool *caution)
 {
     double a = 0, r;
     bool hist = last && last->valid && last->alloc > 0 && last->time_s > 0;
 
     if (allocable < 0) allocable = 0;
     if (why && whylen) why[0] = '\0';
+    if (caution) *caution = false;
     switch (p->method) {
     case XRES_MANAGE_COEF:
         a = allocable * p->coef;
@@ -38,12 +39,17 @@ double xres_cpu_manage_alloc(const xres_cpu_policy *p, double allocable,
             snprintf(why, whylen, "manage 3: estimate %.1f s meets target "
                      "%g s", r / allocable, p->target_s);
         } else {
-            a = 0;
+            /* No allocation meets T: the most there is makes the run as
+             * short as it can be (001, method 3), with a caution. */
+            a = allocable;
+            if (caution) *caution = true;
             if (allocable > 0)
                 snprintf(why, whylen, "manage 3: estimate %.1f s misses "
-                         "target %g s", r / allocable, p->target_s);
+                         "target %g s: all of %.1f, caution", r / allocable,
+                         p->target_s, allocable);
             else
-                snprintf(why, whylen, "manage 3: nothing allocable");
+                snprintf(why, whylen, "manage 3: nothing allocable, "
+                         "caution");
         }
         break;
     case XRES_MANAGE_BY_TARGET:

@@ -77,24 +77,24 @@ int xres_pair_fo_begin(xres_pair *p, xres_fo_kind kind, const char *app,
         fo->steps[n++] = XRES_STEP_PLAN;
         fo->steps[n++] = XRES_STEP_ENGAGE;
         fo->steps[n++] = XRES_STEP_SCHED;
-        fo->steps[n++] = XRES_STEP_START;
         fo->steps[n++] = XRES_STEP_COMMIT;
+        fo->steps[n++] = XRES_STEP_START;
         break;
     case XRES_FO_APP:
         fo->steps[n++] = XRES_STEP_PLAN;
         fo->steps[n++] = XRES_STEP_STOP;
         fo->steps[n++] = XRES_STEP_RELEASE;
         fo->steps[n++] = XRES_STEP_ENGAGE;
-        fo->steps[n++] = XRES_STEP_START;
         fo->steps[n++] = XRES_STEP_COMMIT;
+        fo->steps[n++] = XRES_STEP_START;
         break;
     default:
         fo->steps[n++] = XRES_STEP_PLAN;
         fo->steps[n++] = XRES_STEP_STOP;
         fo->steps[n++] = XRES_STEP_ENGAGE;
+        fo->steps[n++] = XRES_STEP_COMMIT;
         fo->steps[n++] = XRES_STEP_START;
         fo->steps[n++] = XRES_STEP_RELEASE;
-        fo->steps[n++] = XRES_STEP_COMMIT;
         break;
     }
     fo->nsteps = n;
@@ -304,9 +304,11 @@ static void do_commit(xres_pair *p)
     for (size_t i = 0; i < p->nareas; i++) {
         xres_pair_area *ar = &p->areas[i];
         if (ar->moving) {
+            /* Owners before the start request (003, 506->507 and
+             * 611->612); an app that then fails to start is marked
+             * stopped by the start step. */
             ar->owner = XRES_OWNER_STANDBY;
-            ar->running = (fo->start_mask & (1u << i)) &&
-                          !(fo->failed_mask & (1u << i));
+            ar->running = (fo->start_mask & (1u << i)) != 0;
             ar->moving = false;
             ar->restarts = 0;
         } else if (fo->kind == XRES_FO_DOMAIN &&
@@ -363,6 +365,9 @@ static void finish(xres_pair *p, const xres_host *snap)
         p->lat.start_ms = fo->acked_ms - fo->startreq_ms;
     p->lat.guest_ms = p->lat.balloon_ms + p->lat.start_ms;
     memset(fo, 0, sizeof(*fo));
+    /* The standby was lost after the commit: no protection left. */
+    if (!xres_pair_dom_alive(xres_host_find(snap, p->standby)))
+        p->state = XRES_PAIR_DEGRADED;
 }
 
 static void next_step(xres_pair_fo *fo, const xres_host *snap)
@@ -402,13 +407,26 @@ static bool step_cond(xres_pair *p, const xres_host *snap,
         return find_ack(obs ? &obs->active : NULL, fo->seq0 + SEQ_STOP) ||
                timed_out(fo, snap, p->cfg.ack_timeout_ms);
 
-    case XRES_STEP_RELEASE:
+    case XRES_STEP_RELEASE: {
+        bool down, acked;
+
         if (fo->kind == XRES_FO_APP_RESERVE) return true;
         a = xres_host_find(snap, fo->act_domid);
         if (!xres_pair_dom_alive(a)) return true;     /* its memory is freed anyway */
-        if (xres_mem_came_down(a->cur_kb, fo->act_target0 - fo->bound_kb,
-                      p->cfg.tol_kb))
+        /* Both the agent's report and Xen's figure (003, step 505). */
+        down = xres_mem_came_down(a->cur_kb, fo->act_target0 - fo->bound_kb,
+                                  p->cfg.tol_kb);
+        acked = find_ack(obs ? &obs->active : NULL,
+                         fo->seq0 + SEQ_RELEASE) != NULL;
+        if (down && acked) return true;
+        if (down) {
+            /* Released, never acked: Xen's figure, once time is up. */
+            if (!timed_out(fo, snap, p->cfg.ack_timeout_ms)) return false;
+            fo->notes |= XRES_FO_NOTE_RELEASE_NO_ACK;
             return true;
+        }
+        /* Acked but not released: Xen's figure says otherwise. */
+        if (acked) fo->notes |= XRES_FO_NOTE_ACK_NO_RELEASE;
         /* Hung: lend from the reserve rather than wait for ever. */
         if (timed_out(fo, snap, p->cfg.release_timeout_ms) &&
             fo->reserve_cfg_kb >= fo->bound_kb &&
@@ -418,12 +436,27 @@ static bool step_cond(xres_pair *p, const xres_host *snap,
             return true;
         }
         return false;
+    }
 
-    case XRES_STEP_ENGAGE:
+    case XRES_STEP_ENGAGE: {
+        bool up, acked;
+
         if (!fo->bound_kb) return true;
         s = xres_host_find(snap, fo->sb_domid);
-        return s && xres_mem_went_up(s->cur_kb, fo->sb_target0 + fo->bound_kb,
-                            p->cfg.tol_kb);
+        /* Both the standby's report and Xen's figure (003, 607/610). */
+        up = s && xres_mem_went_up(s->cur_kb, fo->sb_target0 + fo->bound_kb,
+                                   p->cfg.tol_kb);
+        acked = find_ack(obs ? &obs->standby : NULL,
+                         fo->seq0 + SEQ_ENGAGE) != NULL;
+        if (up && acked) return true;
+        if (up) {
+            if (!timed_out(fo, snap, p->cfg.ack_timeout_ms)) return false;
+            fo->notes |= XRES_FO_NOTE_ENGAGE_NO_ACK;
+            return true;
+        }
+        if (acked) fo->notes |= XRES_FO_NOTE_ACK_NO_ENGAGE;
+        return false;
+    }
 
     case XRES_STEP_SCHED:
     case XRES_STEP_COMMIT:
@@ -445,6 +478,8 @@ static bool step_cond(xres_pair *p, const xres_host *snap,
         }
         fo->acked_mask = acked;
         fo->failed_mask = failed;
+        for (size_t i = 0; i < p->nareas; i++)
+            if (failed & (1u << i)) p->areas[i].running = false;
         return true;
     }
     default:
@@ -469,9 +504,26 @@ xres_fo_result xres_pair_fo_run(xres_pair *p, const xres_host *snap,
     step = fo->steps[fo->pos];
 
     /* Without a standby there is nothing to fail over to.  Before the
-     * commit the table is unchanged; the fence (if done) stays done. */
+     * commit the table is unchanged; the fence (if done) stays done.
+     * After it, the apps are not started; what is left on the active
+     * (a release) still runs, and the pair ends degraded. */
     s = xres_host_find(snap, fo->sb_domid);
-    if (step != XRES_STEP_COMMIT && !xres_pair_dom_alive(s)) {
+    if (!xres_pair_dom_alive(s) && (fo->done & (1u << XRES_STEP_COMMIT)) &&
+        step == XRES_STEP_START) {
+        fo->failed_mask = fo->start_mask;
+        for (size_t i = 0; i < p->nareas; i++)
+            if (fo->start_mask & (1u << i)) p->areas[i].running = false;
+        snprintf(fo->why, sizeof(fo->why), "standby dom%" PRIu32 " gone "
+                 "after the commit: apps not started", fo->sb_domid);
+        next_step(fo, snap);
+        if (fo->pos >= fo->nsteps) {
+            finish(p, snap);
+            return XRES_FO_FINISHED;
+        }
+        return XRES_FO_ADVANCED;
+    }
+    if (!(fo->done & (1u << XRES_STEP_COMMIT)) &&
+        step != XRES_STEP_COMMIT && !xres_pair_dom_alive(s)) {
         for (size_t i = 0; i < p->nareas; i++) p->areas[i].moving = false;
         snprintf(fo->why, sizeof(fo->why), "aborted: standby dom%" PRIu32
                  " gone at step %s", fo->sb_domid, xres_fo_step_name(step));

@@ -63,8 +63,28 @@ static void host_load(const xres_cpu_meter *m, const xres_cpu_settings *s,
     *available = xres_cpu_available(max, v, n, s->load_mode);
 }
 
+const char *xres_cpu_source_name(xres_cpu_source s)
+{
+    return s == XRES_CPU_SOURCE_AGENT ? "agent" : "xen";
+}
+
+int xres_cpu_source_parse(const char *s, xres_cpu_source *out)
+{
+    if (!s) return -EINVAL;
+    if (!strcmp(s, "xen")) *out = XRES_CPU_SOURCE_XEN;
+    else if (!strcmp(s, "agent")) *out = XRES_CPU_SOURCE_AGENT;
+    else return -EINVAL;
+    return 0;
+}
+
+double xres_cpu_point_use(const xres_cpu_point *p, xres_cpu_source src)
+{
+    if (src != XRES_CPU_SOURCE_AGENT || p->agent_pct < 0) return p->use_pct;
+    return p->agent_pct < p->use_pct ? p->agent_pct : p->use_pct;
+}
+
 static double own_load(const xres_cpu_meter *m, const xres_cpu_settings *s,
-                       uint32_t domid)
+                       uint32_t domid, xres_cpu_source src)
 {
     xres_cpu_point pts[XRES_CPU_HIST_MAX];
     double v[XRES_CPU_HIST_MAX];
@@ -72,7 +92,7 @@ static double own_load(const xres_cpu_meter *m, const xres_cpu_settings *s,
 
     n = m ? xres_cpu_hist_recent(xres_cpu_meter_find(m, domid), pts,
                                  load_window(s)) : 0;
-    for (size_t i = 0; i < n; i++) v[i] = pts[i].use_pct;
+    for (size_t i = 0; i < n; i++) v[i] = xres_cpu_point_use(&pts[i], src);
     return xres_cpu_load_of(v, n, s->load_mode);
 }
 
@@ -157,7 +177,8 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
         r->dec[i].kind = pols ? pols[i].kind : XRES_CPU_POLICY_NONE;
         r->dec[i].weight = -1;
         r->dec[i].cap = -1;
-        r->dec[i].use_pct = lp ? lp->use_pct : -1;
+        r->dec[i].use_pct = !lp ? -1 : xres_cpu_point_use(
+            lp, pols ? pols[i].source : XRES_CPU_SOURCE_XEN);
         r->dec[i].note[0] = '\0';
     }
     r->active = h->sched == XRES_SCHED_CREDIT ||
@@ -257,6 +278,8 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
                                xres_cpu_meter_find(m, dom->domid), pts,
                                XRES_CPU_HIST_MAX) : 0;
             int cap;
+            for (size_t j = 0; j < n; j++)
+                pts[j].use_pct = xres_cpu_point_use(&pts[j], p->source);
             xres_demand_verdict v =
                 xres_cpu_demand_step(p, s, dom->cap, dom->vcpus_online, pts,
                                      n, budget, &cap, d->note,
@@ -277,12 +300,16 @@ int xres_cpu_policy_run(const xres_host *h, const xres_cpu_settings *s,
                 break;
             }
             /* Its own use is its to keep: count it as available. */
-            own = own_load(m, s, dom->domid);
+            own = own_load(m, s, dom->domid, p->source);
             avail = r->available + own;
             if (avail > r->max) avail = r->max;
             r->allocable = xres_cpu_allocable(avail, r->max, p->reserve);
+            bool caution = false;
             a = xres_cpu_manage_alloc(p, r->allocable, last, d->note,
-                                      sizeof(d->note));
+                                      sizeof(d->note), &caution);
+            if (caution)
+                snprintf(r->manage_caution, sizeof(r->manage_caution),
+                         "%s", d->note);
             r->manage_alloc = a;
             r->manage_own = own;
             r->manage_domid = dom->domid;

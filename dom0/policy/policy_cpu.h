@@ -47,8 +47,22 @@ typedef enum {
     XRES_MANAGE_BY_TARGET = 4,  /* A = R / T, at most allocable */
 } xres_manage_method;
 
+/* Whose CPU figure a domain's decisions use (xres.conf's per-domain
+ * cpu_source): Xen's cpu_time, or the figure the domain's agent measures
+ * inside it (004's measurement element), never above Xen's. */
+typedef enum {
+    XRES_CPU_SOURCE_XEN = 0,
+    XRES_CPU_SOURCE_AGENT,
+} xres_cpu_source;
+
+const char *xres_cpu_source_name(xres_cpu_source s);
+/* "xen" or "agent"; 0 or -EINVAL. */
+int xres_cpu_source_parse(const char *s, xres_cpu_source *out);
+
 typedef struct {
     xres_cpu_policy_kind kind;
+    /* Not part of the text form: from xres.conf's cpu_source. */
+    xres_cpu_source source;
     /* fixed */
     int weight;                 /* 1..65535, -1 = leave as it is */
     int cap;                    /* 0 = none, -1 = leave as it is */
@@ -151,6 +165,13 @@ xres_demand_verdict xres_cpu_demand_step(const xres_cpu_policy *p,
                                          double available, int *cap_out,
                                          char *why, size_t whylen);
 
+/*
+ * The use a decision takes from one sample: Xen's figure, or with
+ * XRES_CPU_SOURCE_AGENT the agent's when it has one, bounded by Xen's (a
+ * guest never gets more than Xen measured by saying so).
+ */
+double xres_cpu_point_use(const xres_cpu_point *p, xres_cpu_source src);
+
 /* The managing domain's last run: allocation A and its time t. */
 typedef struct {
     bool valid;
@@ -161,12 +182,13 @@ typedef struct {
 /*
  * The managing domain's allocation A from allocable, per method.  last may
  * be NULL or invalid (no run yet): methods 3 and 4 then give allocable.
- * Method 3 gives 0 when the estimate R / allocable misses the target.
- * Returns A (>= 0, <= allocable) and says why.
+ * Method 3 gives allocable also when the estimate R / allocable misses
+ * the target (no allocation can meet it), and sets *caution (may be
+ * NULL; false otherwise).  Returns A (>= 0, <= allocable) and says why.
  */
 double xres_cpu_manage_alloc(const xres_cpu_policy *p, double allocable,
                              const xres_manage_run *last, char *why,
-                             size_t whylen);
+                             size_t whylen, bool *caution);
 
 /* ---- the whole host ---- */
 
@@ -190,6 +212,8 @@ typedef struct {
                                    half a step of slack applied), -1 if
                                    none */
     uint32_t manage_domid;      /* XRES_DOMID_INVALID if none */
+    char manage_caution[128];   /* method 3 cannot meet its target: why;
+                                   "" if none */
     bool active;                /* false: scheduler has no weight/cap */
     char error[192];            /* host-level refusal, "" if none */
     size_t n;

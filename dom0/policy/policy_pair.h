@@ -148,6 +148,11 @@ typedef struct {
     uint32_t acked_mask;            /* start acks received */
     uint32_t failed_mask;           /* start refused or timed out */
 
+    /* What the guests' reports and Xen's figures disagreed on, for the
+     * log (XRES_FO_NOTE_*); not stored: after a restart a note may be
+     * logged again. */
+    uint32_t notes;
+
     /* Timing (same clock as started_ms; 0: not yet). */
     uint64_t busy_us;               /* xresd's own time on it so far */
     uint64_t target_ms;             /* the standby's new target written */
@@ -155,6 +160,15 @@ typedef struct {
     uint64_t startreq_ms;           /* first start request written */
     uint64_t acked_ms;              /* every start acked (or given up) */
 } xres_pair_fo;
+
+/* Disconnect and engage complete on the guest's report and on Xen's
+ * figure (003, steps 505, 607 and 610): each is waited for. */
+#define XRES_FO_NOTE_ACK_NO_RELEASE 1u  /* acked, but Xen's cur_kb is high */
+#define XRES_FO_NOTE_RELEASE_NO_ACK 2u  /* released, no ack: taken on Xen's
+                                         * figure after ack_timeout_ms */
+#define XRES_FO_NOTE_ACK_NO_ENGAGE 4u   /* acked, but Xen's cur_kb is low */
+#define XRES_FO_NOTE_ENGAGE_NO_ACK 8u   /* engaged, no ack: taken on Xen's
+                                         * figure after ack_timeout_ms */
 
 /* Latency of the last failover, split into xresd's share and the wait for
  * the guests.  All ms figures are counted from the fault seen by xresd
@@ -227,6 +241,8 @@ typedef struct {
     bool running;
     unsigned fault_level;           /* 0..4 */
     uint64_t fault_seq;             /* changes with each new fault report */
+    bool asking;                    /* waits for its extension to start
+                                     * (003, routine 110) */
 } xres_pair_app_obs;
 
 /* What the daemon read from one domain's agent (validated). */

@@ -325,6 +325,7 @@ static void agents(world *w)
         sscanf(r->val, "%15s %39s", op, app);
         if (!strcmp(op, "start")) app_set(d, app, true);
         else if (!strcmp(op, "stop")) app_set(d, app, false);
+        if (d->silent_op[0] && !strcmp(op, d->silent_op)) continue;
         if (d->nacks < XRES_PAIR_ACKS_MAX) {
             d->acks[d->nacks].seq = seq;
             d->acks[d->nacks].rc = 0;
@@ -465,7 +466,7 @@ int world_drive(world *w, xres_pair *p, const xres_host *snap,
                 world_crash_fn crash, void *opaque)
 {
     xres_actions acts;
-    xres_pair before;
+    xres_pair before, stepped;
     int rc, erc_store;
 
     xres_actions_init(&acts);
@@ -473,7 +474,19 @@ int world_drive(world *w, xres_pair *p, const xres_host *snap,
     do {
         before = *p;
         xres_actions_clear(&acts);
-        rc = xres_pair_step(p, snap, obs, w->now_ms, 1, &acts, NULL);
+        rc = xres_pair_step(p, snap, obs, w->now_ms, 1, &acts, &stepped);
+        /* As xresd: steps finished on the way to the action are stored
+         * before it is carried out. */
+        if (acts.n && (stepped.fo.kind != before.fo.kind ||
+                       stepped.fo.pos != before.fo.pos)) {
+            if ((erc_store = xres_pair_store_save_state(&w->b, &stepped))) {
+                *p = before;
+                rc = erc_store;
+                break;
+            }
+            before = stepped;
+            if (crash && !crash(opaque, true)) { rc = -EINTR; break; }
+        }
         if (acts.n) {
             int erc = world_exec(w, &acts.v[0]);
             if (erc) {

@@ -26,6 +26,7 @@ typedef struct {
     uint64_t cur, target, smax;
     int weight, cap;
     bool paused, shutdown, dying, refuses;
+    char silent_op[16];     /* its agent does not ack this request op */
     uint64_t heartbeat_ms;
     unsigned napps;
     char apps[W_APPS][XRES_PAIR_NAME_MAX];
@@ -88,7 +89,8 @@ typedef bool (*world_crash_fn)(void *opaque, bool stored);
 
 /* Drives p as xresd does, through the pure step (pair_step.h): one action
  * at a time, carried out by world_exec, the progress stored in the
- * world's XenStore after each; on an action error p goes back to what it
+ * world's XenStore after each (and, when steps finished on the way to an
+ * action, before it too); on an action error p goes back to what it
  * was before it.  crash may be NULL.  Returns the step's last result, a
  * negative errno, or -EINTR when crash stopped it.  *nacts (may be NULL)
  * counts the actions executed. */

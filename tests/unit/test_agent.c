@@ -791,6 +791,65 @@ START_TEST(test_xswatch)
 }
 END_TEST
 
+/* A non-hot application with a memory size asks for its extension before
+ * it starts (003, routine 110); a refusal starts it only when agent.conf
+ * says start_without_extension = 1. */
+START_TEST(test_extension_asked_first)
+{
+    xres_agent_cfg c;
+    xres_agent_app_cfg hot = { .hot_standby = true, .memory_kb = 131072,
+                               .ask_extension = true };
+    xres_agent_app_cfg cold = { .hot_standby = false, .memory_kb = 65536,
+                                .ask_extension = true };
+    xres_agent_app_cfg bare = { .hot_standby = false, .memory_kb = 0,
+                                .ask_extension = true };
+    xres_agent_app_cfg quiet = { .hot_standby = false, .memory_kb = 65536 };
+    xres_app_state st;
+    char err[300];
+
+    ck_assert(!xres_app_asks_first(&hot));
+    ck_assert(xres_app_asks_first(&cold));
+    ck_assert(!xres_app_asks_first(&bare));
+    ck_assert(!xres_app_asks_first(&quiet));    /* not asked to: starts */
+
+    ck_assert_int_eq(xres_agent_cfg_parse(&c, S(""), "agent.conf", err,
+                                          sizeof(err)), 0);
+    ck_assert(!c.start_without_extension);
+    ck_assert_uint_eq(c.extension_timeout_s, 30);
+    ck_assert_int_eq(xres_agent_cfg_parse(&c, S("start_without_extension = 1\n"
+                                                "extension_timeout = 5\n"),
+                                          "agent.conf", err, sizeof(err)), 0);
+    ck_assert(c.start_without_extension);
+    ck_assert_uint_eq(c.extension_timeout_s, 5);
+    ck_assert_uint_eq(c.nunknown, 0);
+    ck_assert_int_eq(xres_agent_cfg_parse(&c, S("start_without_extension = 2\n"),
+                                          "agent.conf", err, sizeof(err)),
+                     -EINVAL);
+
+    /* Asking: reported so, not checked into a fault, not restarted. */
+    xres_app_state_init(&st);
+    st.launched = true;
+    st.asking = true;
+    ck_assert_int_eq(xres_app_run_state_of(&st), XRES_APP_ASKING);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, 0);
+    ck_assert_uint_eq(st.restarts, 0);
+    /* Refused, default: stays stopped. */
+    ck_assert_int_eq(xres_app_refused(&st, false), XRES_APP_ACT_NONE);
+    ck_assert(!st.asking);
+    ck_assert_int_eq(xres_app_run_state_of(&st), XRES_APP_STOPPED);
+    /* A second refusal is nothing. */
+    ck_assert_int_eq(xres_app_refused(&st, true), XRES_APP_ACT_NONE);
+    /* Refused with start_without_extension: started. */
+    xres_app_state_init(&st);
+    st.asking = true;
+    ck_assert_int_eq(xres_app_refused(&st, true), XRES_APP_ACT_START);
+    ck_assert(!st.asking);
+    ck_assert(!st.stopped);
+}
+END_TEST
+
 Suite *agent_suite(void)
 {
     Suite *s = suite_create("agent");
@@ -798,6 +857,7 @@ Suite *agent_suite(void)
 
     tcase_add_test(tc, test_conf_good);
     tcase_add_test(tc, test_conf_defaults);
+    tcase_add_test(tc, test_extension_asked_first);
     tcase_add_test(tc, test_conf_bad);
     tcase_add_test(tc, test_parse_size);
     tcase_add_test(tc, test_meminfo_stat);

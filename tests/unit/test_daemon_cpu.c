@@ -547,6 +547,8 @@ START_TEST(test_config_policies)
                           sizeof(err)), -EINVAL);
     ck_assert_int_eq(load("domains = [ \"name=g1, cpu_weight=70000\" ]\n",
                           err, sizeof(err)), -EINVAL);
+    ck_assert_int_eq(load("domains = [ \"name=g1, cpu_source=guest\" ]\n",
+                          err, sizeof(err)), -EINVAL);
 
     /* A good one, on the running host (from setup). */
     xres_daemon_dispose(&d);
@@ -554,7 +556,8 @@ START_TEST(test_config_policies)
     d.opts.subsystems = only_cpu;
     ck_assert_int_eq(xres_daemon_load_config(&d, conf(
         "cpu_policies = [ \"g1: demand min=20 max=60\" ]\n"
-        "domains = [ \"name=Domain-0, cpu_weight=512\" ]\n"
+        "domains = [ \"name=Domain-0, cpu_weight=512\", "
+        "\"name=g1, cpu_source=agent\" ]\n"
         "cpu_load_mode = \"maximum\"\n"), false, err, sizeof(err)), 0);
     memset(&o, 0, sizeof(o));
     o.socket_path = sock;
@@ -570,6 +573,11 @@ START_TEST(test_config_policies)
     yajl_tree_free(r);
     r = call("{\"cmd\":\"sched-list\"}");
     ck_assert_str_eq(xres_json_get_str(r, "load_mode"), "maximum");
+    yajl_val dl = xres_json_get(r, "domains");
+    ck_assert_str_eq(xres_json_get_str(dl->u.array.values[0], "cpu_source"),
+                     "xen");
+    ck_assert_str_eq(xres_json_get_str(dl->u.array.values[1], "cpu_source"),
+                     "agent");
     yajl_tree_free(r);
     unlink(conf(""));
 }
@@ -656,6 +664,41 @@ START_TEST(test_list_follows_policy_changes)
 }
 END_TEST
 
+/* Method 3 when no allocation meets T (001): the most there is, and a
+ * caution in sched-list (and its --json). */
+START_TEST(test_manage_method3_caution)
+{
+    yajl_val r, mg;
+    char path[128];
+
+    xres_sim_set_cpu_load(&be, g2, 5);
+    r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g2\","
+             "\"policy\":\"manage method=3 target=10\"}");
+    ck_assert(ok(r));
+    yajl_tree_free(r);
+    ticks(1);
+    ck_assert_int_eq(cap_of(g2), 200);     /* no run yet: allocable 220 */
+    r = call("{\"cmd\":\"sched-list\"}");
+    ck_assert_str_eq(xres_json_get_str(xres_json_get(r, "manage"),
+                                       "caution"), "");
+    yajl_tree_free(r);
+    /* 60 s under 200: R = 12000, 12000 / 220 = 54.5 s > 10 s. */
+    snprintf(path, sizeof(path), "/local/domain/%u/data/xres/ack/1", g2);
+    ck_assert_int_eq(be.ops->xs_write(&be, path, "ok time-ms=60000", 16), 0);
+    ticks(1);
+    ck_assert_int_eq(cap_of(g2), 200);     /* not the floor of 1 */
+    snprintf(path, sizeof(path), "/local/domain/%u/xres/request/2", g2);
+    xs_expect(path, "alloc 200");
+    r = call("{\"cmd\":\"sched-list\"}");
+    mg = xres_json_get(r, "manage");
+    ck_assert_str_eq(xres_json_get(mg, "alloc_pct")->u.number.r, "220.0");
+    ck_assert_str_eq(xres_json_get_str(mg, "caution"),
+                     "manage 3: estimate 54.5 s misses target 10 s: all of "
+                     "220.0, caution");
+    yajl_tree_free(r);
+}
+END_TEST
+
 Suite *daemon_cpu_suite(void)
 {
     Suite *s = suite_create("daemon_cpu");
@@ -667,6 +710,7 @@ Suite *daemon_cpu_suite(void)
     tcase_add_test(tc, test_demand_and_restart);
     tcase_add_test(tc, test_manage);
     tcase_add_test(tc, test_manage_hold);
+    tcase_add_test(tc, test_manage_method3_caution);
     tcase_add_test(tc, test_fixed_put_back);
     tcase_add_test(tc, test_config_policies);
     suite_add_tcase(s, tc);

@@ -30,6 +30,8 @@ static xres_daemon d;
 static char dir[64], sock[128], conf[128];
 static const xres_subsys *const only_pair[] = { &xres_subsys_pair, NULL };
 static unsigned stops[3], starts[3];     /* requests the agents carried out */
+static unsigned refuses[3];
+static uint64_t start_cur_kb[3];         /* the domain's memory at a start */
 
 static void daemon_up(void)
 {
@@ -71,6 +73,8 @@ static void start(void)
     xres_sim_set_balloon_rate(&be, 2, 1024 * MiB);
     memset(stops, 0, sizeof(stops));
     memset(starts, 0, sizeof(starts));
+    memset(refuses, 0, sizeof(refuses));
+    memset(start_cur_kb, 0, sizeof(start_cur_kb));
     daemon_up();
 }
 
@@ -98,6 +102,8 @@ static void app_status(uint32_t dom, const char *app, const char *state,
         ck_assert_int_eq(xres_sim_xs_write_as(&be, dom, path, vals[i]), 0);
     }
 }
+
+static uint64_t cur_kb(uint32_t domid);
 
 /* The guests' agents: answer every request not answered yet; "start APP"
  * marks the app running, "stop APP" stopped. */
@@ -127,8 +133,10 @@ static unsigned agents(void)
             }
             if (sscanf(v, "start %63s", app) == 1) {
                 starts[dom]++;
+                start_cur_kb[dom] = cur_kb(dom);
                 app_status(dom, app, "running", "0");
             }
+            if (sscanf(v, "refuse %63s", app) == 1) refuses[dom]++;
             free(v);
             ck_assert_int_eq(xres_sim_xs_write_as(&be, dom, ack, "ok"), 0);
             answered++;
@@ -725,6 +733,70 @@ START_TEST(test_dry_run_app)
 }
 END_TEST
 
+/* A non-hot app asks for its extension before it starts (003, routine
+ * 110): granted while the host has its size free, the agent told to start
+ * it once Xen shows the memory engaged; refused with one MiB less, the
+ * agent told so and the active left as it was. */
+static void ask_extension(uint64_t spare_mib)
+{
+    yajl_val r;
+    char path[128];
+    static const char *const keys[] = { "restarts", "memory", "hot-standby",
+                                        "level", "state" };
+    const char *vals[] = { "0", "1048576", "0", "0", "asking" };
+    uint64_t free_kb = xres_sim_free_kb(&be);
+
+    /* Leave exactly spare_mib free. */
+    ck_assert_int_eq(xres_sim_set_reserved_kb(&be, free_kb - spare_mib * MiB),
+                     0);
+    ck_assert_uint_eq(xres_sim_free_kb(&be), spare_mib * MiB);
+    r = command("{\"cmd\":\"pair-create\",\"name\":\"p\",\"active\":\"g1\","
+                "\"standby\":\"g2\",\"apps\":[{\"name\":\"web\","
+                "\"size_kb\":131072,\"hot\":true},{\"name\":\"batch\","
+                "\"size_kb\":1048576,\"hot\":false}]}");
+    ck_assert_msg(xres_json_get_bool(r, "ok", false), "%s",
+                  xres_json_get_str(r, "error"));
+    yajl_tree_free(r);
+    /* web runs: 128 MiB carved, the base keeps 896 MiB, too few for
+     * batch's 1024. */
+    app_status(1, "web", "running", "0");
+    run(5);
+    for (int i = 0; i < 5; i++) {
+        snprintf(path, sizeof(path), "/local/domain/1/data/xres/app/batch/%s",
+                 keys[i]);
+        ck_assert_int_eq(xres_sim_xs_write_as(&be, 1, path, vals[i]), 0);
+    }
+    /* g1's balloon moves 64 MiB/s: 16 s for 1024 MiB. */
+    run(200);
+}
+
+START_TEST(test_extension_asked_granted)
+{
+    start();
+    ask_extension(1024);
+    ck_assert_uint_eq(refuses[1], 0);
+    ck_assert_msg(starts[1] == 1, "starts %u cur %llu", starts[1],
+                  (unsigned long long)cur_kb(1));
+    /* Started only once the 1024 MiB were there: 1024 + 1024 MiB. */
+    ck_assert_uint_eq(start_cur_kb[1], 2048 * MiB);
+    ck_assert_uint_eq(cur_kb(1), 2048 * MiB);
+    ck_assert_str_eq(area_owner("batch"), "active");
+    stop();
+}
+END_TEST
+
+START_TEST(test_extension_asked_refused)
+{
+    start();
+    ask_extension(1023);
+    ck_assert_uint_eq(refuses[1], 1);
+    ck_assert_uint_eq(starts[1], 0);
+    ck_assert_uint_eq(cur_kb(1), 1024 * MiB);
+    ck_assert_str_eq(area_owner("batch"), "");
+    stop();
+}
+END_TEST
+
 Suite *daemon_pair_suite(void)
 {
     Suite *s = suite_create("daemon_pair");
@@ -732,6 +804,8 @@ Suite *daemon_pair_suite(void)
 
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_refused);
+    tcase_add_test(tc, test_extension_asked_granted);
+    tcase_add_test(tc, test_extension_asked_refused);
     tcase_add_test(tc, test_declared);
     tcase_add_test(tc, test_declared_conflict);
     tcase_add_test(tc, test_crash);

@@ -130,9 +130,15 @@ START_TEST(test_step_tolerance)
                      XRES_FO_WAIT);
     ck_assert_uint_eq(acts.n, 0);
 
+    /* Xen's figure within the tolerance, and the agent's ack of the
+     * engage request (the third of the failover's numbers). */
+    xres_pair_obs obs;
+    memset(&obs, 0, sizeof(obs));
+    obs.standby.nacks = 1;
+    obs.standby.acks[0].seq = s.p.fo.seq0 + 2;
     world_dom(&s.w, s.sb)->cur = (64 + 128) * MiB - 1024;
     world_snapshot(&s.w, &s.h);
-    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, NULL, 7000, 1, &acts, NULL),
+    ck_assert_int_eq(xres_pair_step(&s.p, &s.h, &obs, 7000, 1, &acts, NULL),
                      XRES_FO_ACT);
     ck_assert_uint_eq(acts.n, 1);
     ck_assert_int_eq(acts.v[0].kind, XRES_ACT_SET_SCHED);

@@ -222,6 +222,104 @@ END_TEST
 START_TEST(test_kill_every_step_reserve) { kill_everywhere(K_RESERVE); }
 END_TEST
 
+/* ---- owners before the start request (003, 506->507, 611->612) ---- */
+
+typedef struct {
+    scen *s;
+    unsigned checked;       /* start requests seen with the owner stored */
+} owner_probe;
+
+/* Has a "start A" request been written to the standby (read or not)? */
+static bool start_written(scen *s)
+{
+    char pre[64];
+
+    snprintf(pre, sizeof(pre), "/local/domain/%u/xres/request/", s->sb);
+    for (unsigned i = 0; i < s->w.nkv; i++)
+        if (s->w.kv[i].val && !strncmp(s->w.kv[i].path, pre, strlen(pre)) &&
+            !strcmp(s->w.kv[i].val, "start A"))
+            return true;
+    return false;
+}
+
+/* After each action: once the standby has been asked to start A, the
+ * stored table must already give A to the standby, so that a crash right
+ * after the request never leaves the app running on a side the table does
+ * not name. */
+static bool owner_hook(void *opaque, bool stored)
+{
+    owner_probe *o = opaque;
+    xres_pair q;
+
+    if (stored || !start_written(o->s)) return true;
+    ck_assert_int_eq(xres_pair_store_load(&o->s->w.b, "web", &q), 0);
+    ck_assert_int_eq(xres_pair_area_find(&q, "A")->owner,
+                     XRES_OWNER_STANDBY);
+    o->checked++;
+    return true;
+}
+
+static void owners_first(kcase c)
+{
+    scen s;
+    owner_probe o = { &s, 0 };
+    xres_pair_obs obs;
+    int rc = 0;
+
+    kill_setup(&s, c);
+    for (int round = 0; round < 300; round++) {
+        world_snapshot(&s.w, &s.h);
+        world_obs(&s.w, &s.p, &obs);
+        rc = world_drive(&s.w, &s.p, &s.h, &obs, NULL, owner_hook, &o);
+        ck_assert_int_ge(rc, 0);
+        if (rc == XRES_FO_FINISHED || rc == XRES_FO_IDLE) break;
+        world_settle(&s.w, 100);
+    }
+    ck_assert_int_eq(rc, XRES_FO_FINISHED);
+    ck_assert_uint_ge(o.checked, 1);
+    ck_assert_uint_eq(world_count_req(&s.w, s.sb, "start", "A"), 1);
+    ck_assert_int_eq(area(&s, "A")->owner, XRES_OWNER_STANDBY);
+    ck_assert(area(&s, "A")->running);
+    scen_dispose(&s);
+}
+
+START_TEST(test_owners_before_start_domain) { owners_first(K_DOMAIN); }
+END_TEST
+START_TEST(test_owners_before_start_app) { owners_first(K_APP); }
+END_TEST
+START_TEST(test_owners_before_start_reserve) { owners_first(K_RESERVE); }
+END_TEST
+
+/* The standby is lost once the owners were committed, before the app
+ * could start: the pair is degraded, A is not running anywhere, and the
+ * failover is logged as ended (the memory went back to the host with the
+ * standby's death). */
+START_TEST(test_standby_lost_after_commit)
+{
+    scen s;
+    xres_pair_obs obs;
+    int rc = 0;
+
+    kill_setup(&s, K_APP);
+    for (int round = 0; round < 300; round++) {
+        if (s.p.fo.done & (1u << XRES_STEP_COMMIT))
+            world_dom(&s.w, s.sb)->exists = false;
+        world_snapshot(&s.w, &s.h);
+        world_obs(&s.w, &s.p, &obs);
+        rc = world_drive(&s.w, &s.p, &s.h, &obs, NULL, NULL, NULL);
+        ck_assert_int_ge(rc, 0);
+        if (rc == XRES_FO_FINISHED || rc == XRES_FO_IDLE) break;
+        world_settle(&s.w, 100);
+    }
+    ck_assert_int_eq(rc, XRES_FO_FINISHED);
+    ck_assert_int_eq(s.p.state, XRES_PAIR_DEGRADED);
+    ck_assert(!area(&s, "A")->running);
+    ck_assert_uint_eq(s.p.nlog, 1);
+    ck_assert_uint_eq(s.p.log[0].failed_mask, 1u << 1);
+    scen_dispose(&s);
+}
+END_TEST
+
 Suite *pair_store_suite(void)
 {
     Suite *s = suite_create("pair_store");
@@ -233,6 +331,10 @@ Suite *pair_store_suite(void)
     tcase_add_test(tc, test_kill_every_step_domain);
     tcase_add_test(tc, test_kill_every_step_app);
     tcase_add_test(tc, test_kill_every_step_reserve);
+    tcase_add_test(tc, test_owners_before_start_domain);
+    tcase_add_test(tc, test_owners_before_start_app);
+    tcase_add_test(tc, test_owners_before_start_reserve);
+    tcase_add_test(tc, test_standby_lost_after_commit);
     suite_add_tcase(s, tc);
     return s;
 }

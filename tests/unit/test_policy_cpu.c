@@ -181,32 +181,41 @@ START_TEST(test_manage_methods)
     p.kind = XRES_CPU_POLICY_MANAGE;
     p.method = XRES_MANAGE_ALLOCABLE;
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, &last, why,
-                                                  sizeof(why)), 240, 1e-9);
+                                                  sizeof(why), NULL), 240, 1e-9);
     p.method = XRES_MANAGE_COEF;
     p.coef = 0.5;
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, &last, why,
-                                                  sizeof(why)), 120, 1e-9);
+                                                  sizeof(why), NULL), 120, 1e-9);
     p.method = XRES_MANAGE_IF_TARGET;
     p.target_s = 30;    /* 6000 / 240 = 25 s <= 30 s */
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, &last, why,
-                                                  sizeof(why)), 240, 1e-9);
-    p.target_s = 20;    /* 25 s > 20 s: nothing */
+                                                  sizeof(why), NULL), 240, 1e-9);
+    p.target_s = 20;    /* 25 s > 20 s: no A meets T, all of it, caution */
+    bool caution = false;
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, &last, why,
-                                                  sizeof(why)), 0, 1e-9);
+                                                  sizeof(why), &caution),
+                            240, 1e-9);
+    ck_assert(caution);
     ck_assert_ptr_nonnull(strstr(why, "misses"));
+    ck_assert_ptr_nonnull(strstr(why, "caution"));
+    p.target_s = 30;
+    ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, &last, why,
+                                                  sizeof(why), &caution),
+                            240, 1e-9);
+    ck_assert(!caution);
     p.method = XRES_MANAGE_BY_TARGET;
     p.target_s = 30;    /* 6000 / 30 = 200 */
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, &last, why,
-                                                  sizeof(why)), 200, 1e-9);
+                                                  sizeof(why), NULL), 200, 1e-9);
     p.target_s = 20;    /* 6000 / 20 = 300, capped at 240 */
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, &last, why,
-                                                  sizeof(why)), 240, 1e-9);
+                                                  sizeof(why), NULL), 240, 1e-9);
     /* No run yet: methods 3 and 4 give what there is. */
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 240, NULL, why,
-                                                  sizeof(why)), 240, 1e-9);
+                                                  sizeof(why), NULL), 240, 1e-9);
     p.method = XRES_MANAGE_IF_TARGET;
     ck_assert_double_eq_tol(xres_cpu_manage_alloc(&p, 0, &last, why,
-                                                  sizeof(why)), 0, 1e-9);
+                                                  sizeof(why), NULL), 0, 1e-9);
 }
 END_TEST
 
@@ -736,12 +745,89 @@ START_TEST(test_policy_text)
 }
 END_TEST
 
+/* cpu_source=agent (004): the demand step follows the agent's figure,
+ * never above Xen's.  web: 1 vCPU, cap 100, demand step 10. */
+static int agent_source_cap(xres_cpu_source src, double xen_pct,
+                            unsigned agent_pct)
+{
+    xres_host h;
+    xres_cpu_meter m;
+    xres_cpu_settings s;
+    xres_cpu_policy pols[2];
+    xres_cpu_result r;
+    xres_actions a;
+    int cap;
+
+    xres_host_init(&h);
+    xres_cpu_meter_init(&m, 10);
+    xres_cpu_settings_init(&s);
+    xres_cpu_result_init(&r);
+    xres_actions_init(&a);
+    h.nr_cpus = 4;
+    h.sched = XRES_SCHED_CREDIT;
+    add(&h, 0, "Domain-0", 4, 256, 0);
+    xres_domain *g = add(&h, 5, "web", 1, 256, 100);
+    g->agent.valid = true;
+    g->agent.cpu_pct = agent_pct;
+    xres_cpu_policy_init(&pols[0]);
+    ck_assert_int_eq(xres_cpu_policy_parse("demand min=10 max=100 step=10",
+                                           &pols[1], NULL, 0), 0);
+    pols[1].source = src;
+    h.now_ms = 1000;
+    ck_assert_int_eq(xres_cpu_meter_update(&m, &h), 0);
+    for (int i = 0; i < 3; i++) {
+        h.now_ms += 1000;
+        h.domains[1].cpu_time_ns += (uint64_t)(xen_pct * NS_PER_PCT_S);
+        ck_assert_int_eq(xres_cpu_meter_update(&m, &h), 0);
+    }
+    ck_assert_int_eq(xres_cpu_policy_run(&h, &s, pols, &m, NULL, &r, &a), 0);
+    cap = a.n ? a.v[0].u.sched.cap : h.domains[1].cap;
+    xres_actions_dispose(&a);
+    xres_cpu_result_dispose(&r);
+    xres_cpu_meter_dispose(&m);
+    xres_host_dispose(&h);
+    return cap;
+}
+
+START_TEST(test_cpu_source_agent)
+{
+    xres_cpu_point p = { .use_pct = 80, .agent_pct = 20 };
+
+    ck_assert_double_eq_tol(xres_cpu_point_use(&p, XRES_CPU_SOURCE_XEN), 80,
+                            1e-9);
+    ck_assert_double_eq_tol(xres_cpu_point_use(&p, XRES_CPU_SOURCE_AGENT),
+                            20, 1e-9);
+    p.agent_pct = 95;       /* more than Xen measured: Xen's */
+    ck_assert_double_eq_tol(xres_cpu_point_use(&p, XRES_CPU_SOURCE_AGENT),
+                            80, 1e-9);
+    p.agent_pct = -1;       /* no report: Xen's */
+    ck_assert_double_eq_tol(xres_cpu_point_use(&p, XRES_CPU_SOURCE_AGENT),
+                            80, 1e-9);
+
+    /* Xen: pegged at its cap of 100 (it cannot rise past 1 vCPU). */
+    ck_assert_int_eq(agent_source_cap(XRES_CPU_SOURCE_XEN, 100, 20), 100);
+    /* Xen says 25, idle: one step down, whatever the agent says. */
+    ck_assert_int_eq(agent_source_cap(XRES_CPU_SOURCE_XEN, 25, 100), 90);
+    /* Agent: it says 20 of Xen's 100, idle: one step down. */
+    ck_assert_int_eq(agent_source_cap(XRES_CPU_SOURCE_AGENT, 100, 20), 90);
+    /* Agent says 100 but Xen measured 25: bounded by Xen, still idle. */
+    ck_assert_int_eq(agent_source_cap(XRES_CPU_SOURCE_AGENT, 25, 100), 90);
+    /* Agent says 50 of Xen's 100: neither pegged nor idle, kept. */
+    ck_assert_int_eq(agent_source_cap(XRES_CPU_SOURCE_AGENT, 100, 50), 100);
+    ck_assert_int_eq(xres_cpu_source_parse("agent", &(xres_cpu_source){0}),
+                     0);
+    ck_assert_int_eq(xres_cpu_source_parse("guest", &(xres_cpu_source){0}),
+                     -EINVAL);
+}
+END_TEST
+
 Suite *policy_cpu_suite(void)
 {
     Suite *s = suite_create("policy_cpu");
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, test_available_modes);
+    tcase_add_test(tc, test_cpu_source_agent);
     tcase_add_test(tc, test_allocable);
     tcase_add_test(tc, test_use_pct);
     tcase_add_test(tc, test_meter_history);

@@ -612,6 +612,107 @@ START_TEST(test_standby_lost_midway)
 }
 END_TEST
 
+/* ---- disconnect and engage complete on the guest's report (003, 505,
+ * 607, 610) ---- */
+
+/* Drives the failover for ms of world time (100 ms a round); returns
+ * the notes it made on the way. */
+static uint32_t drive_for(scen *s, uint64_t ms)
+{
+    xres_pair_obs obs;
+    uint32_t notes = 0;
+
+    for (uint64_t t = 0; t < ms && s->p.fo.kind != XRES_FO_NONE; t += 100) {
+        world_snapshot(&s->w, &s->h);
+        world_obs(&s->w, &s->p, &obs);
+        ck_assert_int_ge(world_drive(&s->w, &s->p, &s->h, &obs, NULL, NULL,
+                                     NULL), 0);
+        notes |= s->p.fo.notes;
+        world_settle(&s->w, 100);
+    }
+    return notes;
+}
+
+static xres_fo_step cur_step(const scen *s)
+{
+    return s->p.fo.steps[s->p.fo.pos];
+}
+
+/* The active's balloon went down, but its agent never acks the release:
+ * nothing is engaged until pair_ack_timeout_ms, then Xen's figure is
+ * taken. */
+START_TEST(test_release_without_ack)
+{
+    scen s;
+    xres_pair_decision d;
+
+    scen_init(&s, 64, 0);
+    start_both(&s);
+    s.p.cfg.ack_timeout_ms = 3000;
+    snprintf(world_dom(&s.w, s.act)->silent_op, 16, "release");
+    fault(&s, "A", 3, &d);
+    begin_app(&s, XRES_FO_APP, &d);
+    ck_assert_uint_eq(drive_for(&s, 2000), 0);
+    ck_assert_int_eq(cur_step(&s), XRES_STEP_RELEASE);
+    ck_assert_uint_eq(world_dom(&s.w, s.act)->cur, 96 * MiB);
+    ck_assert_uint_eq(world_dom(&s.w, s.sb)->cur, 64 * MiB);
+    ck_assert_uint_eq(drive_for(&s, 1500), XRES_FO_NOTE_RELEASE_NO_ACK);
+    run_to_end(&s);
+    ck_assert_uint_eq(world_dom(&s.w, s.sb)->cur, 192 * MiB);
+    ck_assert(world_app_running(&s.w, s.sb, "A"));
+    ck_assert_int_eq(area(&s, "A")->owner, XRES_OWNER_STANDBY);
+    scen_dispose(&s);
+}
+END_TEST
+
+/* The agent acks the release, but Xen's figure shows the memory still
+ * there: the failover keeps waiting (no reserve to lend), never engages
+ * the standby, and notes it. */
+START_TEST(test_ack_without_release)
+{
+    scen s;
+    xres_pair_decision d;
+
+    scen_init(&s, 64, 0);
+    start_both(&s);
+    world_dom(&s.w, s.act)->refuses = true;     /* acks, does not move */
+    fault(&s, "A", 3, &d);
+    begin_app(&s, XRES_FO_APP, &d);
+    ck_assert_uint_eq(drive_for(&s, 8000), XRES_FO_NOTE_ACK_NO_RELEASE);
+    ck_assert_int_eq(cur_step(&s), XRES_STEP_RELEASE);
+    ck_assert_uint_eq(world_dom(&s.w, s.act)->cur, 224 * MiB);
+    ck_assert_uint_eq(world_dom(&s.w, s.sb)->cur, 64 * MiB);
+    /* It lets go at last: the failover goes on. */
+    world_dom(&s.w, s.act)->refuses = false;
+    run_to_end(&s);
+    ck_assert_uint_eq(world_dom(&s.w, s.sb)->cur, 192 * MiB);
+    scen_dispose(&s);
+}
+END_TEST
+
+/* The standby's balloon is up, but its agent never acks the engage: the
+ * app is not started until pair_ack_timeout_ms, then on Xen's figure. */
+START_TEST(test_engage_without_ack)
+{
+    scen s;
+
+    scen_init(&s, 64, 0);
+    start_both(&s);
+    s.p.cfg.ack_timeout_ms = 3000;
+    snprintf(world_dom(&s.w, s.sb)->silent_op, 16, "engage");
+    crash_active(&s);
+    ck_assert_uint_eq(drive_for(&s, 2000), 0);
+    ck_assert_int_eq(cur_step(&s), XRES_STEP_ENGAGE);
+    ck_assert_uint_eq(world_dom(&s.w, s.sb)->cur, 192 * MiB);
+    ck_assert_uint_eq(world_count_req(&s.w, s.sb, "start", "A"), 0);
+    ck_assert_uint_eq(drive_for(&s, 1500), XRES_FO_NOTE_ENGAGE_NO_ACK);
+    run_to_end(&s);
+    ck_assert(world_app_running(&s.w, s.sb, "A"));
+    ck_assert_int_eq(s.p.state, XRES_PAIR_FAILED_OVER);
+    scen_dispose(&s);
+}
+END_TEST
+
 Suite *policy_pair_suite(void)
 {
     Suite *s = suite_create("policy_pair");
@@ -634,6 +735,9 @@ Suite *policy_pair_suite(void)
     tcase_add_test(tc, test_app_level4_reserve);
     tcase_add_test(tc, test_app_level4_small_reserve_releases_first);
     tcase_add_test(tc, test_app_release_timeout_uses_reserve);
+    tcase_add_test(tc, test_release_without_ack);
+    tcase_add_test(tc, test_ack_without_release);
+    tcase_add_test(tc, test_engage_without_ack);
     tcase_add_test(tc, test_failback);
     tcase_add_test(tc, test_failback_refused);
     tcase_add_test(tc, test_domain_crash_preserve);

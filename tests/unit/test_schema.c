@@ -138,8 +138,8 @@ START_TEST(test_enum_text_token)
     ck_assert_uint_eq(e, 2);
     ck_assert_int_eq(xres_schema_parse_enum(XS_REPORT_APP_STATE, S("Running"),
                                             &e, why, sizeof(why)), -EINVAL);
-    ck_assert_str_eq(why, "app/<app>/state: not one of running|stopped|failed:"
-                     " \"Running\"");
+    ck_assert_str_eq(why, "app/<app>/state: not one of "
+                     "running|stopped|failed|asking: \"Running\"");
     ck_assert_int_eq(xres_schema_parse_enum(XS_REPORT_APP_STATE, S("run"),
                                             &e, why, sizeof(why)), -EINVAL);
     ck_assert_int_eq(xres_schema_parse_enum(XS_REPORT_APP_STATE,
