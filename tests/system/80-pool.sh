@@ -37,6 +37,9 @@ mem_block = "32M"
 tick_ms = 2000
 EOF
 XRESD_ARGS="-c $conf"
+# Run-time policies that earlier tests left for guests of these names.
+xenstore-rm /local/domain/0/xres/mem/policy >/dev/null 2>&1
+xenstore-rm /local/domain/0/xres/pools >/dev/null 2>&1
 xresd_start || exit 1
 xb_create_guests "g1 384 512" "g2 384 512" "g3 384 512" || exit 1
 wait_for 90 sh -c "! xres list | awk '\$1 ~ /^g[123]\$/ && \$8 == \"-\"' | grep -q ." ||
