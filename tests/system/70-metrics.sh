@@ -46,6 +46,10 @@ assert_ok "xres mem-set g1 96M" xres mem-set g1 96M
 want="xres_domain_memory_target_bytes{domain=\"g1\",domid=\"$D\"} $((96 * 1024 * 1024))"
 wait_for 10 sh -c "grep -qxF '$want' '$file'" || true
 assert_eq "$want" "$(target_line "$file")" "after mem-set the file gives 96 MiB"
+# The move ends when Xen shows g1 at its target, which may be a tick or
+# more after the target itself is in the file.
+wantd="xres_memory_moves_total{result=\"done\"} $((done0 + 1))"
+wait_for 30 sh -c "grep -qxF '$wantd' '$file'" || true
 assert_eq "xres_memory_moves_total{result=\"done\"} $((done0 + 1))" \
     "$(grep '^xres_memory_moves_total{result="done"} ' "$file")" \
     "one more move counted done"
