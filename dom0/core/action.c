@@ -38,16 +38,23 @@ int xres_actions_push(xres_actions *a, const xres_action *act)
     return 0;
 }
 
+/* A zeroed action of kind for domid, with its reason for the log. */
+static void act_init(xres_action *act, xres_action_kind kind, uint32_t domid,
+                     const char *why)
+{
+    memset(act, 0, sizeof(*act));
+    act->kind = kind;
+    act->domid = domid;
+    if (why) snprintf(act->why, sizeof(act->why), "%s", why);
+}
+
 static int push_mem(xres_actions *a, xres_action_kind kind, uint32_t domid,
                     uint64_t kb, const char *why)
 {
     xres_action act;
 
-    memset(&act, 0, sizeof(act));
-    act.kind = kind;
-    act.domid = domid;
+    act_init(&act, kind, domid, why);
     act.u.mem.kb = kb;
-    if (why) snprintf(act.why, sizeof(act.why), "%s", why);
     return xres_actions_push(a, &act);
 }
 
@@ -77,12 +84,9 @@ int xres_act_set_sched(xres_actions *a, uint32_t domid, int weight, int cap,
 {
     xres_action act;
 
-    memset(&act, 0, sizeof(act));
-    act.kind = XRES_ACT_SET_SCHED;
-    act.domid = domid;
+    act_init(&act, XRES_ACT_SET_SCHED, domid, why);
     act.u.sched.weight = weight;
     act.u.sched.cap = cap;
-    if (why) snprintf(act.why, sizeof(act.why), "%s", why);
     return xres_actions_push(a, &act);
 }
 
@@ -91,13 +95,10 @@ int xres_act_pool_claim(xres_actions *a, const char *name, uint64_t kb,
 {
     xres_action act;
 
-    memset(&act, 0, sizeof(act));
-    act.kind = XRES_ACT_POOL_CLAIM;
-    act.domid = UINT32_MAX;
+    act_init(&act, XRES_ACT_POOL_CLAIM, UINT32_MAX, why);
     if (strlen(name) >= sizeof(act.u.pool.name)) return -ENAMETOOLONG;
     snprintf(act.u.pool.name, sizeof(act.u.pool.name), "%s", name);
     act.u.pool.kb = kb;
-    if (why) snprintf(act.why, sizeof(act.why), "%s", why);
     return xres_actions_push(a, &act);
 }
 
@@ -112,16 +113,21 @@ int xres_act_create(xres_actions *a, const char *name, const char *cfg,
 {
     xres_action act;
 
-    memset(&act, 0, sizeof(act));
-    act.kind = XRES_ACT_CREATE;
-    act.domid = UINT32_MAX;
+    act_init(&act, XRES_ACT_CREATE, UINT32_MAX, why);
     if (strlen(name) >= sizeof(act.u.create.name) ||
         strlen(cfg) >= sizeof(act.u.create.cfg))
         return -ENAMETOOLONG;
     snprintf(act.u.create.name, sizeof(act.u.create.name), "%s", name);
     snprintf(act.u.create.cfg, sizeof(act.u.create.cfg), "%s", cfg);
     act.u.create.kb = kb;
-    if (why) snprintf(act.why, sizeof(act.why), "%s", why);
+    return xres_actions_push(a, &act);
+}
+
+int xres_act_destroy(xres_actions *a, uint32_t domid, const char *why)
+{
+    xres_action act;
+
+    act_init(&act, XRES_ACT_DESTROY, domid, why);
     return xres_actions_push(a, &act);
 }
 
@@ -136,12 +142,9 @@ int xres_act_claim_move(xres_actions *a, uint32_t from, uint32_t to,
 {
     xres_action act;
 
-    memset(&act, 0, sizeof(act));
-    act.kind = XRES_ACT_CLAIM_MOVE;
-    act.domid = from;
+    act_init(&act, XRES_ACT_CLAIM_MOVE, from, why);
     act.u.move.to = to;
     act.u.move.kb = kb;
-    if (why) snprintf(act.why, sizeof(act.why), "%s", why);
     return xres_actions_push(a, &act);
 }
 

@@ -91,6 +91,8 @@ int xres_act_claim(xres_actions *a, uint32_t domid, uint64_t kb,
                    const char *why);
 int xres_act_create(xres_actions *a, const char *name, const char *cfg,
                     uint64_t kb, const char *why);
+/* Fencing, or a pool's placeholder that is done with. */
+int xres_act_destroy(xres_actions *a, uint32_t domid, const char *why);
 int xres_act_claim_adjust(xres_actions *a, uint32_t domid, uint64_t kb,
                           const char *why);
 int xres_act_claim_move(xres_actions *a, uint32_t from, uint32_t to,

@@ -146,10 +146,13 @@ void xres_poold_run(xres_daemon *d)
     if (acts.n) {
         size_t next = 0;
         rc = xres_actuate_list(d, &acts, &next);
-        if (rc == -EINPROGRESS) {
+        if (rc) {
+            /* The pool whose creation waits or failed, if it is one. */
             const char *owner = create_owner(ps, &acts);
             snprintf(ps->pending_pool, sizeof(ps->pending_pool), "%s",
                      owner ? owner : "");
+        }
+        if (rc == -EINPROGRESS) {
             ps->pending = acts;
             ps->pending_next = next;
             xres_actions_init(&acts);
@@ -158,12 +161,8 @@ void xres_poold_run(xres_daemon *d)
             XLOG_ERR("pools: an action failed (%s); the step runs again",
                      strerror(-rc));
             if (rc != -ECANCELED && next < acts.n &&
-                acts.v[next].kind == XRES_ACT_CREATE) {
-                snprintf(ps->pending_pool, sizeof(ps->pending_pool), "%s",
-                         create_owner(ps, &acts) ? create_owner(ps, &acts)
-                                                 : "");
+                acts.v[next].kind == XRES_ACT_CREATE)
                 create_failed(d, ps);
-            }
             wake = now + ps->mp.check_ms;
         }
         xres_daemon_refresh_if_stale(d);

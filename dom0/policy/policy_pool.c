@@ -100,17 +100,6 @@ static int claim(ctx *c, xres_pool *p, uint64_t kb, const char *why)
     return 0;
 }
 
-static int push_destroy(ctx *c, uint32_t domid, const char *why)
-{
-    xres_action act;
-
-    memset(&act, 0, sizeof(act));
-    act.kind = XRES_ACT_DESTROY;
-    act.domid = domid;
-    snprintf(act.why, sizeof(act.why), "%s", why);
-    return xres_actions_push(c->out, &act);
-}
-
 /* The placeholders of p: every claim cancelled, then every placeholder
  * destroyed; or (last_only) the last one destroyed.  *first_destroy gets
  * the index of the first DESTROY in c->out (may be NULL). */
@@ -127,7 +116,7 @@ static int destroy_pieces(ctx *c, xres_pool *p, bool last_only,
             const xres_domain *d = &c->h->domains[i];
             if (xres_pool_piece_of(d, p->spec.name) < 0 || d->dying)
                 continue;
-            rc = pass ? push_destroy(c, d->domid, why)
+            rc = pass ? xres_act_destroy(c->out, d->domid, why)
                       : xres_act_claim(c->out, d->domid, 0, why);
             if (rc) return rc;
         }
@@ -140,7 +129,7 @@ static int destroy_pieces(ctx *c, xres_pool *p, bool last_only,
     }
     if (!last) return 0;
     c->avail += (int64_t)last->outstanding_kb;
-    return push_destroy(c, last->domid, why);
+    return xres_act_destroy(c->out, last->domid, why);
 }
 
 /* A pool of lower priority than p, at-risk and holding memory. */
@@ -339,7 +328,7 @@ static int handover_move(ctx *c, xres_pool *p, const xres_domain *d,
     for (size_t i = 0; i < c->h->nr_domains; i++) {
         const xres_domain *ph = &c->h->domains[i];
         if (xres_pool_piece_of(ph, p->spec.name) < 0 || ph->dying) continue;
-        if ((rc = push_destroy(c, ph->domid, why))) return rc;
+        if ((rc = xres_act_destroy(c->out, ph->domid, why))) return rc;
     }
     wake(c, c->now + c->mp->check_ms);
     return xres_act_set_target(c->out, d->domid, p->st.dom_target_kb, why);
