@@ -44,9 +44,10 @@ DEPS_BED   += util-linux     # flock: one QEMU boot at a time
 DEPS_BED   += flex bison m4 python3  # hv-patches/build: the hypervisor (and dpkg-dev)
 DEPS_PKG   := dpkg-dev       # dpkg-buildpackage and dpkg-architecture
 DEPS_PKG   += debhelper lintian        # make deb: the packages the bed runs
+DEPS_PKG   += mmdebstrap     # make pkg-check: a Debian 12 root to install them into
 DEPS_PKGS  := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BED) $(DEPS_PKG)
 
-.PHONY: all deps check unit-check system-check demo fuzz bench install \
+.PHONY: all deps check unit-check pkg-check system-check demo fuzz bench install \
 	man deb clean help
 .DEFAULT_GOAL := all
 
@@ -57,6 +58,7 @@ help:
 	@echo "make deps       install the Debian packages needed (apt-get)"
 	@echo "make check      unit tests, then system tests on real Xen in QEMU"
 	@echo "make unit-check unit tests only"
+	@echo "make pkg-check   the packages installed into a Debian 12 root with systemd"
 	@echo "make system-check  system tests only"
 	@echo "make demo       boot a Xen host in QEMU running xresd and guests"
 	@echo "make fuzz       run every fuzz target FUZZ_SECONDS each"
@@ -83,7 +85,13 @@ deps:
 # sub-make after `deps` has installed the compilers and libraries.
 check: deps
 	$(MAKE) unit-check
+	$(MAKE) pkg-check
 	$(MAKE) system-check
+
+# The packages installed with apt into a fresh Debian 12 root with systemd
+# (tests/pkg/dpkg-systemd.sh): files, units, conffiles, remove and purge.
+pkg-check: deb
+	tests/pkg/dpkg-systemd.sh $(DEB_DIR)
 
 include xenstore-schema/schema.mk
 include dom0/dom0.mk
@@ -141,7 +149,7 @@ deb: $(DEB_DIR)/stamp
 
 $(DEBS): $(DEB_DIR)/stamp
 
-$(DEB_DIR)/stamp: $(filter-out tests/system/% tests/xenbed/%,$(DEB_FILES))
+$(DEB_DIR)/stamp: $(filter-out tests/system/% tests/xenbed/% tests/pkg/%,$(DEB_FILES))
 	@[ "$(DEB_VERSION)" = "$(XRES_VERSION)" ] || { echo "make deb:" \
 	  "debian/changelog says $(DEB_VERSION), XRES_VERSION is $(XRES_VERSION)" >&2; exit 1; }
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
@@ -157,5 +165,6 @@ clean:
 
 # The compiler's dependency files; not the images' and packages' trees,
 # which have directories such as etc/init.d.
--include $(shell find $(BUILD) \( -path $(BUILD)/xenbed -o -path $(BUILD)/deb \) \
+-include $(shell find $(BUILD) \( -path $(BUILD)/xenbed -o -path $(BUILD)/deb \
+	-o -path $(BUILD)/pkg-root \) \
 	-prune -o -name '*.d' -type f -print 2>/dev/null)
