@@ -189,6 +189,13 @@ bool xres_app_asks_first(const xres_agent_app_cfg *ac);
 /* dom0 refused the extension an asking application waits for: START when
  * start_without says so, else the application stays stopped (NONE). */
 xres_app_action xres_app_refused(xres_app_state *st, bool start_without);
+/* dom0 sent start or stop for an application that was asking for its
+ * extension: the asking ends (a stop too, so that nothing starts it when
+ * the asking times out).  True if the state changed. */
+bool xres_app_answered(xres_app_state *st);
+/* A start or stop that dom0 asked for finished with status (0: done).  A
+ * failed start keeps the tries and restarts counted so far. */
+void xres_app_request_done(xres_app_state *st, bool start, int status);
 /* xres-agent notify APP LEVEL: 0 clears, 1 asks for a restart, 2..4
  * stick until the application clears them.  -ERANGE for other levels. */
 int xres_app_notify(xres_app_state *st, int level);

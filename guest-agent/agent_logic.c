@@ -202,6 +202,33 @@ xres_app_action xres_app_refused(xres_app_state *st, bool start_without)
     return XRES_APP_ACT_NONE;
 }
 
+bool xres_app_answered(xres_app_state *st)
+{
+    if (!st->asking) return false;
+    st->asking = false;
+    return true;
+}
+
+void xres_app_request_done(xres_app_state *st, bool start, int status)
+{
+    unsigned restarts = st->restarts;
+
+    if (start && status != 0) {
+        /* dom0's restart did not help: the agent's own restarts go on
+         * from where they were, so that a fault that persists reaches
+         * level 2 and dom0 escalates. */
+        st->launched = true;
+        st->stopped = false;
+        st->asking = false;
+    } else if (start) {
+        xres_app_state_init(st);
+        st->restarts = restarts;
+    } else {
+        st->stopped = true;
+        st->level = XRES_LEVEL_HEALTHY;
+    }
+}
+
 xres_app_run_state xres_app_run_state_of(const xres_app_state *st)
 {
     if (st->asking) return XRES_APP_ASKING;

@@ -152,20 +152,7 @@ void agent_job_done(void *ctx, xres_job *j, int st, uint64_t elapsed_ms)
     case JOB_REQ_STOP: {
         bool start = j->kind == JOB_REQ_START;
         xres_app_state before = a->app[i];
-        if (start && st != 0) {
-            /* dom0's restart did not help: the agent's own restarts go
-             * on from where they were, so that a fault that persists
-             * reaches level 2 and dom0 escalates. */
-            a->app[i].launched = true;
-            a->app[i].stopped = false;
-            a->app[i].asking = false;
-        } else if (start) {
-            xres_app_state_init(&a->app[i]);
-            a->app[i].restarts = before.restarts;
-        } else {
-            a->app[i].stopped = true;
-            a->app[i].level = XRES_LEVEL_HEALTHY;
-        }
+        xres_app_request_done(&a->app[i], start, st);
         if (agent_app_changed(&a->app[i], &before)) a->apps_gen++;
         if (st == 0)
             snprintf(msg, sizeof(msg), "%s %s", start ? "started" : "stopped",

@@ -98,12 +98,9 @@ static void do_request(agent *a, uint64_t seq, const xres_request *q)
     case XRES_REQ_START:
     case XRES_REQ_STOP: {
         idx = agent_app_index(a, q->app);
-        if (a->app[idx].asking) {
-            /* dom0's answer: start (the extension is engaged), or stop,
-             * which ends the asking too (no start when time runs out). */
-            a->app[idx].asking = false;
-            a->apps_gen++;
-        }
+        /* dom0's answer: start (the extension is engaged), or stop,
+         * which ends the asking too (no start when time runs out). */
+        if (xres_app_answered(&a->app[idx])) a->apps_gen++;
         const xres_agent_app_cfg *ac = &a->cfg.apps[idx];
         bool start = q->op == XRES_REQ_START;
         const char *cmd = start ? ac->start : ac->stop;

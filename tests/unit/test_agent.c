@@ -850,6 +850,64 @@ START_TEST(test_extension_asked_first)
 }
 END_TEST
 
+/* A start that dom0 asked for and that fails keeps the restarts counted,
+ * so that the fault that persists is at level 2 at the next check and dom0
+ * escalates; a start that works begins the count of tries again. */
+START_TEST(test_request_start_failed_keeps_count)
+{
+    xres_app_state st;
+
+    xres_app_state_init(&st);
+    st.launched = true;
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_RESTART);
+    ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, XRES_LEVEL_RESTART_FAILED);
+    ck_assert_uint_eq(st.restarts, 3);
+
+    /* dom0 restarts it (level 1 there), and the start command fails. */
+    xres_app_request_done(&st, true, 1);
+    ck_assert_uint_eq(st.restarts, 3);
+    ck_assert_uint_eq(st.tries, 3);
+    ck_assert(st.launched);
+    ck_assert(!st.stopped);
+    ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_NONE);
+    ck_assert_uint_eq(st.level, XRES_LEVEL_RESTART_FAILED);
+    ck_assert_int_eq(xres_app_run_state_of(&st), XRES_APP_FAILED);
+
+    /* This time it starts: tries begin again, restarts are kept. */
+    xres_app_request_done(&st, true, 0);
+    ck_assert_uint_eq(st.restarts, 3);
+    ck_assert_uint_eq(st.tries, 0);
+    ck_assert_uint_eq(st.level, XRES_LEVEL_HEALTHY);
+    ck_assert_int_eq(xres_app_step(&st, true, 3), XRES_APP_ACT_NONE);
+    ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_RESTART);
+    ck_assert_uint_eq(st.restarts, 4);
+}
+END_TEST
+
+/* A stop from dom0 ends an application's asking for its extension: it is
+ * not started when the asking times out, and stays stopped. */
+START_TEST(test_request_stop_ends_asking)
+{
+    xres_app_state st;
+
+    xres_app_state_init(&st);
+    st.asking = true;
+    ck_assert(xres_app_answered(&st));
+    ck_assert(!st.asking);
+    ck_assert(!xres_app_answered(&st));       /* nothing left to end */
+    xres_app_request_done(&st, false, 0);
+    ck_assert(st.stopped);
+    ck_assert_int_eq(xres_app_run_state_of(&st), XRES_APP_STOPPED);
+    /* The asking's time running out now refuses nothing and starts
+     * nothing, with or without start_without_extension. */
+    ck_assert_int_eq(xres_app_refused(&st, true), XRES_APP_ACT_NONE);
+    ck_assert_int_eq(xres_app_step(&st, false, 3), XRES_APP_ACT_NONE);
+    ck_assert_int_eq(xres_app_run_state_of(&st), XRES_APP_STOPPED);
+}
+END_TEST
+
 Suite *agent_suite(void)
 {
     Suite *s = suite_create("agent");
@@ -858,6 +916,8 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_conf_good);
     tcase_add_test(tc, test_conf_defaults);
     tcase_add_test(tc, test_extension_asked_first);
+    tcase_add_test(tc, test_request_start_failed_keeps_count);
+    tcase_add_test(tc, test_request_stop_ends_asking);
     tcase_add_test(tc, test_conf_bad);
     tcase_add_test(tc, test_parse_size);
     tcase_add_test(tc, test_meminfo_stat);
