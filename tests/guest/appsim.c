@@ -28,31 +28,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <xen/io/xs_wire.h>
+#include "xswire.h"
 
 static const char *pidfile;
-
-/* One XS_WRITE on the xenbus device; 0, or -1 if XenStore refused. */
-static int xs_raw_write(int fd, uint32_t id, const char *path,
-                        const char *val)
-{
-    char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
-    struct xsd_sockmsg m = { .type = XS_WRITE, .req_id = id, .tx_id = 0 };
-    size_t pl = strlen(path) + 1, vl = strlen(val);
-
-    if (pl + vl > XENSTORE_PAYLOAD_MAX) return -1;
-    m.len = (uint32_t)(pl + vl);
-    memcpy(buf, &m, sizeof(m));
-    memcpy(buf + sizeof(m), path, pl);
-    memcpy(buf + sizeof(m) + pl, val, vl);
-    if (write(fd, buf, sizeof(m) + m.len) != (ssize_t)(sizeof(m) + m.len))
-        return -1;
-    struct xsd_sockmsg r;
-    if (read(fd, &r, sizeof(r)) != (ssize_t)sizeof(r)) return -1;
-    if (r.len > XENSTORE_PAYLOAD_MAX) return -1;
-    if (r.len && read(fd, buf, r.len) != (ssize_t)r.len) return -1;
-    return r.type == XS_ERROR ? -1 : 0;
-}
 
 static int xs_flood(unsigned long n)
 {
@@ -68,7 +46,7 @@ static int xs_flood(unsigned long n)
         int rc;
         /* A new seq each time, and every other report malformed. */
         snprintf(val, sizeof(val), "seq=%lu%s", i + 1, i % 2 ? " x" : "");
-        rc = xs_raw_write(fd, (uint32_t)i, "data/xres/report", val);
+        rc = xsw_write(fd, (uint32_t)i, "data/xres/report", val);
         if (rc == 0) ok++;
     }
     close(fd);

@@ -3,7 +3,7 @@
 GUEST_SRCS := $(wildcard tests/guest/*.c)
 GUEST_BINS := $(GUEST_SRCS:tests/guest/%.c=$(BUILD)/guest/%)
 
-$(BUILD)/guest/%: tests/guest/%.c
+$(BUILD)/guest/%: tests/guest/%.c tests/guest/xswire.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
 
