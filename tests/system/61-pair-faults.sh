@@ -7,6 +7,11 @@
 #      the reserve;
 #  (5) level 1 whose restarts fail (web cannot start again on the active):
 #      escalates to an app failover; web runs on the standby;
+#  (6) the standby is lost in the middle of a whole-domain failover: it
+#      is paused, so that neither its agent's ack nor its balloon can end
+#      the engage step, and destroyed while xresd waits there: the pair is
+#      degraded, the table unchanged, and Xen's free memory is what it was
+#      plus both domains' memory: nothing lost;
 #  (7) the active's agent stalls (SIGSTOP) while its domain runs: after
 #      the heartbeat timeout the pair fails over, and the active is
 #      destroyed before the standby grows;
@@ -110,6 +115,33 @@ assert_ok "(5) web runs on the standby" web_running_in s5
 assert_ok "(5) the active keeps running" xl domid a5
 xb_say "XB-OUT (5) why: $(last_log p5 why)"
 drop_pair p5 a5 s5
+
+# ---------------------------------------------------------------- (6)
+make_pair p6 a6 s6 || exit 1
+a0=$(xl_mem a6)
+s0=$(xl_mem s6)
+f0=$(xl_free)
+fo_step() { pair_flat p6 | awk -F '\t' '$1 == "pair.failover.step" { print $2 }'; }
+fo_at_engage() { [ "$(fo_step)" = engage ]; }
+free_is() { [ "$(xl_free)" = "$1" ]; }
+# A paused standby can neither ack the engage nor grow its balloon: the
+# failover holds at its engage step until the standby is gone.
+assert_ok "(6) the standby is paused" xl pause s6
+xb_guest_exec a6 'echo c >/proc/sysrq-trigger' >/dev/null 2>&1
+wait_for 60 fo_at_engage ||
+    xb_fail "(6) the failover never reached its engage step (at '$(fo_step)', pair $(pair_state p6))"
+assert_eq engage "$(fo_step)" "(6) the failover waits at engage for the paused standby"
+assert_eq "$s0" "$(xl_mem s6)" "(6) the paused standby has not grown"
+xl destroy s6
+wait_for 30 state_is p6 degraded || xb_fail "(6) the pair never became degraded (is $(pair_state p6))"
+assert_eq degraded "$(pair_state p6)" "(6) standby lost mid-failover: pair degraded"
+assert_eq active "$(area_field p6 web owner)" "(6) the table was not changed: web still the active's"
+assert_eq $((APP_MIB * 1024)) "$(area_field p6 web size_kb)" "(6) web's area kept its size"
+assert_match "standby dom[0-9]+ gone at step engage" "$(last_log p6 why)" "(6) the failover log says where it stopped"
+assert_fail "(6) the crashed active was fenced" xl domid a6
+wait_for 10 free_is $((f0 + a0 + s0))
+assert_eq $((f0 + a0 + s0)) "$(xl_free)" "(6) Xen's free memory is back: $f0 + $a0 + $s0 MiB, nothing lost"
+drop_pair p6
 
 # ---------------------------------------------------------------- (7)
 make_pair p7 a7 s7 || exit 1
