@@ -16,8 +16,34 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "stats.h"
 
 typedef struct xres_backend xres_backend;
+
+/* The calls a backend makes into the host, by kind, counted and timed by
+ * the backend itself (XRES_BCALL) so that the daemon can say what a
+ * snapshot or an action cost.  The simulator counts the calls its model
+ * stands for. */
+typedef enum {
+    XRES_BCALL_LIBXL = 0,
+    XRES_BCALL_XC,              /* libxenctrl (and libxencall) */
+    XRES_BCALL_XS,              /* XenStore */
+    XRES_BCALL_KINDS,
+} xres_bcall_kind;
+
+typedef struct {
+    uint64_t n[XRES_BCALL_KINDS];
+    uint64_t ns[XRES_BCALL_KINDS];
+} xres_bcalls;
+
+static inline const char *xres_bcall_kind_name(xres_bcall_kind k)
+{
+    static const char *const names[XRES_BCALL_KINDS] = {
+        "libxl", "libxenctrl", "xenstore",
+    };
+
+    return (unsigned)k < XRES_BCALL_KINDS ? names[k] : "?";
+}
 
 /* Events a backend reports through xres_backend_ops.next_event. */
 typedef enum {
@@ -125,7 +151,32 @@ typedef struct {
 struct xres_backend {
     const xres_backend_ops *ops;
     void *priv;
+    xres_bcalls calls;          /* since open; the backend counts */
 };
+
+static inline void xres_bcall_note(xres_backend *b, xres_bcall_kind k,
+                                   uint64_t t0_ns)
+{
+    b->calls.n[k]++;
+    b->calls.ns[k] += xres_stat_now_ns() - t0_ns;
+}
+
+/* Runs stmt, one call of kind k into the host, counted and timed. */
+#define XRES_BCALL(b, k, stmt) do { \
+        uint64_t xres_bc_t0_ = xres_stat_now_ns(); \
+        stmt; \
+        xres_bcall_note((b), (k), xres_bc_t0_); \
+    } while (0)
+
+/* Defines c_FN, the op FN (first parameter xres_backend *b, returning an
+ * int) counted as one call of kind k: for a backend's ops table. */
+#define XRES_BCALL_COUNTED(k, fn, params, args) \
+    static int c_##fn params \
+    { \
+        int rc_; \
+        XRES_BCALL(b, k, rc_ = fn args); \
+        return rc_; \
+    }
 
 /* Real backend: returns 0 or a negative errno; logs why on failure. */
 int xres_backend_xen_open(xres_backend *b);

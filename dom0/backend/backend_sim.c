@@ -55,9 +55,14 @@ uint64_t xres_sim_free_kb(xres_backend *b)
 
 /*----- backend ops -----*/
 
+/* The snapshot stands for the calls the libxl backend makes: the host's
+ * figures (one libxl call), the domain list (one libxenctrl call) and
+ * three XenStore reads per domain; the reads are counted, their time is
+ * the list's. */
 static int sim_snapshot(xres_backend *b, xres_host *h)
 {
     sim *s = S(b);
+    uint64_t t0 = xres_stat_now_ns();
 
     sim_catch_up(b);
     xres_host_dispose(h);
@@ -68,6 +73,8 @@ static int sim_snapshot(xres_backend *b, xres_host *h)
     h->nr_cpus = s->nr_cpus;
     h->sched = XRES_SCHED_CREDIT;
     snprintf(h->xen_version, sizeof(h->xen_version), "4.17.0-sim");
+    xres_bcall_note(b, XRES_BCALL_LIBXL, t0);
+    t0 = xres_stat_now_ns();
     for (size_t i = 0; i < s->nr_doms; i++) {
         const sim_dom *sd = &s->doms[i];
         xres_domain *d = xres_host_add_domain(h, sd->domid);
@@ -89,6 +96,8 @@ static int sim_snapshot(xres_backend *b, xres_host *h)
         d->shutdown = sd->shutdown;
         d->running = !sd->paused && !sd->shutdown;
     }
+    b->calls.n[XRES_BCALL_XS] += 3 * s->nr_doms;
+    xres_bcall_note(b, XRES_BCALL_XC, t0);
     return 0;
 }
 
@@ -231,24 +240,56 @@ static void sim_dispose(xres_backend *b)
     b->ops = NULL;
 }
 
+/* The backend ops, each counted as the call into Xen it stands for. */
+XRES_BCALL_COUNTED(XRES_BCALL_LIBXL, sim_set_target,
+            (xres_backend *b, uint32_t domid, uint64_t kb), (b, domid, kb))
+XRES_BCALL_COUNTED(XRES_BCALL_LIBXL, sim_set_maxmem,
+            (xres_backend *b, uint32_t domid, uint64_t kb), (b, domid, kb))
+XRES_BCALL_COUNTED(XRES_BCALL_LIBXL, sim_set_sched,
+            (xres_backend *b, uint32_t domid, int w, int c), (b, domid, w, c))
+XRES_BCALL_COUNTED(XRES_BCALL_LIBXL, sim_destroy, (xres_backend *b, uint32_t domid),
+            (b, domid))
+XRES_BCALL_COUNTED(XRES_BCALL_LIBXL, sim_pause, (xres_backend *b, uint32_t domid),
+            (b, domid))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, sim_xs_read,
+            (xres_backend *b, const char *p, char **v, size_t *l), (b, p, v, l))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, sim_xs_write,
+            (xres_backend *b, const char *p, const char *v, size_t l),
+            (b, p, v, l))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, sim_xs_rm, (xres_backend *b, const char *p), (b, p))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, sim_xs_mkdir, (xres_backend *b, const char *p),
+            (b, p))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, sim_xs_directory,
+            (xres_backend *b, const char *p, char ***v, unsigned *n),
+            (b, p, v, n))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, sim_xs_set_perms,
+            (xres_backend *b, const char *p, const xres_perm_entry *e,
+             unsigned n), (b, p, e, n))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, sim_xs_watch,
+            (xres_backend *b, const char *p, const char *t), (b, p, t))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, sim_xs_unwatch,
+            (xres_backend *b, const char *p, const char *t), (b, p, t))
+XRES_BCALL_COUNTED(XRES_BCALL_XC, sim_claim,
+            (xres_backend *b, uint32_t domid, uint64_t kb), (b, domid, kb))
+
 static const xres_backend_ops sim_ops = {
     .name = "sim",
     .snapshot = sim_snapshot,
-    .set_target = sim_set_target,
-    .set_maxmem = sim_set_maxmem,
-    .set_sched = sim_set_sched,
-    .destroy = sim_destroy,
-    .pause = sim_pause,
-    .xs_read = sim_xs_read,
-    .xs_write = sim_xs_write,
-    .xs_rm = sim_xs_rm,
-    .xs_mkdir = sim_xs_mkdir,
-    .xs_directory = sim_xs_directory,
-    .xs_set_perms = sim_xs_set_perms,
-    .xs_watch = sim_xs_watch,
-    .xs_unwatch = sim_xs_unwatch,
+    .set_target = c_sim_set_target,
+    .set_maxmem = c_sim_set_maxmem,
+    .set_sched = c_sim_set_sched,
+    .destroy = c_sim_destroy,
+    .pause = c_sim_pause,
+    .xs_read = c_sim_xs_read,
+    .xs_write = c_sim_xs_write,
+    .xs_rm = c_sim_xs_rm,
+    .xs_mkdir = c_sim_xs_mkdir,
+    .xs_directory = c_sim_xs_directory,
+    .xs_set_perms = c_sim_xs_set_perms,
+    .xs_watch = c_sim_xs_watch,
+    .xs_unwatch = c_sim_xs_unwatch,
     .placeholder_create = sim_placeholder_create,
-    .claim = sim_claim,
+    .claim = c_sim_claim,
     .claim_adjust = sim_claim_adjust,
     .claim_move = sim_claim_move,
     .create_start = sim_create_start,

@@ -99,7 +99,7 @@ static int lx_err(int rc)
 /* A value from XenStore (XS_XEN_*), parsed by the schema: a number into
  * *num, or else an enum's word index into *word. The guest kernel writes
  * some of them (control/feature-balloon). */
-static int xs_read_value(xen *x, uint32_t domid, xres_schema_id id,
+static int xs_read_value(xres_backend *b, uint32_t domid, xres_schema_id id,
                          uint64_t *num, unsigned *word)
 {
     char path[XRES_SCHEMA_PATH_MAX], *val;
@@ -108,7 +108,7 @@ static int xs_read_value(xen *x, uint32_t domid, xres_schema_id id,
 
     rc = xres_schema_path(path, sizeof(path), id, domid, NULL);
     if (rc) return rc;
-    val = xs_read(x->xsh, XBT_NULL, path, &len);
+    XRES_BCALL(b, XRES_BCALL_XS, val = xs_read(X(b)->xsh, XBT_NULL, path, &len));
     if (!val) return errno ? -errno : -EIO;
     rc = num ? xres_schema_parse_u64(id, val, len, num, NULL, 0)
              : xres_schema_parse_enum(id, val, len, word, NULL, 0);
@@ -117,29 +117,32 @@ static int xs_read_value(xen *x, uint32_t domid, xres_schema_id id,
 }
 
 /* A number from XenStore. */
-static int xs_read_u64(xen *x, uint32_t domid, xres_schema_id id,
+static int xs_read_u64(xres_backend *b, uint32_t domid, xres_schema_id id,
                        uint64_t *out)
 {
-    return xs_read_value(x, domid, id, out, NULL);
+    return xs_read_value(b, domid, id, out, NULL);
 }
 
 /* An enum from XenStore: the index of its word. */
-static int xs_read_enum(xen *x, uint32_t domid, xres_schema_id id,
+static int xs_read_enum(xres_backend *b, uint32_t domid, xres_schema_id id,
                         unsigned *out)
 {
-    return xs_read_value(x, domid, id, NULL, out);
+    return xs_read_value(b, domid, id, NULL, out);
 }
 
 /*----- snapshot -----*/
 
-static void fill_domain(xen *x, const libxl_dominfo *di, uint64_t total_kb,
-                        xres_domain *d)
+static void fill_domain(xres_backend *b, const libxl_dominfo *di,
+                        uint64_t total_kb, xres_domain *d)
 {
+    xen *x = X(b);
     libxl_domain_sched_params sp;
     char *name;
     uint64_t v;
+    int r;
 
-    name = libxl_domid_to_name(x->ctx, di->domid);
+    XRES_BCALL(b, XRES_BCALL_LIBXL,
+               name = libxl_domid_to_name(x->ctx, di->domid));
     snprintf(d->name, sizeof(d->name), "%s", name ? name : "");
     free(name);
     d->cur_kb = di->current_memkb;
@@ -153,22 +156,24 @@ static void fill_domain(xen *x, const libxl_dominfo *di, uint64_t total_kb,
     d->shutdown = di->shutdown;
     d->dying = di->dying;
 
-    d->target_kb = xs_read_u64(x, di->domid, XS_XEN_MEM_TARGET, &v) ? 0 : v;
+    d->target_kb = xs_read_u64(b, di->domid, XS_XEN_MEM_TARGET, &v) ? 0 : v;
     /* Domain-0 may have no static-max: use Xen's maximum, which for an
      * unlimited dom0 is huge, so never above the host. */
-    d->static_max_kb = xs_read_u64(x, di->domid, XS_XEN_MEM_STATIC_MAX, &v)
+    d->static_max_kb = xs_read_u64(b, di->domid, XS_XEN_MEM_STATIC_MAX, &v)
         ? di->max_memkb : v;
     if (d->static_max_kb > total_kb) d->static_max_kb = total_kb;
     unsigned fb;    /* the schema's words are 0|1: index 1 is "1" */
     d->feature_balloon =
-        !xs_read_enum(x, di->domid, XS_XEN_FEATURE_BALLOON, &fb) && fb == 1;
+        !xs_read_enum(b, di->domid, XS_XEN_FEATURE_BALLOON, &fb) && fb == 1;
     if (di->domid == 0 && !d->target_kb) d->target_kb = di->current_memkb;
 
     d->weight = -1;
     d->cap = 0;
     if (di->dying) return;
     libxl_domain_sched_params_init(&sp);
-    if (!libxl_domain_sched_params_get(x->ctx, di->domid, &sp) &&
+    XRES_BCALL(b, XRES_BCALL_LIBXL,
+               r = libxl_domain_sched_params_get(x->ctx, di->domid, &sp));
+    if (!r &&
         (sp.sched == LIBXL_SCHEDULER_CREDIT ||
          sp.sched == LIBXL_SCHEDULER_CREDIT2)) {
         d->weight = sp.weight;
@@ -188,7 +193,8 @@ static int xen_snapshot(xres_backend *b, xres_host *h)
     libxl_physinfo_init(&pi);
     xres_host_dispose(h);
 
-    rc = lx_err(libxl_get_physinfo(x->ctx, &pi));
+    XRES_BCALL(b, XRES_BCALL_LIBXL,
+               rc = lx_err(libxl_get_physinfo(x->ctx, &pi)));
     if (rc) goto out;
     h->total_kb = pi.total_pages * x->kb_per_page;
     /* Claimed memory is free to Xen but to nobody else. */
@@ -197,7 +203,7 @@ static int xen_snapshot(xres_backend *b, xres_host *h)
         ? (pi.free_pages - pi.outstanding_pages) * x->kb_per_page : 0;
     h->nr_cpus = pi.nr_cpus;
     h->claim_ops = x->hv_claim;
-    sched = libxl_get_scheduler(x->ctx);
+    XRES_BCALL(b, XRES_BCALL_LIBXL, sched = libxl_get_scheduler(x->ctx));
     h->sched = sched == LIBXL_SCHEDULER_CREDIT ? XRES_SCHED_CREDIT
         : sched == LIBXL_SCHEDULER_CREDIT2 ? XRES_SCHED_CREDIT2
         : sched < 0 ? XRES_SCHED_UNKNOWN : XRES_SCHED_OTHER;
@@ -207,13 +213,13 @@ static int xen_snapshot(xres_backend *b, xres_host *h)
                  vi->xen_version_major, vi->xen_version_minor,
                  vi->xen_version_extra ? vi->xen_version_extra : "");
 
-    doms = libxl_list_domain(x->ctx, &nr);
+    XRES_BCALL(b, XRES_BCALL_LIBXL, doms = libxl_list_domain(x->ctx, &nr));
     if (!doms) { rc = -EIO; goto out; }
     /* libxl lists domains by domid, as the model wants them. */
     for (int i = 0; i < nr; i++) {
         xres_domain *d = xres_host_add_domain(h, doms[i].domid);
         if (!d) { rc = -ENOMEM; goto out; }
-        fill_domain(x, &doms[i], h->total_kb, d);
+        fill_domain(b, &doms[i], h->total_kb, d);
     }
     rc = 0;
 out:
@@ -246,11 +252,13 @@ static int xen_set_maxmem(xres_backend *b, uint32_t domid, uint64_t kb)
 
     if (kb == 0) return -EINVAL;
     /* A domain libxl did not build (no static-max) has only Xen's. */
-    if (xs_read_u64(x, domid, XS_XEN_MEM_STATIC_MAX, &smax) || kb <= smax) {
-        if (xc_domain_setmaxmem(x->xch, domid, kb)) return -errno;
-        return 0;
+    if (xs_read_u64(b, domid, XS_XEN_MEM_STATIC_MAX, &smax) || kb <= smax) {
+        XRES_BCALL(b, XRES_BCALL_XC,
+                   r = xc_domain_setmaxmem(x->xch, domid, kb));
+        return r ? -errno : 0;
     }
-    r = libxl_domain_setmaxmem(x->ctx, domid, kb);
+    XRES_BCALL(b, XRES_BCALL_LIBXL,
+               r = libxl_domain_setmaxmem(x->ctx, domid, kb));
     /* libxl returns 1 when kb is below the target. */
     return r > 0 ? -EINVAL : lx_err(r);
 }
@@ -399,24 +407,60 @@ static void xen_dispose(xres_backend *b)
     b->ops = NULL;
 }
 
+/* The ops, each counted as its kind of call (set_maxmem and the snapshot
+ * count their own). */
+XRES_BCALL_COUNTED(XRES_BCALL_LIBXL, xen_set_target,
+                   (xres_backend *b, uint32_t domid, uint64_t kb),
+                   (b, domid, kb))
+XRES_BCALL_COUNTED(XRES_BCALL_LIBXL, xen_set_sched,
+                   (xres_backend *b, uint32_t domid, int w, int c),
+                   (b, domid, w, c))
+XRES_BCALL_COUNTED(XRES_BCALL_LIBXL, xen_destroy,
+                   (xres_backend *b, uint32_t domid), (b, domid))
+XRES_BCALL_COUNTED(XRES_BCALL_LIBXL, xen_pause,
+                   (xres_backend *b, uint32_t domid), (b, domid))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, xen_xs_read,
+                   (xres_backend *b, const char *p, char **v, size_t *l),
+                   (b, p, v, l))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, xen_xs_write,
+                   (xres_backend *b, const char *p, const char *v, size_t l),
+                   (b, p, v, l))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, xen_xs_rm,
+                   (xres_backend *b, const char *p), (b, p))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, xen_xs_mkdir,
+                   (xres_backend *b, const char *p), (b, p))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, xen_xs_directory,
+                   (xres_backend *b, const char *p, char ***v, unsigned *n),
+                   (b, p, v, n))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, xen_xs_set_perms,
+                   (xres_backend *b, const char *p, const xres_perm_entry *e,
+                    unsigned n), (b, p, e, n))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, xen_xs_watch,
+                   (xres_backend *b, const char *p, const char *t), (b, p, t))
+XRES_BCALL_COUNTED(XRES_BCALL_XS, xen_xs_unwatch,
+                   (xres_backend *b, const char *p, const char *t), (b, p, t))
+XRES_BCALL_COUNTED(XRES_BCALL_XC, xen_claim,
+                   (xres_backend *b, uint32_t domid, uint64_t kb),
+                   (b, domid, kb))
+
 static const xres_backend_ops xen_ops = {
     .name = "xen",
     .snapshot = xen_snapshot,
-    .set_target = xen_set_target,
+    .set_target = c_xen_set_target,
     .set_maxmem = xen_set_maxmem,
-    .set_sched = xen_set_sched,
-    .destroy = xen_destroy,
-    .pause = xen_pause,
-    .xs_read = xen_xs_read,
-    .xs_write = xen_xs_write,
-    .xs_rm = xen_xs_rm,
-    .xs_mkdir = xen_xs_mkdir,
-    .xs_directory = xen_xs_directory,
-    .xs_set_perms = xen_xs_set_perms,
-    .xs_watch = xen_xs_watch,
-    .xs_unwatch = xen_xs_unwatch,
+    .set_sched = c_xen_set_sched,
+    .destroy = c_xen_destroy,
+    .pause = c_xen_pause,
+    .xs_read = c_xen_xs_read,
+    .xs_write = c_xen_xs_write,
+    .xs_rm = c_xen_xs_rm,
+    .xs_mkdir = c_xen_xs_mkdir,
+    .xs_directory = c_xen_xs_directory,
+    .xs_set_perms = c_xen_xs_set_perms,
+    .xs_watch = c_xen_xs_watch,
+    .xs_unwatch = c_xen_xs_unwatch,
     .placeholder_create = xen_placeholder_create,
-    .claim = xen_claim,
+    .claim = c_xen_claim,
     .claim_adjust = xen_claim_adjust,
     .claim_move = xen_claim_move,
     .create_start = xen_create_start,

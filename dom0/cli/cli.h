@@ -75,6 +75,7 @@ int xres_cli_complete(int argc, char **argv);
 size_t xres_cli_options(const xres_cmd *c, char *buf, size_t len);
 extern const xres_cmd xres_cmds_top[];
 extern const xres_cmd xres_cmds_metrics[];
+extern const xres_cmd xres_cmds_stats[];
 
 /* The socket to use: --socket, else $XRES_SOCKET, else the default. */
 void xres_cli_set_socket(const char *path);

@@ -15,6 +15,7 @@ const xres_cmd_group xres_cmd_groups[] = {
     { "Memory pools", xres_cmds_pool },
     { "Live view", xres_cmds_top },
     { "Metrics", xres_cmds_metrics },
+    { "Figures", xres_cmds_stats },
     { "Help", xres_cmds_help },
     { NULL, NULL },
 };

@@ -74,7 +74,7 @@ static int create(xres_daemon *d, const xres_action *act, bool *polled)
     return -EINPROGRESS;
 }
 
-int xres_actuate(xres_daemon *d, const xres_action *act)
+static int actuate(xres_daemon *d, const xres_action *act)
 {
     const xres_backend_ops *ops = d->be->ops;
     xres_domain *dom = xres_host_find(&d->host, act->domid);
@@ -148,6 +148,26 @@ int xres_actuate(xres_daemon *d, const xres_action *act)
     else XLOG_INFO("%s (%s)%s", line, name, gone ? ": already gone" : "");
     if (!rc) d->nr_actuated++;
     d->host_stale = true;
+    return rc;
+}
+
+/* Each call is timed by its kind; the first target written after a
+ * report ends that report's path (`xres stats`). */
+int xres_actuate(xres_daemon *d, const xres_action *act)
+{
+    uint64_t t0 = xres_stat_now_ns(), t1;
+    int rc = actuate(d, act);
+
+    if (rc == -ECANCELED || act->kind == XRES_ACT_WAIT_TARGET ||
+        act->kind == XRES_ACT_MARK || (unsigned)act->kind >= XRES_ACT_KINDS)
+        return rc;
+    t1 = xres_stat_now_ns();
+    xres_stat_add(&d->pstats.act[act->kind], t1 - t0);
+    if (!rc && act->kind == XRES_ACT_SET_TARGET && d->pstats.react_t0_ns) {
+        xres_stat_add(&d->pstats.step[XRES_PATH_REACT],
+                      t1 - d->pstats.react_t0_ns);
+        d->pstats.react_t0_ns = 0;
+    }
     return rc;
 }
 

@@ -182,6 +182,7 @@ int xres_daemon_init(xres_daemon *d, xres_backend *be,
         XLOG_ERR("cannot watch for domains: %s", strerror(-rc));
         goto out;
     }
+    xres_path_stats_reset(&d->pstats, xres_daemon_now_ms(d));
     rc = xres_daemon_refresh(d);
     if (rc) goto out;
 
@@ -241,6 +242,12 @@ void xres_daemon_dispose(xres_daemon *d)
     xres_config_dispose(&d->cfg);
     memset(d, 0, sizeof(*d));
     d->listen_fd = d->sig_fd = d->stop_fd = -1;
+}
+
+void xres_daemon_note_policy(xres_daemon *d, uint64_t ns)
+{
+    d->pstats.policy_runs++;
+    xres_stat_add(&d->pstats.step[XRES_PATH_POLICY], ns);
 }
 
 uint64_t xres_daemon_now_ms(const xres_daemon *d)

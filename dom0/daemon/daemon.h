@@ -18,6 +18,7 @@
 #include "config.h"
 #include "log.h"
 #include "model.h"
+#include "path_stats.h"
 #include "subsys.h"
 #include "xs_schema.h"
 
@@ -35,6 +36,7 @@ typedef struct {
     bool report_dirty;          /* report changed, on_report not yet run */
     uint64_t report_last_ms;    /* when on_report last ran (monotonic) */
     uint64_t report_events;     /* watch events seen, for the log */
+    uint64_t report_event_ns;   /* first event since the last read */
     xres_agent_report agent;    /* latest report, as agent_report.c read it */
     bool balloon_forced;        /* a subsystem set the balloon state */
     xres_balloon_state balloon;
@@ -94,6 +96,9 @@ struct xres_daemon {
     bool mem_paused;
     uint64_t mem_held_back_kb;
 
+    /* The report-to-target path's figures (`xres stats`). */
+    xres_path_stats pstats;
+
     /* Private state of each subsystem, one opaque slot each, in the
      * order of opts.subsystems (xres_daemon_priv). */
     void *priv[XRES_SUBSYS_MAX];
@@ -150,6 +155,9 @@ void xres_daemon_tick(xres_daemon *d);
  * is not one of them. */
 void *xres_daemon_priv(const xres_daemon *d, const xres_subsys *s);
 int xres_daemon_set_priv(xres_daemon *d, const xres_subsys *s, void *priv);
+
+/* A subsystem's balancing decision took ns (for `xres stats`). */
+void xres_daemon_note_policy(xres_daemon *d, uint64_t ns);
 
 /* The time on the daemon's one clock (opts.clock), in ms. */
 uint64_t xres_daemon_now_ms(const xres_daemon *d);

@@ -277,9 +277,13 @@ void xres_memd_cycle(xres_daemon *d, bool balance)
         bp.reserve_kb += d->mem_held_back_kb;
         xres_host_init(&view);
         xres_mem_plan_init(&plan);
-        if (!xres_memd_planning_view(d, &view) &&
-            !xres_mem_balance(&view, &bp, &plan) && plan.n)
-            xres_memd_start_plan(d, &plan, "balance", NULL);
+        if (!xres_memd_planning_view(d, &view)) {
+            uint64_t t0 = xres_stat_now_ns();
+            int rc = xres_mem_balance(&view, &bp, &plan);
+            xres_daemon_note_policy(d, xres_stat_now_ns() - t0);
+            if (!rc && plan.n)
+                xres_memd_start_plan(d, &plan, "balance", NULL);
+        }
         xres_mem_plan_dispose(&plan);
         xres_host_dispose(&view);
     }

@@ -161,11 +161,15 @@ static void merge_domain(xres_daemon *d, xres_domain *dom,
 
 int xres_daemon_refresh(xres_daemon *d)
 {
+    xres_bcalls before = d->be->calls;
+    uint64_t t0 = xres_stat_now_ns();
     xres_host h;
     int rc;
 
     xres_host_init(&h);
     rc = d->be->ops->snapshot(d->be, &h);
+    xres_path_stats_snapshot(&d->pstats, xres_stat_now_ns() - t0, &before,
+                             &d->be->calls);
     if (rc) {
         XLOG_ERR("cannot read the host's state: %s", strerror(-rc));
         goto out;
@@ -338,7 +342,9 @@ static void handle_event(xres_daemon *d, const xres_event *ev)
             uint32_t domid = report_domid(ev->token);
             xres_domstate *ds = domid == XRES_DOMID_INVALID ? NULL
                 : xres_daemon_domstate(d, domid);
+            d->pstats.report_events++;
             if (ds) {
+                if (!ds->report_dirty) ds->report_event_ns = xres_stat_now_ns();
                 ds->report_dirty = true;
                 ds->report_events++;
             }
@@ -428,11 +434,18 @@ int core_process_reports(xres_daemon *d, uint64_t now)
         done++;
         ds->report_dirty = false;
         ds->report_last_ms = now;
+        uint64_t t0 = xres_stat_now_ns(), ev_ns = ds->report_event_ns;
+        xres_stat_add(&d->pstats.step[XRES_PATH_COALESCE], t0 - ev_ns);
         /* A rejected or missing report marks the domain "not reporting"
          * inside; the figures below are the ones it leaves. */
         (void)xres_daemon_read_agent_report(d->be, ds->domid, &ds->agent,
                                             xres_daemon_now_ms(d));
+        xres_stat_add(&d->pstats.step[XRES_PATH_REPORT_READ],
+                      xres_stat_now_ns() - t0);
+        d->pstats.reports++;
+        d->pstats.react_t0_ns = ev_ns;
         deliver_report(d, ds, false);
+        d->pstats.react_t0_ns = 0;
     }
     return next;
 }

@@ -105,6 +105,17 @@ static void dispatch(xres_daemon *d, const char *cmd, yajl_val req,
         else xres_daemon_list_json(d, *gp);
         return;
     }
+    if (!strcmp(cmd, "stats")) {
+        yajl_val reset = yajl_tree_get(req, (const char *[]){ "reset", NULL },
+                                       yajl_t_any);
+        uint64_t now = xres_daemon_now_ms(d);
+        xres_ipc_reply_ok_begin(*gp);
+        xres_path_stats_json(&d->pstats, now, *gp);
+        xres_json_kv_bool(*gp, "reset", YAJL_IS_TRUE(reset));
+        yajl_gen_map_close(*gp);
+        if (YAJL_IS_TRUE(reset)) xres_path_stats_reset(&d->pstats, now);
+        return;
+    }
     if (!strcmp(cmd, "version")) {
         xres_ipc_reply_ok_begin(*gp);
         xres_json_kv_str(*gp, "version", XRES_VERSION);

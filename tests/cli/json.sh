@@ -38,4 +38,9 @@ expect "sched-list --json has domains" "yes" \
     "$(json_keys xres sched-list --json | grep -qw domains && echo yes)"
 expect "pair-list --json" "pairs reserve_kb" "$(json_keys xres pair-list --json)"
 expect "pair-show --json" "pair" "$(json_keys xres pair-show --json p1)"
+expect "stats --json" "actions counters reset snapshot_calls span_ms steps window" \
+    "$(json_keys xres stats --json)"
+expect "stats --json: the path's steps" \
+    "coalesce report-read snapshot policy report-to-target" \
+    "$(xres stats --json | sed -n 's/^ *"name": "\(.*\)",*$/\1/p' | tr '\n' ' ' | sed 's/ $//')"
 finish

@@ -4,7 +4,8 @@
 #     one is in between: the hungry guest's target and memory rise, the
 #     idle guest's fall, and xresd's log shows the donor confirmed before
 #     the receiver was raised; the time from the guest's report to the new
-#     targets is printed (XB-TIMING, never asserted);
+#     targets is printed (XB-TIMING, never asserted), and so is xresd's
+#     own split of its path (`xres stats`);
 #  2. `xres mem-move g1 g2 64M` moves exactly 64 MiB (xl list);
 #  3. a guest whose balloon cannot release (the guest is paused, as a hung
 #     guest would be) is marked not-responding, its target goes back to its
@@ -149,6 +150,35 @@ if [ -n "$id" ] && [ -n "$lat" ]; then
     xb_say "XB-OUT $lat"
 else
     xb_fail "no report-to-target line for g1's first move ('$id') in xresd's log"
+fi
+
+# xresd's own split of that path (xres stats --json), printed, never
+# asserted: each step's count, median, p99 and largest in ms, the
+# snapshot's calls into Xen by kind, each kind of action, the counters.
+if xres stats --json >"$XB_TMP/stats.json" 2>"$XB_TMP/stats.err" &&
+    jsonflat "$XB_TMP/stats.json" >"$XB_TMP/stats.flat"; then
+    awk -F '\t' '
+        { n = split($1, a, ".") }
+        n == 1 || a[1] == "counters" { if (n == 2) c[a[2]] = $2; next }
+        n == 3 && (a[3] == "name" || a[3] == "kind") { nm[a[1] "." a[2]] = $2 }
+        n == 3 { v[a[1] "." a[2] "." a[3]] = $2; k[a[1] "." a[2]] = a[1] }
+        END {
+            for (x in k) {
+                p = k[x] == "steps" ? "" : k[x] == "actions" ? "action-" : "snapshot-"
+                t = "XB-TIMING xresd-" p nm[x]
+                printf "%s-count %s\n", t, v[x ".count"]
+                if (k[x] == "snapshot_calls")
+                    printf "%s-calls-last %s\n", t, v[x ".last_calls"]
+                printf "%s-p50-ms %.3f\n", t, v[x ".p50_ns"] / 1e6
+                printf "%s-p99-ms %.3f\n", t, v[x ".p99_ns"] / 1e6
+                printf "%s-max-ms %.3f\n", t, v[x ".max_ns"] / 1e6
+            }
+            for (x in c) printf "XB-TIMING xresd-%s %s\n", x, c[x]
+        }' "$XB_TMP/stats.flat" | sort | while read -r line; do
+        xb_say "$line"
+    done
+else
+    xb_say "XB-OUT xres stats --json failed: $(cat "$XB_TMP/stats.err")"
 fi
 
 # Load goes away: stop the hogs; nothing is taken back without demand.

@@ -147,7 +147,7 @@ static const xres_backend_ops fx_ops = {
 };
 
 static fake_xs fx;
-static xres_backend be = { &fx_ops, &fx };
+static xres_backend be = { .ops = &fx_ops, .priv = &fx };
 
 static void fx_reset(void)
 {
