@@ -236,6 +236,7 @@ void xres_daemon_dispose(xres_daemon *d)
     if (d->sig_fd >= 0) close(d->sig_fd);
     if (d->stop_fd >= 0) close(d->stop_fd);
     free(d->dom);
+    free(d->dirtyq);
     free(d->socket_path);
     free(d->config_path);
     xres_host_dispose(&d->host);
@@ -316,6 +317,7 @@ int xres_daemon_run_once(xres_daemon *d, int timeout_ms)
     int timeout, rwait;
     bool more;
 
+    d->loop_iter++;
     /* Work already pending decides how long we may sleep. */
     more = core_drain_events(d);
     rwait = core_process_reports(d, now);
@@ -380,6 +382,8 @@ int xres_daemon_run_once(xres_daemon *d, int timeout_ms)
     /* New or vanished domains: pick them up (and watch their reports)
      * now rather than at the next tick. */
     xres_daemon_refresh_if_stale(d);
+    /* A report that came while we slept is acted on now. */
+    core_process_reports(d, now);
     core_conns_expire(d, now);
     if (now >= d->next_tick_ms) {
         /* Set before the tick, so that a subsystem may ask for an

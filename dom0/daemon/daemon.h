@@ -34,7 +34,15 @@ typedef struct {
     bool set_up;                /* watch and request area done */
     bool watched;               /* report watch registered */
     bool report_dirty;          /* report changed, on_report not yet run */
+    bool report_queued;         /* in the daemon's queue of dirty domains */
+    bool report_held;           /* its bucket is empty: it waits */
+    bool bucket_set;            /* report_credit_ms has been filled */
     uint64_t report_last_ms;    /* when on_report last ran (monotonic) */
+    /* The guest's bucket of evaluations: up to XRES_REPORT_BURST, one
+     * more every report_interval_ms; credit in ms of that interval. */
+    uint64_t report_credit_ms, report_refill_ms;
+    uint64_t report_iter;       /* the loop iteration of its last on_report */
+    xres_agent_report agent_before; /* the report before the latest */
     uint64_t report_events;     /* watch events seen, for the log */
     uint64_t report_event_ns;   /* first event since the last read */
     xres_agent_report agent;    /* latest report, as agent_report.c read it */
@@ -79,6 +87,12 @@ struct xres_daemon {
     int listen_fd, sig_fd, stop_fd;
     char *socket_path;          /* where we listen (owned) */
     xres_conn conns[XRES_MAX_CONNS];
+
+    /* Domains whose report changed, by domid, in the order they did: a
+     * ring (reports are taken from its head). */
+    uint32_t *dirtyq;
+    size_t dq_head, dq_len, dq_cap;
+    uint64_t loop_iter;         /* iterations of the loop so far */
 
     uint64_t next_tick_ms;      /* monotonic */
     const xres_clock *clock;    /* opts.clock, or the monotonic clock */

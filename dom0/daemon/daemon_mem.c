@@ -232,20 +232,13 @@ void xres_memd_start_plan(xres_daemon *d, const xres_mem_plan *plan,
 }
 
 /* Ask the core's loop to come back within check_ms while moves are in
- * flight, and as soon as balancing is due again when a report is waiting
- * for it (the core's timer is the only one; see docs/xres-mem.md). */
+ * flight (the core's timer is the only one; see docs/xres-mem.md). */
 void xres_memd_schedule_check(xres_daemon *d)
 {
     mem_priv *mp = P(d);
-    uint64_t wait = mp->p.check_ms;
 
-    if (!mp->mv.n && !mp->balance_pending) return;
-    if (mp->balance_pending) {
-        uint64_t now = now_ms(d), due = mp->last_balance_ms + mp->p.check_ms;
-        uint64_t w = due > now ? due - now : 0;
-        if (w < wait) wait = w;
-    }
-    xres_daemon_wake_at(d, xres_daemon_now_ms(d) + wait);
+    if (!mp->mv.n) return;
+    xres_daemon_wake_at(d, xres_daemon_now_ms(d) + mp->p.check_ms);
 }
 
 /* One check: advance the moves, refresh marks, balance.  d->host must be
@@ -269,8 +262,7 @@ void xres_memd_cycle(xres_daemon *d, bool balance)
     /* A pool's handover pauses balancing; memory a pool's round has
      * freed is not balancing's to hand out. */
     if (balance && !d->mem_paused) {
-        mp->balance_pending = false;
-        mp->last_balance_ms = now;
+        mp->balance_wanted = false;
         xres_host view;
         xres_mem_plan plan;
         xres_mem_params bp = mp->p;
@@ -393,21 +385,24 @@ static void mem_tick(xres_daemon *d)
     xres_memd_cycle(d, true);
 }
 
+/* A report whose figures change what balancing would do for its domain
+ * calls for a decision now; one that does not changes nothing.  The core
+ * gave fresh memory figures: at most check_ms old
+ * (xres_daemon_set_snapshot_age, set at init and reload). */
 static void mem_on_report(xres_daemon *d, uint32_t domid)
 {
     mem_priv *mp = P(d);
-    uint64_t now = now_ms(d);
+    const xres_domain *dom = xres_host_find(&d->host, domid);
+    const xres_domstate *ds = xres_daemon_domstate(d, domid);
 
-    (void)domid;
-    /* The core gave fresh memory figures: at most check_ms old
-     * (xres_daemon_set_snapshot_age, set at init and reload). */
-    /* Balance on the report, but at most once per check interval: with
-     * many guests reporting, the reports in between are taken together
-     * by the check that follows. */
-    bool due = !mp->last_balance_ms ||
-        now - mp->last_balance_ms >= mp->p.check_ms;
-    if (!due) mp->balance_pending = true;
-    xres_memd_cycle(d, due);
+    if (!dom || !ds || xres_mem_report_moves(dom, &ds->agent_before, &mp->p))
+        mp->balance_wanted = true;
+}
+
+/* The reports of one pass that called for a decision get one, at once. */
+static void mem_reports_done(xres_daemon *d)
+{
+    if (P(d)->balance_wanted) xres_memd_cycle(d, true);
 }
 
 static void mem_on_event(xres_daemon *d, const xres_event *ev)
@@ -433,6 +428,7 @@ const xres_subsys xres_subsys_mem = {
     .reload = mem_reload,
     .tick = mem_tick,
     .on_report = mem_on_report,
+    .reports_done = mem_reports_done,
     .on_event = mem_on_event,
     .command = xres_memd_command,
     .fill_domain_json = mem_fill,

@@ -334,6 +334,26 @@ static void deliver_event(xres_daemon *d, const xres_event *ev)
     }
 }
 
+/* Puts ds at the tail of the queue of dirty domains. */
+static void dirty_push(xres_daemon *d, xres_domstate *ds)
+{
+    if (ds->report_queued) return;
+    if (d->dq_len == d->dq_cap) {
+        size_t ncap = d->dq_cap ? d->dq_cap * 2 : 64;
+        uint32_t *v = malloc(ncap * sizeof(*v));
+        if (!v) return;             /* seen again at the next report */
+        for (size_t i = 0; i < d->dq_len; i++)
+            v[i] = d->dirtyq[(d->dq_head + i) % d->dq_cap];
+        free(d->dirtyq);
+        d->dirtyq = v;
+        d->dq_cap = ncap;
+        d->dq_head = 0;
+    }
+    d->dirtyq[(d->dq_head + d->dq_len) % d->dq_cap] = ds->domid;
+    d->dq_len++;
+    ds->report_queued = true;
+}
+
 static void handle_event(xres_daemon *d, const xres_event *ev)
 {
     switch (ev->kind) {
@@ -347,6 +367,7 @@ static void handle_event(xres_daemon *d, const xres_event *ev)
                 if (!ds->report_dirty) ds->report_event_ns = xres_stat_now_ns();
                 ds->report_dirty = true;
                 ds->report_events++;
+                dirty_push(d, ds);
             }
         } else if (!strcmp(ev->token, XRES_WATCH_INTRODUCE) ||
                    !strcmp(ev->token, XRES_WATCH_RELEASE)) {
@@ -386,10 +407,15 @@ bool core_drain_events(xres_daemon *d)
  * from a hook cannot make them skip or repeat a domain. */
 static xres_domstate *domstate_after(xres_daemon *d, uint32_t domid)
 {
-    for (size_t i = 0; i < d->nr_dom; i++)
-        if (domid == XRES_DOMID_INVALID || d->dom[i].domid > domid)
-            return &d->dom[i];
-    return NULL;
+    size_t lo = 0, hi = d->nr_dom;
+
+    if (domid == XRES_DOMID_INVALID) return d->nr_dom ? &d->dom[0] : NULL;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->dom[mid].domid <= domid) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < d->nr_dom ? &d->dom[lo] : NULL;
 }
 
 /* ds's report, as the core now holds it, goes into the snapshot and to
@@ -414,39 +440,92 @@ static void deliver_report(xres_daemon *d, xres_domstate *ds, bool gone_too)
         if (s->on_report) s->on_report(d, domid);
 }
 
+/* Takes one evaluation from ds's bucket: true, or false and how long
+ * until it holds one.  report_interval_ms = 0: no bucket. */
+static bool bucket_take(const xres_daemon *d, xres_domstate *ds,
+                        uint64_t now, uint64_t *wait)
+{
+    uint64_t ival = (uint64_t)d->cfg.report_interval_ms;
+    uint64_t cap = ival * XRES_REPORT_BURST;
+
+    if (!ival) return true;
+    if (!ds->bucket_set) {
+        ds->bucket_set = true;
+        ds->report_credit_ms = cap;
+    } else if (now > ds->report_refill_ms) {
+        ds->report_credit_ms += now - ds->report_refill_ms;
+    }
+    if (ds->report_credit_ms > cap) ds->report_credit_ms = cap;
+    ds->report_refill_ms = now;
+    if (ds->report_credit_ms >= ival) {
+        ds->report_credit_ms -= ival;
+        return true;
+    }
+    *wait = ival - ds->report_credit_ms;
+    return false;
+}
+
+/* ds's report, read now and handed to the subsystems. */
+static void evaluate(xres_daemon *d, xres_domstate *ds, uint64_t now)
+{
+    uint64_t t0 = xres_stat_now_ns(), ev_ns = ds->report_event_ns;
+
+    ds->report_dirty = false;
+    ds->report_held = false;
+    ds->report_last_ms = now;
+    ds->report_iter = d->loop_iter;
+    xres_stat_add(&d->pstats.step[XRES_PATH_COALESCE], t0 - ev_ns);
+    ds->agent_before = ds->agent;
+    /* A rejected or missing report marks the domain "not reporting"
+     * inside; the figures below are the ones it leaves. */
+    (void)xres_daemon_read_agent_report(d->be, ds->domid, &ds->agent,
+                                        xres_daemon_now_ms(d));
+    xres_stat_add(&d->pstats.step[XRES_PATH_REPORT_READ],
+                  xres_stat_now_ns() - t0);
+    d->pstats.reports++;
+    /* The path's clock starts at the oldest report acted on. */
+    if (!d->pstats.react_t0_ns || ev_ns < d->pstats.react_t0_ns)
+        d->pstats.react_t0_ns = ev_ns;
+    deliver_report(d, ds, false);
+}
+
 int core_process_reports(xres_daemon *d, uint64_t now)
 {
     int next = -1, done = 0;
-    uint64_t ival = (uint64_t)d->cfg.report_interval_ms;
-    uint32_t last = XRES_DOMID_INVALID;
-    xres_domstate *ds;
+    size_t n = d->dq_len;
+    const xres_subsys *s;
 
-    /* ds is found again by domid after each hook, which may refresh. */
-    while ((ds = domstate_after(d, last)) != NULL) {
-        last = ds->domid;
+    /* Each queued domain once: evaluated, or put back at the tail. */
+    for (size_t k = 0; k < n && d->dq_len; k++) {
+        uint32_t domid = d->dirtyq[d->dq_head];
+        xres_domstate *ds;
+        uint64_t wait = 0;
+
+        d->dq_head = (d->dq_head + 1) % d->dq_cap;
+        d->dq_len--;
+        /* Found again by domid: a hook may refresh and move them. */
+        if (!(ds = xres_daemon_domstate(d, domid))) continue;
+        ds->report_queued = false;
         if (!ds->report_dirty) continue;
-        if (ds->report_last_ms && now < ds->report_last_ms + ival) {
-            int wait = (int)(ds->report_last_ms + ival - now);
-            if (next < 0 || wait < next) next = wait;
+        if (done == REPORTS_PER_LOOP || ds->report_iter == d->loop_iter) {
+            next = 0;
+            dirty_push(d, ds);
             continue;
         }
-        if (done == REPORTS_PER_LOOP) { next = 0; break; }
+        if (!bucket_take(d, ds, now, &wait)) {
+            if (!ds->report_held) d->pstats.reports_deferred++;
+            ds->report_held = true;
+            if (next < 0 || (int)wait < next) next = (int)wait;
+            dirty_push(d, ds);
+            continue;
+        }
         done++;
-        ds->report_dirty = false;
-        ds->report_last_ms = now;
-        uint64_t t0 = xres_stat_now_ns(), ev_ns = ds->report_event_ns;
-        xres_stat_add(&d->pstats.step[XRES_PATH_COALESCE], t0 - ev_ns);
-        /* A rejected or missing report marks the domain "not reporting"
-         * inside; the figures below are the ones it leaves. */
-        (void)xres_daemon_read_agent_report(d->be, ds->domid, &ds->agent,
-                                            xres_daemon_now_ms(d));
-        xres_stat_add(&d->pstats.step[XRES_PATH_REPORT_READ],
-                      xres_stat_now_ns() - t0);
-        d->pstats.reports++;
-        d->pstats.react_t0_ns = ev_ns;
-        deliver_report(d, ds, false);
-        d->pstats.react_t0_ns = 0;
+        evaluate(d, ds, now);
     }
+    if (done)
+        FOR_SUBSYS(d, s)
+            if (s->reports_done) s->reports_done(d);
+    d->pstats.react_t0_ns = 0;
     return next;
 }
 

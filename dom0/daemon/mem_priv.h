@@ -55,8 +55,7 @@ typedef struct {
     nr_mark *nr;
     size_t nr_n;
     bool busy;                  /* inside a cycle: no re-entry */
-    bool balance_pending;       /* a report came while balancing was due */
-    uint64_t last_balance_ms;
+    bool balance_wanted;        /* a report of this pass moved a decision */
     /* For the metrics: moves that ended, and report-to-target times. */
     uint64_t moves_done, moves_failed;
     xres_histogram reaction;

@@ -56,12 +56,20 @@ typedef struct xres_subsys {
      * refreshed. */
     void (*tick)(xres_daemon *d);
 
-    /* A domain's agent report changed.  The core coalesces XenStore
-     * watch events, so this runs at most once per report_interval_ms per
-     * domain however fast a guest writes.  The validated report is in
-     * xres_host_find(&d->host, domid)->agent (agent.valid may be false:
-     * the guest stopped reporting or wrote garbage). */
+    /* A domain's agent report changed.  It runs in the loop iteration
+     * the report came in, at most once per domain per iteration, while
+     * the guest's bucket holds an evaluation (XRES_REPORT_BURST of them,
+     * one more every report_interval_ms), however fast a guest writes.
+     * The validated report is in xres_host_find(&d->host, domid)->agent
+     * (agent.valid may be false: the guest stopped reporting or wrote
+     * garbage); the one before it in xres_daemon_domstate(d,
+     * domid)->agent_before. */
     void (*on_report)(xres_daemon *d, uint32_t domid);
+
+    /* After the on_report calls of one pass over the reports that came
+     * in (at most REPORTS_PER_LOOP of them): a decision that several
+     * reports may call for is taken here, once for all of them. */
+    void (*reports_done)(xres_daemon *d);
 
     /* Domain shutdown / death (ev->kind XRES_EV_DOMAIN_SHUTDOWN or
      * XRES_EV_DOMAIN_DEATH), and XenStore watch events whose token starts

@@ -3,12 +3,31 @@
  * balancing decision (receiver, donor or neither), for policy_mem.c.
  */
 #include <math.h>
+#include <string.h>
 
 #include "mem_classify.h"
 
 /* The most of a guest's memory taken as held outside MemTotal: 64 MiB or
  * an eighth of what it has, whichever is more. */
 #define XRES_MEM_OUTSIDE_MAX(cur) ((cur) / 8 > 65536 ? (cur) / 8 : 65536)
+
+bool xres_mem_report_moves(const xres_domain *d,
+                           const xres_agent_report *before,
+                           const xres_mem_params *p)
+{
+    xres_domain old = *d;
+    mdom a, b;
+
+    if (d->agent.valid != before->valid) return true;
+    if (!d->agent.valid) return false;
+    old.agent = *before;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    mem_classify(&a, &old, p);
+    mem_classify(&b, d, p);
+    return a.receiver != b.receiver || a.need != b.need || a.give != b.give ||
+        a.forced != b.forced || a.guarantee != b.guarantee;
+}
 
 bool mem_eligible(const xres_domain *d, const xres_mem_params *p)
 {

@@ -102,6 +102,15 @@ int64_t xres_mem_raise_room(const xres_host *h, const xres_mem_params *p,
 int xres_mem_balance(const xres_host *h, const xres_mem_params *p,
                      xres_mem_plan *plan);
 
+/* Does d's report, which replaced before, change what balancing would do
+ * for d?  True when the agent came or went, or d's class (receiver,
+ * donor, neither) or what it needs or offers (in the whole blocks
+ * balancing moves) differs; false for figures that moved within the
+ * same blocks.  Memory, targets and policies are d's as they are now. */
+bool xres_mem_report_moves(const xres_domain *d,
+                           const xres_agent_report *before,
+                           const xres_mem_params *p);
+
 /* What each donor could give, in the order balancing takes from donors:
  * domains above their max first, then the most underused; exactly what
  * lies above its floor (balancing itself moves whole blocks of it), never

@@ -22,6 +22,8 @@
 #include "ipc.h"
 #include "xs_schema.h"
 
+#define XRES_TEST_BURST 4        /* XRES_REPORT_BURST (core_int.h) */
+
 static xres_backend be;
 static xres_daemon d;
 static char dir[64], sock[128], conf[128];
@@ -148,19 +150,57 @@ START_TEST(test_report_coalescing)
         ck_assert_int_eq(xres_sim_xs_write_as(&be, 1, path, "x"), 0);
     }
     loop(20);
-    /* Every event was seen, none made another on_report within the
-     * interval; the domain stays marked for the next one. */
+    /* Every event was seen.  The flood took 5 iterations to drain (2 x
+     * 1024 events each); it got one on_report in each while its bucket
+     * held one: the 3 left after the first report.  The domain stays
+     * marked for the next one, and was held back once. */
     xres_domstate *ds = xres_daemon_domstate(&d, 1);
     ck_assert_ptr_nonnull(ds);
     ck_assert_uint_eq(ds->report_events, 10001);
     ck_assert(ds->report_dirty);
-    ck_assert_int_eq(seen.reports[1], 1);
+    ck_assert_int_eq(seen.reports[1], XRES_TEST_BURST);
     ck_assert_int_eq(seen.reports[2], 1);
+    ck_assert_uint_eq(d.pstats.reports_deferred, 1);
+    /* One interval later the bucket holds one more: the report waiting
+     * is taken, once. */
+    xres_sim_advance(&be, 60000);
+    loop(3);
+    ck_assert_int_eq(seen.reports[1], XRES_TEST_BURST + 1);
+    ck_assert(!ds->report_dirty);
     /* Writes outside data/xres are not reports. */
     ck_assert_int_eq(xres_sim_xs_write_as(&be, 2, "/local/domain/2/data/foo",
                                           "x"), 0);
     loop(2);
     ck_assert_uint_eq(xres_daemon_domstate(&d, 2)->report_events, 1);
+    stop();
+}
+END_TEST
+
+/* A report that comes after a quiet spell is taken in the iteration it
+ * came in, without a wait; a flood takes at most one on_report per
+ * iteration. */
+START_TEST(test_report_same_iteration)
+{
+    start("");
+    loop(1);
+    ck_assert_int_eq(seen.reports[1], 1);
+    xres_sim_advance(&be, 5000);
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
+                     "/local/domain/1/data/xres/report", "seq=1"), 0);
+    loop(1);
+    ck_assert_int_eq(seen.reports[1], 2);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
+                         "/local/domain/1/data/xres/report", "seq=1"), 0);
+        loop(1);
+        ck_assert_int_eq(seen.reports[1], 3 + i);
+    }
+    /* The bucket, full again (4) after the 5 s, is empty now. */
+    ck_assert_int_eq(xres_sim_xs_write_as(&be, 1,
+                     "/local/domain/1/data/xres/report", "seq=1"), 0);
+    loop(3);
+    ck_assert_int_eq(seen.reports[1], 5);
+    ck_assert_uint_eq(d.pstats.reports_deferred, 1);
     stop();
 }
 END_TEST
@@ -620,6 +660,7 @@ Suite *daemon_suite(void)
     tcase_add_test(tc, test_init_xenstore_areas);
     tcase_add_test(tc, test_report_coalescing);
     tcase_add_test(tc, test_report_each_loop);
+    tcase_add_test(tc, test_report_same_iteration);
     tcase_add_test(tc, test_domain_events);
     tcase_add_test(tc, test_actions);
     tcase_add_test(tc, test_actuator);

@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "ipc.h"
 #include "path_stats.h"
+#include "policy_mem.h"
 #include "stats.h"
 #include "xs_schema.h"
 
@@ -153,14 +154,12 @@ END_TEST
  * event to that target counted once. */
 START_TEST(test_one_report_one_target)
 {
-    start("report_interval_ms = 0\n");
+    start("");
     loop(2);                            /* the watches' first events */
-    xres_sim_advance(&B, 1000);
-    loop(2);
-    xres_sim_advance(&B, 1000);
     xres_path_stats_reset(&D->pstats, 0);
     report(G1, 500);
-    loop(2);
+    /* In the same loop iteration, no time passing. */
+    loop(1);
     ck_assert_uint_eq(D->pstats.report_events, 1);
     ck_assert_uint_eq(D->pstats.reports, 1);
     ck_assert_uint_eq(D->pstats.step[XRES_PATH_COALESCE].count, 1);
@@ -171,6 +170,79 @@ START_TEST(test_one_report_one_target)
     ck_assert_uint_eq(D->pstats.step[XRES_PATH_REACT].count, 1);
     ck_assert_uint_gt(xres_host_find(&D->host, G1)->target_kb, 512 * MiB);
     stop();
+}
+END_TEST
+
+/* A guest writes 10,000 reports, 100 between two loop iterations, each
+ * hundred changing what balancing would do for it.  Its bucket held 4,
+ * one of which its watch's first event took: 3 reports are read, each
+ * gets a decision, and no time passing gives it more. */
+START_TEST(test_flood_bounded)
+{
+    start("");
+    loop(2);
+    ck_assert_uint_eq(D->pstats.reports, 2);       /* g1's and g2's first */
+    xres_path_stats_reset(&D->pstats, 0);
+    for (int i = 0; i < 10000; i++) {
+        report(G1, (i / 100) % 2 ? 100 : 500);
+        if (i % 100 == 99) loop(1);
+    }
+    loop(20);
+    ck_assert_uint_eq(D->pstats.report_events, 10000);
+    ck_assert_uint_eq(D->pstats.reports, 3);
+    ck_assert_uint_eq(D->pstats.policy_runs, 3);
+    ck_assert_uint_eq(D->pstats.reports_deferred, 1);
+    /* 5 s later (before the tick): g1's held report and g2's first are
+     * taken in one pass, with one decision.  A report that does not
+     * change the decision takes none: g2 idles at 100 MiB, then at 101. */
+    xres_sim_advance(&B, 5000);
+    report(G2, 100);
+    loop(1);
+    ck_assert_uint_eq(D->pstats.reports, 5);
+    ck_assert_uint_eq(D->pstats.policy_runs, 4);
+    report(G2, 101);
+    loop(1);
+    ck_assert_uint_eq(D->pstats.reports, 6);
+    ck_assert_uint_eq(D->pstats.policy_runs, 4);
+    stop();
+}
+END_TEST
+
+/* Which reports move the decision, on a model domain of 512 MiB (at
+ * most 2 GiB) with the default parameters (64 MiB blocks). */
+START_TEST(test_report_moves)
+{
+    xres_mem_params p;
+    xres_domain dom;
+    xres_agent_report before;
+
+    xres_mem_params_default(&p);
+    memset(&dom, 0, sizeof(dom));
+    dom.domid = 1;
+    dom.cur_kb = dom.target_kb = 512 * MiB;
+    dom.static_max_kb = dom.xen_max_kb = 2048 * MiB;
+    dom.feature_balloon = true;
+    dom.agent.valid = true;
+    dom.agent.mem_used_kb = 100 * MiB;
+    before = dom.agent;
+    before.mem_used_kb = 101 * MiB;
+    /* The same blocks to give. */
+    ck_assert(!xres_mem_report_moves(&dom, &before, &p));
+    /* From needing to giving. */
+    before.mem_used_kb = 500 * MiB;
+    ck_assert(xres_mem_report_moves(&dom, &before, &p));
+    /* The agent's first report, and its last. */
+    before.valid = false;
+    ck_assert(xres_mem_report_moves(&dom, &before, &p));
+    dom.agent.valid = false;
+    ck_assert(!xres_mem_report_moves(&dom, &before, &p));
+    /* Needing more: 500 MiB used wants 1 block, 600 MiB 3. */
+    dom.agent.valid = before.valid = true;
+    dom.agent.mem_used_kb = 600 * MiB;
+    before.mem_used_kb = 500 * MiB;
+    ck_assert(xres_mem_report_moves(&dom, &before, &p));
+    before.mem_used_kb = 599 * MiB;
+    ck_assert(!xres_mem_report_moves(&dom, &before, &p));
 }
 END_TEST
 
@@ -206,6 +278,8 @@ Suite *path_stats_suite(void)
     tcase_add_test(tc, test_stat_percentiles);
     tcase_add_test(tc, test_snapshot_calls);
     tcase_add_test(tc, test_one_report_one_target);
+    tcase_add_test(tc, test_flood_bounded);
+    tcase_add_test(tc, test_report_moves);
     tcase_add_test(tc, test_stats_command);
     suite_add_tcase(s, tc);
     return s;
