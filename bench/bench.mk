@@ -6,6 +6,13 @@ BENCH_PROGS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 # The failover benchmark drives the same simulated pair as the unit tests.
 $(BUILD)/bench/bench_failover: $(BUILD)/tests/unit/pair_world.o
 $(BUILD)/bench/bench_failover.o: XRES_CFLAGS += -Itests/unit
+# Convergence carries the decisions out on the unit tests' model host.
+$(BUILD)/bench/bench_converge: $(BUILD)/bench/bench_converge.o \
+		$(BUILD)/tests/unit/mem_testlib.o $(BUILD)/libxres.a \
+		$(BUILD)/libxrescommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(DOM0_LIBS) -lm
+$(BUILD)/bench/bench_converge.o: XRES_CFLAGS += -Itests/unit
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libxres.a $(BUILD)/libxrescommon.a
 	@mkdir -p $(dir $@)
