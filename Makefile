@@ -47,7 +47,7 @@ DEPS_PKG   += debhelper lintian        # make deb: the packages the bed runs
 DEPS_PKG   += mmdebstrap     # make pkg-check: a Debian 12 root to install them into
 DEPS_PKGS  := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BED) $(DEPS_PKG)
 
-.PHONY: all deps check unit-check pkg-check system-check demo fuzz bench install \
+.PHONY: all deps check unit-check soak-check pkg-check system-check demo fuzz bench install \
 	man deb clean help
 .DEFAULT_GOAL := all
 

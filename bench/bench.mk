@@ -2,6 +2,10 @@
 # Every bench/bench_*.c is a program linked with libxres.a.
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_PROGS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+# The soak (bench/soak.c) checks invariants and fails on a violation:
+# `make bench` runs 10^5 rounds, `make unit-check` a short run (soak-check).
+SOAK := $(BUILD)/bench/soak
+SOAK_SHORT_ROUNDS := 2000
 
 # The failover benchmark drives the same simulated pair as the unit tests.
 $(BUILD)/bench/bench_failover: $(BUILD)/tests/unit/pair_world.o
@@ -18,5 +22,9 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libxres.a $(BUILD)/libxrescommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(filter %.o %.a,$^) $(DOM0_LIBS) -lm
 
-bench: all $(BENCH_PROGS)
+bench: all $(BENCH_PROGS) $(SOAK)
 	@for b in $(BENCH_PROGS); do echo "== $$b"; $$b || exit 1; done
+	@echo "== $(SOAK)"; $(SOAK) 100000
+
+soak-check: $(SOAK)
+	$(SOAK) $(SOAK_SHORT_ROUNDS)

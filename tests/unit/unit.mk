@@ -19,7 +19,7 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libxres.a $(BUILD)/libxrescommon.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(DOM0_LIBS) $(CHECK_LIBS) -lm
 
-unit-check: $(BUILD)/unit-tests tree-check cli-check top-tmux-check
+unit-check: $(BUILD)/unit-tests tree-check cli-check top-tmux-check soak-check
 	$(BUILD)/unit-tests
 
 # The layering, file-size and link rules of the tree (tests/lint/tree.sh).
