@@ -3,9 +3,11 @@
  * one request/reply with xresd, usage messages, --json output.
  */
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "config.h"
@@ -40,6 +42,34 @@ yajl_gen xres_cli_req_begin(const char *cmd)
     return g;
 }
 
+/* The error of a client the socket's mode keeps out: which group, if
+ * any, would let it in (the group of the socket, or of its directory
+ * when that keeps the client from seeing the socket, if it has group
+ * access). */
+static void access_error(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    struct group *gr = NULL;
+    char dir[108], *slash;
+    int r;
+
+    r = stat(path, &st);
+    if (r < 0) {
+        snprintf(dir, sizeof(dir), "%s", path);
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir) *slash = 0;
+        r = stat(dir, &st);
+    }
+    if (r == 0 && (st.st_mode & S_IRWXG))
+        gr = getgrgid(st.st_gid);
+    if (gr)
+        snprintf(err, errlen, "permission denied on %s: xres needs root or "
+                 "membership of group %s", path, gr->gr_name);
+    else
+        snprintf(err, errlen, "permission denied on %s: xres needs root",
+                 path);
+}
+
 int xres_cli_call_msg(yajl_gen g, yajl_val *reply_out, char *err,
                       size_t errlen)
 {
@@ -62,8 +92,7 @@ int xres_cli_call_msg(yajl_gen g, yajl_val *reply_out, char *err,
         return XRES_EXIT_FAIL;
     }
     if (rc == -EACCES || rc == -EPERM) {
-        snprintf(err, errlen, "cannot connect to xresd at %s: %s (xres "
-                 "must run as root)", path, strerror(-rc));
+        access_error(path, err, errlen);
         return XRES_EXIT_FAIL;
     }
     if (rc) {

@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <libxlutil.h>
 #include <stdarg.h>
@@ -46,6 +47,7 @@ void xres_config_init(xres_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->tick_ms = 10000;
     cfg->report_interval_ms = 1000;
+    cfg->socket_gid = (gid_t)-1;
 }
 
 static void domain_dispose(xres_config_domain *dom)
@@ -69,6 +71,7 @@ void xres_config_dispose(xres_config *cfg)
         domain_dispose(&cfg->domains[i]);
     free(cfg->domains);
     free(cfg->socket);
+    free(cfg->socket_group);
     free(cfg->path);
     xres_config_init(cfg);
 }
@@ -377,6 +380,35 @@ out:
     return rc;
 }
 
+/* socket_group = "NAME": a group that exists on this host. */
+static int load_socket_group(xres_config *cfg, char *err, size_t errlen)
+{
+    const char *s;
+    struct group gr, *grp = NULL;
+    char buf[4096];
+    int rc;
+
+    rc = xlu_cfg_get_string(cfg->xlu, "socket_group", &s, 0);
+    if (rc == ESRCH) { rc = 0; goto out; }
+    if (rc) {
+        report_tail(cfg, err, errlen, "%s: `socket_group' must be a string",
+                    cfg->path);
+        rc = -EINVAL;
+        goto out;
+    }
+    if (getgrnam_r(s, &gr, buf, sizeof(buf), &grp) || !grp) {
+        snprintf(err, errlen, "%s: socket_group = \"%.64s\": no such group "
+                 "on this host", cfg->path, s);
+        rc = -EINVAL;
+        goto out;
+    }
+    cfg->socket_group = strdup(s);
+    if (!cfg->socket_group) { rc = -ENOMEM; goto out; }
+    cfg->socket_gid = grp->gr_gid;
+out:
+    return rc;
+}
+
 int xres_config_load(xres_config *cfg, const char *path, bool missing_ok,
                      char *err, size_t errlen)
 {
@@ -440,6 +472,8 @@ int xres_config_load(xres_config *cfg, const char *path, bool missing_ok,
     }
     cfg->socket = strdup(s);
     if (!cfg->socket) { rc = -ENOMEM; goto out; }
+    rc = load_socket_group(cfg, err, errlen);
+    if (rc) goto out;
     rc = load_domains(cfg, err, errlen);
 out:
     free(data);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "model.h"
 
@@ -43,6 +44,10 @@ typedef struct xres_config {
     long tick_ms;               /* tick_ms, default 10000 */
     long report_interval_ms;    /* report_interval_ms, default 1000 */
     char *socket;               /* socket, default XRES_SOCKET_DEFAULT */
+    /* socket_group: a group whose members may use the socket (0660);
+     * NULL and (gid_t)-1: root only (0600). */
+    char *socket_group;
+    gid_t socket_gid;
 
     size_t nr_domains;
     xres_config_domain *domains;

@@ -136,7 +136,7 @@ int xres_daemon_init(xres_daemon *d, xres_backend *be,
     d->socket_path = strdup(opts->socket_path ? opts->socket_path
                                               : d->cfg.socket);
     if (!d->socket_path) { rc = -ENOMEM; goto out; }
-    rc = xres_ipc_listen(d->socket_path, &d->listen_fd);
+    rc = xres_ipc_listen(d->socket_path, d->cfg.socket_gid, &d->listen_fd);
     if (rc == -EADDRINUSE) {
         XLOG_ERR("another xresd is already running on %s", d->socket_path);
         goto out;

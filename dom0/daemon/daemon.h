@@ -58,6 +58,8 @@ typedef struct {
     int fd;                     /* -1: slot free */
     uint64_t deadline_ms;
     bool writing;
+    bool refused;               /* peer not allowed: its request is
+                                 * answered with an error */
     char *buf;                  /* request, then reply */
     size_t len, cap, off;
 } xres_conn;
@@ -93,6 +95,8 @@ struct xres_daemon {
     uint32_t *dirtyq;
     size_t dq_head, dq_len, dq_cap;
     uint64_t loop_iter;         /* iterations of the loop so far */
+    uint64_t refused_log_ms;    /* last log line of a refused peer */
+    uint64_t nr_refused;        /* peers refused by SO_PEERCRED */
 
     uint64_t next_tick_ms;      /* monotonic */
     const xres_clock *clock;    /* opts.clock, or the monotonic clock */

@@ -4,6 +4,8 @@
  * commands, and the hand-off of every other command to the subsystems.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -146,6 +148,38 @@ static void dispatch(xres_daemon *d, const char *cmd, yajl_val req,
     xres_ipc_reply_error(*gp, "unknown command `%.64s'", cmd);
 }
 
+#define REFUSED_LOG_MS 60000      /* one log line a minute at most */
+
+/* Defence in depth behind the socket's mode: a peer that is neither root
+ * nor in socket_group (SO_PEERCRED) gets its request answered with an
+ * error, one log line a minute. */
+static bool peer_refused(xres_daemon *d, int fd, uint64_t now)
+{
+    uid_t uid = (uid_t)-1;
+
+    if (xres_ipc_peer_allowed(fd, d->cfg.socket_gid, &uid) == 1)
+        return false;
+    d->nr_refused++;
+    if (!d->refused_log_ms || now >= d->refused_log_ms + REFUSED_LOG_MS) {
+        XLOG_WARN("refused a client of uid %ld on %s: neither root nor in "
+                  "socket_group (%" PRIu64 " refused so far)", (long)uid,
+                  d->socket_path, d->nr_refused);
+        d->refused_log_ms = now ? now : 1;
+    }
+    return true;
+}
+
+static void conn_reply_refused(xres_daemon *d, xres_conn *c)
+{
+    char msg[256];
+
+    snprintf(msg, sizeof(msg), "permission denied on %s: xres needs root%s%s",
+             d->socket_path,
+             d->cfg.socket_group ? " or membership of group " : "",
+             d->cfg.socket_group ? d->cfg.socket_group : "");
+    conn_reply_error(c, "%s", msg);
+}
+
 /* Parses and answers the request in c->buf.  Before the client has
  * finished sending (!eof), a request that is valid so far but incomplete
  * (a JSON object spread over several lines) is left to grow: returns
@@ -157,6 +191,10 @@ static bool conn_handle_request(xres_daemon *d, xres_conn *c, bool eof)
     yajl_gen g;
     const char *cmd;
 
+    if (c->refused) {
+        conn_reply_refused(d, c);
+        return true;
+    }
     c->buf[c->len] = 0;
     req = yajl_tree_parse(c->buf, errbuf, sizeof(errbuf));
     if (!req) {
@@ -276,6 +314,7 @@ void core_accept_conns(xres_daemon *d, uint64_t now)
             continue;
         }
         c->fd = fd;
+        c->refused = peer_refused(d, fd, now);
         c->deadline_ms = now + XRES_IPC_TIMEOUT_MS;
     }
 }

@@ -4,7 +4,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +41,59 @@ static int mkdir_parent(const char *path)
     return 0;
 }
 
-int xres_ipc_listen(const char *path, int *fd_out)
+/* The socket's mode and group, and its directory's when a group may use
+ * it (a member must be able to reach the socket). */
+static int set_access(const char *path, gid_t gid)
+{
+    char dir[108], *slash;
+    int rc = 0;
+
+    if (gid == XRES_IPC_NO_GROUP) {
+        if (chmod(path, 0600) < 0) rc = -errno;
+        goto out;
+    }
+    if (chown(path, (uid_t)-1, gid) < 0 || chmod(path, 0660) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (!slash || slash == dir) goto out;
+    *slash = 0;
+    if (chown(dir, (uid_t)-1, gid) < 0 || chmod(dir, 0750) < 0)
+        rc = -errno;
+out:
+    return rc;
+}
+
+int xres_ipc_peer_allowed(int fd, gid_t gid, uid_t *uid)
+{
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+    struct passwd pw, *pwp = NULL;
+    char buf[4096];
+    gid_t groups[256];
+    int n = 256, rc;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    *uid = cr.uid;
+    rc = 1;
+    if (cr.uid == 0 || cr.uid == geteuid()) goto out;
+    if (gid != XRES_IPC_NO_GROUP && cr.gid == gid) goto out;
+    rc = 0;
+    if (gid == XRES_IPC_NO_GROUP) goto out;
+    if (getpwuid_r(cr.uid, &pw, buf, sizeof(buf), &pwp) || !pwp) goto out;
+    if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0) goto out;
+    for (int i = 0; i < n; i++)
+        if (groups[i] == gid) { rc = 1; break; }
+out:
+    return rc;
+}
+
+int xres_ipc_listen(const char *path, gid_t gid, int *fd_out)
 {
     struct sockaddr_un sa;
     int fd = -1, rc;
@@ -78,7 +132,9 @@ int xres_ipc_listen(const char *path, int *fd_out)
     rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
     umask(old);
     if (rc) goto out;
-    if (chmod(path, 0600) < 0 || listen(fd, 16) < 0) {
+    rc = set_access(path, gid);
+    if (rc) goto out;
+    if (listen(fd, 16) < 0) {
         rc = -errno;
         goto out;
     }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
@@ -22,10 +23,18 @@
 #define XRES_IPC_REPLY_MAX (16 * 1024 * 1024) /* bytes of one reply */
 #define XRES_IPC_TIMEOUT_MS 5000              /* per connection */
 
-/* Server: bind a listening socket at path, mode 0600.  A socket file
- * left by a dead daemon is replaced; if a daemon answers on it, returns
+/* Server: bind a listening socket at path.  gid XRES_IPC_NO_GROUP: mode
+ * 0600, owned by the daemon's user (root); otherwise mode 0660 with group
+ * gid, and its directory 0750 with group gid.  A socket file left by a
+ * dead daemon is replaced; if a daemon answers on it, returns
  * -EADDRINUSE.  The directory is created (0700) if missing. */
-int xres_ipc_listen(const char *path, int *fd_out);
+#define XRES_IPC_NO_GROUP ((gid_t)-1)
+int xres_ipc_listen(const char *path, gid_t gid, int *fd_out);
+/* Server: whether the peer of connection fd may talk to the daemon: its
+ * uid (SO_PEERCRED) is 0 or the daemon's own, or it is a member of gid
+ * (primary or supplementary).  1: allowed, 0: not, negative errno when
+ * the credentials cannot be read; *uid gets the peer's uid. */
+int xres_ipc_peer_allowed(int fd, gid_t gid, uid_t *uid);
 
 /* Client: send req (len bytes) and read the whole reply into *reply
  * (malloc'd, NUL-terminated).  Returns 0, or a negative errno: -ENOENT /
