@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent_main.h"
+#include "agent_notify.h"
 
 /* Applications.  Their commands run as jobs (agent_job.h): a check,
  * start, stop or restart never holds up the loop; an application has at
@@ -183,40 +184,21 @@ void agent_job_done(void *ctx, xres_job *j, int st, uint64_t elapsed_ms)
 
 int agent_open_socket(agent *a)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    int fd;
-
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a->cfg.socket);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) return -errno;
-    unlink(sa.sun_path);
-    mode_t old = umask(0077);
-    int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-    umask(old);
-    if (rc || listen(fd, 8)) {
-        rc = -errno;
-        close(fd);
-        return rc;
-    }
-    a->listen_fd = fd;
-    return 0;
+    return xres_agent_notify_listen(a->cfg.socket, &a->listen_fd);
 }
 
 void agent_handle_notify(agent *a)
 {
     int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-    char line[128], app[XRES_APP_NAME_MAX + 1];
+    char line[XRES_AGENT_NOTIFY_MAX + 2], app[XRES_APP_NAME_MAX + 1];
     const char *reply = "ok\n";
     int level;
 
     if (fd < 0) return;
-    struct timeval tv = { 1, 0 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    ssize_t n = recv(fd, line, sizeof(line) - 1, 0);
-    if (n <= 0) goto out;
-    line[n] = 0;
-    int rc = xres_agent_parse_notify(line, (size_t)n, app, sizeof(app),
+    reply = xres_agent_notify_read(fd, line, sizeof(line));
+    if (reply) goto out;
+    reply = "ok\n";
+    int rc = xres_agent_parse_notify(line, strlen(line), app, sizeof(app),
                                      &level);
     int idx = rc ? -1 : agent_app_index(a, app);
     if (rc) {
@@ -230,8 +212,8 @@ void agent_handle_notify(agent *a)
         app_check(a, (size_t)idx);
         if (agent_app_changed(&a->app[idx], &before)) a->apps_gen++;
     }
-    (void)!send(fd, reply, strlen(reply), MSG_NOSIGNAL);
 out:
+    (void)!send(fd, reply, strlen(reply), MSG_NOSIGNAL);
     close(fd);
 }
 
