@@ -41,13 +41,14 @@ DEPS_TEST  += prometheus     # promtool checks xresd's metrics
 DEPS_BED   := qemu-system-x86            # the test bed boots Xen in QEMU
 DEPS_BED   += cpio xz-utils gzip         # its initramfs images and kernel
 DEPS_BED   += util-linux     # flock: one QEMU boot at a time
+DEPS_BED   += iproute2       # ss: a free port for the cluster bed's wire
 DEPS_BED   += flex bison m4 python3  # hv-patches/build: the hypervisor (and dpkg-dev)
 DEPS_PKG   := dpkg-dev       # dpkg-buildpackage and dpkg-architecture
 DEPS_PKG   += debhelper lintian        # make deb: the packages the bed runs
 DEPS_PKG   += mmdebstrap     # make pkg-check: a Debian 12 root to install them into
 DEPS_PKGS  := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BED) $(DEPS_PKG)
 
-.PHONY: all deps check unit-check soak-check pkg-check system-check demo fuzz bench install \
+.PHONY: all deps check unit-check soak-check pkg-check system-check cluster-check demo fuzz bench install \
 	man deb clean help
 .DEFAULT_GOAL := all
 
@@ -59,13 +60,14 @@ help:
 	@echo "make check      unit tests, then system tests on real Xen in QEMU"
 	@echo "make unit-check unit tests only"
 	@echo "make pkg-check   the packages installed into a Debian 12 root with systemd"
-	@echo "make system-check  system tests only"
+	@echo "make system-check  system tests only (single-host boots, then the cluster boot)"
+	@echo "make cluster-check two Xen hosts with Corosync and Pacemaker, tests/system/cluster/"
 	@echo "make demo       boot a Xen host in QEMU running xresd and guests"
 	@echo "make fuzz       run every fuzz target FUZZ_SECONDS each"
 	@echo "make fuzz-long  run every fuzz target FUZZ_RUNS (10^6) times"
 	@echo "make bench      run the benchmarks under bench/"
 	@echo "make man        man pages from docs/*.N.md into $(BUILD)/man"
-	@echo "make install    install xresd and xres into DESTDIR/PREFIX"
+	@echo "make install    install xresd, xres and the OCF agent into DESTDIR/PREFIX"
 	@echo "make install-agent  install xres-agent into DESTDIR/PREFIX"
 	@echo "make deb        the Debian packages xres and xres-agent, into $(BUILD)/deb"
 
@@ -124,6 +126,8 @@ man: $(MAN_PAGES)
 install: all man
 	install -d $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(BUILD)/bin/xresd $(BUILD)/bin/xres $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 dom0/ocf/xres-migrate-receive $(DESTDIR)$(PREFIX)/sbin/
+	install -D -m 0755 dom0/ocf/domain $(DESTDIR)$(PREFIX)/lib/ocf/resource.d/xres/domain
 	for m in $(DOM0_MAN_PAGES); do s=$${m##*.}; \
 	  install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
 	  install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done

@@ -80,7 +80,9 @@ for f in /usr/sbin/xresd /usr/sbin/xres /usr/sbin/xres-agent /etc/xres/xres.conf
     /lib/systemd/system/xres-agent.service /etc/init.d/xresd /etc/init.d/xres-agent \
     /usr/share/man/man1/xres.1.gz /usr/share/man/man5/xres.conf.5.gz \
     /usr/share/man/man8/xresd.8.gz /usr/share/man/man8/xres-agent.8.gz \
-    /usr/share/bash-completion/completions/xres; do
+    /usr/share/bash-completion/completions/xres /usr/lib/ocf/resource.d/xres/domain \
+    /usr/sbin/xres-migrate-receive /lib/systemd/system/xres-migrate-receive.service \
+    /usr/share/man/man7/xres-ocf.7.gz /usr/share/man/man8/xres-migrate-receive.8.gz; do
     check "installed: $f" yes "$([ -e "$ROOT$f" ] && echo yes || echo no)"
 done
 
@@ -88,8 +90,12 @@ done
 check "xresd.service enabled" enabled "$(in_root 'systemctl is-enabled xresd.service' 2>&1)"
 check "xres-agent.service enabled" enabled \
     "$(in_root 'systemctl is-enabled xres-agent.service' 2>&1)"
+check "xres-migrate-receive.service shipped disabled" disabled \
+    "$(in_root 'systemctl is-enabled xres-migrate-receive.service' 2>&1)"
 check "systemd-analyze verify: no complaint" "" \
-    "$(in_root 'systemd-analyze verify --man=no xresd.service xres-agent.service' 2>&1)"
+    "$(in_root 'systemd-analyze verify --man=no xresd.service xres-agent.service xres-migrate-receive.service' 2>&1)"
+check "ocf:xres:domain meta-data" 0 \
+    "$(in_root '/usr/lib/ocf/resource.d/xres/domain meta-data >/dev/null 2>&1; echo $?')"
 
 # --- the binaries run with the libraries Debian's packages gave them
 check "xres: every library found" "" "$(in_root 'ldd /usr/sbin/xres | grep "not found"' || true)"

@@ -48,6 +48,11 @@
 #                                        arguments may come in $XRESD_ARGS
 #   xresd_stop                           SIGTERM; waits; returns its status
 #   xresd_pid                            pid of the running xresd
+# Cluster bed (tests/system/cluster/, run on host xa):
+#   on_b CMD                             TEST-ONLY: run CMD (sh -c) in host
+#                                        xb's dom0 through the bed's command
+#                                        listener; prints its output, returns
+#                                        its status (124: no answer)
 # JSON (dom0 has no python): jsonflat FILE prints "path<TAB>value" lines
 #   (e.g. "domains.1.cur_kb	131072"), exit 1 and a message if invalid;
 #   json_get FILE PATH prints one value.
@@ -362,3 +367,19 @@ print_timing() {  # PAIR CASE
               c, v["toolstack_us"] / 1000, v["guest_ms"], v["balloon_ms"], v["start_ack_ms"], v["target_written_ms"], v["total_ms"] }')"
 }
 web_in_table() { [ "$(area_field "$1" web owner)" = active ]; }
+
+# --- The cluster bed: TEST-ONLY command channel to host xb ---------------
+
+# on_b CMD: host xb's dom0 runs CMD with sh -c (tests/xenbed/dom0-cmd-serve
+# behind socat on xb:7001); its output, then its exit status.
+on_b() {
+    local out rc t=${XB_ONB_TIMEOUT:-900}
+    out=$(printf '%s\n' "$1" | socat -t "$t" -T "$t" - TCP:xb:7001 2>&1) || {
+        echo "on_b: xb did not answer: $out" >&2
+        return 124
+    }
+    rc=$(printf '%s\n' "$out" | sed -n 's/^XB-ONB-RC //p' | tail -n 1)
+    printf '%s\n' "$out" | grep -v '^XB-ONB-RC '
+    [ -n "$rc" ] || return 124
+    return "$rc"
+}
