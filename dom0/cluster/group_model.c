@@ -126,7 +126,7 @@ static int m_fd(xres_group *g)
 {
     member *m = g->priv;
 
-    return m->joined ? m->efd : -1;
+    return m->joined || m->cut ? m->efd : -1;
 }
 
 static int m_dispatch(xres_group *g)

@@ -307,7 +307,8 @@ static int cluster_init(xres_daemon *d)
         return 0;
     }
     xres_cpu_meter_update(&st->meter, &d->host);
-    if (!try_join(st, false)) send_figures(d, st);
+    /* Our own join's change sends our first figures. */
+    try_join(st, false);
     return 0;
 out:
     xres_daemon_set_priv(d, &xres_subsys_cluster, NULL);
