@@ -433,11 +433,12 @@ static int cluster_command(xres_daemon *d, const char *cmd, yajl_val req,
 
     if (!list && strcmp(cmd, "cluster-show")) return -ENOSYS;
     if (!st) return -ENODEV;
-    if (!st->joined && !st->view_live) {
+    if (!st->joined && !st->view_live && !list) {
         xres_ipc_reply_error(out, "not in a cluster: %s", st->why_off);
         return 0;
     }
     if (list) {
+        /* Never in a cluster: "cluster":false, the reason, no hosts. */
         xres_ipc_reply_ok_begin(out);
         xres_json_kv_bool(out, "cluster", st->joined);
         if (!st->joined) xres_json_kv_str(out, "reason", st->why_off);

@@ -133,6 +133,11 @@ START_TEST(off_with_one_line_when_the_group_is_down)
     }
     ck_assert_uint_eq(xres_group_bus_sent(bus), 0);
     r = ask(0, "{\"cmd\":\"cluster-list\"}");
+    ck_assert_str_eq(r, "{\"ok\":true,\"cluster\":false,\"reason\":"
+                     "\"corosync not running\",\"self\":0,\"stale_ticks\":0,"
+                     "\"hosts\":[]}\n");
+    free(r);
+    r = ask(0, "{\"cmd\":\"cluster-show\",\"host\":\"host1\"}");
     ck_assert_str_eq(r, "{\"ok\":false,\"error\":\"not in a cluster: "
                      "corosync not running\"}\n");
     free(r);
