@@ -15,13 +15,13 @@ DESTDIR  ?=
 XRES_VERSION := 0.1.0
 
 # dom0's layers, one folder each (docs/architecture.md).
-DOM0_LAYERS := core config policy backend ipc daemon cli
+DOM0_LAYERS := core config policy backend cluster ipc daemon cli
 
 XRES_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-DXRES_VERSION='"$(XRES_VERSION)"' \
 	$(DOM0_LAYERS:%=-Idom0/%) -Ixenstore-schema -I$(BUILD)/gen -MMD -MP
 
-PKGS_DOM0 := xenlight xlutil xenstore xencontrol xentoollog yajl
+PKGS_DOM0 := xenlight xlutil xenstore xencontrol xentoollog yajl libcpg
 DOM0_CFLAGS = $(shell pkg-config --cflags $(PKGS_DOM0) 2>/dev/null)
 DOM0_LIBS   = $(shell pkg-config --libs $(PKGS_DOM0) 2>/dev/null)
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
@@ -34,6 +34,7 @@ DEPS_BUILD += libxen-dev     # libxl, libxlutil, libxenstore, libxenctrl
 DEPS_BUILD += libyajl-dev    # JSON on xresd's socket
 DEPS_BUILD += go-md2man      # man pages from docs/*.md
 DEPS_BUILD += libncurses-dev # xres top
+DEPS_BUILD += libcpg-dev     # Corosync's process groups: the cluster
 DEPS_TEST  := check          # the unit tests
 DEPS_TEST  += clang libclang-rt-14-dev   # libFuzzer and its sanitizers
 DEPS_TEST  += tmux           # xres top's test drives a terminal

@@ -203,6 +203,7 @@ static int xen_snapshot(xres_backend *b, xres_host *h)
         ? (pi.free_pages - pi.outstanding_pages) * x->kb_per_page : 0;
     h->nr_cpus = pi.nr_cpus;
     h->claim_ops = x->hv_claim;
+    h->cap_shadow = pi.cap_shadow;
     XRES_BCALL(b, XRES_BCALL_LIBXL, sched = libxl_get_scheduler(x->ctx));
     h->sched = sched == LIBXL_SCHEDULER_CREDIT ? XRES_SCHED_CREDIT
         : sched == LIBXL_SCHEDULER_CREDIT2 ? XRES_SCHED_CREDIT2

@@ -14,11 +14,11 @@
 
 static const char complete_usage[] =
     "usage: xres complete commands | options COMMAND | domains | pairs | "
-    "pools\n";
+    "pools | hosts\n";
 
-/* Prints the "name" of each object in the array KEY of xresd's reply to
- * CMD.  Quiet on every failure. */
-static int print_names(const char *cmd, const char *key)
+/* Prints the FIELD ("name") of each object in the array KEY of xresd's
+ * reply to CMD.  Quiet on every failure. */
+static int print_field(const char *cmd, const char *key, const char *field)
 {
     char req[64], *reply = NULL, errbuf[128];
     yajl_val v = NULL, a;
@@ -32,7 +32,7 @@ static int print_names(const char *cmd, const char *key)
     if (!v || !xres_json_get_bool(v, "ok", false)) goto out;
     a = xres_json_get(v, key);
     for (size_t i = 0; YAJL_IS_ARRAY(a) && i < a->u.array.len; i++) {
-        const char *name = xres_json_get_str(a->u.array.values[i], "name");
+        const char *name = xres_json_get_str(a->u.array.values[i], field);
         if (name && *name) printf("%s\n", name);
     }
 out:
@@ -102,12 +102,14 @@ int xres_cli_complete(int argc, char **argv)
             printf("%s\n", w);
         return XRES_EXIT_OK;
     }
+    if (argc == 2 && !strcmp(what, "hosts"))
+        return print_field("cluster-list", "hosts", "host");
     if (argc == 2 && !strcmp(what, "domains"))
-        return print_names("list", "domains");
+        return print_field("list", "domains", "name");
     if (argc == 2 && !strcmp(what, "pairs"))
-        return print_names("pair-list", "pairs");
+        return print_field("pair-list", "pairs", "name");
     if (argc == 2 && !strcmp(what, "pools"))
-        return print_names("pool-list", "pools");
+        return print_field("pool-list", "pools", "name");
     fputs(complete_usage, stderr);
     return XRES_EXIT_USAGE;
 }

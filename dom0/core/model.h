@@ -117,6 +117,10 @@ typedef struct {
     /* The hypervisor has the patched claim operations (hv-patches/):
      * claim_adjust and claim_move work. */
     bool claim_ops;
+    /* Xen can run a PV guest in shadow paging (libxl physinfo
+     * cap_shadow): it can live-migrate one.  Otherwise moves are by save
+     * and restore. */
+    bool cap_shadow;
     unsigned nr_cpus;
     xres_sched_kind sched;
     char xen_version[64];       /* "4.17.7" or similar */

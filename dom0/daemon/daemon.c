@@ -309,10 +309,12 @@ static void handle_signals(xres_daemon *d)
 
 int xres_daemon_run_once(xres_daemon *d, int timeout_ms)
 {
-    struct pollfd pfd[4 + BACKEND_FDS_MAX + XRES_MAX_CONNS];
-    int bfds[BACKEND_FDS_MAX];
-    unsigned nb = 0;
-    int n = 0, i_stop, i_sig = -1, i_listen, i_be, i_conn, r;
+    struct pollfd pfd[4 + BACKEND_FDS_MAX + XRES_SUBSYS_FDS_MAX +
+                      XRES_MAX_CONNS];
+    int bfds[BACKEND_FDS_MAX], sfds[XRES_SUBSYS_FDS_MAX];
+    const xres_subsys *sown[XRES_SUBSYS_FDS_MAX], *s;
+    unsigned nb = 0, ns = 0;
+    int n = 0, i_stop, i_sig = -1, i_listen, i_be, i_sub, i_conn, r;
     uint64_t now = xres_daemon_now_ms(d);
     int timeout, rwait;
     bool more;
@@ -345,6 +347,18 @@ int xres_daemon_run_once(xres_daemon *d, int timeout_ms)
     for (unsigned i = 0; i < nb; i++)
         pfd[n++] = (struct pollfd){ .fd = bfds[i], .events = POLLIN };
     if (nb && timeout > BACKEND_POLL_CAP_MS) timeout = BACKEND_POLL_CAP_MS;
+    /* The subsystems' own fds (subsys.h poll_fds). */
+    i_sub = n;
+    FOR_SUBSYS(d, s) {
+        unsigned k;
+        if (!s->poll_fds) continue;
+        k = s->poll_fds(d, sfds + ns, XRES_SUBSYS_FDS_MAX - ns);
+        if (k > XRES_SUBSYS_FDS_MAX - ns) k = XRES_SUBSYS_FDS_MAX - ns;
+        for (unsigned j = 0; j < k; j++) {
+            sown[ns] = s;
+            pfd[n++] = (struct pollfd){ .fd = sfds[ns++], .events = POLLIN };
+        }
+    }
     i_conn = n;
     int conn_idx[XRES_MAX_CONNS];
     for (int i = 0; i < XRES_MAX_CONNS; i++) {
@@ -368,6 +382,9 @@ int xres_daemon_run_once(xres_daemon *d, int timeout_ms)
             if (read(d->stop_fd, &v, sizeof(v)) < 0) {}
         }
         if (i_sig >= 0 && pfd[i_sig].revents) handle_signals(d);
+        for (unsigned j = 0; j < ns; j++)
+            if (pfd[i_sub + (int)j].revents && sown[j]->on_fd)
+                sown[j]->on_fd(d, sfds[j]);
         for (int i = i_conn; i < n; i++) {
             xres_conn *c = &d->conns[conn_idx[i - i_conn]];
             if (!pfd[i].revents || c->fd != pfd[i].fd) continue;

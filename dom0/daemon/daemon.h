@@ -15,6 +15,7 @@
 #include "action.h"
 #include "backend.h"
 #include "clock.h"
+#include "cluster_group.h"
 #include "config.h"
 #include "log.h"
 #include "model.h"
@@ -69,6 +70,10 @@ typedef struct {
     bool use_signals;           /* signalfd for TERM/INT/HUP; false in tests */
     const xres_clock *clock;    /* the daemon's clock; NULL: monotonic */
     const xres_subsys *const *subsystems;   /* NULL: the default three */
+    /* How the cluster subsystem opens its process group (NULL:
+     * Corosync's CPG); tests give the in-process model. */
+    xres_group_open_fn group_open;
+    void *group_arg;
 } xres_daemon_opts;
 
 struct xres_daemon {

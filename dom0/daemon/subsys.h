@@ -7,7 +7,7 @@
  * configuration and the IPC socket; it calls the hooks below.  Every hook
  * may be NULL.  Hooks run on the daemon's single thread and must never
  * block: no sleeping, no waiting for a guest.  Anything that takes time is
- * a state machine advanced from tick / on_report / on_event.
+ * a state machine advanced from tick / on_report / on_event / on_fd.
  *
  * Subsystem-private state lives in an opaque slot of the daemon
  * (xres_daemon_priv, xres_daemon_set_priv in daemon.h), which init fills
@@ -93,7 +93,20 @@ typedef struct xres_subsys {
      * only. */
     void (*fill_domain_json)(xres_daemon *d, const xres_domain *dom,
                              yajl_gen out);
+
+    /* File descriptors of the subsystem's own that the loop polls for
+     * input (a connection to another service, e.g. Corosync's): write
+     * at most max into fds and return how many.  Asked again on every
+     * loop iteration, so the set may change.  At most
+     * XRES_SUBSYS_FDS_MAX over all subsystems. */
+    unsigned (*poll_fds)(xres_daemon *d, int *fds, unsigned max);
+
+    /* fd, one of those poll_fds gave, is readable (or has an error or
+     * hang-up).  Must read without blocking. */
+    void (*on_fd)(xres_daemon *d, int fd);
 } xres_subsys;
+
+#define XRES_SUBSYS_FDS_MAX 8
 
 /* The registrations, one per dom0/daemon/daemon_<area>.c. */
 extern const xres_subsys xres_subsys_mem;
@@ -101,6 +114,7 @@ extern const xres_subsys xres_subsys_cpu;
 extern const xres_subsys xres_subsys_pair;
 extern const xres_subsys xres_subsys_pool;      /* daemon_pool.c */
 extern const xres_subsys xres_subsys_metrics;   /* daemon_metrics.c */
+extern const xres_subsys xres_subsys_cluster;   /* daemon_cluster.c */
 
 /* NULL-terminated list of the above, in the order hooks are called. */
 extern const xres_subsys *const xres_default_subsystems[];

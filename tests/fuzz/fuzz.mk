@@ -8,6 +8,7 @@
 #   fuzz_agent_conf     agent.conf (guest-agent/fuzz/)
 #   fuzz_xres_conf      xres.conf and every area's reader (tests/fuzz/)
 #   fuzz_ipc            a request on xresd's socket (tests/fuzz/)
+#   fuzz_cluster_msg    another host's cluster message (tests/fuzz/)
 # `make fuzz` runs each for FUZZ_SECONDS (default 60); `make fuzz-short`
 # (in `make unit-check`) for FUZZ_SHORT_SECONDS each; `make fuzz-long`
 # for FUZZ_RUNS executions each (default 10^6).  tests/fuzz/run.sh
@@ -29,7 +30,7 @@ FUZZ_DOM0_FLAGS := $(filter-out -std=c11,$(FUZZ_FLAGS)) -std=gnu11 \
 FUZZ_XLU     := guest-agent/xlu_shim.c -Wl,-Bstatic -lxlutil -Wl,-Bdynamic
 
 FUZZ_TARGETS := fuzz_schema fuzz_agent_request fuzz_agent_conf \
-	fuzz_xres_conf fuzz_ipc
+	fuzz_xres_conf fuzz_ipc fuzz_cluster_msg
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 FUZZ_HDRS     = $(wildcard xenstore-schema/*.h guest-agent/*.h dom0/*/*.h) \
 	$(SCHEMA_GEN)
@@ -39,6 +40,7 @@ seeds_fuzz_agent_request := guest-agent/fuzz/seeds_request
 seeds_fuzz_agent_conf    := guest-agent/fuzz/seeds_conf
 seeds_fuzz_xres_conf     := tests/fuzz/seeds_xres_conf
 seeds_fuzz_ipc           := tests/fuzz/seeds_ipc
+seeds_fuzz_cluster_msg   := tests/fuzz/seeds_cluster_msg
 
 FUZZ_CONF_SRCS := $(wildcard dom0/core/*.c dom0/config/*.c dom0/policy/*.c)
 # xresd's code: libxres.a's, without the command's layer.
@@ -65,6 +67,12 @@ $(FUZZ_DIR)/fuzz_ipc: tests/fuzz/fuzz_ipc.c $(FUZZ_IPC_SRCS) $(SCHEMA_SRCS) \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_DOM0_FLAGS) $(DOM0_CFLAGS) -o $@ $(filter %.c,$^) \
 		$(DOM0_LIBS) -lm
+
+$(FUZZ_DIR)/fuzz_cluster_msg: tests/fuzz/fuzz_cluster_msg.c \
+		dom0/cluster/cluster_msg.c dom0/cluster/cluster_view.c $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_DOM0_FLAGS) $(DOM0_CFLAGS) -o $@ $(filter %.c,$^) \
+		$(shell pkg-config --libs yajl 2>/dev/null)
 
 fuzz-build: $(FUZZ_BINS)
 
