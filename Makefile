@@ -18,7 +18,7 @@ XRES_VERSION := 0.1.0
 DOM0_LAYERS := core config policy backend cluster ipc daemon cli
 
 XRES_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-DXRES_VERSION='"$(XRES_VERSION)"' \
+	-DXRES_VERSION='"$(XRES_VERSION)"' -DXRES_LIBDIR='"$(PREFIX)/lib/xres"' \
 	$(DOM0_LAYERS:%=-Idom0/%) -Ixenstore-schema -I$(BUILD)/gen -MMD -MP
 
 PKGS_DOM0 := xenlight xlutil xenstore xencontrol xentoollog yajl libcpg
@@ -129,6 +129,7 @@ install: all man
 	install -m 0755 $(BUILD)/bin/xresd $(BUILD)/bin/xres $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0755 dom0/ocf/xres-migrate-receive $(DESTDIR)$(PREFIX)/sbin/
 	install -D -m 0755 dom0/ocf/domain $(DESTDIR)$(PREFIX)/lib/ocf/resource.d/xres/domain
+	install -D -m 0755 dom0/ocf/xres-crm $(DESTDIR)$(PREFIX)/lib/xres/xres-crm
 	for m in $(DOM0_MAN_PAGES); do s=$${m##*.}; \
 	  install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
 	  install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done

@@ -71,6 +71,7 @@ static int sim_snapshot(xres_backend *b, xres_host *h)
     h->outstanding_kb = xres_sim_claimed_kb(b);
     h->claim_ops = s->claim_ops;
     h->nr_cpus = s->nr_cpus;
+    h->cap_shadow = s->cap_shadow;
     h->sched = XRES_SCHED_CREDIT;
     snprintf(h->xen_version, sizeof(h->xen_version), "4.17.0-sim");
     xres_bcall_note(b, XRES_BCALL_LIBXL, t0);

@@ -50,6 +50,8 @@ uint64_t xres_sim_free_kb(xres_backend *b);
 uint64_t xres_sim_claimed_kb(xres_backend *b);
 /* Creations (create_start) fail, as `xl create` with a broken file. */
 void xres_sim_set_create_fails(xres_backend *b, bool fails);
+/* Whether the host can shadow-page a PV domain (live migration). */
+void xres_sim_set_cap_shadow(xres_backend *b, bool on);
 /* The host has the patched claim operations (claim_adjust, claim_move). */
 void xres_sim_set_claim_ops(xres_backend *b, bool on);
 /* Percent of one vCPU each vCPU of domid burns; cpu_time grows with the

@@ -138,6 +138,11 @@ void xres_sim_set_claim_ops(xres_backend *b, bool on)
     S(b)->claim_ops = on;
 }
 
+void xres_sim_set_cap_shadow(xres_backend *b, bool on)
+{
+    S(b)->cap_shadow = on;
+}
+
 void xres_sim_set_create_fails(xres_backend *b, bool fails)
 {
     S(b)->create_fails = fails;

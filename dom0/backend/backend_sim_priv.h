@@ -67,6 +67,7 @@ typedef struct {
     unsigned nr_creates;
     bool create_fails;          /* xres_sim_set_create_fails */
     bool claim_ops;             /* xres_sim_set_claim_ops */
+    bool cap_shadow;            /* xres_sim_set_cap_shadow */
 
     size_t nr_nodes, cap_nodes;
     sim_node *nodes;

@@ -7,6 +7,8 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "cli.h"
@@ -131,6 +133,162 @@ static int cmd_cluster_show(int argc, char **argv)
     return XRES_EXIT_OK;
 }
 
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+    nanosleep(&ts, NULL);
+}
+
+/* Follows move `job' until it ends or timeout_s passes. */
+static int follow(uint64_t job, unsigned timeout_s, bool json)
+{
+    time_t end = time(NULL) + timeout_s;
+    const char *state;
+    yajl_val r = NULL;
+    yajl_gen g;
+    int rc;
+
+    for (;;) {
+        g = xres_cli_req_begin("migrate-status");
+        xres_json_kv_u64(g, "job", job);
+        if ((rc = xres_cli_call(g, &r))) return rc;
+        state = str_of(r, "state");
+        if (strcmp(state, "waiting") && strcmp(state, "running")) break;
+        yajl_tree_free(r);
+        if (time(NULL) >= end) {
+            fprintf(stderr, "xres: migrate: move %" PRIu64 " still runs after "
+                    "%us; `xres migrate-status %" PRIu64 "' follows it\n",
+                    job, timeout_s, job);
+            return XRES_EXIT_FAIL;
+        }
+        sleep_ms(500);
+    }
+    rc = strcmp(state, "done") ? XRES_EXIT_FAIL : XRES_EXIT_OK;
+    if (json) {
+        xres_cli_print_json(r);
+        return rc;
+    }
+    if (rc)
+        fprintf(stderr, "xres: migrate: move %" PRIu64 " of %s to %s failed: "
+                "%s\n", job, str_of(r, "domain"), str_of(r, "host"),
+                str_of(r, "result"));
+    else
+        printf("%s runs on %s: moved %s in %.1f s\n", str_of(r, "domain"),
+               str_of(r, "host"), str_of(r, "method"),
+               u64_of(r, "elapsed_ms") / 1000.0);
+    yajl_tree_free(r);
+    return rc;
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "dry-run", no_argument, NULL, 'n' },
+        { "live", no_argument, NULL, 'l' },
+        { "save-restore", no_argument, NULL, 's' },
+        { "no-wait", no_argument, NULL, 'W' },
+        { "timeout", required_argument, NULL, 't' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const xres_cmd *c = xres_cli_find("migrate");
+    const char *method = "auto";
+    bool dry = false, wait = true, json = false;
+    unsigned long timeout = 900;
+    char *end;
+    yajl_val r;
+    yajl_gen g;
+    int o, rc;
+
+    while ((o = getopt_long(argc, argv, "nh", opts, NULL)) != -1) {
+        switch (o) {
+        case 'n': dry = true; break;
+        case 'l': method = "live"; break;
+        case 's': method = "save-restore"; break;
+        case 'W': wait = false; break;
+        case 'j': json = true; break;
+        case 't':
+            timeout = strtoul(optarg, &end, 10);
+            if (*end || !timeout || timeout > 86400)
+                return xres_cli_usage_error(c, "--timeout `%s': seconds, "
+                                            "1 to 86400", optarg);
+            break;
+        case 'h': xres_cli_usage(c, stdout); return XRES_EXIT_OK;
+        default: return xres_cli_usage_error(c, "unknown option");
+        }
+    }
+    if (argc - optind != 2) return xres_cli_usage_error(c, "need DOMAIN HOST");
+    g = xres_cli_req_begin("migrate");
+    xres_json_kv_str(g, "domain", argv[optind]);
+    xres_json_kv_str(g, "host", argv[optind + 1]);
+    xres_json_kv_str(g, "method", method);
+    xres_json_kv_bool(g, "dry_run", dry);
+    if ((rc = xres_cli_call(g, &r))) return rc;
+    if (dry || !wait) {
+        if (json) return xres_cli_print_json(r);
+        printf("%s %s to %s %s, through Pacemaker resource %s (%s): %s has "
+               "%llu MiB free for %llu MiB, %" PRIu64 "%% CPU allocable for "
+               "%" PRIu64 "%%", dry ? "would move" : "moving",
+               str_of(r, "domain"), str_of(r, "host"), str_of(r, "method"),
+               str_of(r, "resource"), str_of(r, "agent"), str_of(r, "host"),
+               xres_cli_mib(u64_of(r, "dest_free_kb")),
+               xres_cli_mib(u64_of(r, "need_kb")), u64_of(r, "dest_cpu_pct"),
+               u64_of(r, "need_cpu_pct"));
+        if (!dry) printf(" (move %" PRIu64 ")", u64_of(r, "job"));
+        printf("\n");
+        yajl_tree_free(r);
+        return XRES_EXIT_OK;
+    }
+    uint64_t job = u64_of(r, "job");
+    if (!json)
+        printf("moving %s to %s %s through Pacemaker (move %" PRIu64 ")\n",
+               str_of(r, "domain"), str_of(r, "host"), str_of(r, "method"),
+               job);
+    yajl_tree_free(r);
+    fflush(stdout);
+    return follow(job, (unsigned)timeout, json);
+}
+
+static int cmd_migrate_status(int argc, char **argv)
+{
+    const xres_cmd *c = xres_cli_find("migrate-status");
+    bool json = false;
+    yajl_val r, a;
+    yajl_gen g;
+    char *end;
+    int rc;
+
+    if ((rc = json_opt(c, argc, argv, &json))) return rc < 0 ? 0 : rc;
+    if (argc - optind > 1) return xres_cli_usage_error(c, "at most one MOVE");
+    g = xres_cli_req_begin("migrate-status");
+    if (argc - optind == 1) {
+        unsigned long id = strtoul(argv[optind], &end, 10);
+        if (*end || !id)
+            return xres_cli_usage_error(c, "MOVE `%s': a move's number",
+                                        argv[optind]);
+        xres_json_kv_u64(g, "job", id);
+    }
+    if ((rc = xres_cli_call(g, &r))) return rc;
+    if (json) return xres_cli_print_json(r);
+    a = xres_json_get(r, "moves");
+    printf("%5s %-20s %-16s %-12s %-8s %8s %s\n", "Move", "Domain", "Host",
+           "Method", "State", "Time(s)", "Result");
+    for (size_t i = 0; !a || (YAJL_IS_ARRAY(a) && i < a->u.array.len); i++) {
+        yajl_val j = a ? a->u.array.values[i] : r;
+        printf("%5" PRIu64 " %-20s %-16s %-12s %-8s %8.1f %s\n",
+               u64_of(j, "job"), str_of(j, "domain"), str_of(j, "host"),
+               str_of(j, "method"), str_of(j, "state"),
+               u64_of(j, "elapsed_ms") / 1000.0, str_of(j, "result"));
+        if (!a) break;
+    }
+    if (a && xres_json_get_str(r, "resources_error"))
+        printf("pacemaker: %s\n", str_of(r, "resources_error"));
+    yajl_tree_free(r);
+    return XRES_EXIT_OK;
+}
+
 const xres_cmd xres_cmds_cluster[] = {
     { "cluster-list", cmd_cluster_list, "[--json]",
       "List the hosts of the cluster and their figures",
@@ -145,5 +303,25 @@ const xres_cmd xres_cmds_cluster[] = {
       "The cluster-list line of HOST, then its domains as it last shared\n"
       "them: memory, maximum, vCPUs and CPU use (% of one CPU).  --json\n"
       "gives xresd's figures in KiB." },
+    { "migrate", cmd_migrate,
+      "[--dry-run] [--live|--save-restore] [--no-wait] [--timeout S] "
+      "[--json] DOMAIN HOST",
+      "Move a domain to another host, through Pacemaker",
+      "xresd checks the move, then asks Pacemaker (crm_resource --move) to\n"
+      "run DOMAIN's resource on HOST, live where both hosts' Xen can, else\n"
+      "by save and restore, and waits until Pacemaker runs it there.  A move\n"
+      "is refused, with the reason, when HOST's figures are stale, when it\n"
+      "lacks the memory (the domain's and 8 MiB) or the CPU the domain uses,\n"
+      "when the domain is not a Pacemaker resource with allow-migrate=true,\n"
+      "or belongs to a hot-standby pair.  --dry-run: the checks only.\n"
+      "--live / --save-restore force the method.  --no-wait: return once\n"
+      "the move is asked; --timeout: how long to wait (900 s).  Pacemaker\n"
+      "keeps the domain on HOST (its cli-prefer constraint) until\n"
+      "`crm_resource --clear'." },
+    { "migrate-status", cmd_migrate_status, "[--json] [MOVE]",
+      "Show the moves xresd made or is making",
+      "The last moves, or move MOVE: domain, destination, method, state\n"
+      "(waiting, running, done, failed), time taken and result.  --json\n"
+      "gives xresd's reply." },
     { NULL, NULL, NULL, NULL, NULL },
 };

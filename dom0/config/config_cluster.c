@@ -16,7 +16,8 @@ int xres_cluster_params_from_config(const xres_config *cfg,
     const char *host = xres_config_get_string(cfg, "cluster_host", "");
     const char *file = cfg->path ? cfg->path : "defaults";
     xres_cluster_params n;
-    long stale, retry;
+    const char *util = xres_config_get_string(cfg, "crm_utilization", "on");
+    long stale, retry, refresh, mtime;
     int rc;
 
     memset(&n, 0, sizeof(n));
@@ -32,6 +33,20 @@ int xres_cluster_params_from_config(const xres_config *cfg,
     if ((rc = xres_config_long(cfg, "cluster_retry_ticks", 1, 1000, 6, &retry,
                                err, errlen)))
         return rc;
+    if ((rc = xres_config_long(cfg, "crm_refresh_ticks", 1, 1000, 6,
+                               &refresh, err, errlen)))
+        return rc;
+    if ((rc = xres_config_long(cfg, "move_timeout", 30, 86400, 600, &mtime,
+                               err, errlen)))
+        return rc;
+    if (strcmp(util, "on") && strcmp(util, "off")) {
+        snprintf(err, errlen, "%s: `crm_utilization' = \"%.32s\": not on or "
+                 "off", file, util);
+        return -EINVAL;
+    }
+    n.utilization = !strcmp(util, "on");
+    n.refresh_ticks = (unsigned)refresh;
+    n.move_timeout_s = (unsigned)mtime;
     n.stale_ticks = (unsigned)stale;
     n.retry_ticks = (unsigned)retry;
     for (const char *c = host; *c; c++)

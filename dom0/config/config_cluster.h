@@ -6,6 +6,11 @@
  *   cluster_retry_ticks = 6     ticks between quiet reconnection attempts
  *   cluster_host = ""           this host's name in the cluster ("": the
  *                               system's host name, Pacemaker's node name)
+ *   crm_refresh_ticks = 6       ticks between readings of Pacemaker's
+ *                               resources (and utilization updates)
+ *   crm_utilization = "on"      keep Pacemaker's node and resource
+ *                               utilization at the measured figures; "off"
+ *   move_timeout = 600          seconds a move through Pacemaker may take
  */
 #ifndef XRES_CONFIG_CLUSTER_H
 #define XRES_CONFIG_CLUSTER_H
@@ -22,6 +27,9 @@ typedef struct {
     unsigned stale_ticks;
     unsigned retry_ticks;
     char host[XRES_CLUSTER_HOST_MAX];   /* "": gethostname */
+    unsigned refresh_ticks;
+    bool utilization;
+    unsigned move_timeout_s;
 } xres_cluster_params;
 
 /* Fill p from cfg, defaults for absent keys.  0, or -EINVAL with

@@ -74,6 +74,9 @@ typedef struct {
      * Corosync's CPG); tests give the in-process model. */
     xres_group_open_fn group_open;
     void *group_arg;
+    /* The helper that speaks to Pacemaker (NULL: $XRES_CRM, else
+     * /usr/lib/xres/xres-crm); tests give a stand-in. */
+    const char *crm_path;
 } xres_daemon_opts;
 
 struct xres_daemon {

@@ -24,6 +24,7 @@
 #include "config_cluster.h"
 #include "cpu_measure.h"
 #include "daemon.h"
+#include "daemon_cluster.h"
 #include "ipc.h"
 #include "log.h"
 #include "pool_priv.h"
@@ -376,6 +377,15 @@ static void cluster_on_fd(xres_daemon *d, int fd)
     (void)fd;
     if (!st || !st->joined) return;
     if (st->g->ops->dispatch(st->g) == -ENOTCONN) lost(st);
+}
+
+/*----- for the other subsystems -----*/
+
+const xres_cluster_view *xres_daemon_cluster_view(xres_daemon *d)
+{
+    cl_state *st = CL(d);
+
+    return st && st->joined ? &st->v : NULL;
 }
 
 /*----- commands -----*/

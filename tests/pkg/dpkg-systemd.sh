@@ -82,6 +82,7 @@ for f in /usr/sbin/xresd /usr/sbin/xres /usr/sbin/xres-agent /etc/xres/xres.conf
     /usr/share/man/man8/xresd.8.gz /usr/share/man/man8/xres-agent.8.gz \
     /usr/share/bash-completion/completions/xres /usr/lib/ocf/resource.d/xres/domain \
     /usr/sbin/xres-migrate-receive /lib/systemd/system/xres-migrate-receive.service \
+    /usr/lib/xres/xres-crm \
     /usr/share/man/man7/xres-ocf.7.gz /usr/share/man/man8/xres-migrate-receive.8.gz; do
     check "installed: $f" yes "$([ -e "$ROOT$f" ] && echo yes || echo no)"
 done

@@ -41,7 +41,7 @@ START_TEST(test_every_command_in_one_group)
         }
     }
     ck_assert_uint_eq(groups, 10);
-    ck_assert_uint_eq(cmds, 26);
+    ck_assert_uint_eq(cmds, 28);
     ck_assert_ptr_null(xres_cli_find("complete"));
 }
 END_TEST
@@ -117,8 +117,8 @@ START_TEST(test_listings_have_json)
                           "%s: --json not in its help", c->name);
         }
     /* list, mem-moves, sched-list, pair-list, pair-show, pool-list,
-     * pool-show, stats, cluster-list, cluster-show */
-    ck_assert_uint_eq(listings, 10);
+     * pool-show, stats, cluster-list, cluster-show, migrate-status */
+    ck_assert_uint_eq(listings, 11);
 }
 END_TEST
 

@@ -29,10 +29,12 @@ tree-check: $(BUILD)/bin/xres
 .PHONY: tree-check
 
 # xres against xresd on its simulated host: the bash completion and the
-# --json of the listing commands (tests/cli/).
+# --json of the listing commands, and the helper xres-crm against
+# stand-ins for Pacemaker's tools (tests/cli/).
 cli-check: $(BUILD)/bin/xres $(BUILD)/bin/xresd
 	tests/cli/completion.sh $(BUILD)
 	tests/cli/json.sh $(BUILD)
+	tests/cli/xres-crm.sh $(BUILD)
 
 .PHONY: cli-check
 
