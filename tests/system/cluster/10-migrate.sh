@@ -1,11 +1,13 @@
 #!/bin/sh
 # tests/system/cluster/10-migrate.sh: a PV guest as the Pacemaker resource
-# ocf:xres:domain (allow-migrate=true) starts on xa, `crm_resource --move`
-# live-migrates it to xb, and then, with the meta attribute
-# xres-method=save, moves it back by save and restore.  After each move
-# the guest is gone from the source, runs on the target, answers there,
-# and its uptime went on (it was moved, not restarted).  The longest
-# pause the guest saw is printed, never asserted.
+# ocf:xres:domain (allow-migrate=true) starts on xa.  `xres migrate`
+# refuses what it must, with the reason (this host, dom0, a domain that
+# is no Pacemaker resource, a destination without room), then moves the
+# guest live to xb through Pacemaker, and `xres migrate --save-restore`
+# on xb moves it back by save and restore.  After each move the guest is
+# gone from the source, runs on the target, answers there, and its uptime
+# went on (it was moved, not restarted).  The longest pause the guest saw
+# is printed, never asserted.
 # shellcheck shell=dash
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -64,13 +66,54 @@ xb_guest_exec $R 'rm -f /tmp/gap; (l=$(cut -d" " -f1 /proc/uptime); m=0; while :
 up0=$(guest_uptime)
 assert_match '^[0-9]+\.[0-9]+$' "$up0" "$R answers on xa (uptime $up0)"
 
-# ---- live, xa -> xb
+# ---- what xres migrate refuses
+# shellcheck disable=SC2317 # called through wait_for
+dry_ok() { xres migrate --dry-run $R xb; }
+if ! wait_for 180 dry_ok; then
+    xb_fail "xres migrate --dry-run $R xb never passed: $(xres migrate --dry-run $R xb 2>&1)"
+    exit 1
+fi
+assert_match "^would move $R to xb live, through Pacemaker resource $R \(ocf:xres:domain\): xb has [0-9]+ MiB free for 136 MiB" \
+    "$(xres migrate --dry-run $R xb 2>&1)" "migrate --dry-run: live, the resource, the room"
+assert_match "cannot move $R to xa: xa is this host" "$(xres migrate $R xa 2>&1)" "migrate to this host: refused"
+assert_match "cannot move Domain-0 to xb: dom0 cannot move" "$(xres migrate Domain-0 xb 2>&1)" "migrate dom0: refused"
+assert_match "cannot move $R to xc: xc: not a host of the cluster" "$(xres migrate $R xc 2>&1)" "migrate to an unknown host: refused"
+sed -e s/@NAME@/plain/ -e s/@MEM@/64/ -e s/@MAXMEM@/64/ -e s/@VCPUS@/1/ /xenbed/guest/guest.cfg >"$XB_TMP/plain.cfg"
+assert_ok "xl create -p plain (no Pacemaker resource)" xl create -p "$XB_TMP/plain.cfg"
+# shellcheck disable=SC2317 # called through wait_for
+plain_refused() { xres migrate --dry-run plain xb 2>&1 | grep -q 'plain is not a Pacemaker resource'; }
+wait_for 60 plain_refused
+assert_match "cannot move plain to xb: plain is not a Pacemaker resource: xres moves domains only through Pacemaker" \
+    "$(xres migrate plain xb 2>&1)" "migrate of a domain Pacemaker does not run: refused"
+xl destroy plain >/dev/null 2>&1
+# xb without room: a paused domain takes all but 100 MiB of it.
+freeb=$(on_b "xl info | awk -F': ' '\$1 ~ /^free_memory/ { print \$2 }'")
+on_b "sed -e s/@NAME@/filler/ -e s/@MEM@/$((freeb - 100))/ -e s/@MAXMEM@/$((freeb - 100))/ -e s/@VCPUS@/1/ /xenbed/guest/guest.cfg >$XB_TMP/filler.cfg && xl create -p $XB_TMP/filler.cfg" >/dev/null
+# shellcheck disable=SC2317 # called through wait_for
+full_refused() { xres migrate --dry-run $R xb 2>&1 | grep -q 'MiB free, and'; }
+wait_for 60 full_refused
+out=$(xres migrate $R xb 2>&1); rc=$?
+assert_eq 1 "$rc" "migrate to a full host: exit 1"
+assert_match "cannot move $R to xb: xb has [0-9]+ MiB free, and $R needs 136 MiB \(its 128 MiB and 8 MiB for Xen\)" \
+    "$out" "migrate to a full host: refused with the figures"
+xb_say "XB-INFO refusal: $out"
+assert_eq "$R" "$(here)" "after the refusals: $R still on xa"
+on_b "xl destroy filler" >/dev/null
+wait_for 60 dry_ok
+
+# ---- live, xa -> xb, through xres migrate
 t0=$(xb_uptime)
-assert_ok "crm_resource --move $R to xb" crm_resource --move --resource $R --node xb
+out=$(xres migrate $R xb 2>&1); rc=$?
+xb_say "XB-INFO xres migrate: $(printf '%s' "$out" | tr '\n' '|')"
+assert_eq 0 "$rc" "xres migrate $R xb: exit 0"
+assert_match "^$R runs on xb: moved live in [0-9.]+ s$" "$(printf '%s' "$out" | tail -n 1)" "xres migrate: moved live"
 if ! wait_for "$T" settled_on xb; then
     xb_fail "$R did not move to xb: $(crm_mon -1 2>&1 | tail -n 8 | tr '\n' ' ')"
     exit 1
 fi
+assert_match "move 1: $R to xb done after" "$(cat "$XB_TMP/xresd.log")" "xresd's log: move 1 done"
+assert_match "move 1: $R \(domain [0-9]+, 128 MiB, [0-9]+% CPU\) to xb \([0-9]+ MiB free, [0-9]+% CPU allocable\), live, through Pacemaker resource $R; asked by the operator" \
+    "$(cat "$XB_TMP/xresd.log")" "xresd's log: the decision line with its figures"
 xb_say "XB-TIMING migration live xa-xb $(xb_secs "$t0" "$(xb_uptime)")"
 assert_eq "" "$(here)" "after the live move: xl list on xa has no $R"
 assert_eq "$R" "$(there)" "after the live move: xl list on xb has $R"
@@ -84,14 +127,19 @@ gap=$(b_guest "xb_guest_exec $R 'cat /tmp/gap'")
 xb_say "XB-TIMING guest-longest-pause live $gap"
 
 # ---- save and restore, xb -> xa
-assert_ok "meta xres-method=save" crm_resource --resource $R --meta --set-parameter xres-method --parameter-value save
 b_guest "xb_guest_exec $R 'touch /tmp/gap.reset'" >/dev/null
 t0=$(xb_uptime)
-assert_ok "crm_resource --move $R to xa" crm_resource --move --resource $R --node xa
+out=$(on_b "xres migrate --save-restore $R xa" 2>&1); rc=$?
+xb_say "XB-INFO xres migrate on xb: $(printf '%s' "$out" | tr '\n' '|')"
+assert_eq 0 "$rc" "xres migrate --save-restore $R xa on xb: exit 0"
+assert_match "^$R runs on xa: moved save-restore in [0-9.]+ s$" "$(printf '%s' "$out" | tail -n 1)" \
+    "xres migrate --save-restore: moved by save and restore"
 if ! wait_for "$T" settled_on xa; then
     xb_fail "$R did not move back to xa: $(crm_mon -1 2>&1 | tail -n 8 | tr '\n' ' ')"
     exit 1
 fi
+assert_eq save "$(crm_resource --resource $R --meta --get-parameter xres-method --quiet 2>/dev/null)" \
+    "the resource's meta attribute xres-method=save, set by xres"
 xb_say "XB-TIMING migration save xb-xa $(xb_secs "$t0" "$(xb_uptime)")"
 assert_eq "$R" "$(here)" "after the save move: xl list on xa has $R"
 assert_eq "" "$(there)" "after the save move: xl list on xb has no $R"
