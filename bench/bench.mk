@@ -31,3 +31,4 @@ bench: all $(BENCH_PROGS) $(SOAK)
 
 soak-check: $(SOAK)
 	$(SOAK) $(SOAK_SHORT_ROUNDS) $(SOAK_SEED)
+	$(SOAK) 400 1796634495  # a balloon that refuses to grow (docs/reliability.md)

@@ -44,6 +44,28 @@ static void nr_remove(mem_priv *mp, size_t i)
     mp->nr[i] = mp->nr[--mp->nr_n];
 }
 
+/* Mark domid not responding: left out of balancing until its balloon
+ * moves away from cur_kb or its retry time comes. */
+static void nr_mark_add(xres_daemon *d, uint32_t domid, uint64_t cur_kb)
+{
+    mem_priv *mp = P(d);
+    nr_mark *k = nr_find(mp, domid);
+
+    if (!k) {
+        nr_mark *v = realloc(mp->nr, (mp->nr_n + 1) * sizeof(*v));
+        if (v) {
+            mp->nr = v;
+            k = &v[mp->nr_n++];
+        }
+    }
+    if (k) {
+        k->domid = domid;
+        k->since_ms = now_ms(d);
+        k->cur_kb = cur_kb;
+    }
+    xres_daemon_set_balloon_state(d, domid, XRES_BALLOON_NOT_RESPONDING);
+}
+
 static void move_done(void *opaque, const xres_move *m)
 {
     xres_daemon *d = opaque;
@@ -73,21 +95,7 @@ static void move_done(void *opaque, const xres_move *m)
         xres_daemon_clear_balloon_state(d, m->t.dst);
     if (m->donor_not_responding) {
         const xres_domain *s = xres_host_find(&d->host, m->t.src);
-        nr_mark *k = nr_find(mp, m->t.src);
-        if (!k) {
-            nr_mark *v = realloc(mp->nr, (mp->nr_n + 1) * sizeof(*v));
-            if (v) {
-                mp->nr = v;
-                k = &v[mp->nr_n++];
-            }
-        }
-        if (k) {
-            k->domid = m->t.src;
-            k->since_ms = now_ms(d);
-            k->cur_kb = s ? s->cur_kb : 0;
-        }
-        xres_daemon_set_balloon_state(d, m->t.src,
-                                      XRES_BALLOON_NOT_RESPONDING);
+        nr_mark_add(d, m->t.src, s ? s->cur_kb : 0);
         XLOG_WARN("mem: %s (dom%" PRIu32 ") marked not responding; left out "
                   "of balancing until its balloon moves", m->src_name,
                   m->t.src);
@@ -144,6 +152,40 @@ static void nr_update(xres_daemon *d, uint64_t now)
         }
         i++;
     }
+}
+
+static bool stall_skip(void *opaque, uint32_t domid)
+{
+    xres_daemon *d = opaque;
+    mem_priv *mp = P(d);
+
+    return xres_movers_busy(&mp->mv, domid) || nr_find(mp, domid);
+}
+
+/* Balloons that do not follow a raised target: the target goes back to
+ * the memory and the domain is marked not responding (mem_stall.h). */
+static void stalls_update(xres_daemon *d, uint64_t now)
+{
+    mem_priv *mp = P(d);
+    xres_actions acts;
+
+    xres_actions_init(&acts);
+    if (xres_mem_stalls_check(&mp->stalls, &d->host, &mp->p, now,
+                              stall_skip, d, &acts))
+        XLOG_ERR("mem: cannot watch raised targets: out of memory");
+    for (size_t i = 0; i < acts.n; i++) {
+        const xres_action *a = &acts.v[i];
+        const xres_domain *dom = xres_host_find(&d->host, a->domid);
+        if (!dom || xres_actuate(d, a)) continue;
+        XLOG_WARN("mem: %s (dom%" PRIu32 ") did not grow toward its target "
+                  "%" PRIu64 " KiB within %" PRIu64 " ms: target back to its "
+                  "memory, %" PRIu64 " KiB; marked not responding",
+                  dom->name, dom->domid, dom->target_kb, mp->p.timeout_ms,
+                  a->u.mem.kb);
+        nr_mark_add(d, a->domid, a->u.mem.kb);
+        d->host_stale = true;
+    }
+    xres_actions_dispose(&acts);
 }
 
 /* The snapshot the policy sees: moves in flight count as done for the
@@ -259,6 +301,8 @@ void xres_memd_cycle(xres_daemon *d, bool balance)
         }
     }
     nr_update(d, now);
+    stalls_update(d, now);
+    if (d->host_stale) xres_daemon_refresh_if_stale(d);
     /* A pool's handover pauses balancing; memory a pool's round has
      * freed is not balancing's to hand out. */
     if (balance && !d->mem_paused) {
@@ -359,6 +403,7 @@ static void mem_dispose(xres_daemon *d)
     if (!mp) return;
     /* Moves in flight stay recorded in XenStore for the next xresd. */
     xres_movers_dispose(&mp->mv);
+    xres_mem_stalls_dispose(&mp->stalls);
     free(mp->rt);
     free(mp->nr);
     free(mp);

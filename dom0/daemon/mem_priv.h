@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "mem_move.h"
 #include "mem_run.h"
+#include "mem_stall.h"
 #include "metrics.h"
 #include "policy_mem.h"
 
@@ -54,6 +55,7 @@ typedef struct {
     size_t rt_n;
     nr_mark *nr;
     size_t nr_n;
+    xres_mem_stalls stalls;     /* raised targets a balloon may not follow */
     bool busy;                  /* inside a cycle: no re-entry */
     bool balance_wanted;        /* a report of this pass moved a decision */
     /* For the metrics: moves that ended, and report-to-target times. */

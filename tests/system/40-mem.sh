@@ -39,33 +39,6 @@ for g in g1 g2 g3; do
     xb_create_guest $g 256 512 || exit 1
 done
 
-# Helpers --------------------------------------------------------------
-
-# Used memory of a guest as the agent reports it, MiB ("-" without one).
-used_of() { xres list | awk -v n="$1" '$1 == n { print $8 }'; }
-state_of() { xres list | awk -v n="$1" '$1 == n { print $10 }'; }
-# Sum of the guests' memory (xl list) plus Xen's free memory, MiB.
-host_sum() {
-    echo $(($(xl_mem g1) + $(xl_mem g2) + $(xl_mem g3) + \
-            $(xl info | awk -F': ' '/^free_memory/ { print $2 }')))
-}
-# check WHAT-IF-TRUE WHAT-IF-FALSE CMD...: a pass or a failure from CMD.
-check() {
-    local yes=$1 no=$2
-    shift 2
-    if "$@"; then xb_pass "$yes"; else xb_fail "$no"; fi
-}
-# |a - b| <= tol
-near() { [ $(($1 - $2)) -le "$3" ] && [ $(($2 - $1)) -le "$3" ]; }
-# Every guest's memory is at its target (within 2 MiB).
-settled() {
-    for g in g1 g2 g3; do
-        near "$(xl_mem $g)" "$(target_of $g)" 2 || return 1
-    done
-    return 0
-}
-no_moves() { ! xres mem-moves | grep -Eq ': (lowering|raising) '; }
-
 wait_for 60 sh -c "[ \"\$(xres list | awk '\$1 == \"g1\" { print \$8 }')\" != - ]" ||
     xb_fail "g1 has no agent report after 60 s"
 for g in g1 g2 g3; do
@@ -74,7 +47,7 @@ for g in g1 g2 g3; do
 done
 
 # 1. By demand -----------------------------------------------------------
-sum0=$(host_sum)
+sum0=$(host_sum g1 g2 g3)
 m1=$(xl_mem g1); m2=$(xl_mem g2); m3=$(xl_mem g3)
 # The dom0 side of g1's reports: when each report (its seq) showed up in
 # XenStore, on the clock of xresd's stamps (uptime is
@@ -98,7 +71,7 @@ else
     xb_fail "g1's memory did not rise above $m1 MiB: $(xres list | grep g1)"
 fi
 wait_for 60 no_moves
-wait_for 60 settled || xb_fail "balloons did not reach their targets"
+wait_for 60 settled g1 g2 g3 || xb_fail "balloons did not reach their targets"
 assert_match '^[0-9]+$' "$(target_of g1)" "g1 target readable"
 check "g1's target rose" \
     "g1's target did not rise ($(target_of g1) <= $m1)" \
@@ -110,8 +83,8 @@ assert_eq "$m3" "$(xl_mem g3)" "g3, in between, kept its memory"
 assert_eq $((m1 + m2 + m3)) $(($(xl_mem g1) + $(xl_mem g2) + $(xl_mem g3))) \
     "the three guests hold as much memory as before"
 check "guests + free memory unchanged" \
-    "guests + free memory changed: $sum0 -> $(host_sum)" \
-    near "$sum0" "$(host_sum)" 4
+    "guests + free memory changed: $sum0 -> $(host_sum g1 g2 g3)" \
+    near "$sum0" "$(host_sum g1 g2 g3)" 4
 
 # Order in the log: for the first move into g1, the donor's confirmation
 # comes before the receiver's raise.
@@ -186,14 +159,14 @@ xb_guest_exec g1 'killall memhog' >/dev/null
 xb_guest_exec g3 'killall memhog' >/dev/null
 sleep 5
 wait_for 60 no_moves
-wait_for 60 settled
+wait_for 60 settled g1 g2 g3
 
 # 2. mem-move ------------------------------------------------------------
 a1=$(xl_mem g1); a2=$(xl_mem g2)
 rc=0
 out=$(xres mem-move g1 g2 64M 2>&1) || rc=$?
 assert_eq 0 "$rc" "xres mem-move g1 g2 64M exits 0 ($out)"
-wait_for 60 settled
+wait_for 60 settled g1 g2 g3
 assert_eq $((a1 - 64)) "$(xl_mem g1)" "g1 gave exactly 64 MiB"
 assert_eq $((a2 + 64)) "$(xl_mem g2)" "g2 took exactly 64 MiB"
 # Refusals change nothing.
@@ -204,7 +177,7 @@ assert_eq $((a2 + 64)) "$(xl_mem g2)" "refused moves changed nothing"
 # 3. A balloon that cannot release ----------------------------------------
 # A paused guest cannot run its balloon driver.  (Filling it with memhog
 # does not block the balloon: Linux, with no swap, kills memhog instead.)
-sum0=$(host_sum)
+sum0=$(host_sum g1 g2 g3)
 b3=$(xl_mem g3)
 assert_ok "mem-policy g2 max=$(target_of g2)M" xres mem-policy g2 "max=$(target_of g2)M"
 assert_ok "g2 paused" xl pause g2
@@ -214,20 +187,20 @@ assert_ne 0 "$rc" "mem-move from a blocked balloon fails"
 assert_match 'not responding|did not release' "$out" "the error says why"
 wait_for 30 sh -c "xres list | awk '\$1 == \"g2\" { print \$10 }' | grep -qx not-responding"
 assert_eq not-responding "$(state_of g2)" "xres list shows g2 not-responding"
-wait_for 30 settled
+wait_for 30 settled g1 g2 g3
 check "g2's target is back at its memory" \
     "g2 target $(target_of g2) vs memory $(xl_mem g2)" \
     near "$(xl_mem g2)" "$(target_of g2)" 2
 assert_eq "$b3" "$(xl_mem g3)" "g3 got nothing from the failed move"
 check "no memory lost" \
-    "guests + free memory changed: $sum0 -> $(host_sum)" \
-    near "$sum0" "$(host_sum)" 4
+    "guests + free memory changed: $sum0 -> $(host_sum g1 g2 g3)" \
+    near "$sum0" "$(host_sum g1 g2 g3)" 4
 assert_ok "g2 unpaused" xl unpause g2
 
 # 4. kill -9 in the middle of a move --------------------------------------
 wait_for 60 no_moves
 c1=$(xl_mem g1); c3=$(xl_mem g3)
-sum0=$(host_sum)
+sum0=$(host_sum g1 g2 g3)
 assert_ok "mem-move --no-wait g1 g3 96M starts" xres mem-move --no-wait g1 g3 96M
 kill -KILL "$(xresd_pid)"
 wait_for 30 test -e "$XB_TMP/xresd.status"
@@ -243,7 +216,7 @@ check "the restarted xresd took the move over" \
     "no 'taken over' in the log of the restarted xresd" \
     grep -q "taken over" "$log"
 wait_for 60 no_moves || xb_fail "the move did not finish after the restart"
-wait_for 60 settled || xb_fail "balloons did not reach their targets"
+wait_for 60 settled g1 g2 g3 || xb_fail "balloons did not reach their targets"
 assert_eq $((c1 - 96)) "$(xl_mem g1)" "g1 gave exactly 96 MiB across the restart"
 assert_eq $((c3 + 96)) "$(xl_mem g3)" "g3 took exactly 96 MiB across the restart"
 for g in g1 g2 g3; do
@@ -251,8 +224,8 @@ for g in g1 g2 g3; do
         near "$(xl_mem $g)" "$(target_of $g)" 2
 done
 check "no memory lost or counted twice" \
-    "guests + free memory changed: $sum0 -> $(host_sum)" \
-    near "$sum0" "$(host_sum)" 4
+    "guests + free memory changed: $sum0 -> $(host_sum g1 g2 g3)" \
+    near "$sum0" "$(host_sum g1 g2 g3)" 4
 assert_eq "" "$(xenstore-list /local/domain/0/xres/mem/moves 2>/dev/null)" \
     "no move record left"
 

@@ -298,6 +298,42 @@ xresd_stop() {
 # A guest's balloon target in MiB, from XenStore.
 target_of() { echo $(($(xs_dom "$(domid_of "$1")" memory/target) / 1024)); }
 
+# |a - b| <= tol
+near() { [ $(($1 - $2)) -le "$3" ] && [ $(($2 - $1)) -le "$3" ]; }
+# check WHAT-IF-TRUE WHAT-IF-FALSE CMD...: a pass or a failure from CMD.
+check() {
+    local yes=$1 no=$2
+    shift 2
+    if "$@"; then xb_pass "$yes"; else xb_fail "$no"; fi
+}
+# The sum of the guests' memory (xl list) plus Xen's free memory, MiB.
+host_sum() {
+    local s g
+    s=$(xl info | awk -F': ' '/^free_memory/ { print $2 }')
+    for g in "$@"; do s=$((s + $(xl_mem "$g"))); done
+    echo "$s"
+}
+# settled G...: every guest named is at its target (within 2 MiB).
+settled() {
+    local g
+    for g in "$@"; do
+        near "$(xl_mem "$g")" "$(target_of "$g")" 2 || return 1
+    done
+    return 0
+}
+# No memory move is lowering or raising.
+no_moves() { ! xres mem-moves | grep -Eq ': (lowering|raising) '; }
+# Used memory of a guest as its agent reports it, MiB ("-" without one),
+# and its balloon state, from `xres list`.
+used_of() { xres list | awk -v n="$1" '$1 == n { print $8 }'; }
+state_of() { xres list | awk -v n="$1" '$1 == n { print $10 }'; }
+# Stop or start the xres-agent in a guest.
+# shellcheck disable=SC2016 # expanded in the guest
+stop_agent() { xb_guest_exec "$1" 'for p in $(pidof xres-agent); do kill $p; done' >/dev/null; }
+start_agent() { xb_guest_exec "$1" '(/usr/sbin/xres-agent >/var/log/xres-agent.log 2>&1 &)' >/dev/null; }
+# The guest's agent reports used memory (a valid report).
+reports() { used_of "$1" | grep -q '^[0-9][0-9]*$'; }
+
 # Start memhog in a guest: `hog_to G pct N` brings its use to about N % of
 # its target; `hog_to G fill N` leaves only N MiB available.  Prints
 # memhog's log once it holds its memory ("memhog: holding N MiB").  The

@@ -476,6 +476,50 @@ START_TEST(test_not_responding_kept_while_silent)
 }
 END_TEST
 
+/* The soak's finding (seed 1796634495, round 316), reduced: a receiver
+ * whose balloon does not grow.  The move ends once the receiver's target
+ * is raised; the balloon never follows.  The target must not stay above
+ * the memory: the promise would hold spare memory for ever and keep the
+ * domain out of balancing.  After the timeout it goes back to its memory
+ * and the domain is marked not responding, also for an xresd restarted
+ * after a kill -9. */
+START_TEST(test_receiver_not_growing)
+{
+    yajl_val r;
+
+    fresh(V1, 300);
+    fresh(V2, 300);
+    fresh(V3, 300);
+    xres_sim_set_balloon_refuses(&B, V3, true);
+    r = call("{\"cmd\":\"mem-move\",\"src\":\"vm2\",\"dst\":\"vm3\","
+             "\"kb\":131072}");
+    ck_assert(ok(r));
+    yajl_tree_free(r);
+    run_ms(3000);
+    /* vm2 gave; vm3 raised, its balloon still where it was */
+    ck_assert_uint_eq(dom(V2)->cur_kb, 896 * MiB);
+    ck_assert_uint_eq(dom(V3)->cur_kb, 1024 * MiB);
+    run_ms(6000);
+    ck_assert_uint_eq(dom(V3)->target_kb, 1024 * MiB);
+    ck_assert_int_eq(dom(V3)->balloon, XRES_BALLOON_NOT_RESPONDING);
+    ck_assert_uint_eq(xres_sim_free_kb(&B), (64 + 128) * MiB);
+
+    /* kill -9 and a restart: the new xresd knows no mark; vm3 says it is
+     * starving and may be raised again, but not left above its memory. */
+    close(D->listen_fd);
+    unlink(sock);
+    D = NULL;
+    start_daemon();
+    fresh(V1, 300);
+    fresh(V2, 300);
+    fresh(V3, 1024);
+    run_ms(12000);
+    ck_assert_uint_eq(dom(V3)->target_kb, dom(V3)->cur_kb);
+    ck_assert_uint_eq(dom(V1)->cur_kb + dom(V2)->cur_kb + dom(V3)->cur_kb +
+                      xres_sim_free_kb(&B), (3072 + 64) * MiB);
+}
+END_TEST
+
 START_TEST(test_kill_mid_move)
 {
     set_three();
@@ -629,6 +673,7 @@ Suite *daemon_mem_suite(void)
     tcase_add_test(tc, test_not_responding_donor);
     tcase_add_test(tc, test_not_responding_kept_while_silent);
     tcase_add_test(tc, test_kill_mid_move);
+    tcase_add_test(tc, test_receiver_not_growing);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
 
