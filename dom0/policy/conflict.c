@@ -239,8 +239,11 @@ void xres_conflict_record_move(xres_conflict_state *st, const char *dom,
 {
     xres_conflict_track *t = track(st, dom);
 
-    if (!t) t = track_new(st, dom);
-    t->node = to;
+    (void)to;                   /* its place follows from the figures */
+    if (!t) {
+        t = track_new(st, dom);
+        t->node = from;
+    }
     t->seen_ms = now_ms;
     t->moved = true;
     t->moved_ms = now_ms;

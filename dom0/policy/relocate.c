@@ -197,7 +197,7 @@ static bool in(const uint32_t *v, size_t n, uint32_t x)
     return false;
 }
 
-static bool settling(const xres_relocate_state *st, uint32_t node)
+static bool is_settling(const xres_relocate_state *st, uint32_t node)
 {
     for (size_t i = 0; i < st->nsettle; i++)
         if (st->settle[i].node == node) return true;
@@ -232,7 +232,7 @@ const xres_cluster_figures *xres_relocate_pick_host(
     const xres_relocate_state *st, const xres_conflict_params *cp,
     const xres_relocate_params *rp, const xres_conflict_obs *obs,
     const xres_conflict_result *res, const xres_cluster_figures *src,
-    const xres_cluster_dom *d, char *why, size_t len)
+    const xres_cluster_dom *d, bool *settling, char *why, size_t len)
 {
     const xres_cluster_figures *best = NULL;
     uint64_t best_room = 0;
@@ -240,18 +240,20 @@ const xres_cluster_figures *xres_relocate_pick_host(
     char r[96];
 
     why[0] = '\0';
+    if (settling) *settling = false;
     for (size_t i = 0; i < obs->n; i++) {
         const xres_cluster_figures *f = obs->fig[i];
         const xres_conflict_host *v = xres_conflict_find(res, f->nodeid);
         uint64_t rm;
         int tier;
         if (f->nodeid == src->nodeid) continue;
-        if (in(st->excl, st->nexcl, f->nodeid)) {
-            because(why, len, f->host, "its lock was taken");
+        if (is_settling(st, f->nodeid)) {
+            because(why, len, f->host, "a move to it is settling");
+            if (settling) *settling = true;
             continue;
         }
-        if (settling(st, f->nodeid)) {
-            because(why, len, f->host, "a move to it is settling");
+        if (in(st->excl, st->nexcl, f->nodeid)) {
+            because(why, len, f->host, "its lock is not ours");
             continue;
         }
         if (v && v->conflict) {
@@ -316,15 +318,42 @@ static void release(xres_relocate_out *out, const char *lock)
              lock);
 }
 
-static void warn(xres_relocate_state *st, xres_relocate_out *out,
-                 const char *fmt_dom, const char *why)
+static xres_relocate_warned *warned(xres_relocate_state *st, uint32_t node,
+                                    bool add)
 {
-    char w[sizeof(st->last_warn)];
+    xres_relocate_warned *free_slot = NULL;
 
-    snprintf(w, sizeof(w), "%s: %s", fmt_dom, why);
-    if (!strcmp(w, st->last_warn)) return;
-    memcpy(st->last_warn, w, sizeof(w));
-    memcpy(out->warn, w, sizeof(out->warn));
+    for (size_t i = 0; i < XRES_CONFLICT_HOSTS_MAX; i++) {
+        if (st->warned[i].node == node) return &st->warned[i];
+        if (!st->warned[i].node && !free_slot) free_slot = &st->warned[i];
+    }
+    if (add && !free_slot) free_slot = &st->warned[0];
+    if (add) {
+        memset(free_slot, 0, sizeof(*free_slot));
+        free_slot->node = node;
+    }
+    return add ? free_slot : NULL;
+}
+
+/* Says "what: why" about source node once, until it changes; one line
+ * per step (another waits for the next). */
+static void warn(xres_relocate_state *st, xres_relocate_out *out,
+                 uint32_t node, const char *what, const char *why)
+{
+    xres_relocate_warned *w = warned(st, node, true);
+    char text[sizeof(w->text)];
+
+    snprintf(text, sizeof(text), "%s: %s", what, why);
+    if (!strcmp(text, w->text) || out->warn[0]) return;
+    memcpy(w->text, text, sizeof(text));
+    memcpy(out->warn, text, sizeof(out->warn));
+}
+
+static void unwarn(xres_relocate_state *st, uint32_t node)
+{
+    xres_relocate_warned *w = warned(st, node, false);
+
+    if (w) memset(w, 0, sizeof(*w));
 }
 
 static void to_idle(xres_relocate_state *st)
@@ -359,24 +388,26 @@ static void decide(xres_relocate_state *st, xres_conflict_state *cst,
     const xres_cluster_dom *d;
     const xres_cluster_figures *dst;
     char why[160], what[160], a[16], b[16];
+    bool wait;
 
     out->nskip = 0;
     d = xres_relocate_pick_dom(cst, cp, rp, src, v, now_ms, out);
     if (!d) {
-        warn(st, out, src->host, "in conflict, but no domain may move");
+        warn(st, out, src->nodeid, src->host,
+             "in conflict, but no domain may move");
         to_idle(st);
         return;
     }
-    dst = xres_relocate_pick_host(st, cp, rp, obs, res, src, d, why,
+    dst = xres_relocate_pick_host(st, cp, rp, obs, res, src, d, &wait, why,
                                   sizeof(why));
     if (!dst) {
         snprintf(what, sizeof(what), "%s: no host can take %s", src->host,
                  d->name);
-        warn(st, out, what, why);
+        if (!wait) warn(st, out, src->nodeid, what, why);
         to_idle(st);
         return;
     }
-    st->last_warn[0] = '\0';
+    unwarn(st, src->nodeid);
     snprintf(st->dom, sizeof(st->dom), "%s", d->name);
     snprintf(st->dst_host, sizeof(st->dst_host), "%s", dst->host);
     st->src = src->nodeid;
@@ -400,21 +431,15 @@ static void decide(xres_relocate_state *st, xres_conflict_state *cst,
     }
 }
 
-/* The source this host decides for now, or NULL. */
-static const xres_cluster_figures *source(const xres_relocate_state *st,
-                                          const xres_conflict_params *cp,
-                                          const xres_conflict_obs *obs,
-                                          const xres_conflict_result *res)
+/* Whether this host decides for v's host now. */
+static bool decides_for(const xres_relocate_state *st,
+                        const xres_conflict_params *cp,
+                        const xres_conflict_obs *obs,
+                        const xres_conflict_host *v)
 {
-    for (size_t i = 0; i < res->n; i++) {
-        const xres_conflict_host *v = &res->h[i];
-        if (!v->sustained || settling(st, v->node)) continue;
-        if (cp->mode != XRES_CMODE_CENTRAL && v->node != obs->self) continue;
-        if (cp->mode == XRES_CMODE_CENTRAL && obs->self != obs->decider)
-            return NULL;
-        return xres_conflict_obs_fig(obs, v->node);
-    }
-    return NULL;
+    if (!v->sustained || is_settling(st, v->node)) return false;
+    if (cp->mode == XRES_CMODE_CENTRAL) return obs->self == obs->decider;
+    return v->node == obs->self;
 }
 
 /* Our lock request's fate. */
@@ -486,12 +511,16 @@ void xres_relocate_step(xres_relocate_state *st, xres_conflict_state *cst,
     case XRES_RELOC_IDLE:
         break;
     }
-    if (!(src = source(st, cp, obs, res))) {
-        const xres_conflict_host *me = xres_conflict_find(res, obs->self);
-        if (!me || !me->conflict) st->last_warn[0] = '\0';
-        return;
+    /* Each source in turn (central: every host; else ours) until one
+     * moves or asks for a lock. */
+    for (size_t i = 0; i < res->n && st->phase == XRES_RELOC_IDLE; i++) {
+        const xres_conflict_host *v = &res->h[i];
+        if (!v->conflict) unwarn(st, v->node);
+        if (!decides_for(st, cp, obs, v) ||
+            !(src = xres_conflict_obs_fig(obs, v->node)))
+            continue;
+        decide(st, cst, cp, rp, obs, res, src, now_ms, out);
     }
-    decide(st, cst, cp, rp, obs, res, src, now_ms, out);
 }
 
 void xres_relocate_done(xres_relocate_state *st, xres_conflict_state *cst,

@@ -18,6 +18,7 @@
  * power_saving, hosts that run guests come before empty ones.  None: no
  * move, one warning.
  *
+ * No destination because one is settling: no move and no warning yet.
  * Moves are one at a time per deciding host.  In host and decentralised
  * modes the source takes the lock "dest:HOST" before it moves: the group
  * orders requests, so of two sources wanting one destination exactly one
@@ -81,6 +82,11 @@ typedef struct {
 } xres_relocate_settle;
 
 typedef struct {
+    uint32_t node;                      /* 0: a free slot */
+    char text[200];
+} xres_relocate_warned;
+
+typedef struct {
     xres_relocate_phase phase;
     char dom[XRES_CLUSTER_NAME_MAX];
     uint32_t src, dst;
@@ -92,7 +98,8 @@ typedef struct {
     size_t nsettle;
     xres_relocate_settle settle[XRES_CONFLICT_HOSTS_MAX];
     char why[288];                      /* the decision, for the log */
-    char last_warn[200];                /* warned once until it changes */
+    /* The last warning about each source, said once until it changes. */
+    xres_relocate_warned warned[XRES_CONFLICT_HOSTS_MAX];
 } xres_relocate_state;
 
 typedef struct {
@@ -146,12 +153,14 @@ const xres_cluster_dom *xres_relocate_pick_dom(
 int xres_relocate_fits(const xres_conflict_params *cp,
                        const xres_cluster_figures *f,
                        const xres_cluster_dom *d, char *why, size_t len);
-/* The destination for d from src, or NULL with the reasons in why. */
+/* The destination for d from src, or NULL with the reasons in why;
+ * *settling (if not NULL) tells whether a host was passed over only
+ * because a move to or from it is settling (then decide again later). */
 const xres_cluster_figures *xres_relocate_pick_host(
     const xres_relocate_state *st, const xres_conflict_params *cp,
     const xres_relocate_params *rp, const xres_conflict_obs *obs,
     const xres_conflict_result *res, const xres_cluster_figures *src,
-    const xres_cluster_dom *d, char *why, size_t len);
+    const xres_cluster_dom *d, bool *settling, char *why, size_t len);
 
 const char *xres_relocate_choose_name(xres_relocate_choose c);
 
