@@ -38,7 +38,7 @@ START_TEST(total_high_one_busy_domain_is_no_conflict)
 {
     const xres_conflict_host *h;
 
-    /* ¶24: the host at 80% or more and two domains at 10% or more; ¶58: a
+    /* ¶25: the host at 80% or more and two domains at 10% or more; ¶59: a
      * static T_vm of 20%.  One CPU at 90%: over 80%, but only g1 (70%)
      * is at or over 20%; g2 uses 5%. */
     p.tvm = XRES_TVM_STATIC;
@@ -61,7 +61,7 @@ START_TEST(two_busy_domains_on_a_quiet_host_is_no_conflict)
     const xres_conflict_host *h;
 
     /* g1 25% and g2 22% are both at or over 20%, but the host is at 50%,
-     * under its T_server of 80% (¶54: the total is checked first). */
+     * under its T_server of 80% (¶55: the total is checked first). */
     p.tvm = XRES_TVM_STATIC;
     p.tvm_value = 20;
     ct_host(&hosts[0], "a", 1, 1, 50, 50);
@@ -104,7 +104,7 @@ START_TEST(t_vm_up_over_n)
 {
     const xres_conflict_host *h;
 
-    /* ¶60-63: host1 at Up = 24% with N = 2 domains: T_vm = 24 / 2 = 12%;
+    /* ¶61-64: host1 at Up = 24% with N = 2 domains: T_vm = 24 / 2 = 12%;
      * one of them (4%) is under it: no conflict.  (T_server is 20% for
      * host1 here, so that the domains decide, as in the patent's case.) */
     p.tvm = XRES_TVM_UP_N;
@@ -120,7 +120,7 @@ START_TEST(t_vm_up_over_n)
     ck_assert(h->over);
     ck_assert(!h->conflict);
 
-    /* ¶64-65: host3 at 84% with N = 4: T_vm = 84 / 4 = 21%; three
+    /* ¶65-66: host3 at 84% with N = 4: T_vm = 84 / 4 = 21%; three
      * domains (30%, 25% and exactly 21%) are at or over it: a conflict on
      * those three. */
     ct_host(&hosts[0], "host3", 3, 1, 84, 50);
@@ -140,7 +140,7 @@ START_TEST(t_vm_up_over_n_minus_k)
 {
     const xres_conflict_host *h;
 
-    /* ¶66: Up / N - k with k = 5 on host3: 84 / 4 - 5 = 16%.  Domains at
+    /* ¶67: Up / N - k with k = 5 on host3: 84 / 4 - 5 = 16%.  Domains at
      * 30%, 16%, 15%, 8%: with Up / N (21%) only the first is busy, no
      * conflict; with k = 5 the first two are (16 >= 16), a conflict. */
     ct_host(&hosts[0], "host3", 3, 1, 84, 50);
@@ -171,7 +171,7 @@ START_TEST(a_domain_cpu_share_is_over_the_host_cpus)
     const xres_conflict_host *h;
     xres_cluster_dom *d1, *d2;
 
-    /* ¶32: the total is normalised to 100% over the CPUs.  Four CPUs at
+    /* ¶33: the total is normalised to 100% over the CPUs.  Four CPUs at
      * 85%: g1 uses 120% of one CPU = 120 / 4 = 30% of the host, g2 90% =
      * 22.50%.  Static T_vm 25%: only g1; static 20%: both. */
     p.tvm = XRES_TVM_STATIC;
@@ -195,7 +195,7 @@ START_TEST(memory_and_the_two_combinations)
 {
     const xres_conflict_host *h;
 
-    /* ¶67-70.  16 GiB at 92% memory (T_server 90%), 85% CPU (80%); g1
+    /* ¶68-71.  16 GiB at 92% memory (T_server 90%), 85% CPU (80%); g1
      * 4 GiB = 25.00%, g2 3 GiB = 18.75%, both over a static 15%; their
      * CPU 40% and 10% of one CPU: only g1 is at or over 15% CPU. */
     p.tvm = XRES_TVM_STATIC;
@@ -211,14 +211,14 @@ START_TEST(memory_and_the_two_combinations)
     h = judge(1, 0);
     ck_assert(h->conflict);
     ck_assert_uint_eq(h->up[XRES_RES_MEM], 9200);
-    /* ¶69, any: a conflict on memory is enough. */
+    /* ¶70, any: a conflict on memory is enough. */
     p.resources = XRES_RES_BOTH;
     p.combine = XRES_COMBINE_ANY;
     h = judge(1, 0);
     ck_assert(h->conflict);
     ck_assert_uint_eq(h->over, XRES_RES_BOTH);
     ck_assert_uint_eq(h->in_conflict, XRES_RES_BIT(XRES_RES_MEM));
-    /* ¶70, all: both resources over, but only g1 is busy on both. */
+    /* ¶71, all: both resources over, but only g1 is busy on both. */
     p.combine = XRES_COMBINE_ALL;
     ck_assert(!judge(1, 0)->conflict);
     hosts[0].doms[1].cpu_pct = 15;          /* g2 now 15% CPU too */

@@ -67,17 +67,17 @@ static const char *pick_host(size_t n, const xres_cluster_dom *d, char *why)
 
 START_TEST(the_busiest_domain_goes_unless_priority_or_weights_say)
 {
-    /* ¶77: the domain with the highest CPU use: g1 (50%). */
+    /* ¶78: the domain with the highest CPU use: g1 (50%). */
     source_a();
     ck_assert_str_eq(pick(0)->name, "g1");
     ck_assert_uint_eq(out.nskip, 0);
-    /* ¶83: a priority: g2's 5 beats g1's 0. */
+    /* ¶84: a priority: g2's 5 beats g1's 0. */
     rp.choose = XRES_CHOOSE_PRIORITY;
     rp.nprio = 1;
     snprintf(rp.prio[0].name, sizeof(rp.prio[0].name), "g2");
     rp.prio[0].value = 5;
     ck_assert_str_eq(pick(0)->name, "g2");
-    /* ¶84: 1 x cpu + 0 x mem + 10 x priority x 100: g1 = 5000, g2 = 3000
+    /* ¶85: 1 x cpu + 0 x mem + 10 x priority x 100: g1 = 5000, g2 = 3000
      * + 10 x 5 x 100 = 8000. */
     rp.choose = XRES_CHOOSE_WEIGHTED;
     rp.w_cpu = 1;
@@ -127,7 +127,7 @@ START_TEST(the_destination_has_the_most_free_capacity_and_room)
     char why[160];
     const xres_cluster_dom *g1;
 
-    /* ¶78: free = 100 - total: b 70%, c 50%: b.  ¶79: it must exceed the
+    /* ¶79: free = 100 - total: b 70%, c 50%: b.  ¶80: it must exceed the
      * domain's use (g1 50%). */
     source_a();
     g1 = &hosts[0].doms[0];
@@ -169,7 +169,7 @@ START_TEST(a_coefficient_weighs_a_host)
     char why[160];
     const xres_cluster_dom *g1;
 
-    /* ¶88: b has one CPU, c two; both 80% free.  A tie goes to the lower
+    /* ¶89: b has one CPU, c two; both 80% free.  A tie goes to the lower
      * node (b); with c's coefficient 2, c scores 80 x 2 = 160. */
     source_a();
     g1 = &hosts[0].doms[0];
@@ -192,7 +192,7 @@ START_TEST(power_saving_prefers_hosts_that_run_guests)
     char why[160];
     const xres_cluster_dom *g1;
 
-    /* ¶89: b runs nothing (100% free), c runs one guest (50% free). */
+    /* ¶90: b runs nothing (100% free), c runs one guest (50% free). */
     source_a();
     g1 = &hosts[0].doms[0];
     ct_host(&hosts[1], "b", 2, 1, 0, 10);
@@ -292,8 +292,8 @@ static void step_locks(uint64_t now, const char *lock, uint32_t holder)
 
 START_TEST(decentralised_retries_without_the_host_it_failed_to_lock)
 {
-    /* ¶130-131: b (70% free) is locked by node 9; the source withdraws
-     * and asks at once for c (60% free); ¶131: it releases after the
+    /* ¶129, ¶132: b (70% free) is locked by node 9; the source withdraws
+     * and asks at once for c (60% free); ¶133: it releases after the
      * move. */
     source_a();
     ct_host(&hosts[1], "b", 2, 1, 30, 50);
