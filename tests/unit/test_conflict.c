@@ -34,6 +34,17 @@ static const xres_conflict_host *judge(size_t n, uint64_t now)
     return &res.h[0];
 }
 
+/* Host a (node 1, one CPU at cpu%, memory at 50%) with g1 and g2 at c1%
+ * and c2% of its CPU and 1 GiB each; a static T_vm of 20%. */
+static void host_a(unsigned cpu, unsigned c1, unsigned c2)
+{
+    p.tvm = XRES_TVM_STATIC;
+    p.tvm_value = 20;
+    ct_host(&hosts[0], "a", 1, 1, cpu, 50);
+    ct_dom(&hosts[0], "g1", c1, 1 << 20, XRES_CMOVE_MOVABLE);
+    ct_dom(&hosts[0], "g2", c2, 1 << 20, XRES_CMOVE_MOVABLE);
+}
+
 START_TEST(total_high_one_busy_domain_is_no_conflict)
 {
     const xres_conflict_host *h;
@@ -41,11 +52,7 @@ START_TEST(total_high_one_busy_domain_is_no_conflict)
     /* ¶25: the host at 80% or more and two domains at 10% or more; ¶59: a
      * static T_vm of 20%.  One CPU at 90%: over 80%, but only g1 (70%)
      * is at or over 20%; g2 uses 5%. */
-    p.tvm = XRES_TVM_STATIC;
-    p.tvm_value = 20;
-    ct_host(&hosts[0], "a", 1, 1, 90, 50);
-    ct_dom(&hosts[0], "g1", 70, 1 << 20, XRES_CMOVE_MOVABLE);
-    ct_dom(&hosts[0], "g2", 5, 1 << 20, XRES_CMOVE_MOVABLE);
+    host_a(90, 70, 5);
     h = judge(1, 0);
     ck_assert_uint_eq(h->up[XRES_RES_CPU], 9000);
     ck_assert_uint_eq(h->t_server[XRES_RES_CPU], 8000);
@@ -62,11 +69,7 @@ START_TEST(two_busy_domains_on_a_quiet_host_is_no_conflict)
 
     /* g1 25% and g2 22% are both at or over 20%, but the host is at 50%,
      * under its T_server of 80% (¶55: the total is checked first). */
-    p.tvm = XRES_TVM_STATIC;
-    p.tvm_value = 20;
-    ct_host(&hosts[0], "a", 1, 1, 50, 50);
-    ct_dom(&hosts[0], "g1", 25, 1 << 20, XRES_CMOVE_MOVABLE);
-    ct_dom(&hosts[0], "g2", 22, 1 << 20, XRES_CMOVE_MOVABLE);
+    host_a(50, 25, 22);
     h = judge(1, 0);
     ck_assert_uint_eq(h->over, 0);
     ck_assert(!h->conflict);
@@ -78,11 +81,7 @@ START_TEST(total_high_and_two_busy_domains_is_a_conflict)
     const xres_conflict_host *h;
 
     /* 85% >= 80%, and g1 40% and g2 30% are both >= 20%: a conflict. */
-    p.tvm = XRES_TVM_STATIC;
-    p.tvm_value = 20;
-    ct_host(&hosts[0], "a", 1, 1, 85, 50);
-    ct_dom(&hosts[0], "g1", 40, 1 << 20, XRES_CMOVE_MOVABLE);
-    ct_dom(&hosts[0], "g2", 30, 1 << 20, XRES_CMOVE_MOVABLE);
+    host_a(85, 40, 30);
     ct_dom(&hosts[0], "g3", 10, 1 << 20, XRES_CMOVE_MOVABLE);
     h = judge(1, 0);
     ck_assert(h->conflict);
@@ -234,11 +233,7 @@ START_TEST(a_conflict_must_last_sustain_intervals)
     const xres_conflict_host *h;
 
     p.sustain = 3;
-    p.tvm = XRES_TVM_STATIC;
-    p.tvm_value = 20;
-    ct_host(&hosts[0], "a", 1, 1, 85, 50);
-    ct_dom(&hosts[0], "g1", 40, 1 << 20, XRES_CMOVE_MOVABLE);
-    ct_dom(&hosts[0], "g2", 30, 1 << 20, XRES_CMOVE_MOVABLE);
+    host_a(85, 40, 30);
     h = judge(1, 0);
     ck_assert(h->conflict && h->counted && h->run == 1 && !h->sustained);
     h = judge(1, 10000);            /* the same figures (seq 1): not counted */
@@ -277,11 +272,7 @@ START_TEST(a_domain_seen_on_another_host_moved)
 {
     uint64_t ago = 0;
 
-    p.tvm = XRES_TVM_STATIC;
-    p.tvm_value = 20;
-    ct_host(&hosts[0], "a", 1, 1, 85, 50);
-    ct_dom(&hosts[0], "g1", 40, 1 << 20, XRES_CMOVE_MOVABLE);
-    ct_dom(&hosts[0], "g2", 30, 1 << 20, XRES_CMOVE_MOVABLE);
+    host_a(85, 40, 30);
     ct_host(&hosts[1], "b", 2, 1, 10, 10);
     ck_assert_uint_eq(judge(2, 1000)->run, 1);
     ck_assert_uint_eq(res.nmoved, 0);

@@ -47,6 +47,17 @@ static void source_a(void)
     ct_dom(&hosts[0], "g3", 5, 1 << 20, XRES_CMOVE_MOVABLE);
 }
 
+/* source_a, and b (node 2) and c (node 3) with cpus and use each: a's
+ * g1. */
+static const xres_cluster_dom *source_and_two(unsigned b_cpus, unsigned b_use,
+                                              unsigned c_cpus, unsigned c_use)
+{
+    source_a();
+    ct_host(&hosts[1], "b", 2, b_cpus, b_use, 50);
+    ct_host(&hosts[2], "c", 3, c_cpus, c_use, 50);
+    return &hosts[0].doms[0];
+}
+
 static const xres_cluster_dom *pick(uint64_t now)
 {
     memset(&out, 0, sizeof(out));
@@ -129,10 +140,7 @@ START_TEST(the_destination_has_the_most_free_capacity_and_room)
 
     /* ¶79: free = 100 - total: b 70%, c 50%: b.  ¶80: it must exceed the
      * domain's use (g1 50%). */
-    source_a();
-    g1 = &hosts[0].doms[0];
-    ct_host(&hosts[1], "b", 2, 1, 30, 50);
-    ct_host(&hosts[2], "c", 3, 1, 50, 50);
+    g1 = source_and_two(1, 30, 1, 50);
     ck_assert_str_eq(pick_host(3, g1, why), "b");
     /* b at 50%: free 50% is not over 50%; c at 60%: 40%.  None. */
     hosts[1].cpu_use_pct = 50;
@@ -171,10 +179,7 @@ START_TEST(a_coefficient_weighs_a_host)
 
     /* ¶89: b has one CPU, c two; both 80% free.  A tie goes to the lower
      * node (b); with c's coefficient 2, c scores 80 x 2 = 160. */
-    source_a();
-    g1 = &hosts[0].doms[0];
-    ct_host(&hosts[1], "b", 2, 1, 20, 50);
-    ct_host(&hosts[2], "c", 3, 2, 20, 50);
+    g1 = source_and_two(1, 20, 2, 20);
     ck_assert_str_eq(pick_host(3, g1, why), "b");
     rp.ncoef = 1;
     snprintf(rp.coef[0].name, sizeof(rp.coef[0].name), "c");
@@ -193,10 +198,7 @@ START_TEST(power_saving_prefers_hosts_that_run_guests)
     const xres_cluster_dom *g1;
 
     /* ¶90: b runs nothing (100% free), c runs one guest (50% free). */
-    source_a();
-    g1 = &hosts[0].doms[0];
-    ct_host(&hosts[1], "b", 2, 1, 0, 10);
-    ct_host(&hosts[2], "c", 3, 1, 45, 50);
+    g1 = source_and_two(1, 0, 1, 45);
     ct_dom(&hosts[2], "c1", 40, 1 << 20, XRES_CMOVE_MOVABLE);
     ck_assert_str_eq(pick_host(3, g1, why), "b");
     rp.power_saving = true;
