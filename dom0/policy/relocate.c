@@ -459,13 +459,16 @@ static void locking(xres_relocate_state *st, xres_conflict_state *cst,
     for (size_t i = 0; src && i < src->ndoms; i++)
         if (!strcmp(src->doms[i].name, st->dom)) d = &src->doms[i];
     if (holder == obs->self) {
-        if (d && dst && !xres_relocate_fits(cp, dst, d, why, sizeof(why))) {
+        const xres_conflict_host *v = xres_conflict_find(res, st->src);
+        if (d && dst && v && v->conflict &&
+            !xres_relocate_fits(cp, dst, d, why, sizeof(why))) {
             say_move(st, out);
             st->phase = XRES_RELOC_MOVING;
             st->since_ms = now_ms;
             return;
         }
-        release(out, st->lock);     /* the figures changed: decide again */
+        /* The conflict cleared or the destination filled: decide again. */
+        release(out, st->lock);
         to_idle(st);
         return;
     }

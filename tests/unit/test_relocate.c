@@ -336,6 +336,17 @@ START_TEST(decentralised_retries_without_the_host_it_failed_to_lock)
     ck_assert_uint_eq(out.nrelease, 1);
     ck_assert(!out.request);
     ck_assert_int_eq(rst.phase, XRES_RELOC_IDLE);
+    /* Next interval b settles (another host moves into it): c.  The lock
+     * comes, but the conflict has cleared: no move. */
+    step_locks(20000, NULL, 0);
+    ck_assert_str_eq(out.request_lock, "dest:c");
+    hosts[0].cpu_use_pct = 70;
+    hosts[0].seq = 2;
+    step_locks(21000, "dest:c", 1);
+    ck_assert(!out.move);
+    ck_assert_uint_eq(out.nrelease, 1);
+    ck_assert_int_eq(rst.phase, XRES_RELOC_IDLE);
+    hosts[0].cpu_use_pct = 90;
     /* A request never delivered times out (30 s). */
     xres_relocate_state_init(&rst);
     xres_conflict_state_init(&cst);
