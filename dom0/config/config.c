@@ -34,6 +34,7 @@ static const struct {
     { "role", KEY_STRING },         /* ... as its active or standby */
     { "pair_apps", KEY_STRING },    /* the pair's apps, NAME:SIZE:hot|cold */
     { "relocate_priority", KEY_UINT },  /* which domain leaves a conflict */
+    { "relocate", KEY_STRING },     /* "never": pinned to its host */
 };
 
 struct xres_config_report {

@@ -255,8 +255,14 @@ static int read_relocate(const xres_config *cfg, xres_relocate_params *p,
     for (size_t k = 0; k < cfg->nr_domains; k++) {
         const char *name = cfg->domains[k].name;
         const char *v = xres_config_domain_get(cfg, name, "relocate_priority");
+        const char *never = xres_config_domain_get(cfg, name, "relocate");
         char *end;
         unsigned long pr;
+        if (never && strcmp(never, "never") && strcmp(never, "allow")) {
+            snprintf(err, errlen, "%.96s: domain %.64s: relocate is "
+                     "\"never\" or \"allow\"", file_of(cfg), name);
+            return -EINVAL;
+        }
         if (!v) continue;
         pr = strtoul(v, &end, 10);
         if (*end || pr > 1000 || p->nprio == XRES_RELOCATE_PRIOS_MAX) {
