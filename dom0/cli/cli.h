@@ -52,6 +52,7 @@ extern const xres_cmd xres_cmds_sched[];
 extern const xres_cmd xres_cmds_pair[];
 extern const xres_cmd xres_cmds_pool[];
 extern const xres_cmd xres_cmds_cluster[];
+extern const xres_cmd xres_cmds_conflict[];
 extern const xres_cmd xres_cmds_help[];
 
 /* The areas `xres help` lists, each a heading and its table; ends with

@@ -14,6 +14,7 @@ const xres_cmd_group xres_cmd_groups[] = {
     { "Hot-standby pairs", xres_cmds_pair },
     { "Memory pools", xres_cmds_pool },
     { "Cluster", xres_cmds_cluster },
+    { "Conflicts", xres_cmds_conflict },
     { "Live view", xres_cmds_top },
     { "Metrics", xres_cmds_metrics },
     { "Figures", xres_cmds_stats },

@@ -50,6 +50,19 @@ const char *xres_lock_op_name(xres_lock_op op)
         ? op_names[op] : "?";
 }
 
+static const char *const movable_names[] = {
+    [XRES_CMOVE_UNKNOWN] = "unknown",
+    [XRES_CMOVE_MOVABLE] = "movable",
+    [XRES_CMOVE_PINNED] = "pinned",
+    [XRES_CMOVE_PAIR] = "pair",
+    [XRES_CMOVE_NOT_MIGRATABLE] = "not-migratable",
+};
+
+const char *xres_cluster_movable_name(xres_cluster_movable m)
+{
+    return m <= XRES_CMOVE_NOT_MIGRATABLE ? movable_names[m] : "?";
+}
+
 static int why(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int why(char *err, size_t errlen, const char *fmt, ...)
@@ -99,6 +112,8 @@ int xres_cluster_figures_check(const xres_cluster_figures *f, char *err,
         if (!d->vcpus || d->vcpus > XRES_CLUSTER_VCPUS_MAX ||
             d->cpu_pct > d->vcpus * 100)
             return why(err, errlen, "domains[%zu]: CPU out of bounds", i);
+        if (d->movable > XRES_CMOVE_NOT_MIGRATABLE)
+            return why(err, errlen, "domains[%zu]: movable out of bounds", i);
     }
     for (size_t i = 0; i < f->npools; i++) {
         const xres_cluster_pool *p = &f->pools[i];
@@ -165,6 +180,12 @@ static void gen_figures(yajl_gen g, const xres_cluster_figures *f)
         knum(g, "max_kb", d->max_kb);
         knum(g, "cpu_pct", d->cpu_pct);
         knum(g, "vcpus", d->vcpus);
+        if (d->movable == XRES_CMOVE_MOVABLE) {
+            yajl_gen_string(g, (const unsigned char *)"movable", 7);
+            yajl_gen_bool(g, 1);
+        } else if (d->movable != XRES_CMOVE_UNKNOWN) {
+            kstr(g, "unmovable", xres_cluster_movable_name(d->movable));
+        }
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
@@ -298,6 +319,35 @@ static yajl_val array(rd *r, yajl_val o, const char *k, size_t max)
     return v;
 }
 
+/* The optional "movable":true or "unmovable":"WORD" of a domain; neither
+ * is unknown (a sender older than the field). */
+static xres_cluster_movable movable(rd *r, yajl_val e)
+{
+    const char *pm[] = { "movable", NULL }, *pu[] = { "unmovable", NULL };
+    yajl_val m = YAJL_IS_OBJECT(e) ? yajl_tree_get(e, pm, yajl_t_any) : NULL;
+    yajl_val u = YAJL_IS_OBJECT(e) ? yajl_tree_get(e, pu, yajl_t_any) : NULL;
+
+    if (r->rc || (!m && !u)) return XRES_CMOVE_UNKNOWN;
+    if (m && u) {
+        r->rc = why(r->err, r->errlen, "domains[]: both movable and "
+                    "unmovable");
+        return XRES_CMOVE_UNKNOWN;
+    }
+    if (m) {
+        if (!YAJL_IS_TRUE(m))
+            r->rc = why(r->err, r->errlen, "domains[].movable: not true");
+        return XRES_CMOVE_MOVABLE;
+    }
+    for (int i = XRES_CMOVE_PINNED; i <= XRES_CMOVE_NOT_MIGRATABLE; i++)
+        if (YAJL_IS_STRING(u) && !strcmp(u->u.string, movable_names[i]))
+            return (xres_cluster_movable)i;
+    if (YAJL_IS_STRING(u) && !strcmp(u->u.string, "unknown"))
+        return XRES_CMOVE_UNKNOWN;
+    r->rc = why(r->err, r->errlen, "domains[].unmovable: not pinned, pair, "
+                "not-migratable or unknown");
+    return XRES_CMOVE_UNKNOWN;
+}
+
 static void read_figures(rd *r, yajl_val o, xres_cluster_figures *f)
 {
     const uint64_t M = XRES_CLUSTER_MEM_MAX_KB;
@@ -335,6 +385,7 @@ static void read_figures(rd *r, yajl_val o, xres_cluster_figures *f)
                                        XRES_CLUSTER_VCPUS_MAX * 100);
             d->vcpus = (unsigned)num(r, e, "domains[].", "vcpus",
                                      XRES_CLUSTER_VCPUS_MAX);
+            d->movable = movable(r, e);
         }
     }
     if ((a = array(r, o, "pools", XRES_CLUSTER_POOLS_MAX))) {

@@ -9,7 +9,7 @@
  *    "use":{"cpu_pct":22,"mem_pct":61},
  *    "method":"live"|"save-restore",
  *    "domains":[{"name":"g1","domid":3,"mem_kb":..,"max_kb":..,
- *                "cpu_pct":12,"vcpus":2}, ...],
+ *                "cpu_pct":12,"vcpus":2,"movable":true}, ...],
  *    "pools":[{"name":"web","size_kb":..,"held_kb":..}, ...],
  *    "conflicts":[]}
  *   {"v":1,"type":"lock","op":"request"|"grant"|"release","lock":"NAME",
@@ -21,6 +21,11 @@
  * memory within the total); a message that fails is rejected whole with
  * one reason.  Unknown keys are ignored, so that a later version 1
  * sender may add some.
+ *
+ * A domain may say whether it may be relocated: "movable":true, or
+ * "unmovable":"pinned"|"pair"|"not-migratable"|"unknown" (not both).  A
+ * domain with neither, as older senders write it, is "unknown": not
+ * movable.
  */
 #ifndef XRES_CLUSTER_MSG_H
 #define XRES_CLUSTER_MSG_H
@@ -39,12 +44,26 @@
 #define XRES_CLUSTER_CPUS_MAX 4096
 #define XRES_CLUSTER_VCPUS_MAX 512
 
+/* Whether a domain may be relocated, and if not, why. */
+typedef enum {
+    XRES_CMOVE_UNKNOWN = 0,     /* not said: not movable */
+    XRES_CMOVE_MOVABLE,
+    XRES_CMOVE_PINNED,          /* pinned to this host */
+    XRES_CMOVE_PAIR,            /* one of a hot-standby pair */
+    XRES_CMOVE_NOT_MIGRATABLE,  /* not a Pacemaker resource that may migrate */
+} xres_cluster_movable;
+
+/* The wire word of m: "movable", "pinned", "pair", "not-migratable",
+ * "unknown". */
+const char *xres_cluster_movable_name(xres_cluster_movable m);
+
 typedef struct {
     char name[XRES_CLUSTER_NAME_MAX];
     uint32_t domid;
     uint64_t mem_kb, max_kb;
     unsigned cpu_pct;           /* % of one CPU, at most vcpus * 100 */
     unsigned vcpus;
+    xres_cluster_movable movable;
 } xres_cluster_dom;
 
 typedef struct {

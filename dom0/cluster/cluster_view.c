@@ -52,12 +52,6 @@ const xres_cluster_member *xres_cview_find_host(const xres_cluster_view *v,
     return NULL;
 }
 
-bool xres_cview_stale(const xres_cluster_view *v,
-                      const xres_cluster_member *m)
-{
-    return !m->have_fig || v->tick - m->fig_tick > v->stale_ticks;
-}
-
 static xres_cluster_member *member(xres_cluster_view *v, uint32_t id)
 {
     xres_cluster_member *m = find(v, id);

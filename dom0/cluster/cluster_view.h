@@ -100,8 +100,13 @@ const xres_cluster_member *xres_cview_find(const xres_cluster_view *v,
                                            uint32_t nodeid);
 const xres_cluster_member *xres_cview_find_host(const xres_cluster_view *v,
                                                 const char *host);
-bool xres_cview_stale(const xres_cluster_view *v,
-                      const xres_cluster_member *m);
+/* Inline, so that pure readers of a view (dom0/policy/) link nothing of
+ * the cluster layer. */
+static inline bool xres_cview_stale(const xres_cluster_view *v,
+                                    const xres_cluster_member *m)
+{
+    return !m->have_fig || v->tick - m->fig_tick > v->stale_ticks;
+}
 /* The lock's holder, or 0 when it is free or unknown. */
 uint32_t xres_cview_lock_holder(const xres_cluster_view *v,
                                 const char *lock);

@@ -33,6 +33,8 @@ static const struct {
     { "pair", KEY_STRING },         /* member of this hot-standby pair */
     { "role", KEY_STRING },         /* ... as its active or standby */
     { "pair_apps", KEY_STRING },    /* the pair's apps, NAME:SIZE:hot|cold */
+    { "relocate_priority", KEY_UINT },  /* which domain leaves a conflict */
+    { "relocate", KEY_STRING },     /* "never": pinned to its host */
 };
 
 struct xres_config_report {

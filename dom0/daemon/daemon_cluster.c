@@ -27,6 +27,7 @@
 #include "daemon_cluster.h"
 #include "ipc.h"
 #include "log.h"
+#include "pair_priv.h"
 #include "pool_priv.h"
 
 typedef struct {
@@ -58,6 +59,25 @@ static uint64_t wall_ms(void)
 
 /*----- this host's figures -----*/
 
+/* Whether a domain may be relocated (docs/xres-cluster.md, "Which
+ * domain"): pinned by relocate = "never", one of a hot-standby pair, not
+ * a Pacemaker resource that may migrate, or not known before the first
+ * resource table. */
+static xres_cluster_movable movable_of(xres_daemon *d, const xres_domain *dom)
+{
+    const char *never = xres_config_domain_get(&d->cfg, dom->name,
+                                               "relocate");
+    const xres_crm_resource *r;
+
+    if (dom->domid == 0) return XRES_CMOVE_PINNED;
+    if (never && !strcmp(never, "never")) return XRES_CMOVE_PINNED;
+    if (xres_daemon_priv(d, &xres_subsys_pair) && pair_of_domain(d, dom->domid))
+        return XRES_CMOVE_PAIR;
+    if (!xres_daemon_cluster_resources_known(d)) return XRES_CMOVE_UNKNOWN;
+    r = xres_daemon_cluster_resource(d, dom->name);
+    return r && r->migrate ? XRES_CMOVE_MOVABLE : XRES_CMOVE_NOT_MIGRATABLE;
+}
+
 static void fill_domains(xres_daemon *d, cl_state *st,
                          xres_cluster_figures *f)
 {
@@ -82,6 +102,7 @@ static void fill_domains(xres_daemon *d, cl_state *st,
         cd->cpu_pct = pt && pt->use_pct > 0 ? (unsigned)(pt->use_pct + 0.5)
                                             : 0;
         if (cd->cpu_pct > cd->vcpus * 100) cd->cpu_pct = cd->vcpus * 100;
+        cd->movable = movable_of(d, dom);
         f->mem_domains_kb += cd->mem_kb;
         f->ndoms++;
     }
@@ -138,6 +159,8 @@ static int figures_of(xres_daemon *d, cl_state *st, xres_cluster_figures *f)
     f->live = h->cap_shadow;
     fill_domains(d, st, f);
     fill_pools(d, f);
+    f->nconflicts = xres_daemon_conflict_busy(d, f->conflicts,
+                                              XRES_CLUSTER_CONFLICTS_MAX);
     return 0;
 }
 
@@ -170,13 +193,13 @@ static void send_figures(xres_daemon *d, cl_state *st)
     xres_cluster_msg_dispose(&m);
 }
 
-static void send_grant(cl_state *st, const char *lock)
+static void send_lock(cl_state *st, xres_lock_op op, const char *lock)
 {
     xres_cluster_msg m;
 
     xres_cluster_msg_init(&m);
     m.type = XRES_CMSG_LOCK;
-    m.op = XRES_LOCK_GRANT;
+    m.op = op;
     m.node = st->v.self;
     snprintf(m.lock, sizeof(m.lock), "%s", lock);
     send_msg(st, &m);
@@ -188,7 +211,7 @@ static void act(xres_daemon *d, cl_state *st, const xres_cview_out *o)
 {
     if (o->reject[0]) XLOG_WARN("cluster: %s", o->reject);
     if (o->send_figures) send_figures(d, st);
-    if (o->send_grant) send_grant(st, o->grant_lock);
+    if (o->send_grant) send_lock(st, XRES_LOCK_GRANT, o->grant_lock);
 }
 
 static void on_deliver(void *ctx, uint32_t from, const void *msg, size_t len)
@@ -388,6 +411,19 @@ const xres_cluster_view *xres_daemon_cluster_view(xres_daemon *d)
     return st && st->joined ? &st->v : NULL;
 }
 
+int xres_daemon_cluster_lock(xres_daemon *d, const char *op,
+                             const char *name)
+{
+    cl_state *st = CL(d);
+
+    if (!st || !st->joined) return -ENOTCONN;
+    if (!xres_cluster_name_ok(name)) return -EINVAL;
+    if (!strcmp(op, "request")) send_lock(st, XRES_LOCK_REQUEST, name);
+    else if (!strcmp(op, "release")) send_lock(st, XRES_LOCK_RELEASE, name);
+    else return -EINVAL;
+    return 0;
+}
+
 /*----- commands -----*/
 
 static void host_json(yajl_gen g, const cl_state *st,
@@ -425,6 +461,8 @@ static void host_json(yajl_gen g, const cl_state *st,
         xres_json_kv_u64(g, "max_kb", f->doms[i].max_kb);
         xres_json_kv_u64(g, "cpu_pct", f->doms[i].cpu_pct);
         xres_json_kv_u64(g, "vcpus", f->doms[i].vcpus);
+        xres_json_kv_str(g, "movable",
+                         xres_cluster_movable_name(f->doms[i].movable));
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);

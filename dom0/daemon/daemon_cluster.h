@@ -30,4 +30,26 @@ int xres_daemon_cluster_move(xres_daemon *d, const char *dom,
 /* A move of dom (NULL: any) is under way. */
 bool xres_daemon_cluster_moving(xres_daemon *d, const char *dom);
 
+/* How move job ended: 0 done, -EIO failed, -EINPROGRESS still under
+ * way, -ENOENT not known (no longer kept). */
+int xres_daemon_cluster_move_result(xres_daemon *d, unsigned job);
+
+/* Pacemaker's resource that runs domain dom, or NULL (not a resource, or
+ * the table not read yet: see xres_daemon_cluster_resources_known). */
+const xres_crm_resource *xres_daemon_cluster_resource(xres_daemon *d,
+                                                      const char *dom);
+bool xres_daemon_cluster_resources_known(xres_daemon *d);
+
+/* Multicast a lock message (op "request" or "release") for name to the
+ * group.  0, or -errno (not in the cluster: -ENOTCONN). */
+int xres_daemon_cluster_lock(xres_daemon *d, const char *op,
+                             const char *name);
+
+/* The domains of this host over T_vm while it is in conflict (what our
+ * figures' conflicts list carries), at most max: their number
+ * (daemon_conflict.c). */
+size_t xres_daemon_conflict_busy(xres_daemon *d,
+                                 char (*names)[XRES_CLUSTER_NAME_MAX],
+                                 size_t max);
+
 #endif

@@ -277,6 +277,31 @@ bool xres_daemon_cluster_moving(xres_daemon *d, const char *dom)
     return j && (!dom || !strcmp(j->dom, dom));
 }
 
+int xres_daemon_cluster_move_result(xres_daemon *d, unsigned job)
+{
+    mv_state *st = MV(d);
+    const mv_job *j = st ? job_find(st, job) : NULL;
+
+    if (!j) return -ENOENT;
+    if (j->state <= JOB_RUNNING) return -EINPROGRESS;
+    return j->state == JOB_DONE ? 0 : -EIO;
+}
+
+const xres_crm_resource *xres_daemon_cluster_resource(xres_daemon *d,
+                                                      const char *dom)
+{
+    mv_state *st = MV(d);
+
+    return st && st->have_res ? xres_crm_find_domain(&st->res, dom) : NULL;
+}
+
+bool xres_daemon_cluster_resources_known(xres_daemon *d)
+{
+    mv_state *st = MV(d);
+
+    return st && st->have_res;
+}
+
 /*----- hooks -----*/
 
 static int move_init(xres_daemon *d)

@@ -116,6 +116,7 @@ extern const xres_subsys xres_subsys_pool;      /* daemon_pool.c */
 extern const xres_subsys xres_subsys_metrics;   /* daemon_metrics.c */
 extern const xres_subsys xres_subsys_cluster;   /* daemon_cluster.c */
 extern const xres_subsys xres_subsys_move;      /* daemon_move.c */
+extern const xres_subsys xres_subsys_conflict;  /* daemon_conflict.c */
 
 /* NULL-terminated list of the above, in the order hooks are called. */
 extern const xres_subsys *const xres_default_subsystems[];

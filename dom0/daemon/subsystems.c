@@ -12,6 +12,7 @@ const xres_subsys *const xres_default_subsystems[] = {
     &xres_subsys_mem, &xres_subsys_cpu, &xres_subsys_pair, &xres_subsys_pool,
     &xres_subsys_cluster,       /* after the others: shares their figures */
     &xres_subsys_move,          /* after the cluster: uses its view */
+    &xres_subsys_conflict,      /* after move: moves domains through it */
     &xres_subsys_metrics,       /* last: its tick sees the others' */
     NULL,
 };

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_conflict.h"
 #include "config_cpu.h"
 #include "config_mem.h"
 #include "config_metrics.h"
@@ -36,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static xres_pair_params pp;
     static xres_pool_req pools[XRES_POOL_DECLS_MAX];
+    static xres_conflict_config cc;
     xres_config cfg;
     xres_mem_params mp;
     xres_cpu_params cp;
@@ -87,6 +89,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         said_why(xres_pool_decls_of_config(&cfg, pools, XRES_POOL_DECLS_MAX,
                                            &npool, err, sizeof(err)), err);
         if (npool > XRES_POOL_DECLS_MAX) abort();
+        err[0] = 0;
+        rc = xres_conflict_config_read(&cfg, &cc, err, sizeof(err));
+        said_why(rc, err);
+        if (!rc && (cc.conflict.sustain < 1 || cc.conflict.resources < 1 ||
+            cc.conflict.resources > XRES_RES_BOTH ||
+            cc.conflict.nhosts > XRES_CONFLICT_HOSTS_MAX ||
+            cc.relocate.ncoef > XRES_CONFLICT_HOSTS_MAX ||
+            cc.relocate.nprio > XRES_RELOCATE_PRIOS_MAX))
+            abort();
         for (size_t i = 0; i < npool; i++)
             if (!xres_pool_name_ok(pools[i].name) ||
                 !pools[i].config[0] == !pools[i].domain[0])

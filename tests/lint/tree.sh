@@ -23,7 +23,7 @@ bad() { echo "tree: $*" >&2; fail=1; }
 # xenstore-schema/).  A header's layer is the folder it is in.
 declare -A may=(
     [core]="core"
-    [policy]="core policy"
+    [policy]="core policy cluster"
     [config]="core policy config"
     [backend]="core backend"
     [cluster]="core cluster"

@@ -38,10 +38,12 @@ static void figures(uint32_t node, const char *host, uint64_t free_mib,
     f->cpu_allocable_pct = alloc_pct;
     f->live = live;
     f->doms[f->ndoms++] = (xres_cluster_dom){ "Domain-0", 0, 512 * MiB,
-                                              512 * MiB, 5, 1 };
+                                              512 * MiB, 5, 1,
+                                              XRES_CMOVE_UNKNOWN };
     if (node == 1)
         f->doms[f->ndoms++] = (xres_cluster_dom){ "g1", 3, 128 * MiB,
-                                                  256 * MiB, 30, 1 };
+                                                  256 * MiB, 30, 1,
+                                                  XRES_CMOVE_MOVABLE };
     for (size_t i = 0; i < f->ndoms; i++) f->mem_domains_kb += f->doms[i].mem_kb;
     xres_cluster_msg_init(&m);
     m.type = XRES_CMSG_FIGURES;

@@ -58,6 +58,7 @@ START_TEST(figures_round_trip)
     f->doms[0].max_kb = 1048576;
     f->doms[0].cpu_pct = 150;
     f->doms[0].vcpus = 2;
+    f->doms[0].movable = XRES_CMOVE_PAIR;
     f->npools = 1;
     strcpy(f->pools[0].name, "p1");
     f->pools[0].size_kb = 262144;
@@ -84,6 +85,68 @@ START_TEST(a_good_message_parses)
     ck_assert_int_eq(parse(FIG(MEM_OK, CPU_OK, DOMS_OK), err), 0);
     ck_assert_int_eq(parse("{\"v\":1,\"type\":\"lock\",\"op\":\"grant\","
                            "\"lock\":\"dest-h1\",\"node\":4}", err), 0);
+}
+END_TEST
+
+#define DOM1(extra) "[{\"name\":\"g1\",\"domid\":3,\"mem_kb\":262144," \
+    "\"max_kb\":524288,\"cpu_pct\":12,\"vcpus\":2" extra "}]"
+
+static int parse_movable(const char *doms, xres_cluster_movable *mv,
+                         char *err)
+{
+    const char *s = NULL;
+    char buf[1024];
+    xres_cluster_msg m;
+    int rc;
+
+    snprintf(buf, sizeof(buf), FIG(MEM_OK, CPU_OK, "%s"), doms);
+    s = buf;
+    rc = xres_cluster_msg_parse(s, strlen(s), &m, err, 160);
+    *mv = rc ? (xres_cluster_movable)99 : m.fig->doms[0].movable;
+    xres_cluster_msg_dispose(&m);
+    return rc;
+}
+
+START_TEST(a_domain_says_whether_it_may_move)
+{
+    static const struct {
+        const char *extra;
+        xres_cluster_movable want;
+    } ok[] = {
+        { "", XRES_CMOVE_UNKNOWN },     /* an older sender: not movable */
+        { ",\"movable\":true", XRES_CMOVE_MOVABLE },
+        { ",\"unmovable\":\"pinned\"", XRES_CMOVE_PINNED },
+        { ",\"unmovable\":\"pair\"", XRES_CMOVE_PAIR },
+        { ",\"unmovable\":\"not-migratable\"", XRES_CMOVE_NOT_MIGRATABLE },
+        { ",\"unmovable\":\"unknown\"", XRES_CMOVE_UNKNOWN },
+    };
+    static const struct {
+        const char *extra, *why;
+    } bad[] = {
+        { ",\"movable\":false", "domains[].movable: not true" },
+        { ",\"movable\":1", "domains[].movable: not true" },
+        { ",\"movable\":true,\"unmovable\":\"pair\"",
+          "domains[]: both movable and unmovable" },
+        { ",\"unmovable\":\"tired\"", "domains[].unmovable: not pinned, "
+          "pair, not-migratable or unknown" },
+        { ",\"unmovable\":7", "domains[].unmovable: not pinned, pair, "
+          "not-migratable or unknown" },
+    };
+    xres_cluster_movable mv;
+    char doms[512], err[160];
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        snprintf(doms, sizeof(doms), DOM1("%s"), ok[i].extra);
+        ck_assert_int_eq(parse_movable(doms, &mv, err), 0);
+        ck_assert_int_eq(mv, ok[i].want);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(doms, sizeof(doms), DOM1("%s"), bad[i].extra);
+        ck_assert_int_eq(parse_movable(doms, &mv, err), -EINVAL);
+        ck_assert_str_eq(err, bad[i].why);
+    }
+    ck_assert_str_eq(xres_cluster_movable_name(XRES_CMOVE_NOT_MIGRATABLE),
+                     "not-migratable");
 }
 END_TEST
 
@@ -169,6 +232,7 @@ Suite *cluster_msg_suite(void)
 
     tcase_add_test(t, figures_round_trip);
     tcase_add_test(t, a_good_message_parses);
+    tcase_add_test(t, a_domain_says_whether_it_may_move);
     tcase_add_test(t, malformed_messages_are_rejected);
     tcase_add_test(t, an_oversized_message_is_rejected);
     tcase_add_test(t, lying_figures_are_rejected);
