@@ -78,7 +78,7 @@ assert_match "^would move $R to xb live, through Pacemaker resource $R \(ocf:xre
 assert_match "cannot move $R to xa: xa is this host" "$(xres migrate $R xa 2>&1)" "migrate to this host: refused"
 assert_match "cannot move Domain-0 to xb: dom0 cannot move" "$(xres migrate Domain-0 xb 2>&1)" "migrate dom0: refused"
 assert_match "cannot move $R to xc: xc: not a host of the cluster" "$(xres migrate $R xc 2>&1)" "migrate to an unknown host: refused"
-sed -e s/@NAME@/plain/ -e s/@MEM@/64/ -e s/@MAXMEM@/64/ -e s/@VCPUS@/1/ /xenbed/guest/guest.cfg >"$XB_TMP/plain.cfg"
+sed -e s/@NAME@/plain/ -e s/@MEM@/96/ -e s/@MAXMEM@/96/ -e s/@VCPUS@/1/ /xenbed/guest/guest.cfg >"$XB_TMP/plain.cfg"
 assert_ok "xl create -p plain (no Pacemaker resource)" xl create -p "$XB_TMP/plain.cfg"
 # shellcheck disable=SC2317 # called through wait_for
 plain_refused() { xres migrate --dry-run plain xb 2>&1 | grep -q 'plain is not a Pacemaker resource'; }
