@@ -80,6 +80,7 @@ if ! wait_for 300 decided; then
     xb_fail "no decision on xa: $(xres conflicts 2>&1 | tr '\n' '|')"
     exit 1
 fi
+t_dec=$(xb_uptime)
 line=$(grep 'conflict: host xa Up' "$XB_TMP/xresd.log" | head -n 1)
 xb_say "XB-INFO $line"
 assert_match "conflict: host xa Up cpu [0-9.]+% >= T_server 50%, T_vm 20% \(static\), over: c[12] [0-9.]+% c[12] [0-9.]+%; moving c[12] \([0-9.]+%\) to xb \(free [0-9.]+% x1\.0\), live" \
@@ -100,6 +101,7 @@ assert_eq 1 "$(grep -c 'conflict: host xa Up' "$XB_TMP/xresd.log")" "one decisio
 # shellcheck disable=SC2317 # called through wait_for
 move_done() { grep -q "move 1: $moved to xb done after" "$XB_TMP/xresd.log"; }
 wait_for 120 move_done
+xb_say "XB-TIMING conflict-decided-to-moved $(xb_secs "$t_dec" "$(xb_uptime)")"
 assert_match "move 1: $moved to xb done after" "$(cat "$XB_TMP/xresd.log")" "xresd's log: move 1 done"
 
 # ---- one busy guest on xa: no conflict, nothing moves
