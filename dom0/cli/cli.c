@@ -3,6 +3,7 @@
  * one request/reply with xresd, usage messages, --json output.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <grp.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -177,4 +178,21 @@ int xres_cli_print_json(yajl_val reply)
 unsigned long long xres_cli_mib(unsigned long long kb)
 {
     return kb / 1024;
+}
+
+int xres_cli_json_opt(const xres_cmd *c, int argc, char **argv, bool *json)
+{
+    static const struct option opts[] = {
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int o;
+
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (o == 'j') *json = true;
+        else if (o == 'h') { xres_cli_usage(c, stdout); return -1; }
+        else return xres_cli_usage_error(c, "unknown option");
+    }
+    return 0;
 }

@@ -96,6 +96,10 @@ int xres_cli_call_msg(yajl_gen g, yajl_val *reply, char *err,
                       size_t errlen);
 
 /* Prints "usage: xres NAME ARGS" and the help text. */
+/* The options of a command that takes only --json and --help: 0 (with
+ * *json set), -1 after printing the usage for --help, or
+ * XRES_EXIT_USAGE after an unknown option. */
+int xres_cli_json_opt(const xres_cmd *c, int argc, char **argv, bool *json);
 void xres_cli_usage(const xres_cmd *c, FILE *f);
 /* For a command's own argument errors: prints the message and the usage
  * line to stderr, returns XRES_EXIT_USAGE. */

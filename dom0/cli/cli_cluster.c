@@ -28,23 +28,6 @@ static const char *str_of(yajl_val o, const char *k)
     return s && *s ? s : "-";
 }
 
-static int json_opt(const xres_cmd *c, int argc, char **argv, bool *json)
-{
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int o;
-
-    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (o == 'j') *json = true;
-        else if (o == 'h') { xres_cli_usage(c, stdout); return -1; }
-        else return xres_cli_usage_error(c, "unknown option");
-    }
-    return 0;
-}
-
 static void print_header(void)
 {
     printf("%-16s %5s %-7s %9s %4s %5s %5s %9s %7s %-12s %s\n", "Host",
@@ -78,7 +61,7 @@ static int cmd_cluster_list(int argc, char **argv)
     yajl_val r, a;
     int rc;
 
-    if ((rc = json_opt(c, argc, argv, &json))) return rc < 0 ? 0 : rc;
+    if ((rc = xres_cli_json_opt(c, argc, argv, &json))) return rc < 0 ? 0 : rc;
     if (argc != optind) return xres_cli_usage_error(c, "no arguments");
     if ((rc = xres_cli_call(xres_cli_req_begin("cluster-list"), &r)))
         return rc;
@@ -109,7 +92,7 @@ static int cmd_cluster_show(int argc, char **argv)
     yajl_val r, h, a;
     int rc;
 
-    if ((rc = json_opt(c, argc, argv, &json))) return rc < 0 ? 0 : rc;
+    if ((rc = xres_cli_json_opt(c, argc, argv, &json))) return rc < 0 ? 0 : rc;
     if (argc - optind != 1) return xres_cli_usage_error(c, "need HOST");
     yajl_gen g = xres_cli_req_begin("cluster-show");
     xres_json_kv_str(g, "host", argv[optind]);
@@ -260,7 +243,7 @@ static int cmd_migrate_status(int argc, char **argv)
     char *end;
     int rc;
 
-    if ((rc = json_opt(c, argc, argv, &json))) return rc < 0 ? 0 : rc;
+    if ((rc = xres_cli_json_opt(c, argc, argv, &json))) return rc < 0 ? 0 : rc;
     if (argc - optind > 1) return xres_cli_usage_error(c, "at most one MOVE");
     g = xres_cli_req_begin("migrate-status");
     if (argc - optind == 1) {

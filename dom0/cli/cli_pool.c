@@ -171,23 +171,6 @@ static void print_header(void)
            "Deadline", "Forecast", "Risk", "Domain");
 }
 
-static int json_opt(const xres_cmd *c, int argc, char **argv, bool *json)
-{
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int o;
-
-    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (o == 'j') *json = true;
-        else if (o == 'h') { xres_cli_usage(c, stdout); return -1; }
-        else return xres_cli_usage_error(c, "unknown option");
-    }
-    return 0;
-}
-
 static int cmd_pool_list(int argc, char **argv)
 {
     const xres_cmd *c = xres_cli_find("pool-list");
@@ -195,7 +178,7 @@ static int cmd_pool_list(int argc, char **argv)
     yajl_val r, a;
     int rc;
 
-    if ((rc = json_opt(c, argc, argv, &json))) return rc < 0 ? 0 : rc;
+    if ((rc = xres_cli_json_opt(c, argc, argv, &json))) return rc < 0 ? 0 : rc;
     if (argc != optind) return xres_cli_usage_error(c, "no arguments");
     if ((rc = xres_cli_call(xres_cli_req_begin("pool-list"), &r))) return rc;
     if (json) return xres_cli_print_json(r);
@@ -215,7 +198,7 @@ static int cmd_pool_show(int argc, char **argv)
     char dl[24], fc[24];
     int rc;
 
-    if ((rc = json_opt(c, argc, argv, &json))) return rc < 0 ? 0 : rc;
+    if ((rc = xres_cli_json_opt(c, argc, argv, &json))) return rc < 0 ? 0 : rc;
     if (argc - optind != 1) return xres_cli_usage_error(c, "need NAME");
     yajl_gen g = xres_cli_req_begin("pool-show");
     xres_json_kv_str(g, "name", argv[optind]);
@@ -257,7 +240,7 @@ static int name_cmd(const char *cmd, int argc, char **argv, const char *done)
     yajl_val r;
     int rc;
 
-    if ((rc = json_opt(c, argc, argv, &json))) return rc < 0 ? 0 : rc;
+    if ((rc = xres_cli_json_opt(c, argc, argv, &json))) return rc < 0 ? 0 : rc;
     if (argc - optind != 1) return xres_cli_usage_error(c, "need NAME");
     yajl_gen g = xres_cli_req_begin(cmd);
     xres_json_kv_str(g, "name", argv[optind]);
