@@ -7,9 +7,12 @@
 # tests/system/cluster/.  All boots always run; any failing fails the
 # check.
 system-check: deb guest-progs systools
+	rm -f build/xenbed/failures.txt; \
 	rc=0; tests/xenbed/xenbed run-tests || rc=1; \
 	XENBED_HV=patched tests/xenbed/xenbed run-tests '80-*' || rc=1; \
 	tests/xenbed/xenbed cluster-tests || rc=1; \
+	if [ -s build/xenbed/failures.txt ]; then \
+	    echo "xenbed: what failed, all boots:"; cat build/xenbed/failures.txt; fi; \
 	exit $$rc
 
 # The cluster boot alone.
