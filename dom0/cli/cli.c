@@ -175,6 +175,21 @@ int xres_cli_print_json(yajl_val reply)
     return XRES_EXIT_OK;
 }
 
+uint64_t xres_cli_u64(yajl_val o, const char *k)
+{
+    uint64_t v = 0;
+
+    xres_json_get_u64(o, k, &v);
+    return v;
+}
+
+const char *xres_cli_str(yajl_val o, const char *k)
+{
+    const char *s = xres_json_get_str(o, k);
+
+    return s && *s ? s : "-";
+}
+
 unsigned long long xres_cli_mib(unsigned long long kb)
 {
     return kb / 1024;

@@ -112,6 +112,11 @@ const xres_cmd *xres_cli_find(const char *name);
  * --json of listing commands.  Returns the exit code. */
 int xres_cli_print_json(yajl_val reply);
 
+/* A reply's field for the text columns: the number, or 0 when it is
+ * missing; the string, or "-" when it is missing or empty. */
+uint64_t xres_cli_u64(yajl_val o, const char *k);
+const char *xres_cli_str(yajl_val o, const char *k);
+
 /* Size in MiB for the text columns: floor(kb / 1024). */
 unsigned long long xres_cli_mib(unsigned long long kb);
 

@@ -13,21 +13,6 @@
 
 #include "cli.h"
 
-static uint64_t u64_of(yajl_val o, const char *k)
-{
-    uint64_t v = 0;
-
-    xres_json_get_u64(o, k, &v);
-    return v;
-}
-
-static const char *str_of(yajl_val o, const char *k)
-{
-    const char *s = xres_json_get_str(o, k);
-
-    return s && *s ? s : "-";
-}
-
 static void print_header(void)
 {
     printf("%-16s %5s %-7s %9s %4s %5s %5s %9s %7s %-12s %s\n", "Host",
@@ -40,17 +25,18 @@ static void print_row(yajl_val h)
     char age[32];
 
     if (xres_json_get(h, "age_ms"))
-        snprintf(age, sizeof(age), "%" PRIu64 "s%s", u64_of(h, "age_ms") /
+        snprintf(age, sizeof(age), "%" PRIu64 "s%s", xres_cli_u64(h, "age_ms") /
                  1000, xres_json_get_bool(h, "stale", false) ? " stale" : "");
     else
         snprintf(age, sizeof(age), "no figures");
     printf("%-16s %5" PRIu64 " %-7s %9llu %4" PRIu64 " %5" PRIu64 " %5" PRIu64
-           " %9llu %7" PRIu64 "%% %-12s %s%s\n", str_of(h, "host"),
-           u64_of(h, "node"), str_of(h, "state"),
-           xres_cli_mib(u64_of(h, "mem_total_kb")), u64_of(h, "cpus"),
-           u64_of(h, "cpu_use_pct"), u64_of(h, "mem_use_pct"),
-           xres_cli_mib(u64_of(h, "mem_free_kb")),
-           u64_of(h, "cpu_allocable_pct"), str_of(h, "method"), age,
+           " %9llu %7" PRIu64 "%% %-12s %s%s\n", xres_cli_str(h, "host"),
+           xres_cli_u64(h, "node"), xres_cli_str(h, "state"),
+           xres_cli_mib(xres_cli_u64(h, "mem_total_kb")),
+           xres_cli_u64(h, "cpus"),
+           xres_cli_u64(h, "cpu_use_pct"), xres_cli_u64(h, "mem_use_pct"),
+           xres_cli_mib(xres_cli_u64(h, "mem_free_kb")),
+           xres_cli_u64(h, "cpu_allocable_pct"), xres_cli_str(h, "method"), age,
            xres_json_get_bool(h, "self", false) ? " (this host)" : "");
 }
 
@@ -70,14 +56,14 @@ static int cmd_cluster_list(int argc, char **argv)
         (!YAJL_IS_ARRAY(a) || !a->u.array.len)) {
         /* Never joined: said on stdout (or in the JSON), exit 1. */
         if (json) xres_cli_print_json(r);
-        else printf("not in a cluster: %s\n", str_of(r, "reason"));
+        else printf("not in a cluster: %s\n", xres_cli_str(r, "reason"));
         if (!json) yajl_tree_free(r);
         return XRES_EXIT_FAIL;
     }
     if (json) return xres_cli_print_json(r);
     if (!xres_json_get_bool(r, "cluster", false))
         printf("not in the cluster now: %s; the last view:\n",
-               str_of(r, "reason"));
+               xres_cli_str(r, "reason"));
     print_header();
     for (size_t i = 0; YAJL_IS_ARRAY(a) && i < a->u.array.len; i++)
         print_row(a->u.array.values[i]);
@@ -107,10 +93,11 @@ static int cmd_cluster_show(int argc, char **argv)
     for (size_t i = 0; YAJL_IS_ARRAY(a) && i < a->u.array.len; i++) {
         yajl_val d = a->u.array.values[i];
         printf("%-24s %6" PRIu64 " %9llu %9llu %5" PRIu64 " %5" PRIu64 "\n",
-               str_of(d, "name"), u64_of(d, "domid"),
-               xres_cli_mib(u64_of(d, "mem_kb")),
-               xres_cli_mib(u64_of(d, "max_kb")), u64_of(d, "vcpus"),
-               u64_of(d, "cpu_pct"));
+               xres_cli_str(d, "name"), xres_cli_u64(d, "domid"),
+               xres_cli_mib(xres_cli_u64(d, "mem_kb")),
+               xres_cli_mib(xres_cli_u64(d, "max_kb")),
+               xres_cli_u64(d, "vcpus"),
+               xres_cli_u64(d, "cpu_pct"));
     }
     yajl_tree_free(r);
     return XRES_EXIT_OK;
@@ -136,7 +123,7 @@ static int follow(uint64_t job, unsigned timeout_s, bool json)
         g = xres_cli_req_begin("migrate-status");
         xres_json_kv_u64(g, "job", job);
         if ((rc = xres_cli_call(g, &r))) return rc;
-        state = str_of(r, "state");
+        state = xres_cli_str(r, "state");
         if (strcmp(state, "waiting") && strcmp(state, "running")) break;
         yajl_tree_free(r);
         if (time(NULL) >= end) {
@@ -154,12 +141,12 @@ static int follow(uint64_t job, unsigned timeout_s, bool json)
     }
     if (rc)
         fprintf(stderr, "xres: migrate: move %" PRIu64 " of %s to %s failed: "
-                "%s\n", job, str_of(r, "domain"), str_of(r, "host"),
-                str_of(r, "result"));
+                "%s\n", job, xres_cli_str(r, "domain"), xres_cli_str(r, "host"),
+                xres_cli_str(r, "result"));
     else
-        printf("%s runs on %s: moved %s in %.1f s\n", str_of(r, "domain"),
-               str_of(r, "host"), str_of(r, "method"),
-               u64_of(r, "elapsed_ms") / 1000.0);
+        printf("%s runs on %s: moved %s in %.1f s\n", xres_cli_str(r, "domain"),
+               xres_cli_str(r, "host"), xres_cli_str(r, "method"),
+               xres_cli_u64(r, "elapsed_ms") / 1000.0);
     yajl_tree_free(r);
     return rc;
 }
@@ -214,20 +201,24 @@ static int cmd_migrate(int argc, char **argv)
         printf("%s %s to %s %s, through Pacemaker resource %s (%s): %s has "
                "%llu MiB free for %llu MiB, %" PRIu64 "%% CPU allocable for "
                "%" PRIu64 "%%", dry ? "would move" : "moving",
-               str_of(r, "domain"), str_of(r, "host"), str_of(r, "method"),
-               str_of(r, "resource"), str_of(r, "agent"), str_of(r, "host"),
-               xres_cli_mib(u64_of(r, "dest_free_kb")),
-               xres_cli_mib(u64_of(r, "need_kb")), u64_of(r, "dest_cpu_pct"),
-               u64_of(r, "need_cpu_pct"));
-        if (!dry) printf(" (move %" PRIu64 ")", u64_of(r, "job"));
+               xres_cli_str(r, "domain"), xres_cli_str(r, "host"),
+               xres_cli_str(r, "method"),
+               xres_cli_str(r, "resource"), xres_cli_str(r, "agent"),
+               xres_cli_str(r, "host"),
+               xres_cli_mib(xres_cli_u64(r, "dest_free_kb")),
+               xres_cli_mib(xres_cli_u64(r, "need_kb")),
+               xres_cli_u64(r, "dest_cpu_pct"),
+               xres_cli_u64(r, "need_cpu_pct"));
+        if (!dry) printf(" (move %" PRIu64 ")", xres_cli_u64(r, "job"));
         printf("\n");
         yajl_tree_free(r);
         return XRES_EXIT_OK;
     }
-    uint64_t job = u64_of(r, "job");
+    uint64_t job = xres_cli_u64(r, "job");
     if (!json)
         printf("moving %s to %s %s through Pacemaker (move %" PRIu64 ")\n",
-               str_of(r, "domain"), str_of(r, "host"), str_of(r, "method"),
+               xres_cli_str(r, "domain"), xres_cli_str(r, "host"),
+               xres_cli_str(r, "method"),
                job);
     yajl_tree_free(r);
     fflush(stdout);
@@ -261,13 +252,15 @@ static int cmd_migrate_status(int argc, char **argv)
     for (size_t i = 0; !a || (YAJL_IS_ARRAY(a) && i < a->u.array.len); i++) {
         yajl_val j = a ? a->u.array.values[i] : r;
         printf("%5" PRIu64 " %-20s %-16s %-12s %-8s %8.1f %s\n",
-               u64_of(j, "job"), str_of(j, "domain"), str_of(j, "host"),
-               str_of(j, "method"), str_of(j, "state"),
-               u64_of(j, "elapsed_ms") / 1000.0, str_of(j, "result"));
+               xres_cli_u64(j, "job"), xres_cli_str(j, "domain"),
+               xres_cli_str(j, "host"),
+               xres_cli_str(j, "method"), xres_cli_str(j, "state"),
+               xres_cli_u64(j, "elapsed_ms") / 1000.0,
+               xres_cli_str(j, "result"));
         if (!a) break;
     }
     if (a && xres_json_get_str(r, "resources_error"))
-        printf("pacemaker: %s\n", str_of(r, "resources_error"));
+        printf("pacemaker: %s\n", xres_cli_str(r, "resources_error"));
     yajl_tree_free(r);
     return XRES_EXIT_OK;
 }

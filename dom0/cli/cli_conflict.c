@@ -11,21 +11,6 @@
 
 #include "cli.h"
 
-static uint64_t u64_of(yajl_val o, const char *k)
-{
-    uint64_t v = 0;
-
-    xres_json_get_u64(o, k, &v);
-    return v;
-}
-
-static const char *str_of(yajl_val o, const char *k)
-{
-    const char *s = xres_json_get_str(o, k);
-
-    return s && *s ? s : "-";
-}
-
 /* cp (hundredths of %) as "75%" or "26.66%". */
 static const char *pct(char *b, size_t len, uint64_t cp)
 {
@@ -61,8 +46,9 @@ static void print_skipped(yajl_val r)
     yajl_val a = xres_json_get(r, "skipped");
 
     for (size_t i = 0; YAJL_IS_ARRAY(a) && i < a->u.array.len; i++)
-        printf("  skipped %s: %s\n", str_of(a->u.array.values[i], "domain"),
-               str_of(a->u.array.values[i], "why"));
+        printf("  skipped %s: %s\n",
+               xres_cli_str(a->u.array.values[i], "domain"),
+               xres_cli_str(a->u.array.values[i], "why"));
 }
 
 static void print_host(yajl_val h)
@@ -71,29 +57,29 @@ static void print_host(yajl_val h)
     yajl_val b = xres_json_get(h, "busy");
     char x[32], y[32], z[32];
 
-    printf("%s%s: %s", str_of(h, "host"),
+    printf("%s%s: %s", xres_cli_str(h, "host"),
            xres_json_get_bool(h, "self", false) ? " (this host)" : "",
            xres_json_get_bool(h, "conflict", false) ? "in conflict"
                                                     : "no conflict");
     if (xres_json_get_bool(h, "conflict", false))
         printf(" for %" PRIu64 " s, %" PRIu64 " figures%s",
-               u64_of(h, "since_ms_ago") / 1000, u64_of(h, "run"),
+               xres_cli_u64(h, "since_ms_ago") / 1000, xres_cli_u64(h, "run"),
                xres_json_get_bool(h, "sustained", false) ? ", sustained" : "");
-    printf(", %" PRIu64 " domains\n", u64_of(h, "guests"));
+    printf(", %" PRIu64 " domains\n", xres_cli_u64(h, "guests"));
     for (size_t i = 0; i < 2; i++) {
         yajl_val r = xres_json_get(h, res[i]);
         if (!r) continue;
         printf("  %s: Up %s, T_server %s, T_vm %s%s\n", res[i],
-               pct(x, sizeof(x), u64_of(r, "up_cp")),
-               pct(y, sizeof(y), u64_of(r, "t_server_cp")),
-               pct(z, sizeof(z), u64_of(r, "t_vm_cp")),
+               pct(x, sizeof(x), xres_cli_u64(r, "up_cp")),
+               pct(y, sizeof(y), xres_cli_u64(r, "t_server_cp")),
+               pct(z, sizeof(z), xres_cli_u64(r, "t_vm_cp")),
                xres_json_get_bool(r, "over", false) ? " (over T_server)" : "");
     }
     for (size_t i = 0; YAJL_IS_ARRAY(b) && i < b->u.array.len; i++)
         printf("  over T_vm: %s cpu %s mem %s\n",
-               str_of(b->u.array.values[i], "domain"),
-               pct(x, sizeof(x), u64_of(b->u.array.values[i], "cpu_cp")),
-               pct(y, sizeof(y), u64_of(b->u.array.values[i], "mem_cp")));
+               xres_cli_str(b->u.array.values[i], "domain"),
+               pct(x, sizeof(x), xres_cli_u64(b->u.array.values[i], "cpu_cp")),
+               pct(y, sizeof(y), xres_cli_u64(b->u.array.values[i], "mem_cp")));
 }
 
 static int cmd_conflicts(int argc, char **argv)
@@ -107,17 +93,17 @@ static int cmd_conflicts(int argc, char **argv)
     if ((rc = xres_cli_call(xres_cli_req_begin("conflicts"), &r))) return rc;
     if (json) return xres_cli_print_json(r);
     printf("mode %s, relocate %s, T_vm %s, sustain %" PRIu64 "\n",
-           str_of(r, "mode"), xres_json_get_bool(r, "relocate", false)
-           ? "on" : "off", str_of(r, "t_vm"), u64_of(r, "sustain"));
+           xres_cli_str(r, "mode"), xres_json_get_bool(r, "relocate", false)
+           ? "on" : "off", xres_cli_str(r, "t_vm"), xres_cli_u64(r, "sustain"));
     a = xres_json_get(r, "hosts");
     for (size_t i = 0; YAJL_IS_ARRAY(a) && i < a->u.array.len; i++)
         print_host(a->u.array.values[i]);
     if (xres_json_get(r, "move"))
         printf("moving: move %" PRIu64 " (xres migrate-status)\n",
-               u64_of(r, "move"));
+               xres_cli_u64(r, "move"));
     if (xres_json_get(r, "last"))
         printf("last, %" PRIu64 " s ago: %s\n",
-               u64_of(r, "last_ms_ago") / 1000, str_of(r, "last"));
+               xres_cli_u64(r, "last_ms_ago") / 1000, xres_cli_str(r, "last"));
     print_skipped(r);
     yajl_tree_free(r);
     return XRES_EXIT_OK;
@@ -141,12 +127,13 @@ static int cmd_relocate(int argc, char **argv)
     if ((rc = xres_cli_call(g, &r))) return rc;
     if (json) return xres_cli_print_json(r);
     if (xres_json_get_bool(r, "move", false))
-        printf("would move %s from %s to %s%s: %s\n", str_of(r, "domain"),
-               str_of(r, "source"), str_of(r, "host"),
+        printf("would move %s from %s to %s%s: %s\n", xres_cli_str(r, "domain"),
+               xres_cli_str(r, "source"), xres_cli_str(r, "host"),
                xres_json_get_bool(r, "sustained", false) ? ""
-               : " (once the conflict is sustained)", str_of(r, "decision"));
+               : " (once the conflict is sustained)",
+               xres_cli_str(r, "decision"));
     else
-        printf("no move: %s\n", str_of(r, "why"));
+        printf("no move: %s\n", xres_cli_str(r, "why"));
     print_skipped(r);
     yajl_tree_free(r);
     return XRES_EXIT_OK;

@@ -124,14 +124,6 @@ static int cmd_pool_create(int argc, char **argv)
     return XRES_EXIT_OK;
 }
 
-static uint64_t u64_of(yajl_val o, const char *k)
-{
-    uint64_t v = 0;
-
-    xres_json_get_u64(o, k, &v);
-    return v;
-}
-
 /* "123s", "-5s" or "-" for a time from now in ms (null: "-"). */
 static void fmt_in(yajl_val o, const char *k, char *buf, size_t len)
 {
@@ -156,9 +148,10 @@ static void print_row(yajl_val p)
     printf("%-16s %-10s %5" PRIu64 " %4" PRIu64 " %9llu %9llu %6" PRIu64
            " %9s %9s %-4s %s\n", s ? s : "?",
            xres_json_get_str(p, "phase") ? xres_json_get_str(p, "phase") : "?",
-           u64_of(p, "queue"), u64_of(p, "priority"),
-           xres_cli_mib(u64_of(p, "held_kb")),
-           xres_cli_mib(u64_of(p, "size_kb")), u64_of(p, "pieces"), dl, fc,
+           xres_cli_u64(p, "queue"), xres_cli_u64(p, "priority"),
+           xres_cli_mib(xres_cli_u64(p, "held_kb")),
+           xres_cli_mib(xres_cli_u64(p, "size_kb")), xres_cli_u64(p, "pieces"),
+           dl, fc,
            xres_json_get_bool(p, "at_risk", false) ? "yes" : "no",
            xres_json_get_str(p, "domain") ? xres_json_get_str(p, "domain")
                                           : "");
@@ -210,7 +203,8 @@ static int cmd_pool_show(int argc, char **argv)
     print_header();
     print_row(p);
     printf("\nstep %llu MiB every %" PRIu64 " s; on short: %s%s\n",
-           xres_cli_mib(u64_of(p, "step_kb")), u64_of(p, "every_ms") / 1000,
+           xres_cli_mib(xres_cli_u64(p, "step_kb")),
+           xres_cli_u64(p, "every_ms") / 1000,
            xres_json_get_str(p, "on_short") ? xres_json_get_str(p, "on_short")
                                             : "?",
            xres_json_get_bool(p, "start_when_full", false)
