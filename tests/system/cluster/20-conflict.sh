@@ -67,6 +67,7 @@ if ! wait_for "$T" all_on_xa; then
     xb_fail "c1, c2, c3 did not start on xa: $(crm_mon -1 2>&1 | tail -n 8 | tr '\n' ' ')"
     exit 1
 fi
+for r in c1 c2 c3; do xb_uptime >"$XB_TMP/$r.created"; done
 for r in c1 c2 c3; do xb_wait_guest $r || exit 1; done
 for r in c1 c2; do
     assert_match started "$(xb_guest_exec $r 'cpuburn 900 >/dev/null 2>&1 </dev/null & echo started')" "$r burns CPU"
