@@ -416,6 +416,9 @@ on_b() {
     }
     rc=$(printf '%s\n' "$out" | sed -n 's/^XB-ONB-RC //p' | tail -n 1)
     printf '%s\n' "$out" | grep -v '^XB-ONB-RC '
-    [ -n "$rc" ] || return 124
+    if [ -z "$rc" ]; then
+        xb_say "XB-INFO on_b: no status from xb within ${t}s for: $(printf '%s' "$1" | head -c 120)" >&2
+        return 124
+    fi
     return "$rc"
 }
