@@ -281,6 +281,8 @@ START_TEST(test_job_nice)
     int mine = getpriority(PRIO_PROCESS, 0);
 
     ck_assert_int_eq(errno, 0);
+    /* The kernel holds niceness at 19, whatever the test's own. */
+    int want = mine + 5 > 19 ? 19 : mine + 5;
     /* Lowering one's own priority needs no privilege. */
     ck_assert_int_eq(setpriority(PRIO_PROCESS, 0, mine + 3), 0);
     snprintf(out, sizeof(out), "%s/nice", tmpdir);
@@ -291,7 +293,7 @@ START_TEST(test_job_nice)
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert_int_eq(xres_job_exit_status(status), 0);
     ck_assert_int_eq(xres_agent_read_file(out, buf, sizeof(buf)), 0);
-    ck_assert_int_eq(atoi(buf), mine + 5);
+    ck_assert_int_eq(atoi(buf), want);
     xres_job_set_nice(0);
 }
 END_TEST
