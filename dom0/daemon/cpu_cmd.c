@@ -281,9 +281,10 @@ static void sched_policy(xres_daemon *d, yajl_val req, yajl_gen g)
     const char *text = xres_json_get_str(req, "policy");
     bool reset = xres_json_get_bool(req, "reset", false);
     const xres_cpu_policy *cur;
-    xres_cpu_policy p;
+    xres_cpu_policy p, *now;
     xres_domain *dom;
-    size_t idx = SIZE_MAX;
+    size_t idx = SIZE_MAX, nnow;
+    bool refused;
     uint8_t src;
     char err[256], spec[XRES_CPU_SPEC_MAX] = "none";
 
@@ -310,15 +311,16 @@ static void sched_policy(xres_daemon *d, yajl_val req, yajl_gen g)
             xres_ipc_reply_error(g, "sched-policy: %s: %s", dom->name, err);
             return;
         }
-        if (xres_cpud_build_policies(d)) {
+        if (xres_cpud_build_policies(d, &now, &nnow)) {
             xres_ipc_reply_error(g, "sched-policy: out of memory");
             return;
         }
-        for (size_t i = 0; i < d->host.nr_domains; i++)
+        for (size_t i = 0; i < nnow; i++)
             if (d->host.domains[i].domid == dom->domid) idx = i;
-        if (idx != SIZE_MAX &&
-            xres_cpu_policy_check(&d->host, st->pols, idx, &p, err,
-                                  sizeof(err))) {
+        refused = idx != SIZE_MAX &&
+            xres_cpu_policy_check(&d->host, now, idx, &p, err, sizeof(err));
+        free(now);
+        if (refused) {
             xres_ipc_reply_error(g, "sched-policy: %s: refused: %s",
                                  dom->name, err);
             return;

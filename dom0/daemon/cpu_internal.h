@@ -40,7 +40,8 @@ typedef struct {
     bool idx_ok;
 
     xres_cpu_result res;        /* the latest pass */
-    xres_cpu_policy *pols;      /* parallel to res.dec */
+    xres_cpu_policy *pols;      /* parallel to res.dec, built with it */
+    size_t npols;
 
     xres_cpu_manage_state mg;   /* the managing domain's run */
 
@@ -58,8 +59,10 @@ const xres_cpu_policy *xres_cpud_policy_for(cpu_state *st, const char *name,
                                             uint8_t *src);
 /* rt or prm.pols changed: the next lookup sorts them afresh. */
 void xres_cpud_policies_changed(cpu_state *st);
-/* Policies parallel to d->host.domains, into st->pols.  0 or -ENOMEM. */
-int xres_cpud_build_policies(xres_daemon *d);
+/* Policies parallel to d->host.domains now, into *out (*n of them; the
+ * caller frees *out).  0 or -ENOMEM. */
+int xres_cpud_build_policies(xres_daemon *d, xres_cpu_policy **out,
+                             size_t *n);
 /* Index of domid in st->res.dec, or SIZE_MAX. */
 size_t xres_cpud_dec_index(cpu_state *st, uint32_t domid);
 /* One pass: sample (if asked), run the policies, carry out the actions. */

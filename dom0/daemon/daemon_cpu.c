@@ -190,14 +190,18 @@ const xres_cpu_policy *xres_cpud_policy_for(cpu_state *st, const char *name,
     return NULL;
 }
 
-/* Policies parallel to d->host.domains, into st->pols. */
-int xres_cpud_build_policies(xres_daemon *d)
+/* Policies parallel to d->host.domains now.  Only a pass puts them into
+ * st->pols, with the result they are parallel to. */
+int xres_cpud_build_policies(xres_daemon *d, xres_cpu_policy **out,
+                             size_t *nout)
 {
     cpu_state *st = ST(d);
     size_t n = d->host.nr_domains;
     xres_cpu_policy *p = calloc(n ? n : 1, sizeof(*p));
     uint8_t src;
 
+    *out = NULL;
+    *nout = 0;
     if (!p) return -ENOMEM;
     /* Sorted afresh each pass, whatever changed the policies since. */
     xres_cpud_policies_changed(st);
@@ -209,10 +213,11 @@ int xres_cpud_build_policies(xres_daemon *d)
         p[i].source = xres_cpu_params_source(&st->prm,
                                              d->host.domains[i].name);
     }
-    free(st->pols);
-    st->pols = p;
+    *out = p;
+    *nout = n;
     return 0;
 }
+
 
 /* Was the domain under this very policy at the previous pass? */
 static bool same_as_before(const uint32_t *ids, const xres_cpu_policy *pols,
@@ -261,7 +266,7 @@ static void warn_put_back(xres_daemon *d, const xres_action *a,
     const xres_domain *dom = xres_host_find(&d->host, a->domid);
     size_t k = xres_cpud_dec_index(st, a->domid);
 
-    if (dom && k != SIZE_MAX &&
+    if (dom && k < st->npols &&
         st->pols[k].kind == XRES_CPU_POLICY_FIXED &&
         same_as_before(prev_ids, prev_pols, nprev, a->domid, &st->pols[k]) &&
         xres_ratelimit_ok(&st->rl, d->host.now_ms))
@@ -286,7 +291,7 @@ void xres_cpud_run_pass(xres_daemon *d, bool sample)
         XLOG_ERR("cpu: out of memory sampling CPU use");
     /* The policies of the previous pass, to tell an outside change of a
      * fixed domain from a new policy. */
-    if (st->pols && st->res.n) {
+    if (st->pols && st->res.n && st->npols == st->res.n) {
         prev_ids = calloc(st->res.n, sizeof(*prev_ids));
         prev_pols = calloc(st->res.n, sizeof(*prev_pols));
         if (prev_ids && prev_pols) {
@@ -298,7 +303,10 @@ void xres_cpud_run_pass(xres_daemon *d, bool sample)
         }
     }
     xres_actions_init(&acts);
-    if (xres_cpud_build_policies(d)) {
+    free(st->pols);
+    st->pols = NULL;
+    st->npols = 0;
+    if (xres_cpud_build_policies(d, &st->pols, &st->npols)) {
         XLOG_ERR("cpu: out of memory");
         goto out;
     }

@@ -499,6 +499,37 @@ START_TEST(test_fixed_put_back)
 }
 END_TEST
 
+/* A domain goes between two passes, and a policy is set before the next
+ * pass: the previous pass's policies are read for its three domains, not
+ * for the two there now (fuzz_ipc found the read past the end). */
+START_TEST(test_policy_after_domain_gone)
+{
+    yajl_val r;
+
+    r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g2\","
+             "\"policy\":\"fixed weight=512 cap=50\"}");
+    ck_assert(ok(r));
+    yajl_tree_free(r);
+    ticks(1);
+    xres_sim_crash_domain(&be, g1);
+    r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g2\","
+             "\"policy\":\"fixed weight=300 cap=40\"}");
+    ck_assert(ok(r));
+    ck_assert_str_eq(xres_json_get_str(r, "policy"),
+                     "fixed weight=300 cap=40");
+    yajl_tree_free(r);
+    ck_assert_int_eq(weight_of(g2), 300);
+    ck_assert_int_eq(cap_of(g2), 40);
+    r = call("{\"cmd\":\"sched-policy\",\"domain\":\"g2\","
+             "\"policy\":\"none\"}");
+    ck_assert(ok(r));
+    yajl_tree_free(r);
+    ticks(1);
+    ck_assert_ptr_null(xres_host_find(&d.host, g1));
+    ck_assert_int_eq(weight_of(g2), 300);
+}
+END_TEST
+
 /* Writes text to a temporary configuration file; returns its path. */
 static const char *conf(const char *text)
 {
@@ -712,6 +743,7 @@ Suite *daemon_cpu_suite(void)
     tcase_add_test(tc, test_manage_hold);
     tcase_add_test(tc, test_manage_method3_caution);
     tcase_add_test(tc, test_fixed_put_back);
+    tcase_add_test(tc, test_policy_after_domain_gone);
     tcase_add_test(tc, test_config_policies);
     suite_add_tcase(s, tc);
     return s;
