@@ -186,6 +186,7 @@ int xres_memd_cmd_policy(xres_daemon *d, yajl_val req, yajl_gen out)
     /* Start from what is in force. */
     memset(&nr, 0, sizeof(nr));
     snprintf(nr.name, sizeof(nr.name), "%s", name);
+    name = nr.name;             /* not into d->host, whatever refreshes it */
     const xres_config_domain *cd = xres_config_domain_find(&d->cfg, name);
     if (cd) nr.pol = cd->mem;
     for (size_t k = 0; k < sizeof(pol_keys) / sizeof(pol_keys[0]); k++) {
