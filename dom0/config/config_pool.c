@@ -107,7 +107,7 @@ static int read_decl(const char *item, xres_pool_req *r, char *why,
     while (*buf == ' ') memmove(buf, buf + 1, strlen(buf));
     for (size_t n = strlen(buf); n && buf[n - 1] == ' '; n--) buf[n - 1] = 0;
     if (!xres_pool_name_ok(buf)) {
-        snprintf(why, len, "`%s' is not a pool name", buf);
+        snprintf(why, len, "`%.64s' is not a pool name", buf);
         return -EINVAL;
     }
     memcpy(r->name, buf, strlen(buf) + 1);

@@ -74,7 +74,7 @@ static void on_deliver(void *ctx, uint32_t from, const void *msg, size_t len)
     node *n = ctx;
     xres_cview_out o;
 
-    if (strstr((const char *)msg, "\"figures\"") && n->norder < 64)
+    if (memmem(msg, len, "\"figures\"", 9) && n->norder < 64)
         n->order[n->norder++] = from;
     xres_cview_deliver(&n->v, from, msg, len, 0, &o);
     act(n, &o);

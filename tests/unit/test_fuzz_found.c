@@ -57,14 +57,18 @@ END_TEST
  * falling rate).  Now at most 1024 are kept, as for the CPU's. */
 static bool answer_ok(xres_daemon *d, const char *req, const char *want)
 {
-    char *reply;
+    char *reply, *text;
     size_t len;
 
     ck_assert_int_eq(xres_daemon_answer(d, req, strlen(req), &reply, &len),
                      0);
-    bool ok = strstr(reply, "\"ok\":true") != NULL;
-    if (want) ck_assert_msg(strstr(reply, want), "%s", reply);
+    /* The reply is len bytes, not a string. */
+    text = strndup(reply, len);
     free(reply);
+    ck_assert_ptr_nonnull(text);
+    bool ok = strstr(text, "\"ok\":true") != NULL;
+    if (want) ck_assert_msg(strstr(text, want), "%s", text);
+    free(text);
     return ok;
 }
 
