@@ -88,6 +88,7 @@ deps:
 # sub-make after `deps` has installed the compilers and libraries.
 check: deps
 	$(MAKE) unit-check
+	$(MAKE) asan-check
 	$(MAKE) pkg-check
 	$(MAKE) system-check
 
@@ -172,5 +173,5 @@ clean:
 # The compiler's dependency files; not the images' and packages' trees,
 # which have directories such as etc/init.d.
 -include $(shell find $(BUILD) \( -path $(BUILD)/xenbed -o -path $(BUILD)/deb \
-	-o -path $(BUILD)/pkg-root \) \
+	-o -path $(BUILD)/pkg-root -o -path $(BUILD)/asan \) \
 	-prune -o -name '*.d' -type f -print 2>/dev/null)
