@@ -36,12 +36,22 @@ last=$(grep -E '^#[0-9]+' "$log" | tail -1)
 cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")
-crashes=$(find "$arts" -type f -newer "$stamp" | wc -l)
+found=$(find "$arts" -type f -newer "$stamp")
+crashes=$(grep -c . <<<"$found")
 rm -f "$stamp"
 printf 'fuzz %-18s execs %-9s cov %-5s ft %-6s corpus %-5s crashes %s (%ss)\n' \
     "$name" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes" "$secs"
 if [ "$rc" != 0 ] || [ "$crashes" != 0 ]; then
     echo "fuzz $name: libFuzzer exited $rc; see $log and $arts/" >&2
     grep -E '^(==[0-9]+==|SUMMARY|.*runtime error)' "$log" | head -5 >&2
+    # Where it happened, and the input, so that a finding in a run whose
+    # files are gone (a package build's) can be replayed from its output:
+    # base64 -d > x && BUILD/fuzz/NAME x
+    grep -E '^ +#[0-9]+ 0x' "$log" | head -14 >&2
+    grep . <<<"$found" | head -2 | while read -r a; do
+        echo "fuzz $name: input $(basename "$a"), $(stat -c %s "$a") bytes," \
+            "base64:" >&2
+        head -c 3000 "$a" | base64 -w 100 >&2
+    done
     exit 1
 fi
