@@ -109,3 +109,24 @@ int xres_parse_time_s(const char *s, uint64_t *secs)
     *secs = (uint64_t)(t - now);
     return 0;
 }
+
+/* Length of the well-formed UTF-8 character at s, or 0. */
+size_t xres_utf8_char(const unsigned char *s)
+{
+    size_t n;
+    uint32_t c;
+
+    if (s[0] < 0x80) return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) n = 2, c = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef) n = 3, c = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4) n = 4, c = s[0] & 0x07;
+    else return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        c = c << 6 | (s[i] & 0x3f);
+    }
+    if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+        (c >= 0xd800 && c <= 0xdfff))
+        return 0;                       /* overlong, surrogate, too big */
+    return n;
+}

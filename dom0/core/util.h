@@ -1,6 +1,6 @@
 /*
  * dom0/core/util.h: small helpers shared by xresd and xres: sizes with K/M/G
- * suffixes as xl takes them, and monotonic time.
+ * suffixes as xl takes them, monotonic time, and UTF-8.
  */
 #ifndef XRES_UTIL_H
 #define XRES_UTIL_H
@@ -21,5 +21,10 @@ int xres_parse_duration_s(const char *s, uint64_t *secs);
  * or "@EPOCH": seconds from now.  0, -EINVAL, or -ERANGE when not in the
  * future. */
 int xres_parse_time_s(const char *s, uint64_t *secs);
+
+/* Length of the well-formed UTF-8 character at s (1 to 4), or 0: a byte
+ * that does not start one, a sequence cut short (by its NUL too),
+ * overlong, a surrogate or above U+10FFFF. */
+size_t xres_utf8_char(const unsigned char *s);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "util.h"
 
 const uint64_t xres_reaction_le_ms[XRES_REACTION_BUCKETS] = {
     10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
@@ -28,27 +29,6 @@ void xres_histogram_observe(xres_histogram *h, uint64_t ms)
     h->sum_ms += ms;
 }
 
-/* Length of the well-formed UTF-8 character at s, or 0. */
-static size_t utf8_char(const unsigned char *s)
-{
-    size_t n;
-    uint32_t c;
-
-    if (s[0] < 0x80) return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) n = 2, c = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef) n = 3, c = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4) n = 4, c = s[0] & 0x07;
-    else return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        c = c << 6 | (s[i] & 0x3f);
-    }
-    if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-        (c >= 0xd800 && c <= 0xdfff))
-        return 0;                       /* overlong, surrogate, too big */
-    return n;
-}
-
 void xres_metrics_label(char *buf, size_t len, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -58,7 +38,7 @@ void xres_metrics_label(char *buf, size_t len, const char *s)
     while (*p) {
         char tmp[4];
         const char *w = tmp;
-        size_t n = utf8_char(p), wn;
+        size_t n = xres_utf8_char(p), wn;
 
         if (*p == '\\' || *p == '"' || *p == '\n') {
             tmp[0] = '\\';

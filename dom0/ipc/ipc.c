@@ -224,9 +224,34 @@ out:
     return rc;
 }
 
+/* JSON strings are UTF-8: a byte that is not part of a well-formed
+ * character (a name cut in the middle of one by "%.64s", a client's
+ * garbage echoed in an error) goes out as U+FFFD, so that every reply
+ * parses. */
 void xres_json_str(yajl_gen g, const char *s)
 {
-    yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s), o = 0, n;
+    unsigned char *clean;
+
+    for (n = 0; n < len; n += xres_utf8_char(p + n))
+        if (!xres_utf8_char(p + n)) break;
+    if (n >= len || !(clean = malloc(3 * len))) {
+        yajl_gen_string(g, p, n);       /* all, or the well-formed part */
+        return;
+    }
+    for (size_t i = 0; i < len; i += n) {
+        if ((n = xres_utf8_char(p + i))) {
+            memcpy(clean + o, p + i, n);
+            o += n;
+        } else {
+            memcpy(clean + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            n = 1;
+        }
+    }
+    yajl_gen_string(g, clean, o);
+    free(clean);
 }
 
 void xres_json_emit(yajl_gen g, yajl_val v, const char *skip_key)

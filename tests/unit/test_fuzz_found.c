@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <yajl/yajl_tree.h>
+
 #include "agent.h"
 #include "backend_sim.h"
 #include "config.h"
@@ -72,29 +74,56 @@ static bool answer_ok(xres_daemon *d, const char *req, const char *want)
     return ok;
 }
 
-START_TEST(test_mem_policies_bounded)
-{
-    char dir[] = "/tmp/xres-fuzz-found-XXXXXX", sock[128], conf[128];
-    char err[256], req[128];
-    xres_daemon_opts o = { 0 };
+/* xresd on the simulated host's default scenario, as fuzz_ipc runs it. */
+typedef struct {
+    char dir[32], sock[128], conf[128];
     xres_backend be;
-    xres_daemon *d = calloc(1, sizeof(*d));
+    xres_daemon *d;
+} fuzz_daemon;
+
+static void fuzz_daemon_init(fuzz_daemon *fd)
+{
+    char err[256];
+    xres_daemon_opts o = { 0 };
     FILE *f;
 
+    memset(fd, 0, sizeof(*fd));
     xres_log_set_level(LOG_ERR);
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(sock, sizeof(sock), "%s/xresd.sock", dir);
-    snprintf(conf, sizeof(conf), "%s/xres.conf", dir);
-    ck_assert_ptr_nonnull(f = fopen(conf, "w"));
+    snprintf(fd->dir, sizeof(fd->dir), "/tmp/xres-fuzz-found-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(fd->dir));
+    snprintf(fd->sock, sizeof(fd->sock), "%s/xresd.sock", fd->dir);
+    snprintf(fd->conf, sizeof(fd->conf), "%s/xres.conf", fd->dir);
+    ck_assert_ptr_nonnull(f = fopen(fd->conf, "w"));
     fputs("metrics_file = \"\"\n", f);
     fclose(f);
-    ck_assert_int_eq(xres_sim_open_scenario(&be, NULL, err, sizeof(err)), 0);
-    ck_assert_int_eq(xres_daemon_load_config(d, conf, false, err,
+    ck_assert_int_eq(xres_sim_open_scenario(&fd->be, NULL, err,
+                                            sizeof(err)), 0);
+    fd->d = calloc(1, sizeof(*fd->d));
+    ck_assert_ptr_nonnull(fd->d);
+    ck_assert_int_eq(xres_daemon_load_config(fd->d, fd->conf, false, err,
                                              sizeof(err)), 0);
-    o.socket_path = sock;
-    o.clock = xres_sim_clock(&be);
-    ck_assert_int_eq(xres_daemon_init(d, &be, &o), 0);
+    o.socket_path = fd->sock;
+    o.clock = xres_sim_clock(&fd->be);
+    ck_assert_int_eq(xres_daemon_init(fd->d, &fd->be, &o), 0);
+}
 
+static void fuzz_daemon_dispose(fuzz_daemon *fd)
+{
+    xres_daemon_dispose(fd->d);
+    free(fd->d);
+    xres_backend_dispose(&fd->be);
+    unlink(fd->conf);
+    rmdir(fd->dir);
+}
+
+START_TEST(test_mem_policies_bounded)
+{
+    fuzz_daemon fd;
+    xres_daemon *d;
+    char req[128];
+
+    fuzz_daemon_init(&fd);
+    d = fd.d;
     for (int i = 0; i < 1024; i++) {
         snprintf(req, sizeof(req), "{\"cmd\":\"mem-policy\",\"dom\":"
                  "\"later-%d\",\"priority\":%d}", i, i % 100);
@@ -107,11 +136,37 @@ START_TEST(test_mem_policies_bounded)
     ck_assert(answer_ok(d, "{\"cmd\":\"mem-policy\",\"dom\":\"later-7\","
                         "\"priority\":9}", NULL));
 
-    xres_daemon_dispose(d);
-    free(d);
-    xres_backend_dispose(&be);
-    unlink(conf);
-    rmdir(dir);
+    fuzz_daemon_dispose(&fd);
+}
+END_TEST
+
+/* An unknown command's name is echoed in the error, at most 64 bytes of
+ * it; a cut in the middle of a UTF-8 character made a reply that is not
+ * JSON (fuzz_ipc).  Every string now goes out as well-formed UTF-8, a
+ * byte of none as U+FFFD. */
+START_TEST(test_reply_is_utf8)
+{
+    static const char req[] =
+        "{\"cmd\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "\xd3\x9cyz\",\"id\":1}\n";
+    fuzz_daemon fd;
+    char *reply, *text, err[128];
+    size_t len;
+    yajl_val v;
+
+    fuzz_daemon_init(&fd);
+    ck_assert_int_eq(xres_daemon_answer(fd.d, req, sizeof(req) - 1, &reply,
+                                        &len), 0);
+    text = strndup(reply, len);
+    free(reply);
+    ck_assert_str_eq(text, "{\"ok\":false,\"error\":\"unknown command `"
+                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                     "\xef\xbf\xbd'\"}\n");
+    v = yajl_tree_parse(text, err, sizeof(err));
+    ck_assert_msg(v != NULL, "%s", err);
+    yajl_tree_free(v);
+    free(text);
+    fuzz_daemon_dispose(&fd);
 }
 END_TEST
 
@@ -123,6 +178,7 @@ Suite *fuzz_found_suite(void)
     tcase_add_test(tc, test_agent_conf_nul_byte);
     tcase_add_test(tc, test_xres_conf_nul_byte);
     tcase_add_test(tc, test_mem_policies_bounded);
+    tcase_add_test(tc, test_reply_is_utf8);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
