@@ -9,7 +9,8 @@
  * `conflicts' (every host's verdict) and `relocate' with dry_run (the
  * decision that would be taken now).  Outside a cluster it does nothing.
  *
- * Nothing is kept that a new xresd needs: after a kill -9 the figures
+ * What a new xresd needs is kept: the hold-down of each domain that
+ * moved is in XenStore (conflict_store.c).  After a kill -9 the figures
  * are shared again, the counts start from 0, and a move under way is
  * Pacemaker's.
  */
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "config_conflict.h"
+#include "conflict_store.h"
 #include "daemon.h"
 #include "daemon_cluster.h"
 #include "ipc.h"
@@ -43,6 +45,7 @@ typedef struct {
     uint64_t last_ms;
     xres_relocate_out out;      /* the last step's, for the skipped list */
     xres_relocate_out dry;      /* scratch of the dry run */
+    xres_cf_store store;        /* the hold-downs in XenStore */
 } cf_state;
 
 static const char *const res_names[XRES_RES_N] = { "cpu", "mem" };
@@ -208,6 +211,9 @@ static int conflict_init(xres_daemon *d)
     }
     xres_conflict_state_init(&st->cst);
     xres_relocate_state_init(&st->rst);
+    xres_cf_store_init(&st->store);
+    xres_cf_store_load(d, &st->store, &st->cst, st->c.relocate.hold_down_ms,
+                       xres_daemon_now_ms(d));
     if ((rc = xres_daemon_set_priv(d, &xres_subsys_conflict, st))) free(st);
     return rc;
 }
@@ -228,19 +234,12 @@ static void conflict_reload(xres_daemon *d)
         st->c = c;
 }
 
-static void conflict_tick(xres_daemon *d)
+static void conflict_step(xres_daemon *d, cf_state *st,
+                          const xres_cluster_view *v, uint64_t now)
 {
-    cf_state *st = CF(d);
-    const xres_cluster_view *v = xres_daemon_cluster_view(d);
-    uint64_t now = xres_daemon_now_ms(d);
     xres_conflict_obs obs;
     int rc;
 
-    if (!st) return;
-    if (!v || st->c.conflict.mode == XRES_CMODE_OFF) {
-        st->have_res = false;
-        return;
-    }
     st->self = v->self;
     xres_conflict_obs_of_view(v, &obs);
     xres_conflict_step(&st->cst, &st->c.conflict, &obs, now, &st->res);
@@ -259,6 +258,22 @@ static void conflict_tick(xres_daemon *d)
                            &st->c.relocate, &obs, &st->res, now, &st->out);
     }
     act(d, st, &obs, &st->out, now);
+}
+
+static void conflict_tick(xres_daemon *d)
+{
+    cf_state *st = CF(d);
+    const xres_cluster_view *v = xres_daemon_cluster_view(d);
+    uint64_t now = xres_daemon_now_ms(d);
+
+    if (!st) return;
+    if (!v || st->c.conflict.mode == XRES_CMODE_OFF) {
+        st->have_res = false;
+        return;
+    }
+    conflict_step(d, st, v, now);
+    xres_cf_store_sync(d, &st->store, &st->cst, st->c.relocate.hold_down_ms,
+                       now);
 }
 
 /*----- for the cluster's figures -----*/

@@ -250,6 +250,19 @@ void xres_conflict_record_move(xres_conflict_state *st, const char *dom,
     restart_run(st, from);
 }
 
+void xres_conflict_restore_move(xres_conflict_state *st, const char *dom,
+                                uint32_t node, uint64_t moved_ms)
+{
+    xres_conflict_track *t;
+
+    if (track(st, dom)) return;
+    t = track_new(st, dom);
+    t->node = node;
+    t->seen_ms = moved_ms;
+    t->moved = true;
+    t->moved_ms = moved_ms;
+}
+
 bool xres_conflict_held_down(const xres_conflict_state *st, const char *dom,
                              uint64_t hold_ms, uint64_t now_ms,
                              uint64_t *ago_ms)

@@ -180,6 +180,11 @@ const xres_conflict_host *xres_conflict_find(const xres_conflict_result *r,
  * the source's run starts again. */
 void xres_conflict_record_move(xres_conflict_state *st, const char *dom,
                                uint32_t from, uint32_t to, uint64_t now_ms);
+/* A move kept from an earlier run: dom moved at moved_ms and was then on
+ * node.  Figures showing it there are no new move; elsewhere, they are.
+ * Nothing is done when dom is followed already. */
+void xres_conflict_restore_move(xres_conflict_state *st, const char *dom,
+                                uint32_t node, uint64_t moved_ms);
 /* Whether dom moved less than hold_ms ago; *ago_ms then says when. */
 bool xres_conflict_held_down(const xres_conflict_state *st, const char *dom,
                              uint64_t hold_ms, uint64_t now_ms,

@@ -5,7 +5,7 @@
  * with busy domains and host2 idle.  Two busy domains over T_server make
  * exactly one move, of the busiest, to host2, after conflict_sustain
  * figures; one busy domain moves nothing; `conflicts' and `relocate'
- * give the figures.
+ * give the figures; a restarted xresd keeps a failed move's hold-down.
  */
 #include <check.h>
 #include <stdio.h>
@@ -54,17 +54,19 @@ static void make_helper(int i)
              "resources) printf 'g1 ocf:xres:domain g1 1\\n"
              "g2 ocf:xres:domain g2 1\\ng3 ocf:xres:domain g3 1\\n' ;;\n"
              "move) while [ ! -e %s/go ]; do sleep 0.02; done; rm -f %s/go\n"
+             "  [ -e %s/fail ] && { echo 'no such node' >&2; exit 1; }\n"
              "  echo \"moved $2 $3\" ;;\n"
-             "esac\n", dir, i, dir, dir);
+             "esac\n", dir, i, dir, dir, dir);
     write_file(helper[i], text);
     ck_assert_int_eq(chmod(helper[i], 0700), 0);
 }
 
+static void start_daemon(int i);
+
 static void start(int i)
 {
     static const char *const names[] = { "g1", "g2", "g3" };
-    xres_daemon_opts o;
-    char err[256], text[256];
+    char text[256];
     uint32_t id;
 
     snprintf(conf[i], sizeof(conf[i]), "/tmp/xres-test-cf%d-%d.conf", i,
@@ -73,7 +75,8 @@ static void start(int i)
              (int)getpid());
     snprintf(text, sizeof(text), "cluster_host = \"host%d\"\n"
              "conflict_t_server_cpu = 70\nconflict_sustain = 2\n"
-             "relocate = \"on\"\ncrm_utilization = \"off\"\n", i + 1);
+             "relocate = \"on\"\ncrm_utilization = \"off\"\n"
+             "relocate_hold_down = \"60s\"\n", i + 1);
     write_file(conf[i], text);
     ck_assert_int_eq(xres_backend_sim_open(&B[i], 4096 * MiB, 4), 0);
     xres_sim_set_cap_shadow(&B[i], true);
@@ -86,6 +89,15 @@ static void start(int i)
         ck_assert_int_eq(xres_sim_set_vcpus(&B[i], g[k], 4), 0);
         xres_sim_set_cpu_load(&B[i], g[k], 0);
     }
+    start_daemon(i);
+}
+
+/* xresd on host i+1, on the backend B[i] there already. */
+static void start_daemon(int i)
+{
+    xres_daemon_opts o;
+    char err[256];
+
     D[i] = calloc(1, sizeof(*D[i]));
     ck_assert_msg(xres_daemon_load_config(D[i], conf[i], false, err,
                                           sizeof(err)) == 0, "%s", err);
@@ -109,6 +121,16 @@ static void stop(int i)
     D[i] = NULL;
     B[i].ops->dispose(&B[i]);
     unlink(conf[i]);
+}
+
+/* xresd on host i+1 stopped and started again; its host (XenStore
+ * included) stays.  xresd writes nothing when it stops, so this is what a
+ * kill -9 leaves for the next one. */
+static void restart(int i)
+{
+    xres_daemon_dispose(D[i]);
+    free(D[i]);
+    start_daemon(i);
 }
 
 static char *ask(int i, const char *req)
@@ -159,9 +181,23 @@ static unsigned moves_asked(void)
     return n;
 }
 
-static void setup(void)
+/* Waits until xresd on host i+1 has Pacemaker's list of resources. */
+static void known(int i)
 {
     char *r = NULL;
+
+    for (int k = 0; k < 300; k++) {
+        free(r);
+        settle();
+        r = ask(i, "{\"cmd\":\"migrate-status\"}");
+        if (strstr(r, "\"resources_known\":true")) break;
+    }
+    ck_assert_ptr_nonnull(strstr(r, "\"resources_known\":true"));
+    free(r);
+}
+
+static void setup(void)
+{
 
     ck_assert_int_eq(xres_group_bus_new(&bus), 0);
     snprintf(dir, sizeof(dir), "/tmp/xres-test-cf-%d", (int)getpid());
@@ -172,14 +208,7 @@ static void setup(void)
     start(0);
     start(1);
     interval();
-    for (int k = 0; k < 300; k++) {
-        free(r);
-        settle();
-        r = ask(0, "{\"cmd\":\"migrate-status\"}");
-        if (strstr(r, "\"resources_known\":true")) break;
-    }
-    ck_assert_ptr_nonnull(strstr(r, "\"resources_known\":true"));
-    free(r);
+    known(0);
 }
 
 static void teardown(void)
@@ -281,6 +310,68 @@ START_TEST(one_busy_domain_moves_nothing)
 }
 END_TEST
 
+static char *xs(int i, const char *path)
+{
+    static char buf[64];
+    char *v = NULL;
+
+    if (B[i].ops->xs_read(&B[i], path, &v, NULL)) return NULL;
+    snprintf(buf, sizeof(buf), "%s", v);
+    free(v);
+    return buf;
+}
+
+/* A move that failed holds its domain down (relocate_hold_down, 60 s
+ * here); a restarted xresd reads the hold-down back from XenStore and
+ * moves the next busiest domain instead.  When it ends, the entry goes. */
+START_TEST(a_restarted_xresd_keeps_the_hold_down)
+{
+    char p[96], *r;
+
+    loads(40, 35, 0);
+    for (int k = 0; k < 5; k++) interval();
+    ck_assert_uint_eq(moves_asked(), 1);
+    snprintf(p, sizeof(p), "%s/fail", dir);
+    write_file(p, "");
+    snprintf(p, sizeof(p), "%s/go", dir);
+    write_file(p, "");
+    for (int k = 0; k < 200 && access(p, F_OK) == 0; k++) settle();
+    interval();
+    r = ask(0, "{\"cmd\":\"conflicts\"}");
+    ck_assert_msg(strstr(r, "\"last\":\"warning: moving g1 to host2 failed "
+                         "(Input/output error); it is held down\"") != NULL,
+                  "%s", r);
+    free(r);
+    /* The sim's clock started at 1 s; seven intervals of 10 s. */
+    ck_assert_uint_eq(xres_daemon_now_ms(D[0]), 71000);
+    ck_assert_str_eq(xs(0, "/local/domain/0/xres/conflict/moved/g1/at_ms"),
+                     "71000");
+    ck_assert_str_eq(xs(0, "/local/domain/0/xres/conflict/moved/g1/node"),
+                     "1");
+    ck_assert_ptr_null(xs(0, "/local/domain/0/xres/conflict/moved/g2"));
+
+    restart(0);
+    interval();
+    known(0);
+    interval();
+    r = ask(0, "{\"cmd\":\"relocate\",\"dry_run\":true}");
+    ck_assert_msg(strstr(r, "\"move\":true,\"source\":\"host1\","
+                         "\"sustained\":true,\"domain\":\"g2\",\"host\":"
+                         "\"host2\",") != NULL, "%s", r);
+    ck_assert_msg(strstr(r, "\"skipped\":[{\"domain\":\"g1\",\"why\":"
+                         "\"moved 20s ago (hold-down 60s)\"}]") != NULL,
+                  "%s", r);
+    free(r);
+    /* 60 s after the failure the hold-down ends, and so does its entry. */
+    for (int k = 0; k < 4; k++) interval();
+    ck_assert_uint_eq(xres_daemon_now_ms(D[0]), 131000);
+    ck_assert_ptr_null(xs(0, "/local/domain/0/xres/conflict/moved/g1"));
+    /* Meanwhile the restarted xresd moved g2, and only g2. */
+    ck_assert_uint_eq(moves_asked(), 2);
+    ck_assert_ptr_nonnull(strstr(slurp(logpath), "\nmove g2 host2 live 600\n"));
+}
+END_TEST
+
 Suite *daemon_conflict_suite(void)
 {
     Suite *s = suite_create("daemon_conflict");
@@ -290,6 +381,7 @@ Suite *daemon_conflict_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, the_busiest_of_two_busy_domains_moves_once_to_the_idle_host);
     tcase_add_test(tc, one_busy_domain_moves_nothing);
+    tcase_add_test(tc, a_restarted_xresd_keeps_the_hold_down);
     suite_add_tcase(s, tc);
     return s;
 }
