@@ -7,7 +7,9 @@
 # T_vm static 20%, sustained on 2 figures, relocate on).  xa goes into
 # conflict and the busier of c1 and c2 moves live to xb: xl list on both
 # hosts, xresd's decision line with its figures, `xres conflicts`.  Then
-# xa has one busy guest: it is no conflict and nothing more moves.
+# xa has one busy guest: it is no conflict and nothing more moves.  The
+# moved guest's hold-down is in XenStore on both hosts, and a kill -9 of
+# xresd on xa keeps it.
 # shellcheck shell=dash
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -120,6 +122,30 @@ assert_eq 1 "$(grep -c 'conflict: host xa Up' "$XB_TMP/xresd.log")" "with one bu
 assert_match '"conflict": *false' "$(xres conflicts --json 2>&1)" "xres conflicts --json: no conflict"
 assert_match "no move: xa is not in conflict" "$(xres relocate --dry-run 2>&1)" "xres relocate --dry-run: no move"
 assert_eq "$stays c3" "$(here $stays) $(here c3)" "xl list on xa: $stays and c3 still there"
+
+# ---- the moved guest's hold-down is in XenStore on both hosts, and a
+# kill -9 of xresd keeps it
+nb=$(on_b "crm_node -i" | tr -d ' \n')
+hd=/local/domain/0/xres/conflict/moved/$moved
+assert_match '^[0-9]+$' "$nb" "xb's node id"
+assert_eq "$nb" "$(xenstore-read "$hd/node" 2>&1)" "xa's XenStore: $moved held down, on xb (node $nb)"
+assert_eq "$nb" "$(on_b "xenstore-read $hd/node" 2>&1)" "xb's XenStore: $moved held down, on xb"
+at=$(xenstore-read "$hd/at_ms" 2>&1)
+assert_match '^[0-9]+$' "$at" "xa's XenStore: when $moved moved ($at ms)"
+# 10-migrate's guest may be there too: each domain seen to move is.
+n=$(xenstore-list /local/domain/0/xres/conflict/moved 2>/dev/null | wc -l)
+xb_say "XB-INFO held down on xa: $(xenstore-list /local/domain/0/xres/conflict/moved 2>&1 | tr '\n' ' ')"
+# shellcheck disable=SC2046 # one pid
+kill -9 $(pidof xresd)
+wait_for 10 sh -c '! pidof xresd >/dev/null'
+rm -f /run/xres/xresd.sock
+xresd_start --config "$CONF" || exit 1
+# shellcheck disable=SC2317 # called through wait_for
+restored() { grep -q "hold-down of $n domain(s) restored from XenStore" "$XB_TMP/xresd.log"; }
+wait_for 10 restored
+assert_match "conflict: hold-down of $n domain\(s\) restored from XenStore" "$(cat "$XB_TMP/xresd.log")" "after kill -9: the new xresd reads the hold-down back"
+sleep 20        # two figures
+assert_eq "$at $nb" "$(xenstore-read "$hd/at_ms" 2>&1) $(xenstore-read "$hd/node" 2>&1)" "after kill -9: $moved's hold-down as it was"
 
 # ---- clean up: stop them through Pacemaker, remove them, xresd as before
 for r in c1 c2 c3; do
