@@ -418,17 +418,13 @@ static void decide(xres_relocate_state *st, xres_conflict_state *cst,
              pct(a, xres_conflict_host_use(src, XRES_RES_CPU)),
              pct(b, xres_conflict_host_use(src, XRES_RES_MEM)),
              v ? v->run : 0, d->name, dst->host);
-    if (cp->mode == XRES_CMODE_CENTRAL) {
-        st->lock[0] = '\0';
-        st->phase = XRES_RELOC_MOVING;
-        say_move(st, out);
-    } else {
-        snprintf(st->lock, sizeof(st->lock), XRES_RELOCATE_LOCK_PREFIX "%.58s",
-                 dst->host);
-        st->phase = XRES_RELOC_LOCKING;
-        out->request = true;
-        memcpy(out->request_lock, st->lock, sizeof(st->lock));
-    }
+    /* Central mode too: a new decider (a lower node joins) must not start
+     * a second move to a destination while the old one's is under way. */
+    snprintf(st->lock, sizeof(st->lock), XRES_RELOCATE_LOCK_PREFIX "%.58s",
+             dst->host);
+    st->phase = XRES_RELOC_LOCKING;
+    out->request = true;
+    memcpy(out->request_lock, st->lock, sizeof(st->lock));
 }
 
 /* Whether this host decides for v's host now. */

@@ -19,12 +19,14 @@
  * move, one warning.
  *
  * No destination because one is settling: no move and no warning yet.
- * Moves are one at a time per deciding host.  In host and decentralised
- * modes the source takes the lock "dest:HOST" before it moves: the group
- * orders requests, so of two sources wanting one destination exactly one
- * holds it; the other withdraws.  Decentralised retries at once without
- * the destinations it failed to lock; host mode decides again on the
- * next interval.  In central mode the one decider moves without a lock.
+ * Moves are one at a time per deciding host.  The decider takes the lock
+ * "dest:HOST" before it moves: the group orders requests, so of two
+ * sources wanting one destination exactly one holds it; the other
+ * withdraws.  Decentralised retries at once without the destinations it
+ * failed to lock; host and central modes decide again on the next
+ * interval.  In central mode the lock keeps a new decider (a lower node
+ * that joins) from moving to a destination while the old one's move is
+ * under way.
  * A destination that another host locked, and the source and destination
  * of a move, are left alone until each has sent two new figures (their
  * figures then show the move).

@@ -245,6 +245,23 @@ START_TEST(no_host_no_move_and_one_warning)
 }
 END_TEST
 
+/* One interval of host self over the first n hosts, lock held by holder
+ * (none: 0). */
+static void step_held(size_t n, uint32_t self, uint64_t now, const char *lock,
+                      uint32_t holder)
+{
+    xres_conflict_obs o;
+
+    ct_obs(&o, self, hosts, n);
+    if (holder) {
+        o.nlocks = 1;
+        snprintf(o.locks[0].name, sizeof(o.locks[0].name), "%s", lock);
+        o.locks[0].holder = holder;
+    }
+    xres_conflict_step(&cst, &cp, &o, now, &res);
+    xres_relocate_step(&rst, &cst, &cp, &rp, &o, &res, now, &out);
+}
+
 START_TEST(central_mode_one_decider_and_a_move_that_settles)
 {
     source_a();
@@ -252,24 +269,29 @@ START_TEST(central_mode_one_decider_and_a_move_that_settles)
     cp.mode = XRES_CMODE_CENTRAL;
     step(2, 2, 0);                  /* b is not the decider (1 is) */
     ck_assert(!out.move && !out.request && !out.warn[0]);
-    step(2, 1, 0);
+    step(2, 1, 0);                  /* the decider asks for b's lock */
+    ck_assert(!out.move && out.request);
+    ck_assert_str_eq(out.request_lock, "dest:b");
+    hosts[0].seq = hosts[1].seq = 2;
+    step_held(2, 1, 5000, "dest:b", 1);
     ck_assert(out.move && !out.request);
     ck_assert_str_eq(out.dom, "g1");
     ck_assert_str_eq(out.host, "b");
     ck_assert_str_eq(out.why, "a in conflict (cpu 90.00%, mem 50.00%, 1 "
                      "intervals): g1 to b");
-    hosts[0].seq = hosts[1].seq = 2;
-    step(2, 1, 10000);              /* moving: nothing new */
+    hosts[0].seq = hosts[1].seq = 3;
+    step_held(2, 1, 10000, "dest:b", 1);    /* moving: nothing new */
     ck_assert(!out.move);
     {
         xres_conflict_obs o;
         ct_obs(&o, 1, hosts, 2);
         xres_relocate_done(&rst, &cst, &o, 0, 15000, &out);
     }
-    ck_assert_uint_eq(out.nrelease, 0);
+    ck_assert_uint_eq(out.nrelease, 1);
+    ck_assert_str_eq(out.release[0], "dest:b");
     ck_assert_int_eq(rst.phase, XRES_RELOC_IDLE);
     /* g1 is held down; a's count started again; a and b settle. */
-    hosts[0].seq = hosts[1].seq = 3;
+    hosts[0].seq = hosts[1].seq = 4;
     step(2, 1, 20000);
     ck_assert(!out.move);
     ck_assert_uint_eq(res.h[0].run, 1);
@@ -277,19 +299,35 @@ START_TEST(central_mode_one_decider_and_a_move_that_settles)
 }
 END_TEST
 
-/* One interval of host 1 with lock holders set by hand. */
+/* Node 3 decided while nodes 1 and 2 were away and is moving g1 from a
+ * into b under the lock dest:b.  Node 1 joins and is the decider now: it
+ * finds a still in conflict and b free, asks for b's lock, sees node 3
+ * hold it and withdraws; no second move into b. */
+START_TEST(central_mode_a_new_decider_does_not_move_into_a_locked_host)
+{
+    source_a();
+    ct_host(&hosts[1], "b", 2, 1, 20, 50);
+    cp.mode = XRES_CMODE_CENTRAL;
+    step_held(2, 1, 0, "dest:b", 3);
+    ck_assert(!out.move && out.request);
+    ck_assert_str_eq(out.request_lock, "dest:b");
+    hosts[0].seq = hosts[1].seq = 2;
+    step_held(2, 1, 10000, "dest:b", 3);
+    ck_assert(!out.move && !out.request);
+    ck_assert_uint_eq(out.nrelease, 1);
+    ck_assert_str_eq(out.release[0], "dest:b");
+    ck_assert_int_eq(rst.phase, XRES_RELOC_IDLE);
+    /* b settles until it has sent two new figures: still no move. */
+    hosts[0].seq = hosts[1].seq = 3;
+    step_held(2, 1, 20000, "dest:b", 3);
+    ck_assert(!out.move && !out.request);
+}
+END_TEST
+
+/* One interval of host 1 over three hosts, a lock's holder set by hand. */
 static void step_locks(uint64_t now, const char *lock, uint32_t holder)
 {
-    xres_conflict_obs o;
-
-    ct_obs(&o, 1, hosts, 3);
-    if (lock) {
-        o.nlocks = 1;
-        snprintf(o.locks[0].name, sizeof(o.locks[0].name), "%s", lock);
-        o.locks[0].holder = holder;
-    }
-    xres_conflict_step(&cst, &cp, &o, now, &res);
-    xres_relocate_step(&rst, &cst, &cp, &rp, &o, &res, now, &out);
+    step_held(3, 1, now, lock, lock ? holder : 0);
 }
 
 START_TEST(decentralised_retries_without_the_host_it_failed_to_lock)
@@ -603,6 +641,7 @@ Suite *relocate_suite(void)
     tcase_add_test(t, power_saving_prefers_hosts_that_run_guests);
     tcase_add_test(t, no_host_no_move_and_one_warning);
     tcase_add_test(t, central_mode_one_decider_and_a_move_that_settles);
+    tcase_add_test(t, central_mode_a_new_decider_does_not_move_into_a_locked_host);
     tcase_add_test(t, decentralised_retries_without_the_host_it_failed_to_lock);
     suite_add_tcase(s, t);
     tcase_add_checked_fixture(r, setup, NULL);
